@@ -1,0 +1,128 @@
+/**
+ * The local stand-in for Supabase's API gateway: `/rest/v1/*` → PostgREST and `/functions/v1/<name>` → that
+ * function's process, so `createClient(gatewayUrl, key)` from supabase-js behaves as against a hosted project.
+ */
+
+import { verifyJwt } from "./keys.ts";
+import { LOOPBACK } from "./net.ts";
+
+export interface GatewayRoutes {
+  postgrestUrl: string;
+  jwtSecret: string;
+  /** Where a function listens; undefined means no such function (404). */
+  functionTarget(name: string): URL | undefined;
+  /** The function's `verify_jwt` from config.toml. */
+  verifyJwt(name: string): boolean;
+}
+
+export interface GatewayOptions extends GatewayRoutes {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  /** Stops accepting requests and closes upstream connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+// Connection-level headers describe one hop and must not be copied to the next one.
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
+
+function json(status: number, body: unknown): Response {
+  return Response.json(body, { status });
+}
+
+function bearerToken(headers: Headers): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "");
+  return match?.[1];
+}
+
+async function forward(request: Request, target: URL, client: Deno.HttpClient, headers: Headers): Promise<Response> {
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  headers.delete("host");
+  // Ask upstream for plain bodies: fetch would decompress but keep content-encoding, and the client would decode twice.
+  headers.set("accept-encoding", "identity");
+  const upstream = await fetch(target, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: "manual",
+    client,
+  });
+  const responseHeaders = new Headers(upstream.headers);
+  for (const name of HOP_BY_HOP) responseHeaders.delete(name);
+  return new Response(upstream.body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: responseHeaders,
+  });
+}
+
+/** The request handler on its own, so it can be tested or mounted without a server. */
+export function createGatewayHandler(
+  routes: GatewayRoutes,
+  client: Deno.HttpClient,
+): (request: Request) => Promise<Response> {
+  const postgrest = new URL(routes.postgrestUrl);
+  return async (request) => {
+    const url = new URL(request.url);
+
+    const rest = /^\/rest\/v1(\/.*)?$/.exec(url.pathname);
+    if (rest) {
+      const target = new URL((rest[1] ?? "/") + url.search, postgrest);
+      const headers = new Headers(request.headers);
+      // Like Supabase's Kong: the apikey header doubles as the bearer token when no Authorization is sent.
+      const apikey = headers.get("apikey");
+      if (apikey && !headers.has("authorization")) headers.set("authorization", `Bearer ${apikey}`);
+      try {
+        return await forward(request, target, client, headers);
+      } catch (error) {
+        return json(502, { error: "PostgREST is not reachable", detail: String(error) });
+      }
+    }
+
+    const fn = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
+    if (fn) {
+      const name = fn[1];
+      const origin = routes.functionTarget(name);
+      if (!origin) return json(404, { error: `function ${name} not found` });
+      if (routes.verifyJwt(name)) {
+        const token = bearerToken(request.headers);
+        if (!token) return json(401, { msg: "Missing authorization header" });
+        try {
+          await verifyJwt(routes.jwtSecret, token);
+        } catch {
+          // Bad signature, malformed and expired tokens all look the same to the caller, as on hosted Supabase.
+          return json(401, { msg: "Invalid JWT" });
+        }
+      }
+      // The function sees `/<name>/…` as its path, as in Supabase's edge runtime.
+      const target = new URL(`/${name}${fn[2] ?? ""}${url.search}`, origin);
+      try {
+        return await forward(request, target, client, new Headers(request.headers));
+      } catch (error) {
+        return json(502, { error: `function ${name} is not reachable`, detail: String(error) });
+      }
+    }
+
+    return json(404, { error: `no route for ${url.pathname}` });
+  };
+}
+
+export function startGateway(options: GatewayOptions): Gateway {
+  const client = Deno.createHttpClient({});
+  const handler = createGatewayHandler(options, client);
+  const server = Deno.serve({ hostname: LOOPBACK, port: options.port ?? 0, onListen: () => {} }, handler);
+  const port = server.addr.port;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${LOOPBACK}:${port}`,
+    port,
+    stop() {
+      stopping ??= server.shutdown().finally(() => client.close());
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The local Supabase replacement: Postgres (bootstrap + migrations), PostgREST, the gateway and one process per edge
+ * function. Used by tests (`startStack()`) and by `deno task stack`.
+ */
+
+import { resolve } from "node:path";
+import { REPO_ROOT } from "./commands.ts";
+import { startDatabase } from "./database.ts";
+import { StackStartError } from "./errors.ts";
+import { loadVerifyJwt } from "./function_config.ts";
+import { discoverFunctions, FunctionRunner } from "./functions.ts";
+import { type Gateway, startGateway } from "./gateway.ts";
+import { mintStackKeys, randomJwtSecret } from "./keys.ts";
+import { startPostgrest } from "./postgrest.ts";
+
+export interface StackOptions {
+  /** Extra env for every function; wins over the stack's own variables and the inherited environment. */
+  functionEnv?: Record<string, string>;
+  /** Default `<repo>/supabase/functions`. */
+  functionsDir?: string;
+  /** Which functions to run: names, `false` for none. Default: every folder with an index.ts except `_shared`. */
+  functions?: string[] | false;
+  /** Default `<repo>/supabase/config.toml` (read for `[functions.<name>] verify_jwt`). */
+  configPath?: string;
+  /** Gateway port. Default: a free one. */
+  gatewayPort?: number;
+  /**
+   * Use this database instead of starting a cluster; it must already have the bootstrap and the migrations, and its
+   * role must be able to switch to anon/authenticated/service_role (superuser or authenticator), as PostgREST does.
+   */
+  databaseUrl?: string;
+  /** Also receives everything PostgREST (`postgrest`) and each function (its name) print; log files get it anyway. */
+  onOutput?: (source: string, chunk: Uint8Array) => void;
+  /**
+   * Parent folder of the stack's log folder and Postgres cluster folder; the `postgres` OS user must be able to
+   * traverse it. Default `<repo>/.local` (gitignored).
+   */
+  workDir?: string;
+  /** Default `<repo>/supabase/migrations`. */
+  migrationsDir?: string;
+  /** Default `<repo>/dev/db/bootstrap.sql`. */
+  bootstrapSql?: string;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  /** Superuser URL of the database (`postgres` role), also given to functions as SUPABASE_DB_URL. */
+  databaseUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  authenticatedKey: string;
+  /** `sub` of authenticatedKey. */
+  authenticatedUserId: string;
+  jwtSecret: string;
+  /** What each function process gets on top of the inherited environment (without DENO_SERVE_ADDRESS). */
+  functionEnv: Record<string, string>;
+  /** Names of the running functions. */
+  functions: readonly string[];
+  /** Folder of this stack's log files (removed by stop). */
+  logDir: string;
+  /** Folder of the Postgres cluster (removed by stop); undefined with `databaseUrl`. */
+  clusterDir: string | undefined;
+  /** Everything a function printed so far (stdout and stderr). */
+  functionLogs(name: string): Promise<string>;
+  /** SIGKILL a function, as a crash would. */
+  killFunction(name: string): Promise<void>;
+  restartFunction(name: string): Promise<void>;
+  /** Pids of the child processes still running, plus the Postgres postmaster (for leak checks). */
+  processIds(): Promise<number[]>;
+  /** Stops everything and removes the stack's folders. Idempotent. */
+  stop(): Promise<void>;
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  try {
+    const firstLine = (await Deno.readTextFile(`${dataDir}/postmaster.pid`)).split("\n")[0];
+    return Number(firstLine);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // Cleanups run in reverse start order, both when a later step fails and on stop().
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async () => {
+    const errors: unknown[] = [];
+    while (cleanups.length > 0) {
+      const cleanup = cleanups.pop()!;
+      await cleanup().catch((error) => errors.push(error));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, "local stack: some parts failed to stop");
+  };
+  const step = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (error) {
+      await runCleanups().catch(() => {});
+      throw new StackStartError(name, error);
+    }
+  };
+
+  const workDir = resolve(options.workDir ?? `${REPO_ROOT}/.local`);
+  const keys = await step("mint keys", () => mintStackKeys(randomJwtSecret()));
+
+  const logDir = await step("create log folder", async () => {
+    await Deno.mkdir(workDir, { recursive: true });
+    const dir = await Deno.makeTempDir({ dir: workDir, prefix: "stack-" });
+    cleanups.push(() => Deno.remove(dir, { recursive: true }));
+    return dir;
+  });
+
+  let clusterDir: string | undefined;
+  const database = await step("start Postgres and apply bootstrap + migrations", async () => {
+    if (options.databaseUrl) return { url: options.databaseUrl, postgrestUri: options.databaseUrl };
+    const authenticatorPassword = crypto.randomUUID().replaceAll("-", "");
+    const prepared = await startDatabase({
+      authenticatorPassword,
+      migrationsDir: options.migrationsDir,
+      bootstrapSql: options.bootstrapSql,
+      parentDir: workDir,
+    });
+    cleanups.push(() => prepared.stop());
+    clusterDir = prepared.dir;
+    return { url: prepared.url, postgrestUri: prepared.authenticatorUrl };
+  });
+
+  const postgrest = await step("start PostgREST", async () => {
+    const server = await startPostgrest({
+      dbUri: database.postgrestUri,
+      jwtSecret: keys.jwtSecret,
+      logPath: `${logDir}/postgrest.log`,
+      onOutput: options.onOutput && ((chunk) => options.onOutput!("postgrest", chunk)),
+    });
+    cleanups.push(() => server.stop());
+    return server;
+  });
+
+  // Absolute, because function processes run with the repository as their working folder.
+  const functionsDir = resolve(options.functionsDir ?? `${REPO_ROOT}/supabase/functions`);
+  const runner = await step("find functions", async () => {
+    const names = options.functions === false ? [] : options.functions ?? await discoverFunctions(functionsDir);
+    for (const name of names) {
+      await Deno.stat(`${functionsDir}/${name}/index.ts`).catch(() => {
+        throw new Error(`function ${name} has no ${functionsDir}/${name}/index.ts`);
+      });
+    }
+    return new FunctionRunner({ functionsDir, names, logDir, onOutput: options.onOutput });
+  });
+
+  const gateway: Gateway = await step("start gateway", async () => {
+    const verifyJwt = await loadVerifyJwt(options.configPath ?? `${REPO_ROOT}/supabase/config.toml`);
+    const started = startGateway({
+      postgrestUrl: postgrest.url,
+      jwtSecret: keys.jwtSecret,
+      functionTarget: (name) => runner.target(name),
+      verifyJwt,
+      port: options.gatewayPort,
+    });
+    cleanups.push(() => started.stop());
+    return started;
+  });
+
+  const functionEnv: Record<string, string> = {
+    SUPABASE_URL: gateway.url,
+    SUPABASE_ANON_KEY: keys.anonKey,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_DB_URL: database.url,
+    ...options.functionEnv,
+  };
+  await step("start functions", async () => {
+    // Registered before starting so a half-started set is stopped too.
+    cleanups.push(() => runner.stopAll());
+    await runner.startAll(functionEnv);
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    gatewayUrl: gateway.url,
+    databaseUrl: database.url,
+    anonKey: keys.anonKey,
+    serviceRoleKey: keys.serviceRoleKey,
+    authenticatedKey: keys.authenticatedKey,
+    authenticatedUserId: keys.authenticatedUserId,
+    jwtSecret: keys.jwtSecret,
+    functionEnv,
+    functions: runner.names,
+    logDir,
+    clusterDir,
+    functionLogs: (name) => Deno.readTextFile(runner.logPath(name)),
+    killFunction: (name) => runner.kill(name),
+    restartFunction: (name) => runner.restart(name),
+    async processIds() {
+      const pids = [postgrest.pid, ...runner.pids()];
+      const postmaster = clusterDir ? await postmasterPid(`${clusterDir}/data`) : undefined;
+      return postmaster === undefined ? pids : [...pids, postmaster];
+    },
+    stop() {
+      stopping ??= runCleanups();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The paper account: a starting USDT balance moved by the fills of paper orders. Pure: the orders come in as rows
+ * (as PostgREST returns them), the balances go out in the same shape the exchange layer gives.
+ *
+ * - a fill moves quote and base by its cost and filled amount (buy: quote out, base in; sell: the reverse),
+ * - a fee is taken from its fee currency (a negative fee, a maker rebate, adds),
+ * - what still rests on the book is `used`: a resting buy locks remaining × price of quote, a resting sell locks the
+ *   remaining base.
+ * A ledger that goes negative means the paper orders are inconsistent; that is an error, not something to clip.
+ */
+import { z } from "zod";
+import type { Balances } from "../exchange/venue_client.ts";
+
+export const PAPER_ORDER_COLUMNS =
+  "client_order_id, symbol, side, type, price, amount, filled, remaining, average, cost, fee_cost, fee_currency, order_status";
+
+const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+const numeric = () => z.preprocess((v) => (typeof v === "string" && NUMERIC_TEXT.test(v) ? Number(v) : v), z.number());
+
+const paperOrderSchema = z.object({
+  client_order_id: z.string(),
+  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+  side: z.enum(["buy", "sell"]),
+  type: z.enum(["limit", "market"]),
+  price: numeric().nullable(),
+  amount: numeric(),
+  filled: numeric(),
+  remaining: numeric().nullable(),
+  average: numeric().nullable(),
+  cost: numeric().nullable(),
+  fee_cost: numeric().nullable(),
+  fee_currency: z.string().nullable(),
+  order_status: z.string(),
+});
+export type PaperOrder = z.infer<typeof paperOrderSchema>;
+
+/** Order states whose unfilled rest still sits on the (paper) book. */
+const RESTING = new Set(["open", "partially_filled"]);
+
+export class PaperLedgerError extends Error {
+  override name = "PaperLedgerError";
+}
+
+/** Rounds away float noise (0.1 + 0.2) without hiding real amounts: 12 decimals is below any venue's precision. */
+const clean = (n: number) => Math.round(n * 1e12) / 1e12 + 0;
+
+export function paperBalances(startingUsdt: number, rows: readonly unknown[]): Balances {
+  const totals = new Map<string, number>([["USDT", startingUsdt]]);
+  const used = new Map<string, number>();
+  const add = (map: Map<string, number>, asset: string, delta: number) => map.set(asset, (map.get(asset) ?? 0) + delta);
+
+  rows.forEach((row, index) => {
+    const parsed = paperOrderSchema.safeParse(row);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PaperLedgerError(`paper order #${index}: ${issue.path.join(".")}: ${issue.message}`);
+    }
+    const order = parsed.data;
+    const [base, quote] = order.symbol.split("/");
+    if (order.filled > 0) {
+      const cost = order.cost ?? (order.average !== null ? order.filled * order.average : null);
+      if (cost === null) {
+        throw new PaperLedgerError(`paper order ${order.client_order_id}: filled without cost or average price`);
+      }
+      const sign = order.side === "buy" ? 1 : -1;
+      add(totals, quote, -sign * cost);
+      add(totals, base, sign * order.filled);
+    }
+    if (order.fee_cost !== null && order.fee_cost !== 0) {
+      if (!order.fee_currency) {
+        throw new PaperLedgerError(`paper order ${order.client_order_id}: fee_cost without fee_currency`);
+      }
+      add(totals, order.fee_currency, -order.fee_cost);
+    }
+    if (RESTING.has(order.order_status)) {
+      const remaining = order.remaining ?? Math.max(0, order.amount - order.filled);
+      if (order.side === "sell") add(used, base, remaining);
+      else if (order.price !== null) add(used, quote, remaining * order.price);
+    }
+  });
+
+  const out: Balances = {};
+  for (const [asset, rawTotal] of totals) {
+    const total = clean(rawTotal);
+    const locked = clean(used.get(asset) ?? 0);
+    if (total < 0) throw new PaperLedgerError(`paper ledger: ${asset} total would be negative (${total})`);
+    if (locked > total) throw new PaperLedgerError(`paper ledger: ${asset} locked ${locked} exceeds total ${total}`);
+    out[asset] = { free: clean(total - locked), used: locked, total };
+  }
+  for (const [asset, locked] of used) {
+    if (!totals.has(asset) && clean(locked) > 0) {
+      throw new PaperLedgerError(`paper ledger: ${asset} locked ${clean(locked)} but never held`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+/**
+ * Table access for the functions: a supabase-js client with the service role (bypasses RLS), no session kept, and
+ * the settings row read and validated.
+ */
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { parseSettings, type Settings } from "./settings.ts";
+
+export type Db = SupabaseClient;
+
+/** A service-role client. No session persistence or refresh: each invocation is stateless. */
+export function createServiceClient(env: { supabaseUrl: string; serviceRoleKey: string }): Db {
+  return createClient(env.supabaseUrl, env.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { headers: { "x-client-info": "scalper-functions" } },
+  });
+}
+
+/** A PostgREST call failed; `operation` says which table and what. */
+export class DbError extends Error {
+  override name = "DbError";
+  constructor(readonly operation: string, detail: string) {
+    super(`${operation}: ${detail}`);
+  }
+}
+
+/** Unwraps a supabase-js result: returns data or throws DbError naming the operation. */
+export function must<T>(
+  operation: string,
+  result: { data: T | null; error: { message: string; code?: string; details?: string | null } | null },
+): T {
+  if (result.error) {
+    const code = result.error.code ? ` (${result.error.code})` : "";
+    throw new DbError(operation, `${result.error.message}${code}`);
+  }
+  return result.data as T;
+}
+
+/** Reads the one `bot_settings` row (id = 1) and validates it (InvalidSettingsError names the bad column). */
+export async function loadSettings(db: Db): Promise<Settings> {
+  const row = must("select bot_settings", await db.from("bot_settings").select("*").eq("id", 1).maybeSingle());
+  if (!row) throw new DbError("select bot_settings", "the settings row (id = 1) is missing; run the migrations");
+  return parseSettings(row);
+}

@@ -1,0 +1,117 @@
+/**
+ * All environment variables the functions read, validated once with zod. A missing or malformed variable fails with
+ * an EnvError naming it, instead of a client built from `?? ""` failing somewhere later.
+ */
+import { z } from "zod";
+
+export const VENUES = ["binance", "okx"] as const;
+export type Venue = (typeof VENUES)[number];
+
+export interface VenueCredentials {
+  apiKey: string;
+  secret: string;
+  /** OKX passphrase (ccxt calls it `password`). */
+  password?: string;
+}
+
+export interface Env {
+  supabaseUrl: string;
+  serviceRoleKey: string;
+  anonKey?: string;
+  /** Only the venues whose whole credential group is set. */
+  credentials: Partial<Record<Venue, VenueCredentials>>;
+  /** Base-URL overrides (a proxy, or the simulator in tests). */
+  baseUrls: Partial<Record<Venue, string>>;
+  /** ALLOW_LIVE_TRADING=true: the env half of the live opt-in (settings hold the other half). */
+  allowLiveTrading: boolean;
+  /** Per-request timeout given to ccxt. */
+  exchangeTimeoutMs: number;
+}
+
+/** Credential variables per venue: all or none must be set. */
+export const VENUE_CREDENTIAL_VARS: Record<Venue, { apiKey: string; secret: string; password?: string }> = {
+  binance: { apiKey: "BINANCE_API_KEY", secret: "BINANCE_API_SECRET" },
+  okx: { apiKey: "OKX_API_KEY", secret: "OKX_API_SECRET", password: "OKX_PASSPHRASE" },
+};
+
+export const BASE_URL_VARS: Record<Venue, string> = { binance: "BINANCE_BASE_URL", okx: "OKX_BASE_URL" };
+
+export const DEFAULT_EXCHANGE_TIMEOUT_MS = 10_000;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+  constructor(readonly variable: string, problem: string) {
+    super(`environment variable ${variable} ${problem}`);
+  }
+}
+
+const present = (value: string | undefined) => value !== undefined && value.trim() !== "";
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+const positiveMs = z.coerce.number().int().min(100).max(120_000);
+const flag = z.enum(["true", "false", "1", "0", "yes", "no"]);
+
+function parseVar<T>(schema: z.ZodType<T>, name: string, value: string, expectation: string): T {
+  const parsed = schema.safeParse(value.trim());
+  if (!parsed.success) throw new EnvError(name, `is malformed: expected ${expectation}, got "${value}"`);
+  return parsed.data;
+}
+
+function requireVar(source: Record<string, string | undefined>, name: string): string {
+  const value = source[name];
+  if (!present(value)) throw new EnvError(name, "is required but missing or empty");
+  return value!.trim();
+}
+
+/** Reads and validates env from `source` (default: the process env). Throws EnvError naming the variable. */
+export function loadEnv(source: Record<string, string | undefined> = Deno.env.toObject()): Env {
+  const supabaseUrl = parseVar(httpUrl, "SUPABASE_URL", requireVar(source, "SUPABASE_URL"), "an http(s) URL");
+  const serviceRoleKey = requireVar(source, "SUPABASE_SERVICE_ROLE_KEY");
+  const anonKey = present(source.SUPABASE_ANON_KEY) ? source.SUPABASE_ANON_KEY!.trim() : undefined;
+
+  const credentials: Env["credentials"] = {};
+  const baseUrls: Env["baseUrls"] = {};
+  for (const venue of VENUES) {
+    const vars = VENUE_CREDENTIAL_VARS[venue];
+    const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])];
+    const set = names.filter((name) => present(source[name]));
+    if (set.length > 0 && set.length < names.length) {
+      const missing = names.filter((name) => !set.includes(name));
+      throw new EnvError(
+        missing[0],
+        `is missing while ${set.join(", ")} ${set.length === 1 ? "is" : "are"} set: ` +
+          `set all of ${names.join(", ")} for ${venue}, or none`,
+      );
+    }
+    if (set.length === names.length) {
+      credentials[venue] = {
+        apiKey: source[vars.apiKey]!.trim(),
+        secret: source[vars.secret]!.trim(),
+        ...(vars.password ? { password: source[vars.password]!.trim() } : {}),
+      };
+    }
+    const baseUrlVar = BASE_URL_VARS[venue];
+    if (present(source[baseUrlVar])) {
+      baseUrls[venue] = parseVar(httpUrl, baseUrlVar, source[baseUrlVar]!, "an http(s) URL").replace(/\/+$/, "");
+    }
+  }
+
+  const allowLiveTrading = present(source.ALLOW_LIVE_TRADING)
+    ? ["true", "1", "yes"].includes(
+      parseVar(flag, "ALLOW_LIVE_TRADING", source.ALLOW_LIVE_TRADING!.toLowerCase(), "true or false"),
+    )
+    : false;
+  const exchangeTimeoutMs = present(source.EXCHANGE_TIMEOUT_MS)
+    ? parseVar(positiveMs, "EXCHANGE_TIMEOUT_MS", source.EXCHANGE_TIMEOUT_MS!, "an integer number of ms, 100..120000")
+    : DEFAULT_EXCHANGE_TIMEOUT_MS;
+
+  return { supabaseUrl, serviceRoleKey, anonKey, credentials, baseUrls, allowLiveTrading, exchangeTimeoutMs };
+}
+
+let cached: Env | undefined;
+
+/** The process env, validated on first use and then reused (env does not change while an isolate lives). */
+export function getEnv(): Env {
+  cached ??= loadEnv();
+  return cached;
+}

@@ -1,0 +1,136 @@
+/**
+ * Our own error tree. Nothing outside `_shared/exchange/` sees a ccxt error: the exchange layer translates each one
+ * into one of four classes, and the class alone decides what happens next (see retry.ts):
+ *
+ * - TemporaryExchangeError: network trouble, timeouts, 5xx, maintenance. Safe reads may be retried.
+ * - RateLimitedError: the venue asked us to slow down (429/418). Retried after `retryAfterMs` when known.
+ * - FinalExchangeError: the venue understood and said no (invalid order, insufficient funds, bad symbol…). Never
+ *   retried; recorded.
+ * - NeedsHumanError: keys, permissions, suspended account. Nothing the bot can fix; a person must act.
+ *
+ * And the HTTP edge's errors (HttpError), which the function handlers turn into short JSON answers.
+ */
+
+export type ExchangeErrorKind = "temporary" | "rate_limited" | "final" | "needs_human";
+
+export interface ExchangeErrorOptions {
+  /** ccxt venue id, when known. */
+  venue?: string;
+  /** The exchange-layer call that failed, e.g. `fetchBalances`. */
+  operation?: string;
+  /** The ccxt class name (or other origin) the error was translated from, e.g. `RequestTimeout`. */
+  source?: string;
+  cause?: unknown;
+}
+
+/** Base of the exchange error tree. `message` must never contain secrets (keys, signatures). */
+export abstract class ExchangeLayerError extends Error {
+  abstract readonly kind: ExchangeErrorKind;
+  readonly venue?: string;
+  readonly operation?: string;
+  readonly source?: string;
+
+  constructor(message: string, options: ExchangeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.venue = options.venue;
+    this.operation = options.operation;
+    this.source = options.source;
+  }
+
+  /** True for the classes a safe read may retry: temporary and rate-limited. */
+  get retryable(): boolean {
+    return this.kind === "temporary" || this.kind === "rate_limited";
+  }
+}
+
+export class TemporaryExchangeError extends ExchangeLayerError {
+  readonly kind = "temporary" as const;
+  override name = "TemporaryExchangeError";
+}
+
+export class RateLimitedError extends ExchangeLayerError {
+  readonly kind = "rate_limited" as const;
+  override name = "RateLimitedError";
+  /** How long the venue asked us to wait (Retry-After), when it said so. */
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options: ExchangeErrorOptions & { retryAfterMs?: number } = {}) {
+    super(message, options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export class FinalExchangeError extends ExchangeLayerError {
+  readonly kind = "final" as const;
+  override name = "FinalExchangeError";
+}
+
+export class NeedsHumanError extends ExchangeLayerError {
+  readonly kind = "needs_human" as const;
+  override name = "NeedsHumanError";
+}
+
+/** The circuit breaker for a venue is open: we refuse to call it until the cool-down ends. Temporary by nature. */
+export class CircuitOpenError extends TemporaryExchangeError {
+  override name = "CircuitOpenError";
+  constructor(readonly venueKey: string, readonly retryInMs: number) {
+    super(`${venueKey}: circuit open after repeated failures; next attempt allowed in ${Math.ceil(retryInMs)} ms`, {
+      venue: venueKey,
+      source: "circuit_breaker",
+    });
+  }
+}
+
+export function isRetryableExchangeError(error: unknown): error is TemporaryExchangeError | RateLimitedError {
+  return error instanceof ExchangeLayerError && error.retryable;
+}
+
+// ---- HTTP edge --------------------------------------------------------------------------------------------------
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `venues.1`; `(body)` for the body as a whole. */
+  path: string;
+  message: string;
+}
+
+/** An error with a status and a short, stable JSON body. Handlers turn it into the response as is. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(readonly status: number, message: string, readonly issues?: readonly FieldIssue[]) {
+    super(message);
+  }
+
+  toBody(): { error: string; issues?: readonly FieldIssue[] } {
+    return this.issues ? { error: this.message, issues: this.issues } : { error: this.message };
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override name = "BadRequestError";
+  constructor(message: string, issues: readonly FieldIssue[] = []) {
+    super(400, message, issues);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  override name = "UnauthorizedError";
+  constructor(message = "missing bearer token") {
+    super(401, message);
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  override name = "ForbiddenError";
+  constructor(message = "only the service role may call this function") {
+    super(403, message);
+  }
+}
+
+/**
+ * One short line for logs and `last_error` columns: class name and message, no stack, capped. Exchange errors are
+ * already redacted when translated (exchange/errors.ts), so this adds no secrets.
+ */
+export function describeError(error: unknown, maxChars = 500): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}

@@ -1,0 +1,398 @@
+/**
+ * Our small interface over one ccxt exchange instance. Every function talks to venues through this, never through
+ * ccxt: each call translates ccxt errors into our tree, reads are retried (withRetry, per-venue breaker), order
+ * creation is never retried, and answers from outside are validated with zod before anyone uses them.
+ */
+import type { Exchange } from "ccxt";
+import { z } from "zod";
+import type { Venue } from "../env.ts";
+import { TemporaryExchangeError } from "../errors.ts";
+import { CircuitBreaker, type RetryOptions, withRetry } from "../retry.ts";
+import { translateCcxtError } from "./errors.ts";
+
+export interface AssetBalance {
+  free: number;
+  used: number;
+  total: number;
+}
+/** `{ [asset]: { free, used, total } }`, every asset the venue reported (zeros included). */
+export type Balances = Record<string, AssetBalance>;
+
+export interface Quote {
+  symbol: string;
+  bid: number | null;
+  ask: number | null;
+  /** Venue timestamp in ms, when it sent one. */
+  timestamp: number | null;
+}
+
+export interface OrderRequest {
+  symbol: string;
+  side: "buy" | "sell";
+  type: "limit" | "market";
+  amount: number;
+  /** Required for limit orders. */
+  price?: number;
+  /** Ours; sent as the venue's client order id so a lost answer can be reconciled. */
+  clientOrderId: string;
+}
+
+export interface VenueOrder {
+  id: string | null;
+  clientOrderId: string | null;
+  symbol: string | null;
+  side: string | null;
+  type: string | null;
+  /** ccxt unified status: open, closed, canceled, expired, rejected (null when the venue did not say). */
+  status: string | null;
+  price: number | null;
+  amount: number | null;
+  filled: number | null;
+  remaining: number | null;
+  average: number | null;
+  cost: number | null;
+  fee: { cost: number | null; currency: string | null } | null;
+  timestamp: number | null;
+  /** The venue's raw answer (ccxt `info`), for the `orders.raw` column. */
+  raw: unknown;
+}
+
+export interface VenueTrade {
+  id: string | null;
+  orderId: string | null;
+  symbol: string | null;
+  side: string | null;
+  price: number;
+  amount: number;
+  cost: number | null;
+  fee: { cost: number | null; currency: string | null } | null;
+  timestamp: number | null;
+  raw: unknown;
+}
+
+export interface VenueClient {
+  readonly venue: Venue;
+  /** The venue's clock in ms (light public call). `retry: false` makes exactly one request. */
+  fetchServerTime(options?: { retry?: boolean }): Promise<number>;
+  /**
+   * The latency probe: one server-time request, never retried, timed around the HTTP round trip only. ccxt's own
+   * rate limiter may wait before sending (OKX's server-time costs 2 × 110 ms of its budget); that wait is ours, not
+   * the venue's, so it is left out.
+   */
+  measureServerTimeRoundTrip(): Promise<{ serverTimeMs: number; roundTripMs: number }>;
+  fetchBalances(): Promise<Balances>;
+  /** Best bid/ask for `symbols` in one request (Binance bookTicker, OKX tickers). */
+  fetchQuotes(symbols: readonly string[]): Promise<Record<string, Quote>>;
+  loadMarkets(): Promise<Exchange["markets"]>;
+  /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
+  createOrder(order: OrderRequest): Promise<VenueOrder>;
+  fetchOrder(id: string, symbol: string): Promise<VenueOrder>;
+  fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<VenueOrder>;
+  cancelOrder(id: string, symbol: string): Promise<VenueOrder>;
+  fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>;
+  fetchMyTrades(symbol: string, since?: number, limit?: number): Promise<VenueTrade[]>;
+}
+
+/** What we call on a ccxt instance. Tests pass a fake with these members. */
+export type CcxtExchange = Pick<
+  Exchange,
+  | "fetchTime"
+  | "fetchBalance"
+  | "fetchBidsAsks"
+  | "fetchTickers"
+  | "loadMarkets"
+  | "createOrder"
+  | "fetchOrder"
+  | "cancelOrder"
+  | "fetchOpenOrders"
+  | "fetchMyTrades"
+  | "last_response_headers"
+  | "fetch"
+>;
+
+export interface VenueClientOptions {
+  /** Retry policy for reads (attempts, delays, injected sleep). */
+  retry?: Omit<RetryOptions, "breaker">;
+  /** Breaker shared by this client's reads; omit for none. */
+  breaker?: CircuitBreaker;
+  /** Strings to scrub from error messages (keys). */
+  secrets?: readonly (string | undefined)[];
+  /** Monotonic ms for round-trip timing. Default performance.now. */
+  nowMs?: () => number;
+}
+
+/** The exchange answered something that does not have the shape we need. Temporary: a garbled answer may recover. */
+export class InvalidExchangeResponseError extends TemporaryExchangeError {
+  override name = "InvalidExchangeResponseError";
+}
+
+// ---- validation of what comes back ------------------------------------------------------------------------------
+
+const amount = z.number().finite().nonnegative();
+const assetBalanceSchema = z.object({ free: amount, used: amount, total: amount });
+const BALANCE_META_KEYS = new Set(["info", "timestamp", "datetime", "free", "used", "total", "debt"]);
+
+function validationMessage(error: z.ZodError, prefix: string): string {
+  return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join(".")}: ${i.message}`).join("; ");
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && value.trim() !== "") return Number(value);
+  return value as number;
+}
+
+/**
+ * ccxt's unified balance → `{ asset: { free, used, total } }`. A missing `used` or `total` is derived from the other
+ * two (ccxt leaves it undefined when the venue omits it); negatives, NaN or non-numbers are refused, naming the asset.
+ */
+export function normalizeBalances(raw: unknown, venue?: string): Balances {
+  if (!raw || typeof raw !== "object") {
+    throw new InvalidExchangeResponseError("fetchBalances: answer is not an object", { venue });
+  }
+  const out: Balances = {};
+  const problems: string[] = [];
+  for (const [asset, entry] of Object.entries(raw as Record<string, unknown>)) {
+    if (BALANCE_META_KEYS.has(asset)) continue;
+    if (!entry || typeof entry !== "object") {
+      problems.push(`balances.${asset}: expected an object with free/used/total`);
+      continue;
+    }
+    const e = entry as Record<string, unknown>;
+    const free = optionalNumber(e.free);
+    let used = optionalNumber(e.used);
+    let total = optionalNumber(e.total);
+    if (total === undefined && free !== undefined && used !== undefined) total = free + used;
+    if (used === undefined && free !== undefined && total !== undefined) used = Math.max(0, total - free);
+    const parsed = assetBalanceSchema.safeParse({ free, used, total });
+    if (parsed.success) out[asset] = parsed.data;
+    else problems.push(validationMessage(parsed.error, `balances.${asset}`));
+  }
+  if (problems.length > 0) {
+    throw new InvalidExchangeResponseError(`fetchBalances: invalid balance from venue: ${problems.join("; ")}`, {
+      venue,
+    });
+  }
+  return out;
+}
+
+const nullableNumber = z.preprocess((v) => (v === undefined ? null : optionalNumber(v) ?? null), z.number().nullable());
+const nullableString = z.preprocess((v) => (v === undefined || v === null ? null : String(v)), z.string().nullable());
+const feeSchema = z.preprocess(
+  (v) => (v === undefined ? null : v),
+  z.object({ cost: nullableNumber, currency: nullableString }).nullable(),
+);
+
+const orderSchema = z.object({
+  id: nullableString,
+  clientOrderId: nullableString,
+  symbol: nullableString,
+  side: nullableString,
+  type: nullableString,
+  status: nullableString,
+  price: nullableNumber,
+  amount: nullableNumber,
+  filled: nullableNumber,
+  remaining: nullableNumber,
+  average: nullableNumber,
+  cost: nullableNumber,
+  fee: feeSchema,
+  timestamp: nullableNumber,
+  info: z.unknown(),
+});
+
+const tradeSchema = z.object({
+  id: nullableString,
+  order: nullableString,
+  symbol: nullableString,
+  side: nullableString,
+  price: z.number().finite().positive(),
+  amount: z.number().finite().positive(),
+  cost: nullableNumber,
+  fee: feeSchema,
+  timestamp: nullableNumber,
+  info: z.unknown(),
+});
+
+export function normalizeOrder(raw: unknown, venue?: string): VenueOrder {
+  const parsed = orderSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidExchangeResponseError(`order: ${validationMessage(parsed.error, "order")}`, { venue });
+  }
+  const { info, ...order } = parsed.data;
+  return { ...order, raw: info };
+}
+
+export function normalizeTrade(raw: unknown, venue?: string): VenueTrade {
+  const parsed = tradeSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new InvalidExchangeResponseError(`trade: ${validationMessage(parsed.error, "trade")}`, { venue });
+  }
+  const { info, order, ...trade } = parsed.data;
+  return { ...trade, orderId: order, raw: info };
+}
+
+const quoteSchema = z.object({
+  bid: nullableNumber.refine((v) => v === null || v > 0, "must be positive"),
+  ask: nullableNumber.refine((v) => v === null || v > 0, "must be positive"),
+  timestamp: nullableNumber,
+});
+
+export function normalizeQuotes(raw: unknown, symbols: readonly string[], venue?: string): Record<string, Quote> {
+  if (!raw || typeof raw !== "object") {
+    throw new InvalidExchangeResponseError("fetchQuotes: answer is not an object", { venue });
+  }
+  const out: Record<string, Quote> = {};
+  const problems: string[] = [];
+  for (const symbol of symbols) {
+    const entry = (raw as Record<string, unknown>)[symbol];
+    if (entry === undefined) continue; // the venue does not list it: the caller sees it missing
+    const parsed = quoteSchema.safeParse(entry);
+    if (parsed.success) out[symbol] = { symbol, ...parsed.data };
+    else problems.push(validationMessage(parsed.error, `quotes.${symbol}`));
+  }
+  if (problems.length > 0) {
+    throw new InvalidExchangeResponseError(`fetchQuotes: ${problems.join("; ")}`, { venue });
+  }
+  return out;
+}
+
+// ---- the client ---------------------------------------------------------------------------------------------------
+
+/**
+ * ccxt caches the promise of its first loadMarkets, rejected or not: after one failed market load every later call
+ * on that instance fails at once without a request, so a retry would never reach the venue. Forget a failed load
+ * (only while no markets are loaded) so the next attempt really asks again.
+ */
+export function forgetFailedMarketLoad(exchange: object): void {
+  const state = exchange as { markets?: unknown; marketsLoading?: unknown };
+  if (state.markets === undefined || state.markets === null) state.marketsLoading = undefined;
+}
+
+/**
+ * Wraps the instance's `fetch` (the HTTP call ccxt makes after its rate limiter, signing included) to time each
+ * round trip. Only this instance is touched; ccxt itself is unmodified.
+ */
+function timeRoundTrips(exchange: CcxtExchange, nowMs: () => number): { lastMs(): number | undefined } {
+  let last: number | undefined;
+  const original = exchange.fetch.bind(exchange);
+  exchange.fetch = async (...args: Parameters<CcxtExchange["fetch"]>) => {
+    last = undefined;
+    const started = nowMs();
+    const response = await original(...args);
+    last = Math.max(0, nowMs() - started);
+    return response;
+  };
+  return { lastMs: () => last };
+}
+
+export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
+  const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()));
+  /** Runs one ccxt call, translating whatever it throws. */
+  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      forgetFailedMarketLoad(exchange);
+      throw translateCcxtError(error, {
+        venue,
+        operation,
+        responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
+        secrets: options.secrets,
+      });
+    }
+  }
+  /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker. */
+  function read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(() => call(operation, fn), { ...options.retry, breaker: options.breaker });
+  }
+
+  return {
+    venue,
+
+    async fetchServerTime({ retry = true } = {}) {
+      const fetchTime = () => exchange.fetchTime();
+      const time = retry ? await read("fetchServerTime", fetchTime) : await call("fetchServerTime", fetchTime);
+      const parsed = z.number().finite().positive().safeParse(time);
+      if (!parsed.success) {
+        throw new InvalidExchangeResponseError(`fetchServerTime: server time ${String(time)} is not a timestamp`, {
+          venue,
+        });
+      }
+      return parsed.data;
+    },
+
+    async measureServerTimeRoundTrip() {
+      const serverTimeMs = await this.fetchServerTime({ retry: false });
+      const roundTripMs = roundTrips.lastMs();
+      if (roundTripMs === undefined) {
+        throw new InvalidExchangeResponseError("measureServerTimeRoundTrip: no HTTP round trip was observed", {
+          venue,
+        });
+      }
+      return { serverTimeMs, roundTripMs };
+    },
+
+    async fetchBalances() {
+      const raw = await read("fetchBalances", () => exchange.fetchBalance());
+      return normalizeBalances(raw, venue);
+    },
+
+    async fetchQuotes(symbols) {
+      if (symbols.length === 0) return {};
+      const list = [...symbols];
+      const raw = await read(
+        "fetchQuotes",
+        () => venue === "binance" ? exchange.fetchBidsAsks(list) : exchange.fetchTickers(list),
+      );
+      return normalizeQuotes(raw, symbols, venue);
+    },
+
+    loadMarkets() {
+      return read("loadMarkets", () => exchange.loadMarkets());
+    },
+
+    async createOrder(order) {
+      if (order.type === "limit" && order.price === undefined) {
+        throw new RangeError(`createOrder: a limit order needs a price (${order.symbol} ${order.side})`);
+      }
+      const raw = await call(
+        "createOrder",
+        () =>
+          exchange.createOrder(order.symbol, order.type, order.side, order.amount, order.price, {
+            clientOrderId: order.clientOrderId,
+          }),
+      );
+      return normalizeOrder(raw, venue);
+    },
+
+    async fetchOrder(id, symbol) {
+      return normalizeOrder(await read("fetchOrder", () => exchange.fetchOrder(id, symbol)), venue);
+    },
+
+    async fetchOrderByClientId(clientOrderId, symbol) {
+      // Both ccxt venues read params.clientOrderId (Binance origClientOrderId, OKX clOrdId) and ignore the id then.
+      const raw = await read(
+        "fetchOrderByClientId",
+        () => exchange.fetchOrder(undefined as unknown as string, symbol, { clientOrderId }),
+      );
+      return normalizeOrder(raw, venue);
+    },
+
+    async cancelOrder(id, symbol) {
+      // Not retried: a cancel that timed out may have worked, and a blind second try would answer OrderNotFound.
+      // The caller re-reads the order instead.
+      return normalizeOrder(await call("cancelOrder", () => exchange.cancelOrder(id, symbol)), venue);
+    },
+
+    async fetchOpenOrders(symbol) {
+      const raw = await read("fetchOpenOrders", () => exchange.fetchOpenOrders(symbol));
+      return raw.map((order) => normalizeOrder(order, venue));
+    },
+
+    async fetchMyTrades(symbol, since, limit) {
+      const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit));
+      return raw.map((trade) => normalizeTrade(trade, venue));
+    },
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * The trade burst: for each venue (concurrently), take the venue's lease, reconcile, and tick until the time budget
+ * is spent, stopping early enough to finish inside it. Returns the summary; the run log row records it too.
+ *
+ * Live trading needs both opt-ins (env ALLOW_LIVE_TRADING=true and bot_settings.live_trading_enabled) and is refused
+ * before any exchange call otherwise.
+ */
+import type { Clock } from "../clock.ts";
+import { BadRequestError, describeError, ExchangeLayerError, HttpError } from "../errors.ts";
+import type { VenueClient } from "../exchange/venue_client.ts";
+import type { OrderExecutor } from "../orders/executor.ts";
+import { ExchangeExecutor } from "../orders/exchange_executor.ts";
+import type { LeaseOutcome, TradeStore } from "../orders/store.ts";
+import { type Venue, VENUES } from "../orders/types.ts";
+import { PaperExecutor } from "../paper/paper_executor.ts";
+import type { RunLog, RunOutcome } from "../run_log.ts";
+import type { Settings, TradingMode } from "../settings.ts";
+import type { Quote } from "../trading/signal.ts";
+import { selectMarkets } from "./markets.ts";
+import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
+import { VenueBurst } from "./venue_burst.ts";
+
+export const FUNCTION_NAME = "trade-burst";
+/** The lease outlives the burst by this much, so a slow finish never loses it; a dead burst frees it after. */
+const LEASE_MARGIN_SECONDS = 60;
+/** Time kept back at the end of the budget for the last writes and the lease release. */
+const MAX_FINISH_RESERVE_MS = 1_000;
+
+export interface BurstRequest {
+  durationMs: number;
+  venues?: readonly Venue[];
+  symbols?: readonly string[];
+}
+
+export interface BurstDeps {
+  store: TradeStore;
+  /** Builds the venue's client for the mode (no keys in paper mode). Called only after the live check passed. */
+  venueClientFactory: (venue: Venue, mode: TradingMode) => VenueClient;
+  clock: Clock;
+  loadSettings: () => Promise<Settings>;
+  /** env ALLOW_LIVE_TRADING. */
+  allowLiveTrading: boolean;
+  /** Opens the invocation's function_runs row (all venues); omitted in unit tests. */
+  startRun?: () => Promise<RunLog>;
+  log?: (line: string) => void;
+  notFoundGraceMs?: number;
+}
+
+/** Live mode without both opt-ins. 403 when the deployment (env) does not allow it, 409 when settings do not. */
+export class LiveTradingRefusedError extends HttpError {
+  override name = "LiveTradingRefusedError";
+  constructor(readonly missing: "env" | "settings") {
+    super(
+      missing === "env" ? 403 : 409,
+      "live trading refused: it needs ALLOW_LIVE_TRADING=true in the function env AND " +
+        "bot_settings.live_trading_enabled = true; " +
+        (missing === "env" ? "ALLOW_LIVE_TRADING is not true" : "bot_settings.live_trading_enabled is false"),
+    );
+  }
+}
+
+/** Throws LiveTradingRefusedError unless the mode is not live or both opt-ins are set. */
+export function checkLiveOptIn(settings: Pick<Settings, "mode" | "live_trading_enabled">, allowLive: boolean): void {
+  if (settings.mode !== "live") return;
+  if (!allowLive) throw new LiveTradingRefusedError("env");
+  if (!settings.live_trading_enabled) throw new LiveTradingRefusedError("settings");
+}
+
+/** Requested symbols must be configured ones: a caller may narrow the list, never widen it. */
+export function checkSymbols(requested: readonly string[] | undefined, settings: Settings): void {
+  if (!requested) return;
+  const allowed = new Set(settings.symbols);
+  const issues = requested.flatMap((symbol, i) =>
+    allowed.has(symbol) ? [] : [{
+      path: `symbols.${i}`,
+      message: `${symbol} is not in bot_settings.symbols (${settings.symbols.join(", ")})`,
+    }]
+  );
+  if (issues.length > 0) {
+    throw new BadRequestError(`invalid body: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+  }
+}
+
+function leaseOutcome(summary: VenueSummary): LeaseOutcome {
+  if (summary.status === "error") return "error";
+  return summary.quote_errors > 0 || summary.notes.some((n) => n.startsWith("tick:")) ? "partial" : "ok";
+}
+
+function runOutcome(venues: readonly VenueSummary[]): RunOutcome {
+  const ran = venues.filter((v) => v.status !== "skipped");
+  if (ran.length === 0) return "skipped";
+  if (ran.every((v) => v.status === "error")) return "error";
+  if (ran.some((v) => v.status === "error" || leaseOutcome(v) === "partial")) return "partial";
+  return venues.length === ran.length ? "ok" : "partial";
+}
+
+interface VenueRunOptions {
+  deps: BurstDeps;
+  venue: Venue;
+  settings: Settings;
+  symbols: readonly string[];
+  durationMs: number;
+  startedMono: number;
+}
+
+async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
+  const { deps, venue, settings, durationMs, startedMono } = options;
+  const { clock, store } = deps;
+  const summary = emptyVenueSummary(venue);
+  const ttl = Math.ceil(durationMs / 1000) + LEASE_MARGIN_SECONDS;
+  const runId = await store.acquireLease(FUNCTION_NAME, venue, ttl);
+  if (!runId) {
+    summary.status = "skipped";
+    summary.skip_reason = "lease_held";
+    return summary;
+  }
+  let burst: VenueBurst | undefined;
+  try {
+    const client = deps.venueClientFactory(venue, settings.mode);
+    const selected = selectMarkets(await client.loadMarkets(), options.symbols);
+    summary.skipped_symbols = selected.skipped;
+    const symbols = options.symbols.filter((s) => selected.markets.has(s));
+    const quotes = new Map<string, Quote>();
+    const executor: OrderExecutor = settings.mode === "paper"
+      ? new PaperExecutor({
+        venue,
+        store,
+        quotes,
+        markets: new Map([...selected.markets].map(([symbol, m]) => [symbol, m.paper])),
+        startingQuote: settings.paper_starting_usdt,
+      })
+      : new ExchangeExecutor(settings.mode, client);
+    burst = new VenueBurst({
+      venue,
+      store,
+      client,
+      executor,
+      markets: selected.markets,
+      symbols,
+      quotes,
+      clock,
+      loadSettings: deps.loadSettings,
+      summary,
+      notFoundGraceMs: deps.notFoundGraceMs,
+    });
+    await burst.reconcile();
+
+    const tickMs = settings.burst_tick_ms;
+    const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
+    const maxTicks = Math.ceil(durationMs / tickMs) + 1;
+    let longestTickMs = 0;
+    while (summary.ticks < maxTicks) {
+      const tickStart = clock.monotonicMs();
+      const elapsed = tickStart - startedMono;
+      // Start a tick only if one as slow as the slowest so far still ends inside the budget.
+      if (summary.ticks > 0 && elapsed + longestTickMs + reserveMs > durationMs) break;
+      try {
+        await burst.tick();
+      } catch (error) {
+        if (!(error instanceof ExchangeLayerError)) throw error;
+        note(summary, `tick: ${describeError(error)}`);
+      }
+      const tickEnd = clock.monotonicMs();
+      longestTickMs = Math.max(longestTickMs, tickEnd - tickStart);
+      const wait = Math.min(tickStart + tickMs, startedMono + durationMs - reserveMs) - tickEnd;
+      if (wait > 0) await clock.sleep(wait);
+    }
+  } catch (error) {
+    summary.status = "error";
+    summary.error = describeError(error);
+    deps.log?.(`trade-burst ${venue}: ${summary.error}`);
+  } finally {
+    burst?.finishSummary();
+    summary.duration_ms = Math.round(clock.monotonicMs() - startedMono);
+    try {
+      await store.releaseLease(runId, leaseOutcome(summary), summary, summary.error ?? null);
+    } catch (error) {
+      note(summary, `lease release: ${describeError(error)}`);
+    }
+  }
+  return summary;
+}
+
+/**
+ * Runs one burst. Throws BadRequestError for symbols outside settings and LiveTradingRefusedError for live without
+ * both opt-ins, in both cases before any exchange call or trading write.
+ */
+export async function runBurst(deps: BurstDeps, request: BurstRequest): Promise<BurstSummary> {
+  const startedMono = deps.clock.monotonicMs();
+  const settings = await deps.loadSettings();
+  checkSymbols(request.symbols, settings);
+  try {
+    checkLiveOptIn(settings, deps.allowLiveTrading);
+  } catch (error) {
+    if (deps.startRun && error instanceof LiveTradingRefusedError) {
+      const run = await deps.startRun();
+      await run.finish("skipped", { mode: settings.mode, refused: error.missing }, error.message);
+    }
+    throw error;
+  }
+  const run = await deps.startRun?.();
+  const venues = [...new Set(request.venues ?? VENUES)];
+  const symbols = request.symbols ? [...request.symbols] : [...settings.symbols];
+  let venueSummaries: VenueSummary[];
+  try {
+    venueSummaries = await Promise.all(
+      venues.map((venue) => runVenue({ deps, venue, settings, symbols, durationMs: request.durationMs, startedMono })),
+    );
+  } catch (error) {
+    await run?.finish("error", { mode: settings.mode }, describeError(error));
+    throw error;
+  }
+  const summary: BurstSummary = {
+    mode: settings.mode,
+    duration_ms: Math.round(deps.clock.monotonicMs() - startedMono),
+    requested_ms: request.durationMs,
+    venues: venueSummaries,
+    totals: totalsOf(venueSummaries),
+    skipped_venues: venueSummaries.filter((v) => v.status === "skipped").map((v) => ({
+      venue: v.venue,
+      reason: v.skip_reason ?? "skipped",
+    })),
+  };
+  const errors = venueSummaries.filter((v) => v.error).map((v) => `${v.venue}: ${v.error}`);
+  await run?.finish(runOutcome(venueSummaries), summary, errors.length > 0 ? errors.join("; ") : null);
+  return summary;
+}

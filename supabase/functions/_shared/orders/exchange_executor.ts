@@ -1,0 +1,116 @@
+/**
+ * Orders on a real venue (testnet or live) through our VenueClient. Maps its answers onto ExchangeOrderView and
+ * fills in fees from the order's trades when the order answer lacks them (Binance's GET order carries none).
+ */
+import { type ExchangeLayerError, FinalExchangeError } from "../errors.ts";
+import type { VenueClient, VenueOrder, VenueTrade } from "../exchange/venue_client.ts";
+import type { TradingMode } from "../settings.ts";
+import { add, mul, toNumber } from "../trading/decimal.ts";
+import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
+import type { OrderExecutor } from "./executor.ts";
+import type { ExchangeOrderView, OrderRow } from "./types.ts";
+
+/** The venue does not know this order (ccxt OrderNotFound, translated to a final error by the exchange layer). */
+export function isOrderNotFound(error: unknown): boolean {
+  return error instanceof FinalExchangeError &&
+    ((error as ExchangeLayerError).source === "OrderNotFound" ||
+      /order ?not ?found|does not exist/i.test(error.message));
+}
+
+function finite(value: number | null | undefined): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** A venue order as our view. `fallbackAmount` fills in a missing amount (some answers omit it). */
+export function viewFromVenueOrder(order: VenueOrder, fallbackAmount: number): ExchangeOrderView {
+  const amount = finite(order.amount) ?? fallbackAmount;
+  const filled = finite(order.filled) ?? 0;
+  const average = finite(order.average) ?? (filled > 0 && finite(order.cost) ? order.cost! / filled : null);
+  const cost = finite(order.cost) ?? (average !== null ? toNumber(mul(filled, average)) : 0);
+  return {
+    exchangeOrderId: order.id,
+    clientOrderId: order.clientOrderId,
+    status: statusFromCcxtOrder({ status: order.status, amount, filled }),
+    filled,
+    remaining: finite(order.remaining),
+    average: filled > 0 ? average : null,
+    cost,
+    feeCost: finite(order.fee?.cost),
+    feeCurrency: order.fee?.currency ?? null,
+    raw: order.raw,
+  };
+}
+
+/** How far back to look for an order's trades: before the order's creation, allowing for clock skew. */
+const TRADE_LOOKBACK_MS = 5 * 60_000;
+
+export class ExchangeExecutor implements OrderExecutor {
+  constructor(readonly mode: Exclude<TradingMode, "paper">, private readonly client: VenueClient) {}
+
+  async create(order: OrderRow): Promise<ExchangeOrderView> {
+    const answer = await this.client.createOrder({
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      amount: order.amount,
+      ...(order.price !== null && order.type === "limit" ? { price: order.price } : {}),
+      clientOrderId: order.client_order_id,
+    });
+    return await this.#withFees(order, viewFromVenueOrder(answer, order.amount));
+  }
+
+  async lookup(order: OrderRow): Promise<ExchangeOrderView | null> {
+    try {
+      const answer = order.exchange_order_id
+        ? await this.client.fetchOrder(order.exchange_order_id, order.symbol)
+        : await this.client.fetchOrderByClientId(order.client_order_id, order.symbol);
+      return await this.#withFees(order, viewFromVenueOrder(answer, order.amount));
+    } catch (error) {
+      if (isOrderNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async cancel(order: OrderRow): Promise<ExchangeOrderView | null> {
+    if (!order.exchange_order_id) {
+      const found = await this.lookup(order);
+      if (!found?.exchangeOrderId) return found;
+      order = { ...order, exchange_order_id: found.exchangeOrderId };
+    }
+    try {
+      await this.client.cancelOrder(order.exchange_order_id!, order.symbol);
+    } catch (error) {
+      // Already filled or gone: what matters is its state now, which the lookup below reads.
+      if (!(error instanceof FinalExchangeError)) throw error;
+    }
+    // The cancel answer may omit fills; the order itself says what traded before the cancel landed.
+    return await this.lookup(order);
+  }
+
+  async freeBalances(assets: readonly string[]): Promise<Record<string, number>> {
+    const balances = await this.client.fetchBalances();
+    return Object.fromEntries(assets.map((asset) => [asset, balances[asset]?.free ?? 0]));
+  }
+
+  /** A final order with fills but no fee: sum the fees (and exact cost) from its trades. */
+  async #withFees(order: OrderRow, view: ExchangeOrderView): Promise<ExchangeOrderView> {
+    if (!(view.filled > 0) || view.feeCost !== null || !isFinalStatus(view.status) || !view.exchangeOrderId) {
+      return view;
+    }
+    const since = Date.parse(order.created_at) - TRADE_LOOKBACK_MS;
+    const trades = (await this.client.fetchMyTrades(order.symbol, Number.isFinite(since) ? since : undefined))
+      .filter((trade: VenueTrade) => trade.orderId === view.exchangeOrderId);
+    if (trades.length === 0) return view;
+    let fee = add(0, 0);
+    let cost = add(0, 0);
+    let currency: string | null = null;
+    for (const trade of trades) {
+      cost = add(cost, trade.cost ?? mul(trade.price, trade.amount));
+      if (trade.fee?.cost) {
+        fee = add(fee, trade.fee.cost);
+        currency ??= trade.fee.currency;
+      }
+    }
+    return { ...view, feeCost: toNumber(fee), feeCurrency: currency, cost: toNumber(cost) };
+  }
+}

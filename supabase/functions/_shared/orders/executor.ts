@@ -1,0 +1,21 @@
+/**
+ * Where orders go: the exchange (testnet/live, through the venue client) or the paper engine. The burst and the
+ * reconciler speak only this interface, so both modes share every lifecycle rule.
+ *
+ * Errors are the exchange layer's tree (errors.ts): FinalExchangeError / NeedsHumanError mean "the venue said no",
+ * anything else means "we do not know what happened" and is resolved by looking the order up by client order id.
+ */
+import type { TradingMode } from "../settings.ts";
+import type { ExchangeOrderView, OrderRow } from "./types.ts";
+
+export interface OrderExecutor {
+  readonly mode: TradingMode;
+  /** Sends the recorded order (with its client order id). Never retried by the caller. */
+  create(order: OrderRow): Promise<ExchangeOrderView>;
+  /** The venue's view: by exchange id when known, else by client order id. null when the venue does not know it. */
+  lookup(order: OrderRow): Promise<ExchangeOrderView | null>;
+  /** Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. */
+  cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  /** Free balance per asset (only the assets asked for). */
+  freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
+}

@@ -1,0 +1,163 @@
+/**
+ * Positions follow their orders: every figure on a position (quantities, average prices, fees, realized PnL) is
+ * recomputed from the fills of its entry and exit orders (pnl.ts), never carried forward by hand.
+ *
+ * opening --entry final with a fill--> open --exit decided--> closing --nothing sellable left--> closed
+ * opening --entry final without a fill--> failed
+ * A `closing` position whose exit order ended with base still sellable (an IOC exit that met thin liquidity) stays
+ * `closing`; the burst sends another exit for the rest.
+ */
+import { type MarketRules, prepareSell } from "../trading/precision.ts";
+import { type FillLike, pairOf, type RealizedPnl, realizedPnl } from "../trading/pnl.ts";
+import { isFinalStatus } from "../trading/lifecycle.ts";
+import type { TradeStore } from "./store.ts";
+import type { OrderRow, PositionPatch, PositionRow, TradeLogRow } from "./types.ts";
+
+export interface PositionFigures {
+  entryOrders: OrderRow[];
+  exitOrders: OrderRow[];
+  /** The entry order still working at the venue, if any. */
+  liveEntry: OrderRow | undefined;
+  liveExit: OrderRow | undefined;
+  /** The newest exit order (its id and status go to trade_logs). */
+  lastExit: OrderRow | undefined;
+  rejectedExits: number;
+  pnl: RealizedPnl;
+  /** Base still held: entry fills net of base fees, minus what the exits took. */
+  heldQty: number;
+}
+
+/** One order's fills as a single fill at its average price (fees summed per order). */
+export function fillOf(order: OrderRow): FillLike | null {
+  if (!(order.filled > 0)) return null;
+  const price = order.average ?? (order.cost > 0 ? order.cost / order.filled : null);
+  if (price === null || !(price > 0)) return null;
+  return {
+    price,
+    amount: order.filled,
+    fee: order.fee_cost ? { cost: order.fee_cost, currency: order.fee_currency } : null,
+  };
+}
+
+const byCreated = (a: OrderRow, b: OrderRow) => a.created_at.localeCompare(b.created_at);
+
+export function positionFigures(position: Pick<PositionRow, "id" | "symbol">, orders: readonly OrderRow[]) {
+  const mine = orders.filter((o) => o.position_id === position.id).sort(byCreated);
+  const entryOrders = mine.filter((o) => o.purpose === "entry");
+  const exitOrders = mine.filter((o) => o.purpose === "exit");
+  const fills = (list: OrderRow[]) => list.map(fillOf).filter((f): f is FillLike => f !== null);
+  const pnl = realizedPnl(fills(entryOrders), fills(exitOrders), pairOf(position.symbol));
+  return {
+    entryOrders,
+    exitOrders,
+    liveEntry: entryOrders.find((o) => !isFinalStatus(o.order_status)),
+    liveExit: exitOrders.find((o) => !isFinalStatus(o.order_status)),
+    lastExit: exitOrders.at(-1),
+    rejectedExits: exitOrders.filter((o) => o.order_status === "rejected").length,
+    pnl,
+    heldQty: Math.max(0, pnl.unsoldQty),
+  } satisfies PositionFigures;
+}
+
+/**
+ * Whether `quantity` could still be sold at `price` under the market's rules (lot step, min amount, min notional).
+ * What cannot is dust: it stays in the wallet and the position is done.
+ */
+export function isSellable(quantity: number, price: number, rules: MarketRules): boolean {
+  if (!(quantity > 0)) return false;
+  return prepareSell({ quantity, price, priceRounding: "down" }, rules).ok;
+}
+
+function figuresPatch(f: PositionFigures): PositionPatch {
+  return {
+    entry_qty: f.pnl.entry.qty,
+    entry_avg_px: f.pnl.entry.qty > 0 ? f.pnl.entry.avgPrice : null,
+    entry_fees_usd: f.pnl.entry.feesQuote,
+    exit_qty: f.pnl.exit.qty,
+    exit_avg_px: f.pnl.exit.qty > 0 ? f.pnl.exit.avgPrice : null,
+    exit_fees_usd: f.pnl.exit.feesQuote,
+  };
+}
+
+function changed(position: PositionRow, patch: PositionPatch): boolean {
+  return (Object.keys(patch) as (keyof PositionPatch)[]).some((key) => position[key] !== patch[key]);
+}
+
+/** The trade_logs row of a closed position, from its fills. */
+export function tradeLogOf(position: PositionRow, f: PositionFigures, closedAt: Date): TradeLogRow {
+  const openedMs = Date.parse(position.opened_at);
+  return {
+    venue: position.venue,
+    symbol: position.symbol,
+    side: "long",
+    size_usd: f.pnl.entry.quoteCost,
+    entry_px: f.pnl.entry.avgPrice,
+    exit_px: f.pnl.exit.avgPrice,
+    pnl: f.pnl.pnl,
+    dur_seconds: Number.isFinite(openedMs) ? Math.max(0, (closedAt.getTime() - openedMs) / 1000) : 0,
+    ts: closedAt.toISOString(),
+    order_id: f.lastExit?.exchange_order_id ?? null,
+    order_status: f.lastExit?.order_status ?? "filled",
+    position_id: position.id,
+    fees_usd: f.pnl.feesQuote,
+  };
+}
+
+export type PositionEvent = "opened" | "closed" | "failed" | null;
+
+export interface AdvanceResult {
+  position: PositionRow;
+  figures: PositionFigures;
+  event: PositionEvent;
+  /** Why a position failed or closed without an exit (for the burst summary; positions have no error column). */
+  note?: string;
+}
+
+/**
+ * Moves a position as far as its orders allow, writing its figures. `rules` and `referencePrice` (the bid, or the
+ * entry price when no quote is at hand) decide whether a remainder is still sellable.
+ * Closing writes the trade_logs row first (idempotent), then the position: a crash in between closes it next time.
+ */
+export async function advancePosition(
+  store: TradeStore,
+  position: PositionRow,
+  orders: readonly OrderRow[],
+  options: { rules: MarketRules | undefined; referencePrice: number | null; now: Date },
+): Promise<AdvanceResult> {
+  const figures = positionFigures(position, orders);
+  const patch = figuresPatch(figures);
+  let event: PositionEvent = null;
+  let note: string | undefined;
+
+  if (position.status === "opening" && !figures.liveEntry && figures.entryOrders.length > 0) {
+    if (figures.pnl.entry.qty > 0) {
+      patch.status = "open";
+      event = "opened";
+    } else {
+      patch.status = "failed";
+      const last = figures.entryOrders.at(-1)!;
+      note = `entry order ${last.order_status} without a fill${last.last_error ? `: ${last.last_error}` : ""}`;
+      patch.closed_at = options.now.toISOString();
+      event = "failed";
+    }
+  } else if (position.status === "closing" && !figures.liveExit) {
+    const price = options.referencePrice ?? figures.pnl.entry.avgPrice;
+    const sellable = options.rules ? isSellable(figures.heldQty, price, options.rules) : figures.heldQty > 0;
+    if (!sellable) {
+      patch.status = "closed";
+      patch.exit_reason = position.exit_reason ?? "manual";
+      patch.realized_pnl = figures.pnl.pnl;
+      patch.closed_at = options.now.toISOString();
+      if (figures.pnl.exit.qty > 0) {
+        await store.insertTradeLog(tradeLogOf(position, figures, options.now));
+      } else {
+        // Nothing could ever be sold (a partial entry below the market minimum): no round trip to log.
+        note = `held ${figures.heldQty} is below the market minimum; left in the wallet as dust`;
+      }
+      event = "closed";
+    }
+  }
+  if (!changed(position, patch)) return { position, figures, event, note };
+  const updated = await store.updatePosition(position.id, patch, options.now);
+  return { position: updated, figures, event, note };
+}

@@ -1,0 +1,70 @@
+/**
+ * The tables a burst reads and writes, as one narrow interface. The real one is supabase-js with the service role
+ * (supabase_store.ts); unit tests use the in-memory one (memory_store.ts). Every figure a decision needs (daily
+ * counters, open positions, non-final orders) is read from here, never kept in memory between ticks.
+ */
+import type { TradingMode } from "../settings.ts";
+import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";
+
+/** Fields `applyExchangeOrder` and the reconciler may change on an order. */
+export type OrderPatch = Partial<
+  Pick<
+    OrderRow,
+    | "exchange_order_id"
+    | "order_status"
+    | "filled"
+    | "remaining"
+    | "average"
+    | "cost"
+    | "fee_cost"
+    | "fee_currency"
+    | "last_error"
+    | "raw"
+    | "submitted_at"
+    | "closed_at"
+  >
+>;
+
+export interface NewPosition {
+  venue: Venue;
+  symbol: string;
+  mode: TradingMode;
+  opened_at: string;
+}
+
+export interface DailyStats {
+  /** Positions opened since `since` that did not fail (an entry that never filled is not a trade). */
+  entries: number;
+  /** Σ realized_pnl of positions closed since `since`. */
+  realizedPnl: number;
+}
+
+export type LeaseOutcome = "ok" | "partial" | "error" | "skipped";
+
+export interface TradeStore {
+  /** Inserts the order as `pending_submit` and returns the stored row. Throws when it cannot be recorded. */
+  insertOrder(intent: OrderIntent, now: Date): Promise<OrderRow>;
+  updateOrder(id: string, patch: OrderPatch, now: Date): Promise<OrderRow>;
+  /** Orders of a venue and mode whose status is not final (pending_submit, open, partially_filled, unknown). */
+  listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]>;
+  /** Every order (final or not) belonging to these positions. */
+  listOrdersOfPositions(positionIds: readonly string[]): Promise<OrderRow[]>;
+  /** Every order of a venue in a mode (the paper ledger sums them). */
+  listOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]>;
+
+  insertPosition(position: NewPosition): Promise<PositionRow>;
+  updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow>;
+  listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]>;
+
+  /** Idempotent on position_id: a second write for the same position is ignored. */
+  insertTradeLog(row: TradeLogRow): Promise<void>;
+
+  /** Counters since `since` (00:00 UTC) over all venues of the mode, straight from the tables. */
+  dailyStats(mode: TradingMode, since: Date): Promise<DailyStats>;
+  /** The venue's current latency band name (exchange_connections.latency_band), null when never sampled. */
+  latencyBandName(venue: Venue): Promise<string | null>;
+
+  /** `acquire_venue_lease`: the run id, or null when another burst holds the venue. */
+  acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null>;
+  releaseLease(runId: string, outcome: LeaseOutcome, summary: unknown, error: string | null): Promise<void>;
+}

@@ -1,0 +1,134 @@
+/**
+ * The shapes the order store and the burst share: one `orders` row, one `positions` row, and an exchange's answer
+ * about an order, normalized. Column names follow docs/CONTRACTS.md so a row maps onto the table one to one.
+ */
+import type { OrderStatus } from "../trading/lifecycle.ts";
+import type { TradingMode } from "../settings.ts";
+
+export const VENUES = ["binance", "okx"] as const;
+export type Venue = (typeof VENUES)[number];
+
+export type OrderSide = "buy" | "sell";
+export type OrderType = "limit" | "market";
+export type OrderPurpose = "entry" | "exit";
+
+export interface OrderRow {
+  id: string;
+  client_order_id: string;
+  exchange_order_id: string | null;
+  venue: Venue;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  /** null for market orders. */
+  price: number | null;
+  amount: number;
+  filled: number;
+  remaining: number | null;
+  average: number | null;
+  cost: number;
+  fee_cost: number | null;
+  fee_currency: string | null;
+  order_status: OrderStatus;
+  purpose: OrderPurpose;
+  position_id: string | null;
+  mode: TradingMode;
+  last_error: string | null;
+  raw: unknown;
+  created_at: string;
+  submitted_at: string | null;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+/** What `recordIntent` needs to write the row before the order leaves. */
+export interface OrderIntent {
+  client_order_id: string;
+  venue: Venue;
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  price: number | null;
+  amount: number;
+  purpose: OrderPurpose;
+  position_id: string | null;
+  mode: TradingMode;
+}
+
+export type PositionStatus = "opening" | "open" | "closing" | "closed" | "failed";
+export const ACTIVE_POSITION_STATUSES: readonly PositionStatus[] = ["opening", "open", "closing"];
+export type ExitReason = "take_profit" | "stop_loss" | "time_stop" | "kill_switch" | "manual";
+
+export interface PositionRow {
+  id: string;
+  venue: Venue;
+  symbol: string;
+  side: "long";
+  status: PositionStatus;
+  mode: TradingMode;
+  /** Base bought (before base-asset fees), from fills. */
+  entry_qty: number;
+  entry_avg_px: number | null;
+  /** Every entry fee in quote currency. */
+  entry_fees_usd: number;
+  exit_qty: number;
+  exit_avg_px: number | null;
+  exit_fees_usd: number;
+  realized_pnl: number | null;
+  exit_reason: ExitReason | null;
+  opened_at: string;
+  closed_at: string | null;
+  updated_at: string;
+}
+
+/** The mutable part of a position: what the burst writes as fills arrive. */
+export type PositionPatch = Partial<
+  Pick<
+    PositionRow,
+    | "status"
+    | "entry_qty"
+    | "entry_avg_px"
+    | "entry_fees_usd"
+    | "exit_qty"
+    | "exit_avg_px"
+    | "exit_fees_usd"
+    | "realized_pnl"
+    | "exit_reason"
+    | "closed_at"
+  >
+>;
+
+/**
+ * An exchange's (or the paper engine's) view of one order, normalized: status already mapped to ours, numbers
+ * finite, fees summed in one currency when the venue said which.
+ */
+export interface ExchangeOrderView {
+  exchangeOrderId: string | null;
+  clientOrderId: string | null;
+  status: OrderStatus;
+  filled: number;
+  remaining: number | null;
+  average: number | null;
+  cost: number;
+  /** null when the venue did not report fees on this answer (Binance's GET order never does). */
+  feeCost: number | null;
+  feeCurrency: string | null;
+  raw: unknown;
+}
+
+/** The trade_logs row written when a position closes (legacy columns plus ours). */
+export interface TradeLogRow {
+  venue: Venue;
+  symbol: string;
+  side: "long";
+  size_usd: number;
+  entry_px: number;
+  exit_px: number;
+  pnl: number;
+  dur_seconds: number;
+  ts: string;
+  order_id: string | null;
+  order_status: OrderStatus;
+  position_id: string;
+  fees_usd: number;
+}

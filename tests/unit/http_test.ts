@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { BadRequestError, ForbiddenError, UnauthorizedError } from "../../supabase/functions/_shared/errors.ts";
+import {
+  BadRequestError,
+  ForbiddenError,
+  HttpError,
+  UnauthorizedError,
+} from "../../supabase/functions/_shared/errors.ts";
 import {
   constantTimeEqual,
   json,
@@ -10,8 +15,12 @@ import {
 } from "../../supabase/functions/_shared/http.ts";
 
 const env = { serviceRoleKey: "service-role-key" };
-const post = (body?: BodyInit, headers: HeadersInit = {}) =>
-  new Request("http://localhost/functions/v1/x", { method: "POST", body, headers });
+const post = (body?: BodyInit, headers: Record<string, string> = {}) =>
+  new Request("http://localhost/functions/v1/x", {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
 
 Deno.test("requireServiceRole accepts only the service role key", async (t) => {
   await t.step("the service role key passes", () => {
@@ -71,6 +80,24 @@ Deno.test("parseJsonBody validates the body and names the bad field", async (t) 
       samples: 3,
     });
   });
+  await t.step("a JSON body declared as another media type → 415 naming the content-type", async () => {
+    for (const contentType of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]) {
+      const req = post(JSON.stringify({ venues: ["okx"] }), { "content-type": contentType });
+      const error = await parseJsonBody(req, schema).then(
+        () => assert.fail(`accepted a body sent as ${contentType}`),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 415);
+      assert.equal(error.issues?.[0].path, "(content-type)");
+    }
+  });
+  await t.step("application/json with a charset and +json types are accepted", async () => {
+    const body = JSON.stringify({ samples: 2 });
+    for (const contentType of ["application/json; charset=utf-8", "application/vnd.api+json"]) {
+      assert.deepEqual(await parseJsonBody(post(body, { "content-type": contentType }), schema), { samples: 2 });
+    }
+  });
   await t.step("non-JSON → 400", async () => {
     const error = await badRequest(post("{not json"));
     assert.equal(error.issues?.[0].path, "(body)");
@@ -103,7 +130,11 @@ Deno.test("parseJsonBody validates the body and names the bad field", async (t) 
         controller.close();
       },
     });
-    const req = new Request("http://localhost/", { method: "POST", body: stream });
+    const req = new Request("http://localhost/", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(req.headers.get("content-length"), null);
     const error = await badRequest(req, 1024);
     assert.match(error.message, /too large/);

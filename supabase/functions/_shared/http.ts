@@ -91,11 +91,27 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
  * Reads the JSON body and validates it with `schema` (make it `.strict()` so unknown keys are refused). An empty body
  * counts as `{}`. Non-JSON, oversized or invalid bodies throw BadRequestError (400) naming the field.
  */
+/**
+ * A body announced as something other than JSON is refused before it is read: a form post or text/plain body that
+ * happens to hold valid JSON must not start a burst. A bodiless call (no content-length, no content-type) is fine.
+ */
+function requireJsonContentType(req: Request): void {
+  const header = req.headers.get("content-type");
+  const declaredEmpty = req.headers.get("content-length") === "0";
+  if (header === null || declaredEmpty) return;
+  const mediaType = header.split(";")[0].trim().toLowerCase();
+  if (mediaType === "application/json" || mediaType.endsWith("+json")) return;
+  throw new HttpError(415, "content-type must be application/json", [
+    { path: "(content-type)", message: `must be application/json, got ${JSON.stringify(mediaType.slice(0, 100))}` },
+  ]);
+}
+
 export async function parseJsonBody<S extends z.ZodType>(
   req: Request,
   schema: S,
   options: { maxBytes?: number } = {},
 ): Promise<z.infer<S>> {
+  requireJsonContentType(req);
   const bytes = await readLimited(req, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
   let text: string;
   try {

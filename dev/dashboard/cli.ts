@@ -1,0 +1,130 @@
+/**
+ * The dashboard command: options from flags or env, then either one render (`--once`) or a refresh loop that ends on
+ * the abort signal (Ctrl-C). A failed read is shown in place of the screen and retried at the next refresh.
+ */
+
+import { parseArgs } from "node:util";
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { render } from "./render.ts";
+import { loadSnapshot } from "./snapshot.ts";
+
+export const USAGE = `Usage: deno run -A scripts/dashboard.ts [--url URL] [--key KEY] [--once] [--interval SECONDS]
+
+  --url        project or local gateway URL (default: env SUPABASE_URL)
+  --key        a signed-in user's JWT or the service role key (default: env SUPABASE_KEY)
+  --once       print one screen and exit
+  --interval   seconds between refreshes (default 5, 1-3600)
+`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface DashboardOptions {
+  url: string;
+  key: string;
+  once: boolean;
+  intervalSeconds: number;
+}
+
+/** Flags win over env; every problem names the flag or variable to fix. */
+export function parseDashboardArgs(
+  args: readonly string[],
+  env: (name: string) => string | undefined,
+): DashboardOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        url: { type: "string" },
+        key: { type: "string" },
+        once: { type: "boolean", default: false },
+        interval: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) throw new UsageError("");
+  const url = values.url ?? env("SUPABASE_URL");
+  if (!url) throw new UsageError("--url (or env SUPABASE_URL) is required");
+  try {
+    const protocol = new URL(url).protocol;
+    if (protocol !== "http:" && protocol !== "https:") throw new Error(protocol);
+  } catch {
+    throw new UsageError(`--url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  const key = values.key ?? env("SUPABASE_KEY");
+  if (!key) {
+    throw new UsageError("--key (or env SUPABASE_KEY) is required: a signed-in user's JWT or the service role key");
+  }
+  const intervalText = values.interval ?? "5";
+  const intervalSeconds = Number(intervalText);
+  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 3600) {
+    throw new UsageError(
+      `--interval must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(intervalText)}`,
+    );
+  }
+  return { url, key, once: values.once, intervalSeconds };
+}
+
+/** A read timeout, so a hung project shows as an error instead of a frozen screen. */
+export const READ_TIMEOUT_MS = 10_000;
+
+/** No retries: the refresh loop is the retry, and an unreachable project should say so at once. */
+export function dashboardClient(url: string, key: string, fetchImpl?: typeof fetch): SupabaseClient {
+  return createClient(url, key, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    db: { retry: false, timeout: READ_TIMEOUT_MS },
+    global: fetchImpl ? { fetch: fetchImpl } : undefined,
+  });
+}
+
+/** Clears the terminal and homes the cursor, so each refresh redraws in place. */
+const CLEAR_SCREEN = "\x1b[2J\x1b[H";
+
+export interface RunDashboardDeps {
+  client: SupabaseClient;
+  write: (text: string) => void;
+  now?: () => Date;
+  /** Waits between refreshes; resolves early when the signal aborts. */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** One screen: the rendered snapshot, or the error that stopped it. Returns false when the read failed. */
+export async function renderOnce(client: SupabaseClient, now: () => Date): Promise<{ ok: boolean; text: string }> {
+  try {
+    const snapshot = await loadSnapshot(client, { now: now() });
+    return { ok: true, text: render(snapshot, now()) };
+  } catch (error) {
+    return { ok: false, text: `dashboard: ${error instanceof Error ? error.message : String(error)}\n` };
+  }
+}
+
+/** `--once`: one screen, exit code 0 or 1. Else redraws every interval until `signal` aborts; exit code 0. */
+export async function runDashboard(
+  options: DashboardOptions,
+  deps: RunDashboardDeps,
+  signal: AbortSignal,
+): Promise<number> {
+  const now = deps.now ?? (() => new Date());
+  if (options.once) {
+    const screen = await renderOnce(deps.client, now);
+    deps.write(screen.text);
+    return screen.ok ? 0 : 1;
+  }
+  while (!signal.aborted) {
+    const screen = await renderOnce(deps.client, now);
+    deps.write(CLEAR_SCREEN + screen.text + `\n(refreshing every ${options.intervalSeconds}s; Ctrl-C to quit)\n`);
+    await deps.sleep(options.intervalSeconds * 1000, signal);
+  }
+  return 0;
+}

@@ -1,0 +1,344 @@
+/**
+ * The terminal dashboard against a real stack: the service role writes rows for both venues (one fresh, one stale),
+ * a closed round trip with its orders and trade log, an open position, a pending order and function runs; then
+ * `scripts/dashboard.ts --once` runs as a user would run it, with a signed-in user's key, and its text is checked.
+ */
+
+import assert from "node:assert/strict";
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { REPO_ROOT } from "../../dev/stack/commands.ts";
+import { dashboardClient } from "../../dev/dashboard/cli.ts";
+import { render } from "../../dev/dashboard/render.ts";
+import { loadSnapshot } from "../../dev/dashboard/snapshot.ts";
+import { gatewayClient, type Stack, withStack } from "../support/stack.ts";
+
+const DENO = `${REPO_ROOT}/node_modules/.bin/deno`;
+
+function ago(ms: number): string {
+  return new Date(Date.now() - ms).toISOString();
+}
+
+async function must<T>(what: string, query: PromiseLike<{ data: T; error: unknown }>): Promise<T> {
+  const { data, error } = await query;
+  assert.equal(error, null, `${what}: ${JSON.stringify(error)}`);
+  return data;
+}
+
+async function populate(service: SupabaseClient): Promise<void> {
+  await must(
+    "settings",
+    service.from("bot_settings").update({ max_trades_per_day: 120, max_daily_loss_usd: 75, max_open_positions: 3 })
+      .eq("id", 1).select("id"),
+  );
+  await must(
+    "binance row",
+    service.from("exchange_connections").update({
+      balance_usdt: 10250.5,
+      balance_usdt_free: 9650.5,
+      balance_usdt_used: 600,
+      balance_status: "ok",
+      balance_source: "paper",
+      last_balance_update: ago(20_000),
+      last_balance_attempt: ago(20_000),
+      latency_last_ms: 21,
+      latency_avg_ms: 24.4,
+      latency_max_ms: 61,
+      latency_band: "aggressive",
+      latency_updated_at: ago(5_000),
+    }).eq("exchange_name", "binance").select("id"),
+  );
+  await must(
+    "okx row (stale)",
+    service.from("exchange_connections").update({
+      balance_usdt: 4000,
+      balance_usdt_free: 4000,
+      balance_status: "stale",
+      balance_source: "exchange",
+      last_balance_update: ago(3 * 3600_000 + 60_000),
+      last_balance_attempt: ago(60_000),
+      last_error: "RequestTimeout: okx fetchBalance timed out after 10000 ms",
+      latency_last_ms: 140,
+      latency_avg_ms: 118,
+      latency_max_ms: 900,
+      latency_band: "defensive",
+      latency_updated_at: ago(8_000),
+    }).eq("exchange_name", "okx").select("id"),
+  );
+
+  // A closed round trip on binance, from its two filled orders to the trade log row.
+  const [closed] = await must(
+    "closed position",
+    service.from("positions").insert({
+      venue: "binance",
+      symbol: "BTC/USDT",
+      status: "closed",
+      mode: "paper",
+      entry_qty: 0.01,
+      entry_avg_px: 60000,
+      entry_fees_usd: 0.6,
+      exit_qty: 0.01,
+      exit_avg_px: 60300,
+      exit_fees_usd: 0.603,
+      realized_pnl: 1.797,
+      exit_reason: "take_profit",
+      opened_at: ago(600_000),
+      closed_at: ago(480_000),
+    }).select("id"),
+  ) as { id: string }[];
+  await must(
+    "closed position orders",
+    service.from("orders").insert([
+      {
+        client_order_id: "e2e-bn-entry-1",
+        exchange_order_id: "BN-E2E-1001",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        side: "buy",
+        type: "limit",
+        price: 60000,
+        amount: 0.01,
+        filled: 0.01,
+        remaining: 0,
+        average: 60000,
+        order_status: "filled",
+        purpose: "entry",
+        position_id: closed.id,
+        mode: "paper",
+        closed_at: ago(590_000),
+      },
+      {
+        client_order_id: "e2e-bn-exit-1",
+        exchange_order_id: "BN-E2E-1002",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        side: "sell",
+        type: "limit",
+        price: 60300,
+        amount: 0.01,
+        filled: 0.01,
+        remaining: 0,
+        average: 60300,
+        order_status: "filled",
+        purpose: "exit",
+        position_id: closed.id,
+        mode: "paper",
+        closed_at: ago(480_000),
+      },
+    ]).select("id"),
+  );
+  await must(
+    "trade log",
+    service.from("trade_logs").insert({
+      ts: ago(480_000),
+      venue: "binance",
+      symbol: "BTC/USDT",
+      side: "long",
+      size_usd: 600,
+      entry_px: 60000,
+      exit_px: 60300,
+      pnl: 1.797,
+      dur_seconds: 120,
+      order_id: "BN-E2E-1001",
+      order_status: "filled",
+      position_id: closed.id,
+      fees_usd: 1.203,
+    }).select("id"),
+  );
+
+  // An open position on okx and a pending entry order there.
+  await must(
+    "open position",
+    service.from("positions").insert({
+      venue: "okx",
+      symbol: "ETH/USDT",
+      status: "open",
+      mode: "paper",
+      entry_qty: 0.2,
+      entry_avg_px: 3000.5,
+      opened_at: ago(45_000),
+    }).select("id"),
+  );
+  await must(
+    "pending order",
+    service.from("orders").insert({
+      client_order_id: "e2e-okx-entry-2",
+      exchange_order_id: "OKX-E2E-77",
+      venue: "okx",
+      symbol: "SOL/USDT",
+      side: "buy",
+      type: "limit",
+      price: 150.25,
+      amount: 2,
+      filled: 0,
+      order_status: "open",
+      purpose: "entry",
+      mode: "paper",
+    }).select("id"),
+  );
+
+  await must(
+    "function runs",
+    service.from("function_runs").insert([
+      {
+        function_name: "balance-sync",
+        started_at: ago(62_000),
+        finished_at: ago(60_000),
+        outcome: "partial",
+        duration_ms: 2000,
+        error: "okx: RequestTimeout",
+      },
+      {
+        function_name: "latency-sample",
+        started_at: ago(30_000),
+        finished_at: ago(29_000),
+        outcome: "error",
+        duration_ms: 1000,
+        error: "latency-sample exploded on purpose",
+      },
+    ]).select("id"),
+  );
+}
+
+async function runDashboardScript(
+  stack: Stack,
+  key: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(DENO, {
+    args: ["run", "-A", `${REPO_ROOT}/scripts/dashboard.ts`, "--once", "--url", stack.gatewayUrl, "--key", key],
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    // The command must not pick these up from the environment: the flags are what is tested.
+    env: { SUPABASE_URL: "", SUPABASE_KEY: "" },
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
+
+/** The cells of the one line that starts with `first` (columns are separated by two or more spaces). */
+function row(text: string, first: RegExp): string[] {
+  const lines = text.split("\n").filter((line) => first.test(line.trimStart()));
+  assert.equal(lines.length, 1, `exactly one line matches ${first} in:\n${text}`);
+  return lines[0].trim().split(/\s{2,}/);
+}
+
+Deno.test("terminal dashboard renders a populated stack for a signed-in user", async (t) => {
+  await withStack({ functions: false }, async (stack) => {
+    await populate(gatewayClient(stack, stack.serviceRoleKey));
+
+    await t.step("`scripts/dashboard.ts --once` with the authenticated key prints every section", async () => {
+      const { code, stdout, stderr } = await runDashboardScript(stack, stack.authenticatedKey);
+      assert.equal(code, 0, stderr);
+      const text = stdout;
+      if (Deno.env.get("SHOW_DASHBOARD")) console.log(text);
+      assert.match(text, /^Latency-adaptive scalper — \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| mode paper \| trading ON/);
+
+      const binance = row(text, /^binance /);
+      assert.deepEqual(binance.slice(0, 9), [
+        "binance",
+        "21ms",
+        "24ms",
+        "61ms",
+        "aggressive",
+        "10250.50",
+        "9650.50",
+        "paper",
+        "ok",
+      ]);
+      assert.match(binance[9], /^\d+s$/, "a fresh balance shows its age in seconds");
+      const okx = row(text, /^okx /);
+      assert.deepEqual(okx.slice(0, 9), [
+        "okx",
+        "140ms",
+        "118ms",
+        "900ms",
+        "defensive",
+        "4000.00",
+        "4000.00",
+        "exchange",
+        "STALE",
+      ]);
+      assert.equal(okx[9], "3h");
+      assert.match(okx[10], /^RequestTimeout: okx fetchBalance timed out/);
+
+      // Today: the closed position made +1.80 and two positions were opened today.
+      assert.match(
+        text,
+        /^Daily PnL: \+1\.80 USDT \(max loss 75\.00\) \| Trades: 2\/120 \| Open positions: 1\/3 \| since \d{4}-\d\d-\d\d 00:00 UTC$/m,
+      );
+      const open = row(text, /^\d+[smh] ago\s+okx\s+ETH\/USDT/);
+      assert.deepEqual(open.slice(1), ["okx", "ETH/USDT", "open", "0.2", "3000.50", "paper"]);
+
+      const trade = row(text, /^\d\d:\d\d:\d\d\s+binance\s+BTC\/USDT\s+long/);
+      assert.deepEqual(trade.slice(1), [
+        "binance",
+        "BTC/USDT",
+        "long",
+        "600.00",
+        "60000.00",
+        "60300.00",
+        "+1.80",
+        "1.2030",
+        "120.0",
+        "BN-E2E-1001",
+        "filled",
+        "take_profit",
+      ]);
+
+      const pending = row(text, /^\d+[smh] ago\s+okx\s+SOL\/USDT/);
+      assert.deepEqual(pending.slice(1), [
+        "okx",
+        "SOL/USDT",
+        "buy",
+        "limit",
+        "entry",
+        "150.25",
+        "2",
+        "0",
+        "open",
+        "e2e-okx-entry-2",
+        "OKX-E2E-77",
+      ]);
+      assert.doesNotMatch(text, /e2e-bn-(entry|exit)-1/, "filled orders are not pending");
+
+      assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+latency-sample/).slice(1), [
+        "latency-sample",
+        "all",
+        "error",
+        "1000ms",
+        "latency-sample exploded on purpose",
+      ]);
+      assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+balance-sync/).slice(1), [
+        "balance-sync",
+        "all",
+        "partial",
+        "2000ms",
+        "okx: RequestTimeout",
+      ]);
+
+      const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
+      assert.deepEqual(notes.map((note) => note.replace(/\d+[smh] ago/, "N ago")), [
+        "  ! okx balance STALE (last good sync N ago): RequestTimeout: okx fetchBalance timed out after 10000 ms",
+        "  ! latency-sample error N ago: latency-sample exploded on purpose",
+      ]);
+    });
+
+    await t.step("the library path renders the same data the command printed", async () => {
+      const snapshot = await loadSnapshot(dashboardClient(stack.gatewayUrl, stack.authenticatedKey));
+      assert.equal(snapshot.venues.length, 2);
+      assert.equal(snapshot.recentTrades[0].position?.exit_reason, "take_profit");
+      assert.deepEqual(snapshot.daily && { entries: snapshot.daily.entries, pnl: snapshot.daily.realizedPnl }, {
+        entries: 2,
+        pnl: 1.797,
+      });
+      assert.match(render(snapshot, new Date(snapshot.takenAt)), /BN-E2E-1001/);
+    });
+
+    await t.step("the anon key reads nothing: the command says so and exits 1", async () => {
+      const { code, stdout } = await runDashboardScript(stack, stack.anonKey);
+      assert.equal(code, 1);
+      assert.match(stdout, /^dashboard: cannot read bot_settings: 42501: permission denied/);
+    });
+  });
+});

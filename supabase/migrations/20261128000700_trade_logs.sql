@@ -14,7 +14,8 @@ create table public.trade_logs (
   exit_px numeric not null constraint trade_logs_exit_px_positive check (exit_px > 0),
   pnl numeric not null,
   dur_seconds numeric not null constraint trade_logs_dur_seconds_nonnegative check (dur_seconds >= 0),
-  -- Legacy: the exchange id of the entry order.
+  -- Legacy column: the exchange id of the exit order that closed the position (order_status is its status); the
+  -- entry order is reachable through position_id.
   order_id text,
   -- Final status of the exit order.
   order_status text

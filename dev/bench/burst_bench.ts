@@ -1,0 +1,199 @@
+/**
+ * Burst benchmarks: a trade-burst process of its own (so /proc is its CPU alone), testnet mode against the
+ * simulator (so orders reach it and carry its timestamps), the cycling price paths of scenario.ts, the DB proxy
+ * counting round trips. One configuration = venues × symbols × tick; each run resets the tables and the paths.
+ */
+import { z } from "zod";
+import type { Simulator } from "../sim/server.ts";
+import type { DbProxy } from "./db_proxy.ts";
+import { type BenchProcess, startFunctionProcess, timedRequest } from "./function_process.ts";
+import { readCpuMs, readPeakRssMb, readThreadCpuMs } from "./proc.ts";
+import {
+  type BenchVenue,
+  countDbRequests,
+  countVenueRequests,
+  entryLatencies,
+  type EntryLatency,
+  type VenueRequest,
+  type VenueRequestCounts,
+} from "./request_analysis.ts";
+import { BENCH_USDT, benchSymbols, cyclePath, cyclesFor } from "./scenario.ts";
+
+/** What the bench runs SQL with (postgres.js's tagged template, reduced to what is used here). */
+export type SqlRunner = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<unknown>;
+
+export interface BurstConfig {
+  venues: BenchVenue[];
+  symbols: number;
+  /** bot_settings.burst_tick_ms */
+  tickMs: number;
+  durationMs: number;
+  runs: number;
+}
+
+export interface BurstRun {
+  /** The burst's own duration (its summary). */
+  burstMs: number;
+  /** Per venue. */
+  ticks: Record<string, number>;
+  /** Every thread of the process (upper bound). */
+  cpuMs: number;
+  /** The main thread: the JS isolate and its event loop. */
+  mainThreadCpuMs: number;
+  peakRssMb: number;
+  entries: number;
+  ordersSent: number;
+  fills: number;
+  positionsClosed: number;
+  quoteErrors: number;
+  venueCounts: VenueRequestCounts[];
+  dbRequests: number;
+  dbByResource: Record<string, number>;
+  latencies: EntryLatency[];
+  notes: string[];
+}
+
+const venueSummarySchema = z.object({
+  venue: z.string(),
+  status: z.string(),
+  error: z.string().optional(),
+  ticks: z.number(),
+  quote_errors: z.number(),
+  orders_sent: z.number(),
+  fills: z.number(),
+  positions_closed: z.number(),
+  signals: z.object({ entries: z.number() }),
+  notes: z.array(z.string()),
+});
+const burstAnswerSchema = z.object({ duration_ms: z.number(), venues: z.array(venueSummarySchema) });
+
+export class BurstRunError extends Error {
+  override name = "BurstRunError";
+}
+
+export interface BurstBenchDeps {
+  sim: Simulator;
+  proxy: DbProxy;
+  sql: SqlRunner;
+  /** Env of the function process (SUPABASE_URL pointing at the proxy, the simulator's keys and base URLs). */
+  env: Record<string, string>;
+  serviceRoleKey: string;
+  logDir: string;
+  /** Milliseconds between the simulator's price steps (its config). */
+  stepMs: number;
+  log?: (line: string) => void;
+}
+
+async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
+  await sql`delete from public.trade_logs`;
+  await sql`delete from public.orders`;
+  await sql`delete from public.positions`;
+  await sql`delete from public.function_runs`;
+  const symbols = benchSymbols(config.symbols);
+  // Caps lifted so risk limits never hide the cost of more symbols; everything else keeps its default.
+  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
+    symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = 100000,
+    max_daily_loss_usd = 1000000 where id = 1`;
+}
+
+/** Cancels what the last run left resting at the venue, refills USDT, and starts fresh paths for the symbols. */
+function resetMarket(sim: Simulator, config: BurstConfig, durationMs: number, stepMs: number): void {
+  const symbols = benchSymbols(config.symbols);
+  for (const venue of ["binance", "okx"] as const) {
+    const engine = sim.engines[venue];
+    const account = engine.listAccounts()[0].id;
+    for (const order of engine.openOrders(account)) engine.cancelOrder(account, { orderId: order.orderId });
+    sim.market.setBalance(venue, "USDT", BENCH_USDT);
+    // Catch up on the steps due so far, or the idle gap before the burst would consume the new path at once.
+    engine.sync();
+    symbols.forEach((symbol, i) => {
+      const price = engine.market(symbol)?.price;
+      if (price === undefined) throw new BurstRunError(`${venue} does not list ${symbol}`);
+      engine.setPath(symbol, cyclePath(price, cyclesFor(durationMs, stepMs), i % 10));
+    });
+  }
+}
+
+function toVenueRequests(sim: Simulator, afterId: number): VenueRequest[] {
+  return sim.requestLog.list({ afterId }).map((e) => ({
+    venue: e.venue,
+    method: e.method,
+    path: e.path,
+    arrivedAt: e.arrivedAtPerf,
+    respondedAt: e.respondedAtPerf ?? e.arrivedAtPerf,
+  }));
+}
+
+async function runOnce(
+  deps: BurstBenchDeps,
+  proc: BenchProcess,
+  config: BurstConfig,
+  durationMs: number,
+): Promise<BurstRun> {
+  await resetTables(deps.sql, config);
+  resetMarket(deps.sim, config, durationMs, deps.stepMs);
+  const simBefore = deps.sim.requestLog.lastId();
+  const dbBefore = deps.proxy.lastId();
+  const cpuBefore = await readCpuMs(proc.pid);
+  const mainBefore = await readThreadCpuMs(proc.pid);
+  const answer = await timedRequest(proc.url, {
+    body: { duration_ms: durationMs, venues: config.venues },
+    bearer: deps.serviceRoleKey,
+  });
+  const cpuMs = (await readCpuMs(proc.pid)) - cpuBefore;
+  const mainThreadCpuMs = (await readThreadCpuMs(proc.pid)) - mainBefore;
+  if (answer.status !== 200) {
+    throw new BurstRunError(`trade-burst answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 800)}`);
+  }
+  const summary = burstAnswerSchema.parse(answer.body);
+  const failed = summary.venues.filter((v) => v.status !== "ran");
+  if (failed.length > 0) {
+    throw new BurstRunError(`venues did not run: ${failed.map((v) => `${v.venue} ${v.status} ${v.error ?? ""}`)}`);
+  }
+  const venueRequests = toVenueRequests(deps.sim, simBefore);
+  const db = deps.proxy.log(dbBefore);
+  const ticks = Object.fromEntries(summary.venues.map((v) => [v.venue, v.ticks]));
+  const sum = (f: (v: z.infer<typeof venueSummarySchema>) => number) => summary.venues.reduce((s, v) => s + f(v), 0);
+  return {
+    burstMs: summary.duration_ms,
+    ticks,
+    cpuMs,
+    mainThreadCpuMs,
+    peakRssMb: await readPeakRssMb(proc.pid),
+    entries: sum((v) => v.signals.entries),
+    ordersSent: sum((v) => v.orders_sent),
+    fills: sum((v) => v.fills),
+    positionsClosed: sum((v) => v.positions_closed),
+    quoteErrors: sum((v) => v.quote_errors),
+    venueCounts: config.venues.map((venue) => countVenueRequests(venueRequests, venue, ticks[venue] ?? 0)),
+    dbRequests: db.length,
+    dbByResource: countDbRequests(db),
+    latencies: config.venues.flatMap((venue) => entryLatencies(venueRequests, db, venue)),
+    notes: summary.venues.flatMap((v) => v.notes.slice(0, 3).map((n) => `${v.venue}: ${n}`)),
+  };
+}
+
+/** A fresh process per configuration, one short unmeasured burst (JIT, connections), then `runs` measured bursts. */
+export async function measureBurstConfig(deps: BurstBenchDeps, config: BurstConfig): Promise<BurstRun[]> {
+  const proc = await startFunctionProcess({
+    entry: "supabase/functions/trade-burst/index.ts",
+    env: deps.env,
+    logDir: deps.logDir,
+  });
+  try {
+    await runOnce(deps, proc, config, 1_000);
+    const runs: BurstRun[] = [];
+    for (let i = 0; i < config.runs; i++) {
+      const run = await runOnce(deps, proc, config, config.durationMs);
+      const ticks = Object.values(run.ticks).reduce((a, b) => a + b, 0);
+      deps.log?.(
+        `burst ${config.venues.join("+")} × ${config.symbols} symbols @${config.tickMs} ms #${i + 1}: ` +
+          `${ticks} ticks, ${run.cpuMs} ms CPU (main thread ${run.mainThreadCpuMs}), ${run.entries} entries, ${run.dbRequests} DB round trips`,
+      );
+      runs.push(run);
+    }
+    return runs;
+  } finally {
+    await proc.stop();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Cold start: spawn a function's process, wait for its port, send the first real request, then the same request
+ * again (warm), reading /proc for CPU and peak memory along the way. The same for the baselines, whose "request" is
+ * a plain GET.
+ */
+import { type BenchProcess, startFunctionProcess, timedRequest } from "./function_process.ts";
+import { readCpuMs, readPeakRssMb } from "./proc.ts";
+
+export interface ColdStartTarget {
+  /** Row label: the function name or the baseline's. */
+  name: string;
+  /** Path of the entry module, relative to the repository (the process runs there). */
+  entry: string;
+  /** Body of the real request; undefined for a GET (baselines). */
+  body?: unknown;
+  bearer?: string;
+  /** Called before every start (e.g. to reset tables) so each run does the same work. */
+  before?: () => Promise<void>;
+}
+
+export interface ColdStartRun {
+  /** spawn → the port accepts connections (the module graph has run: every import is static). */
+  listenMs: number;
+  /** spawn → the first real request fully answered. */
+  firstAnswerMs: number;
+  /** The first request alone (lazy construction: env, clients, ccxt instances, markets). */
+  firstRequestMs: number;
+  /** The same request again, in the same process. */
+  warmRequestMs: number;
+  /** CPU the process used until it listened. */
+  startupCpuMs: number;
+  firstRequestCpuMs: number;
+  warmRequestCpuMs: number;
+  /** VmHWM after both requests. */
+  peakRssMb: number;
+  status: number;
+}
+
+export class ColdStartRequestError extends Error {
+  override name = "ColdStartRequestError";
+  constructor(readonly target: string, readonly status: number, body: unknown) {
+    super(`${target}: the request answered ${status}: ${JSON.stringify(body).slice(0, 500)}`);
+  }
+}
+
+async function measureOnce(target: ColdStartTarget, env: Record<string, string>, logDir: string) {
+  await target.before?.();
+  let proc: BenchProcess | undefined;
+  try {
+    proc = await startFunctionProcess({ entry: target.entry, env, logDir });
+    const startupCpuMs = await readCpuMs(proc.pid);
+    const first = await timedRequest(proc.url, { body: target.body, bearer: target.bearer });
+    const afterFirstCpu = await readCpuMs(proc.pid);
+    if (first.status >= 300) throw new ColdStartRequestError(target.name, first.status, first.body);
+    await target.before?.();
+    const beforeWarmCpu = await readCpuMs(proc.pid);
+    const warm = await timedRequest(proc.url, { body: target.body, bearer: target.bearer });
+    const afterWarmCpu = await readCpuMs(proc.pid);
+    if (warm.status >= 300) throw new ColdStartRequestError(target.name, warm.status, warm.body);
+    const run: ColdStartRun = {
+      listenMs: proc.listeningAt - proc.spawnedAt,
+      firstAnswerMs: first.answeredAt - proc.spawnedAt,
+      firstRequestMs: first.elapsedMs,
+      warmRequestMs: warm.elapsedMs,
+      startupCpuMs,
+      firstRequestCpuMs: afterFirstCpu - startupCpuMs,
+      warmRequestCpuMs: afterWarmCpu - beforeWarmCpu,
+      peakRssMb: await readPeakRssMb(proc.pid),
+      status: first.status,
+    };
+    return run;
+  } finally {
+    await proc?.stop();
+  }
+}
+
+/**
+ * One unmeasured start first (a fresh clone compiles and caches npm packages and V8 code on it), then `runs` measured
+ * ones. Returns the measured runs.
+ */
+export async function measureColdStart(
+  target: ColdStartTarget,
+  options: { env: Record<string, string>; logDir: string; runs: number; log?: (line: string) => void },
+): Promise<ColdStartRun[]> {
+  await measureOnce(target, options.env, options.logDir);
+  const runs: ColdStartRun[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const run = await measureOnce(target, options.env, options.logDir);
+    options.log?.(
+      `cold start ${target.name} #${i + 1}: listen ${run.listenMs.toFixed(0)} ms, first answer ` +
+        `${run.firstAnswerMs.toFixed(0)} ms, warm ${run.warmRequestMs.toFixed(0)} ms, peak ${
+          run.peakRssMb.toFixed(0)
+        } MB`,
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+export interface AnatomyRun {
+  [step: string]: number;
+}
+
+/** Runs dev/bench/startup_anatomy.ts `runs` times (after one unmeasured run) and returns each run's step timings. */
+export async function measureStartupAnatomy(runs: number, repoRoot: string): Promise<AnatomyRun[]> {
+  const once = async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-prompt", "dev/bench/startup_anatomy.ts"],
+      cwd: repoRoot,
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout).trim();
+    if (!output.success) {
+      throw new Error(`startup_anatomy.ts failed: ${new TextDecoder().decode(output.stderr).slice(-1000)}`);
+    }
+    return JSON.parse(text.split("\n").at(-1)!) as AnatomyRun;
+  };
+  await once();
+  const out: AnatomyRun[] = [];
+  for (let i = 0; i < runs; i++) out.push(await once());
+  return out;
+}
+
+/** Where Deno keeps ccxt's package files (`deno info --json` → npmCache), or undefined when it is not there. */
+export async function ccxtPackageDir(version: string): Promise<string | undefined> {
+  const output = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
+    .output();
+  if (!output.success) return undefined;
+  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as { npmCache?: string };
+  const dir = `${info.npmCache}/registry.npmjs.org/ccxt/${version}`;
+  try {
+    await Deno.stat(`${dir}/js/src/binance.js`);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A probe, not a deployable option: the same as the naive baseline but importing only ccxt's binance and okx modules
+ * by file URL from Deno's npm cache (ccxt's package "exports" only its root, so `npm:ccxt/js/src/binance.js` is
+ * refused). It shows what loading two exchange classes instead of ~100 would save. Returns the script's path.
+ */
+export async function writeTwoClassProbe(dir: string, ccxtDir: string): Promise<string> {
+  const path = `${dir}/probe_two_exchange_classes.js`;
+  await Deno.writeTextFile(
+    path,
+    `import binance from "file://${ccxtDir}/js/src/binance.js";\n` +
+      `import okx from "file://${ccxtDir}/js/src/okx.js";\n` +
+      `Deno.serve(() => new Response("ok " + typeof binance + typeof okx));\n`,
+  );
+  return path;
+}

@@ -1,0 +1,549 @@
+/**
+ * docs/BENCHMARKS.md from the bench's results: the machine, one table per figure, and a line for every figure that
+ * misses the intent of issue 8 saying why and what would fix it. Pure: the text depends only on the results.
+ */
+import { type BurstFigures, burstFigures, coldStartFigures, type LatencyFigures, ratiosAgainst } from "./figures.ts";
+import type { BenchResults, BurstResult } from "./run_all.ts";
+import { median } from "./stats.ts";
+
+/** Edge Functions: about 2 s of CPU per request. "A wide margin" is read as half of it at most. */
+export const CPU_BUDGET_MS = 2_000;
+export const WIDE_MARGIN_SHARE = 0.5;
+/** A default burst: DEFAULT_DURATION_MS of _shared/burst/handler.ts. */
+export const DEFAULT_BURST_MS = 20_000;
+
+const NAIVE_BASELINE = "baseline: naive `import ccxt`";
+
+/** 1234 → "1234", 12.34 → "12.3", 1.234 → "1.23", null → "n/a". */
+export function fmt(value: number | null | undefined, unit = ""): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "n/a";
+  const abs = Math.abs(value);
+  const text = abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+  return `${text}${unit}`;
+}
+
+export function fmtRatio(value: number | null): string {
+  return value === null ? "n/a" : `${value.toFixed(2)}×`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+const venuesLabel = (venues: readonly string[]) => venues.join(" + ");
+
+function coldStartSection(results: BenchResults, misses: string[]): string {
+  const figures = results.coldStarts.map((c) => ({ result: c, figures: coldStartFigures(c.name, c.runs) }));
+  const baseline = figures.find((f) => f.result.name === NAIVE_BASELINE)?.figures ?? null;
+  const rows = figures.map(({ result, figures: f }) => {
+    if (!f) {
+      return [result.name, result.request, `failed: ${result.error ?? "no runs"}`, "", "", "", "", "", "", "", ""];
+    }
+    const r = ratiosAgainst(f, baseline);
+    return [
+      result.name,
+      result.request,
+      fmt(f.listenMs),
+      fmt(f.firstAnswerMs),
+      fmt(f.warmRequestMs),
+      fmt(f.coldPenaltyMs),
+      fmt(f.startupCpuMs),
+      fmt(f.peakRssMb),
+      fmtRatio(r.listen),
+      fmtRatio(r.firstAnswer),
+      fmtRatio(r.peakRss),
+    ];
+  });
+  const out = [
+    "## 1. Cold start",
+    "",
+    `Median of ${results.options.coldRuns} runs each (after one unmeasured start that fills Deno's caches, so these ` +
+    "are cold processes on a warm disk cache, like an isolate booting from a deployed bundle). **listen**: spawn → " +
+    "the port accepts a connection; every import of the functions is static, so by then the whole module graph " +
+    "(ccxt included) has been evaluated. **first answer**: spawn → the first real request fully answered; the request " +
+    "does the function's job against the simulator and the stack (service role), because the handlers build their " +
+    "clients lazily on the first request and an unauthenticated POST would stop before that. **warm**: the same " +
+    "request again in the same process. **cold penalty**: first answer − warm. Ratios are against the naive baseline " +
+    '(`dev/bench/baseline_ccxt_naive.ts`: `import ccxt from "ccxt"`, serve one request), measured in the same run.',
+    "",
+    table(
+      [
+        "process",
+        "first request",
+        "listen ms",
+        "first answer ms",
+        "warm ms",
+        "cold penalty ms",
+        "start-up CPU ms",
+        "peak RSS MB",
+        "listen ÷ baseline",
+        "first answer ÷ baseline",
+        "RSS ÷ baseline",
+      ],
+      rows,
+    ),
+    "",
+  ];
+
+  if (results.anatomy.length > 0) {
+    const steps = Object.keys(results.anatomy[0]);
+    out.push(
+      "### Where start-up time goes",
+      "",
+      `\`dev/bench/startup_anatomy.ts\`, median of ${results.anatomy.length} runs: each library imported in turn ` +
+        "(shared dependencies count for the first importer), then the ccxt exchanges built the way " +
+        "`createCcxtClient` builds them.",
+      "",
+      table(
+        ["step", "ms"],
+        steps.map((step) => [step, fmt(median(results.anatomy.map((run) => run[step] ?? Number.NaN), step))]),
+      ),
+      "",
+    );
+  } else if (results.anatomyError) {
+    out.push(`Start-up anatomy failed: ${results.anatomyError}`, "");
+  }
+
+  const probe = figures.find((f) => f.result.name.startsWith("probe:"))?.figures ?? null;
+  for (const { result, figures: f } of figures) {
+    if (result.baseline) continue;
+    if (!f) {
+      misses.push(`**Cold start of ${result.name}** could not be measured: ${result.error ?? "no runs"}.`);
+      continue;
+    }
+    const r = ratiosAgainst(f, baseline);
+    if (r.listen !== null && r.listen > 1.1) {
+      const saving = probe && baseline
+        ? ` Loading only the two exchange classes (the probe row) listens after ${fmt(probe.listenMs)} ms with ` +
+          `${fmt(probe.peakRssMb)} MB instead of ${fmt(baseline.listenMs)} ms and ${fmt(baseline.peakRssMb)} MB.`
+        : "";
+      misses.push(
+        `**Cold start of ${result.name}**: listens after ${fmt(f.listenMs)} ms, ${fmtRatio(r.listen)} the naive ` +
+          "baseline, because it imports the whole ccxt package exactly as the baseline does (ccxt's package.json " +
+          "exports only its root module, so `import { binance, okx }` loads all ~100 exchanges too) and adds " +
+          `supabase-js and zod on top (see the anatomy).${saving} Fix: bundle the functions with a tree-shaken ` +
+          "ccxt entry that re-exports only `binance` and `okx` (e.g. an esbuild step producing " +
+          "`_shared/exchange/ccxt_two.js`). Nothing cheaper cuts the import: the graph is static and every request needs ccxt.",
+      );
+    }
+    if (f.coldPenaltyMs > 2 * f.listenMs && f.firstRequestMs - f.warmRequestMs > 100) {
+      misses.push(
+        `**First request of ${result.name}** takes ${fmt(f.firstRequestMs)} ms against ${fmt(f.warmRequestMs)} ms ` +
+          "warm: lazy set-up on the first call (env, supabase client, JIT of ccxt's code paths, ccxt instances and " +
+          "their market load). The factory builds new ccxt instances and reloads markets on every invocation; keeping " +
+          "them per isolate would cut the warm figure too.",
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+/** The issue's configuration (2 venues × 4 symbols) at bot_settings' default tick, else at the fast tick. */
+function headline(all: readonly BurstFigures[], results: BenchResults): BurstFigures | undefined {
+  const twoByFour = all.filter((f) => f.config.venues.length === 2 && f.config.symbols === 4);
+  return twoByFour.find((f) => f.config.tickMs === results.options.defaultCadence.tickMs) ?? twoByFour[0];
+}
+
+function fastTwoByFour(all: readonly BurstFigures[], results: BenchResults): BurstFigures | undefined {
+  return all.find((f) =>
+    f.config.venues.length === 2 && f.config.symbols === 4 && f.config.tickMs === results.options.tickMs
+  );
+}
+
+function burstRow(f: BurstFigures): string[] {
+  return [
+    venuesLabel(f.config.venues),
+    String(f.config.symbols),
+    String(f.config.tickMs),
+    fmt(f.burstMs),
+    fmt(f.ticksPerVenue),
+    fmt(f.tickEveryMs),
+    `${fmt(f.mainThreadCpuMs)} / ${fmt(f.cpuMs)}`,
+    `${fmt(f.mainThreadCpuMsPerBurstSecond)} / ${fmt(f.cpuMsPerBurstSecond)}`,
+    `${fmt(f.mainThreadCpuMsPerTick)} / ${fmt(f.cpuMsPerTick)}`,
+    fmt(f.peakRssMb),
+    `${fmt(f.entries)} / ${fmt(f.fills)} / ${fmt(f.positionsClosed)}`,
+  ];
+}
+
+const BURST_HEADER = [
+  "venues",
+  "symbols",
+  "tick setting ms",
+  "burst ms",
+  "ticks / venue",
+  "real tick ms",
+  "CPU ms (main / all threads)",
+  "CPU ms / burst s",
+  "CPU ms / tick",
+  "peak RSS MB",
+  "entries / fills / closes",
+];
+
+function failedBursts(bursts: readonly BurstResult[]): string[] {
+  return bursts.filter((b) => b.error).map((b) =>
+    `- ${venuesLabel(b.config.venues)} × ${b.config.symbols} symbols @${b.config.tickMs} ms: failed: ${b.error}`
+  );
+}
+
+const share = (ms: number | null) => ms === null ? null : (ms / CPU_BUDGET_MS) * 100;
+const overMargin = (ms: number | null) => ms === null || ms > CPU_BUDGET_MS * WIDE_MARGIN_SHARE;
+const perBurst = (perSecond: number | null) => perSecond === null ? null : perSecond * (DEFAULT_BURST_MS / 1000);
+
+function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]): string {
+  const defaults = all.filter((f) => f.config.tickMs === results.options.defaultCadence.tickMs);
+  const primary = fastTwoByFour(all, results);
+  const out = [
+    "## 2. CPU per burst",
+    "",
+    "trade-burst in its own process, testnet mode against the simulator, every symbol cycling through entry → maker " +
+    "fill → take profit (`dev/bench/scenario.ts`), so ticks do real work. CPU = utime + stime from /proc before and " +
+    "after the request, median over runs, shown as **main thread / all threads**: `deno run` runs the JS isolate and " +
+    "its event loop on the main thread (`/proc/<pid>/task/<pid>/stat`), the estimate of what the Edge runtime " +
+    "charges; all threads (`/proc/<pid>/stat`, adding V8's GC helpers and Deno's blocking pool) is an upper bound. " +
+    "A tick is one venue's tick; two venues tick concurrently in the one process.",
+    "",
+    table(BURST_HEADER, [...defaults, ...(primary ? [primary] : [])].map(burstRow)),
+    "",
+  ];
+  const fullBurst = defaults.find((f) => f.config.venues.length === 2 && f.config.symbols === 4);
+  if (fullBurst) {
+    const main = perBurst(fullBurst.mainThreadCpuMsPerBurstSecond);
+    const every = perBurst(fullBurst.cpuMsPerBurstSecond);
+    out.push(
+      `A default burst (${DEFAULT_BURST_MS / 1000} s, ${fullBurst.config.tickMs} ms ticks, 2 venues × 4 symbols) ` +
+        `uses **${fmt(main)} ms CPU on the main thread** (${fmt(share(main))} % of the ${CPU_BUDGET_MS} ms budget), ` +
+        `${fmt(every)} ms on all threads (${fmt(share(every))} %): ${fmt(fullBurst.mainThreadCpuMsPerBurstSecond)} / ` +
+        `${fmt(fullBurst.cpuMsPerBurstSecond)} ms per burst second × ${DEFAULT_BURST_MS / 1000} s.`,
+      "",
+    );
+    if (overMargin(main)) {
+      misses.push(
+        `**CPU per burst**: a default burst needs about ${fmt(main)} ms of main-thread CPU (${fmt(every)} ms on all ` +
+          `threads) of the ${CPU_BUDGET_MS} ms budget: no wide margin. Fix: fewer round trips per tick (each ` +
+          "PostgREST answer is fetched, parsed and validated; see section 4), and a shorter burst or a longer tick.",
+      );
+    } else if (overMargin(every)) {
+      misses.push(
+        `**CPU per burst (upper bound)**: main-thread CPU of a default burst is ${fmt(main)} ms, within half the ` +
+          `budget, but all threads together use ${fmt(every)} ms. If the runtime charges GC helper threads too, the ` +
+          "margin is thin. Fix: the round-trip cuts of sections 3–4, which cut both.",
+      );
+    }
+  }
+  if (primary) {
+    const main = perBurst(primary.mainThreadCpuMsPerBurstSecond);
+    out.push(
+      `At the fast tick (${primary.config.tickMs} ms setting) a ${DEFAULT_BURST_MS / 1000} s burst of 2 venues × 4 ` +
+        `symbols would use about ${fmt(main)} ms on the main thread ` +
+        `(${fmt(perBurst(primary.cpuMsPerBurstSecond))} ms on all threads).`,
+      "",
+    );
+    if (overMargin(main)) {
+      misses.push(
+        `**CPU at a fast tick**: ${fmt(primary.mainThreadCpuMsPerTick)} ms main-thread CPU per venue-tick means a ` +
+          `${DEFAULT_BURST_MS / 1000} s burst at a ${primary.config.tickMs} ms tick would need ~${fmt(main)} ms, ` +
+          "above half the budget. Fix: cut the per-tick PostgREST reads (settings, non-final orders, positions, " +
+          "daily stats are re-read every tick) to what changed, or keep the default 1000 ms tick.",
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+function latencyRow(f: BurstFigures, l: LatencyFigures | null): string[] {
+  const head = [venuesLabel(f.config.venues), String(f.config.symbols), String(f.config.tickMs)];
+  if (!l) return [...head, "0", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"];
+  return [
+    ...head,
+    String(l.entries),
+    fmt(l.p50),
+    fmt(l.p99),
+    `${fmt(l.firstOfTickP50)} (n=${l.firstOfTickCount})`,
+    fmt(l.insertP50),
+    fmt(l.sendP50),
+    fmt(l.dbOnPathP50),
+    fmt(l.venueRequestsOnPathP50),
+    fmt(l.max),
+  ];
+}
+
+function latencySection(all: BurstFigures[], results: BenchResults, misses: string[]): string {
+  const out = [
+    "## 3. Market-data-to-order latency",
+    "",
+    "From the moment the simulator sent the ticker answer of the tick that decided an entry to the moment the entry's " +
+    "order request arrived at the simulator (both timestamps from the simulator's request log, same clock). No " +
+    "latency is injected, so there is nothing to subtract; loopback adds well under a millisecond. Percentiles are " +
+    "nearest-rank over every entry of every run. **first of tick**: only the first entry decided on each tick. " +
+    "**insert**: the track-before-send `orders` insert (one PostgREST round trip, timed at the DB proxy). **insert → " +
+    "order**: from the insert's answer to the order's arrival (ccxt building, signing, its rate limiter, sending). " +
+    "**DB / venue requests on path**: requests that started between the ticker answer and the order (DB counts " +
+    "include the other venue's when two run).",
+    "",
+    table(
+      [
+        "venues",
+        "symbols",
+        "tick ms",
+        "entries",
+        "p50 ms",
+        "p99 ms",
+        "first of tick p50 ms",
+        "insert p50 ms",
+        "insert → order p50 ms",
+        "DB requests on path p50",
+        "venue requests on path p50",
+        "max ms",
+      ],
+      all.map((f) => latencyRow(f, f.latency)),
+    ),
+    "",
+  ];
+  const primary = headline(all, results);
+  const l = primary?.latency;
+  if (!primary || !l) {
+    misses.push(
+      "**Market-data-to-order latency**: no entry was paired with its order request, so there is no figure. Fix: " +
+        "check that the scenario's paths make entries (burst summary `signals.entries`) and that order requests " +
+        "reach the simulator (testnet mode).",
+    );
+    return out.join("\n");
+  }
+  out.push(
+    `Headline (${venuesLabel(primary.config.venues)} × ${primary.config.symbols} symbols, ` +
+      `${primary.config.tickMs} ms tick): p50 **${fmt(l.p50)} ms**, p99 **${
+        fmt(l.p99)
+      } ms** over ${l.entries} entries. ` +
+      `The track-before-send insert takes ${fmt(l.insertP50)} ms at the median, ` +
+      `${fmt((l.insertP50 / l.p50) * 100)} % of the ${fmt(l.p50)} ms median path: the write itself is small, ` +
+      `but the path holds ${fmt(l.dbOnPathP50)} DB round trips and ${fmt(l.venueRequestsOnPathP50)} other venue ` +
+      "requests before the order leaves.",
+    "",
+  );
+  if (l.sendP50 > 20) {
+    misses.push(
+      `**Latency: the order waits ${fmt(l.sendP50)} ms after its insert.** ccxt's own rate limiter ` +
+        "(`enableRateLimit`) holds it: the entry path reads the free balance just before the order (Binance " +
+        "`GET /api/v3/account`, request weight 20 of the 6000 per minute, which ccxt models as cost 4 × 50 ms = 200 ms " +
+        "of its token bucket; OKX `GET /api/v5/account/balance`, cost 2 × 110 ms), and the bucket makes the order " +
+        "wait for that weight. The limiter is right to: the weight is real. Every later entry of the same tick re-reads the balance and waits " +
+        "again, which is why p99 grows with the number of entries per tick. Fix (in " +
+        "`_shared/burst/venue_burst.ts` `#lookForEntries`): read the balance once per tick before the quote request " +
+        "(or once per burst), and after each entry subtract what it commits (`freeQuote -= amount × price`) instead " +
+        "of `freeQuote = null`, which forces a new read.",
+    );
+  }
+  if (l.venueRequestsOnPathP50 > 1) {
+    misses.push(
+      `**Latency: ${
+        fmt(l.venueRequestsOnPathP50)
+      } other venue requests precede the order** (median): each tick first ` +
+        "refreshes every non-final order with its own `fetchOrder` (Binance `GET /api/v3/order`, OKX " +
+        "`GET /api/v5/trade/order`) after the quote, sends exits, then reads the balance, all through the same ccxt " +
+        "rate limiter, and only then sends entries. Fix (`_shared/burst/venue_burst.ts` `tick`): refresh the orders " +
+        "and read the balance before the quote request (neither depends on prices), so the quote → order path " +
+        "holds only the decisions, the exits and the entry itself; a tick takes as long, but decides on a fresher " +
+        "quote. (Skipping refreshes while the quote is above a resting buy is not safe: the market can touch the " +
+        "price and come back between two ticks.)",
+    );
+  }
+  if (l.dbOnPathP50 > 1) {
+    misses.push(
+      `**Latency: the hot path waits on the database** (${fmt(l.dbOnPathP50)} round trips at the median between ` +
+        "ticker and order): after the quotes each tick reads non-final orders, positions, their orders and the " +
+        "daily stats, then inserts the position and the order before sending. Only the order insert is needed " +
+        "before the send (track before send); fix: read orders/positions/daily stats before the ticker request (they " +
+        "do not depend on prices), and insert the position in the same round trip as the order (one RPC) or after " +
+        "the send.",
+    );
+  }
+  return out.join("\n");
+}
+
+function requestsSection(all: BurstFigures[], results: BenchResults, misses: string[]): string {
+  const rows = all.flatMap((f) =>
+    f.config.venues.map((venue) => [
+      venuesLabel(f.config.venues),
+      String(f.config.symbols),
+      String(f.config.tickMs),
+      venue,
+      fmt(f.tickerPerTick[venue]),
+      String(f.config.symbols),
+      fmt(f.venueRequestsPerTick[venue]),
+      fmt(f.dbPerTick),
+      fmt(f.dbPerBurst),
+    ])
+  );
+  const out = [
+    "## 4. Requests per tick per venue, DB round trips",
+    "",
+    "Venue requests from the simulator's request log; **market data / tick** counts the quote request of a tick " +
+    "(Binance `GET /api/v3/ticker/bookTicker`, OKX `GET /api/v5/market/tickers`; target 1), the legacy bot made one " +
+    "per symbol. **all / tick** adds order refreshes, balance reads and orders. DB round trips are counted by a proxy " +
+    "the bench puts in front of the gateway's `/rest/v1` (the functions' SUPABASE_URL points at it): every table " +
+    "access of the functions goes through supabase-js, so each request there is one round trip; pg_stat_statements " +
+    "would count statements, of which PostgREST runs several per request. DB per tick = all round trips of the burst " +
+    "(including its fixed lease, run-log and reconcile calls) / venue-ticks.",
+    "",
+    table(
+      [
+        "venues",
+        "symbols",
+        "tick ms",
+        "venue",
+        "market data / tick",
+        "legacy / tick",
+        "all venue requests / tick",
+        "DB round trips / tick",
+        "DB round trips / burst",
+      ],
+      rows,
+    ),
+    "",
+  ];
+  const primary = headline(all, results);
+  if (primary) {
+    const endpoints = Object.entries(primary.byEndpoint).flatMap(([venue, counts]) =>
+      Object.entries(counts).map(([endpoint, count]) => [venue, endpoint, String(count)])
+    );
+    out.push(
+      `What one burst of ${venuesLabel(primary.config.venues)} × ${primary.config.symbols} symbols ` +
+        `(${primary.config.tickMs} ms tick, the median-CPU run) asked:`,
+      "",
+      table(["venue", "request", "count"], endpoints),
+      "",
+      table(
+        ["DB request", "count"],
+        Object.entries(primary.dbByResource).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)]),
+      ),
+      "",
+    );
+  }
+  for (const f of all) {
+    for (const venue of f.config.venues) {
+      const perTick = f.tickerPerTick[venue];
+      if (perTick !== null && Math.abs(perTick - 1) > 0.01) {
+        misses.push(
+          `**Market data requests per tick** on ${venue} (${f.config.symbols} symbols): ${fmt(perTick)} instead of 1.`,
+        );
+      }
+    }
+  }
+  const heavy = all.filter((f) => f.dbPerTick !== null && f.dbPerTick > 3);
+  if (heavy.length > 0) {
+    const worst = heavy.reduce((a, b) => (a.dbPerTick! > b.dbPerTick! ? a : b));
+    misses.push(
+      `**DB round trips per tick**: ${fmt(heavy[0].dbPerTick)}–${fmt(worst.dbPerTick)} per venue-tick. Every tick ` +
+        "re-reads bot_settings, the non-final orders, the active positions and their orders and the daily stats " +
+        "(`HEAD positions` + `GET orders`), and every order costs an insert, a patch and a re-read. Fix: read settings " +
+        "once per burst plus a cheap `updated_at` check (trading_enabled must still stop entries within a tick), keep " +
+        "the burst's own orders and positions in memory between ticks (the burst holds the venue's lease, so nobody " +
+        "else writes them) and write changes only.",
+    );
+  }
+  return out.join("\n");
+}
+
+function scaleSection(all: BurstFigures[], results: BenchResults, misses: string[]): string {
+  const scale = all.filter((f) => f.config.tickMs === results.options.tickMs);
+  const out = [
+    "## 5. Scale: 4 → 20 → 50 symbols, 1 → 2 venues",
+    "",
+    `Same scenario at the fast tick (${results.options.tickMs} ms setting), ${results.options.burstRuns} run(s) of ` +
+    `${results.options.burstMs / 1000} s each per row.`,
+    "",
+    table(
+      [
+        "venues",
+        "symbols",
+        "ticks / venue",
+        "real tick ms",
+        "CPU ms / tick (main / all)",
+        "CPU ms / burst s (main / all)",
+        "market data / tick / venue",
+        "DB round trips / tick",
+        "latency p50 ms",
+        "latency p99 ms",
+        "entries",
+      ],
+      scale.map((f) => [
+        venuesLabel(f.config.venues),
+        String(f.config.symbols),
+        fmt(f.ticksPerVenue),
+        fmt(f.tickEveryMs),
+        `${fmt(f.mainThreadCpuMsPerTick)} / ${fmt(f.cpuMsPerTick)}`,
+        `${fmt(f.mainThreadCpuMsPerBurstSecond)} / ${fmt(f.cpuMsPerBurstSecond)}`,
+        f.config.venues.map((v) => fmt(f.tickerPerTick[v])).join(" / "),
+        fmt(f.dbPerTick),
+        fmt(f.latency?.p50),
+        fmt(f.latency?.p99),
+        fmt(f.entries),
+      ]),
+    ),
+    "",
+  ];
+  const slow = scale.filter((f) => f.tickEveryMs !== null && f.tickEveryMs > 1.5 * f.config.tickMs);
+  if (slow.length > 0) {
+    misses.push(
+      `**Ticks do not keep their cadence**: with a ${results.options.tickMs} ms tick setting real ticks took ` +
+        slow.map((f) => `${fmt(f.tickEveryMs)} ms (${venuesLabel(f.config.venues)} × ${f.config.symbols})`).join(
+          ", ",
+        ) +
+        ". A tick's length grows with the entries it makes (each pays a balance read, the rate limiter and several " +
+        "DB round trips in sequence), and a burst only checks its budget before a tick starts, so a busy tick can also " +
+        "overrun the requested duration. Fix: the balance and DB cuts above (an entry then costs its insert and its " +
+        "order, not a balance read and ~200 ms of rate limiter), and a budget check between entries of a tick.",
+    );
+  }
+  return out.join("\n");
+}
+
+export function renderReport(results: BenchResults): string {
+  const misses: string[] = [];
+  const all = results.bursts.flatMap((b) => {
+    const f = burstFigures(b.config, b.runs);
+    return f ? [f] : [];
+  });
+  const m = results.machine;
+  const sections = [
+    coldStartSection(results, misses),
+    cpuSection(results, all, misses),
+    latencySection(all, results, misses),
+    requestsSection(all, results, misses),
+    scaleSection(all, results, misses),
+  ];
+  const failures = failedBursts(results.bursts);
+  return [
+    "# Benchmarks",
+    "",
+    "Generated by `deno task bench` (`scripts/bench.ts`, `dev/bench/`)" +
+    (results.options.quick ? " with **--quick** (one run per figure: a smoke run, not figures to quote)" : "") +
+    `; do not edit by hand. The run took ${fmt(results.totalSeconds)} s.`,
+    "",
+    "## Machine",
+    "",
+    table(["", ""], [
+      ["CPU", m.cpuModel],
+      ["cores", String(m.cores)],
+      ["memory", `${m.memoryGb} GB`],
+      ["OS", m.os],
+      ["Deno", `${m.deno} (V8 ${m.v8})`],
+      ["date", m.date],
+    ]),
+    "",
+    "Everything runs on this one machine over loopback: the local stack (Postgres 15, PostgREST, the gateway), the " +
+    "exchange simulator and the function processes. Figures are medians over runs unless said otherwise; each " +
+    "ratio compares with a baseline measured in the same run. The simulator lists 50 symbols per venue, the real " +
+    "venues list hundreds (OKX) to thousands (Binance): ccxt parses whole market lists and ticker lists, so CPU for " +
+    "`loadMarkets` and the OKX tickers answer is lower here than in production.",
+    "",
+    "## Misses: figures short of the intent, why, and what would fix them",
+    "",
+    ...(misses.length === 0 ? ["None."] : misses.map((line) => `- ${line}`)),
+    ...(failures.length > 0 ? ["", "Runs that failed:", "", ...failures] : []),
+    "",
+    ...sections.flatMap((s) => [s, ""]),
+  ].join("\n");
+}

@@ -1,0 +1,256 @@
+/**
+ * The whole benchmark: local stack (functions not started by it), simulator, DB proxy, then cold starts, the
+ * start-up anatomy and the burst configurations. Returns raw results; report.ts turns them into markdown.
+ */
+import postgres from "postgres";
+import { REPO_ROOT } from "../stack/commands.ts";
+import { startStack } from "../stack/stack.ts";
+import { startSimulator } from "../sim/server.ts";
+import { type BurstConfig, type BurstRun, measureBurstConfig, type SqlRunner } from "./burst_bench.ts";
+import {
+  type AnatomyRun,
+  ccxtPackageDir,
+  type ColdStartRun,
+  type ColdStartTarget,
+  measureColdStart,
+  measureStartupAnatomy,
+  writeTwoClassProbe,
+} from "./cold_start.ts";
+import { startDbProxy } from "./db_proxy.ts";
+import { describeMachine, type MachineInfo } from "./machine.ts";
+import { benchSimConfig, benchSymbols } from "./scenario.ts";
+
+/** Must match the import map's ccxt (deno.json). */
+export const CCXT_VERSION = "4.5.84";
+
+export interface BenchOptions {
+  quick: boolean;
+  coldRuns: number;
+  burstRuns: number;
+  burstMs: number;
+  /** The fast tick the scale runs use (bot_settings.burst_tick_ms). */
+  tickMs: number;
+  /** The simulator's price step. */
+  stepMs: number;
+  /** Symbol counts for the scale runs. */
+  symbolCounts: number[];
+  /** The default-cadence run: bot_settings defaults (1000 ms tick) for the default burst length. */
+  defaultCadence: { tickMs: number; durationMs: number; runs: number };
+}
+
+export function benchOptions(quick: boolean): BenchOptions {
+  return quick
+    ? {
+      quick,
+      coldRuns: 1,
+      burstRuns: 1,
+      burstMs: 3_000,
+      tickMs: 200,
+      stepMs: 200,
+      symbolCounts: [4, 20, 50],
+      defaultCadence: { tickMs: 1_000, durationMs: 5_000, runs: 1 },
+    }
+    : {
+      quick,
+      coldRuns: 5,
+      burstRuns: 3,
+      burstMs: 10_000,
+      tickMs: 200,
+      stepMs: 200,
+      symbolCounts: [4, 20, 50],
+      defaultCadence: { tickMs: 1_000, durationMs: 20_000, runs: 2 },
+    };
+}
+
+export interface ColdStartResult {
+  name: string;
+  baseline: boolean;
+  /** What the first request was. */
+  request: string;
+  runs: ColdStartRun[];
+  error?: string;
+}
+
+export interface BurstResult {
+  config: BurstConfig;
+  /** "scale" runs at the fast tick, "default" at bot_settings' default cadence. */
+  kind: "scale" | "default";
+  runs: BurstRun[];
+  error?: string;
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  options: BenchOptions;
+  startedAt: string;
+  totalSeconds: number;
+  coldStarts: ColdStartResult[];
+  anatomy: AnatomyRun[];
+  anatomyError?: string;
+  bursts: BurstResult[];
+}
+
+/** The two-class probe as a cold-start target, or nothing when ccxt's files are not where Deno keeps npm packages. */
+async function twoClassProbe(dir: string): Promise<(ColdStartTarget & { baseline: boolean; request: string })[]> {
+  const ccxtDir = await ccxtPackageDir(CCXT_VERSION);
+  if (!ccxtDir) return [];
+  return [{
+    name: "probe: only binance.js + okx.js (not deployable)",
+    entry: await writeTwoClassProbe(dir, ccxtDir),
+    baseline: true,
+    request: "GET",
+  }];
+}
+
+const describe = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchResults> {
+  const started = performance.now();
+  const machine = await describeMachine();
+  const sim = await startSimulator({ seed: 11, config: benchSimConfig(options.stepMs) });
+  log(`simulator at ${sim.origin}`);
+  const stack = await startStack({ functions: false });
+  log(`stack up (gateway ${stack.gatewayUrl})`);
+  const proxy = startDbProxy(stack.gatewayUrl);
+  const sqlClient = postgres(stack.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const sql = sqlClient as unknown as SqlRunner;
+  const logDir = await Deno.makeTempDir({ dir: stack.logDir, prefix: "bench-" });
+  const env: Record<string, string> = {
+    ...stack.functionEnv,
+    SUPABASE_URL: proxy.url,
+    BINANCE_API_KEY: sim.binance.apiKey,
+    BINANCE_API_SECRET: sim.binance.secret,
+    BINANCE_BASE_URL: sim.binance.baseUrl,
+    OKX_API_KEY: sim.okx.apiKey,
+    OKX_API_SECRET: sim.okx.secret,
+    OKX_PASSPHRASE: sim.okx.passphrase,
+    OKX_BASE_URL: sim.okx.baseUrl,
+    EXCHANGE_TIMEOUT_MS: "5000",
+  };
+  const results: BenchResults = {
+    machine,
+    options,
+    startedAt: new Date().toISOString(),
+    totalSeconds: 0,
+    coldStarts: [],
+    anatomy: [],
+    bursts: [],
+  };
+  try {
+    // Cold starts: testnet settings, 4 symbols, so every function does its real work against the simulator.
+    const prepare = async () => {
+      await sql`delete from public.function_runs`;
+      await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true,
+        symbols = ${benchSymbols(4)}, burst_tick_ms = ${options.tickMs} where id = 1`;
+    };
+    const targets: (ColdStartTarget & { baseline: boolean; request: string })[] = [
+      { name: "floor: Deno.serve, no imports", entry: "dev/bench/baseline_floor.ts", baseline: true, request: "GET" },
+      {
+        name: "baseline: naive `import ccxt`",
+        entry: "dev/bench/baseline_ccxt_naive.ts",
+        baseline: true,
+        request: "GET",
+      },
+      ...await twoClassProbe(logDir),
+      {
+        name: "balance-sync",
+        entry: "supabase/functions/balance-sync/index.ts",
+        body: {},
+        bearer: stack.serviceRoleKey,
+        before: prepare,
+        baseline: false,
+        request: "`{}`: both venues' balances (testnet → signed calls) written to the tables",
+      },
+      {
+        name: "latency-sample",
+        entry: "supabase/functions/latency-sample/index.ts",
+        body: { samples: 1, spacing_ms: 0 },
+        bearer: stack.serviceRoleKey,
+        before: prepare,
+        baseline: false,
+        request: "`{samples: 1, spacing_ms: 0}`: one server-time round trip per venue, logged",
+      },
+      {
+        name: "trade-burst",
+        entry: "supabase/functions/trade-burst/index.ts",
+        body: { duration_ms: 1_000, venues: ["binance", "okx"] },
+        bearer: stack.serviceRoleKey,
+        before: prepare,
+        baseline: false,
+        request: "`{duration_ms: 1000}`: the shortest burst, 2 venues × 4 symbols",
+      },
+    ];
+    for (const target of targets) {
+      try {
+        const runs = await measureColdStart(target, { env, logDir, runs: options.coldRuns, log });
+        results.coldStarts.push({ name: target.name, baseline: target.baseline, request: target.request, runs });
+      } catch (error) {
+        log(`cold start ${target.name} failed: ${describe(error)}`);
+        results.coldStarts.push({
+          name: target.name,
+          baseline: target.baseline,
+          request: target.request,
+          runs: [],
+          error: describe(error),
+        });
+      }
+    }
+    try {
+      results.anatomy = await measureStartupAnatomy(options.coldRuns, REPO_ROOT);
+    } catch (error) {
+      results.anatomyError = describe(error);
+    }
+
+    const burstDeps = {
+      sim,
+      proxy,
+      sql,
+      env,
+      serviceRoleKey: stack.serviceRoleKey,
+      logDir,
+      stepMs: options.stepMs,
+      log,
+    };
+    const configs: { config: BurstConfig; kind: BurstResult["kind"] }[] = [
+      {
+        kind: "default",
+        config: {
+          venues: ["binance", "okx"],
+          symbols: 4,
+          tickMs: options.defaultCadence.tickMs,
+          durationMs: options.defaultCadence.durationMs,
+          runs: options.defaultCadence.runs,
+        },
+      },
+    ];
+    for (const venues of [["binance"], ["binance", "okx"]] as const) {
+      for (const symbols of options.symbolCounts) {
+        configs.push({
+          kind: "scale",
+          config: {
+            venues: [...venues],
+            symbols,
+            tickMs: options.tickMs,
+            durationMs: options.burstMs,
+            runs: options.burstRuns,
+          },
+        });
+      }
+    }
+    for (const { config, kind } of configs) {
+      try {
+        results.bursts.push({ config, kind, runs: await measureBurstConfig(burstDeps, config) });
+      } catch (error) {
+        log(`burst ${config.venues.join("+")} × ${config.symbols} failed: ${describe(error)}`);
+        results.bursts.push({ config, kind, runs: [], error: describe(error) });
+      }
+    }
+  } finally {
+    await sqlClient.end({ timeout: 5 });
+    await proxy.stop();
+    await stack.stop();
+    await sim.stop();
+  }
+  results.totalSeconds = (performance.now() - started) / 1000;
+  return results;
+}

@@ -7,11 +7,33 @@ import { parseSettings, type Settings } from "./settings.ts";
 
 export type Db = SupabaseClient;
 
+/**
+ * Upper bound of one PostgREST request. supabase-js sets none, so a database that stops answering (a hung proxy, a
+ * blackholed host) would hold a burst, and its venue lease, until the Edge runtime kills it. Our queries are small
+ * single-row reads and writes; one that takes this long is a dead connection, and fails as a DbError.
+ */
+export const DB_REQUEST_TIMEOUT_MS = 8_000;
+
+/** `fetch` with a timeout per request (combined with the caller's own abort signal, if any). */
+export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return base(input, { ...init, signal });
+  };
+}
+
 /** A service-role client. No session persistence or refresh: each invocation is stateless. */
-export function createServiceClient(env: { supabaseUrl: string; serviceRoleKey: string }): Db {
+export function createServiceClient(
+  env: { supabaseUrl: string; serviceRoleKey: string },
+  options: { requestTimeoutMs?: number } = {},
+): Db {
   return createClient(env.supabaseUrl, env.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: { headers: { "x-client-info": "scalper-functions" } },
+    global: {
+      headers: { "x-client-info": "scalper-functions" },
+      fetch: fetchWithTimeout(options.requestTimeoutMs ?? DB_REQUEST_TIMEOUT_MS),
+    },
   });
 }
 

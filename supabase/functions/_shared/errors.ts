@@ -65,6 +65,14 @@ export class FinalExchangeError extends ExchangeLayerError {
   override name = "FinalExchangeError";
 }
 
+/**
+ * Something went wrong that is not a ccxt error (a garbled answer that broke ccxt's parser, a bug): final for reads
+ * (retrying will not help), but NOT proof that the venue refused. For an order placement it means "outcome unknown".
+ */
+export class UnexpectedExchangeError extends FinalExchangeError {
+  override name = "UnexpectedExchangeError";
+}
+
 export class NeedsHumanError extends ExchangeLayerError {
   readonly kind = "needs_human" as const;
   override name = "NeedsHumanError";
@@ -79,6 +87,22 @@ export class CircuitOpenError extends TemporaryExchangeError {
       source: "circuit_breaker",
     });
   }
+}
+
+/**
+ * The caller's time budget is spent: the call was not made. Temporary by nature (the next burst may make it); like
+ * CircuitOpenError it is raised before any request leaves, so an order refused this way was never sent.
+ */
+export class DeadlinePassedError extends TemporaryExchangeError {
+  override name = "DeadlinePassedError";
+  constructor(message = "the time budget is spent; no request was sent") {
+    super(message, { source: "deadline" });
+  }
+}
+
+/** Raised before any request left (breaker open, budget spent): the venue never saw the call. */
+export function isNotSentError(error: unknown): boolean {
+  return error instanceof CircuitOpenError || error instanceof DeadlinePassedError;
 }
 
 export function isRetryableExchangeError(error: unknown): error is TemporaryExchangeError | RateLimitedError {

@@ -2,7 +2,13 @@
  * Retry policy for safe exchange reads. Only TemporaryExchangeError and RateLimitedError are retried; final and
  * needs-human errors (and anything untranslated) are thrown at once. Never wrap order placement in this.
  */
-import { CircuitOpenError, isRetryableExchangeError, RateLimitedError } from "./errors.ts";
+import { CircuitOpenError, DeadlinePassedError, isRetryableExchangeError, RateLimitedError } from "./errors.ts";
+
+/** The time a caller has left (a burst's budget). Calls and retries that would start after it are not made. */
+export interface Deadline {
+  /** Milliseconds left; <= 0 once the deadline has passed. */
+  remainingMs(): number;
+}
 
 export interface RetryEvent {
   /** The attempt that just failed (1-based). */
@@ -26,6 +32,8 @@ export interface RetryOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Optional per-venue breaker: checked before each attempt, fed with each outcome. */
   breaker?: CircuitBreaker;
+  /** Optional deadline: no attempt starts after it, and no retry whose wait would reach it. */
+  deadline?: Deadline;
 }
 
 export const DEFAULT_RETRY = { attempts: 3, baseDelayMs: 250, maxDelayMs: 5000 } as const;
@@ -59,22 +67,34 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
   const breaker = options.breaker;
 
   for (let attempt = 1;; attempt++) {
+    // A retry waited at least the venue's Retry-After; timers may fire a hair early, so finish that wait here
+    // rather than fail on a breaker that opened for exactly the same time.
+    const stillOpenMs = attempt > 1 ? breaker?.openRemainingMs() ?? 0 : 0;
+    if (stillOpenMs > 0 && stillOpenMs <= maxDelayMs) await sleep(stillOpenMs);
     breaker?.assertClosed();
+    assertBeforeDeadline(options.deadline);
     try {
       const result = await fn(attempt);
       breaker?.recordSuccess();
       return result;
     } catch (error) {
       const retryable = isRetryableExchangeError(error);
-      if (retryable) breaker?.recordFailure();
+      if (retryable) breaker?.recordFailure(error);
       if (!retryable || attempt >= attempts) throw error;
       const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
       if (retryAfterMs !== undefined && retryAfterMs > maxDelayMs) throw error;
       const delayMs = backoffDelayMs(attempt, { baseDelayMs, maxDelayMs, random, retryAfterMs });
+      // A retry that could only start after the deadline is not worth the wait: give up with the real error.
+      if (options.deadline && delayMs >= options.deadline.remainingMs()) throw error;
       options.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs);
     }
   }
+}
+
+/** Throws DeadlinePassedError when `deadline` has passed (no request is made after it). */
+export function assertBeforeDeadline(deadline: Deadline | undefined): void {
+  if (deadline && deadline.remainingMs() <= 0) throw new DeadlinePassedError();
 }
 
 export interface CircuitBreakerOptions {
@@ -89,6 +109,8 @@ export interface CircuitBreakerOptions {
 /**
  * Per-venue circuit breaker: after `failureThreshold` consecutive retryable failures, refuse calls for `coolDownMs`
  * (CircuitOpenError), then let one trial call through (half-open); a success closes it, a failure re-opens it.
+ * A rate-limit answer with Retry-After opens it at once for that long (at least): a venue that said "not before T"
+ * (Binance 429/418) gets no request before T, and calling during a 418 ban only lengthens the ban.
  * Pure apart from the injected clock.
  */
 export class CircuitBreaker {
@@ -97,6 +119,8 @@ export class CircuitBreaker {
   #nowMs: () => number;
   #consecutiveFailures = 0;
   #openedAtMs: number | null = null;
+  /** How long the current opening lasts: coolDownMs, or the venue's Retry-After when longer. */
+  #openForMs = 0;
 
   constructor(readonly key: string, options: CircuitBreakerOptions) {
     this.failureThreshold = options.failureThreshold ?? 5;
@@ -109,7 +133,13 @@ export class CircuitBreaker {
 
   get state(): "closed" | "open" | "half_open" {
     if (this.#openedAtMs === null) return "closed";
-    return this.#nowMs() - this.#openedAtMs >= this.coolDownMs ? "half_open" : "open";
+    return this.#nowMs() - this.#openedAtMs >= this.#openForMs ? "half_open" : "open";
+  }
+
+  /** Milliseconds until an open circuit half-opens; 0 when it is not open. */
+  openRemainingMs(): number {
+    if (this.state !== "open") return 0;
+    return Math.max(0, this.#openForMs - (this.#nowMs() - (this.#openedAtMs ?? 0)));
   }
 
   get consecutiveFailures(): number {
@@ -119,7 +149,7 @@ export class CircuitBreaker {
   /** Throws CircuitOpenError while open. */
   assertClosed(): void {
     if (this.state === "open") {
-      throw new CircuitOpenError(this.key, this.coolDownMs - (this.#nowMs() - (this.#openedAtMs ?? 0)));
+      throw new CircuitOpenError(this.key, this.#openForMs - (this.#nowMs() - (this.#openedAtMs ?? 0)));
     }
   }
 
@@ -128,9 +158,18 @@ export class CircuitBreaker {
     this.#openedAtMs = null;
   }
 
-  recordFailure(): void {
+  /** Counts a retryable failure; `error` (optional) may carry the venue's Retry-After. */
+  recordFailure(error?: unknown): void {
     this.#consecutiveFailures++;
-    const halfOpen = this.state === "half_open";
-    if (halfOpen || this.#consecutiveFailures >= this.failureThreshold) this.#openedAtMs = this.#nowMs();
+    const now = this.#nowMs();
+    const stillOpenMs = this.state === "open" ? this.#openForMs - (now - (this.#openedAtMs ?? now)) : 0;
+    // At or past the threshold (a failed half-open trial included: failures only reset on a success): cool down.
+    let openForMs = this.#consecutiveFailures >= this.failureThreshold ? this.coolDownMs : 0;
+    const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs ?? 0 : 0;
+    openForMs = Math.max(openForMs, retryAfterMs, stillOpenMs);
+    if (openForMs > 0) {
+      this.#openedAtMs = now;
+      this.#openForMs = openForMs;
+    }
   }
 }

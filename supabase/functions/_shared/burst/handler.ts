@@ -8,6 +8,7 @@ import { EnvError, VENUE_CREDENTIAL_VARS, VENUES } from "../env.ts";
 import { NeedsHumanError } from "../errors.ts";
 import type { VenueFunctionDeps } from "../exchange/deps.ts";
 import type { VenueClient } from "../exchange/venue_client.ts";
+import type { VenueClientLimits } from "../exchange/venue_factory.ts";
 import { json, jsonHandler, parseJsonBody, requireServiceRole } from "../http.ts";
 import { SupabaseTradeStore } from "../orders/supabase_store.ts";
 import type { Venue } from "../orders/types.ts";
@@ -31,9 +32,11 @@ export const tradeBurstBodySchema = z.object({
 export type TradeBurstBody = z.infer<typeof tradeBurstBodySchema>;
 
 /** Outside paper mode a venue needs its keys; say which variables, rather than fail on the first private call. */
-export function tradingClientFactory(deps: VenueFunctionDeps): (venue: Venue, mode: TradingMode) => VenueClient {
-  return (venue, mode) => {
-    const { client, facts } = deps.venues(venue, mode);
+export function tradingClientFactory(
+  deps: VenueFunctionDeps,
+): (venue: Venue, mode: TradingMode, limits?: VenueClientLimits) => VenueClient {
+  return (venue, mode, limits) => {
+    const { client, facts } = deps.venues(venue, mode, limits);
     if (mode !== "paper" && !facts.hasCredentials) {
       const vars = VENUE_CREDENTIAL_VARS[venue];
       const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])].join(", ");
@@ -62,6 +65,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
         clock: deps.clock,
         loadSettings: () => loadSettings(deps.db),
         allowLiveTrading: deps.env.allowLiveTrading,
+        exchangeTimeoutMs: deps.env.exchangeTimeoutMs,
         startRun: () => startRun(deps.db, FUNCTION_NAME, { clock: deps.clock }),
         log: (line) => console.error(line),
       }, { durationMs: body.duration_ms, venues: body.venues, symbols: body.symbols });

@@ -7,12 +7,14 @@
  */
 import type { Clock } from "../clock.ts";
 import { BadRequestError, describeError, ExchangeLayerError, HttpError } from "../errors.ts";
+import { DEFAULT_EXCHANGE_TIMEOUT_MS } from "../env.ts";
 import type { VenueClient } from "../exchange/venue_client.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import { ExchangeExecutor } from "../orders/exchange_executor.ts";
 import type { LeaseOutcome, TradeStore } from "../orders/store.ts";
 import { type Venue, VENUES } from "../orders/types.ts";
 import { PaperExecutor } from "../paper/paper_executor.ts";
+import type { Deadline } from "../retry.ts";
 import type { RunLog, RunOutcome } from "../run_log.ts";
 import type { Settings, TradingMode } from "../settings.ts";
 import type { Quote } from "../trading/signal.ts";
@@ -21,10 +23,23 @@ import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary
 import { VenueBurst } from "./venue_burst.ts";
 
 export const FUNCTION_NAME = "trade-burst";
-/** The lease outlives the burst by this much, so a slow finish never loses it; a dead burst frees it after. */
-const LEASE_MARGIN_SECONDS = 60;
 /** Time kept back at the end of the budget for the last writes and the lease release. */
 const MAX_FINISH_RESERVE_MS = 1_000;
+/**
+ * Slack in the lease for the database work of the last tick and the finish (a few PostgREST round trips, each bounded
+ * by the client's request timeout in db.ts).
+ */
+export const LEASE_DB_MARGIN_MS = 10_000;
+
+/**
+ * How long the venue's lease lasts. No exchange request starts after the budget (the deadline), so a live burst
+ * overruns it by at most one request that is already in flight (the exchange timeout) plus its last database writes.
+ * The lease covers exactly that, and no more: a burst that died frees its venue one TTL after it started, not an
+ * arbitrary minute later.
+ */
+export function leaseTtlSeconds(durationMs: number, exchangeTimeoutMs: number): number {
+  return Math.ceil((durationMs + exchangeTimeoutMs + LEASE_DB_MARGIN_MS) / 1000);
+}
 
 export interface BurstRequest {
   durationMs: number;
@@ -34,8 +49,13 @@ export interface BurstRequest {
 
 export interface BurstDeps {
   store: TradeStore;
-  /** Builds the venue's client for the mode (no keys in paper mode). Called only after the live check passed. */
-  venueClientFactory: (venue: Venue, mode: TradingMode) => VenueClient;
+  /**
+   * Builds the venue's client for the mode (no keys in paper mode), bound to the burst's deadline. Called only after
+   * the live check passed.
+   */
+  venueClientFactory: (venue: Venue, mode: TradingMode, limits?: { deadline?: Deadline }) => VenueClient;
+  /** The per-request exchange timeout the clients use (env EXCHANGE_TIMEOUT_MS); sizes the lease. */
+  exchangeTimeoutMs?: number;
   clock: Clock;
   loadSettings: () => Promise<Settings>;
   /** env ALLOW_LIVE_TRADING. */
@@ -107,7 +127,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
   const { deps, venue, settings, durationMs, startedMono } = options;
   const { clock, store } = deps;
   const summary = emptyVenueSummary(venue);
-  const ttl = Math.ceil(durationMs / 1000) + LEASE_MARGIN_SECONDS;
+  const ttl = leaseTtlSeconds(durationMs, deps.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS);
   const runId = await store.acquireLease(FUNCTION_NAME, venue, ttl);
   if (!runId) {
     summary.status = "skipped";
@@ -115,8 +135,12 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     return summary;
   }
   let burst: VenueBurst | undefined;
+  const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
+  // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
+  // one request already in flight.
+  const deadline: Deadline = { remainingMs: () => startedMono + durationMs - reserveMs - clock.monotonicMs() };
   try {
-    const client = deps.venueClientFactory(venue, settings.mode);
+    const client = deps.venueClientFactory(venue, settings.mode, { deadline });
     const selected = selectMarkets(await client.loadMarkets(), options.symbols);
     summary.skipped_symbols = selected.skipped;
     const symbols = options.symbols.filter((s) => selected.markets.has(s));
@@ -142,11 +166,11 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       loadSettings: deps.loadSettings,
       summary,
       notFoundGraceMs: deps.notFoundGraceMs,
+      deadline,
     });
     await burst.reconcile();
 
     const tickMs = settings.burst_tick_ms;
-    const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
     const maxTicks = Math.ceil(durationMs / tickMs) + 1;
     let longestTickMs = 0;
     while (summary.ticks < maxTicks) {

@@ -4,7 +4,7 @@
  * Everything a decision depends on is read from the tables on that tick; only momentum mids live in memory.
  */
 import type { Clock } from "../clock.ts";
-import { describeError, ExchangeLayerError, FinalExchangeError, NeedsHumanError } from "../errors.ts";
+import { describeError, ExchangeLayerError, FinalExchangeError, isNotSentError, NeedsHumanError } from "../errors.ts";
 import type { VenueClient } from "../exchange/venue_client.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import { applyExchangeOrder, markOrder, recordIntent } from "../orders/order_book.ts";
@@ -21,6 +21,7 @@ import {
   type Venue,
 } from "../orders/types.ts";
 import { defensiveBand } from "../latency/bands.ts";
+import type { Deadline } from "../retry.ts";
 import type { LatencyBand, Settings } from "../settings.ts";
 import { checkEntryRisk } from "../trading/risk.ts";
 import {
@@ -53,6 +54,8 @@ export interface VenueBurstContext {
   loadSettings: () => Promise<Settings>;
   summary: VenueSummary;
   notFoundGraceMs?: number;
+  /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
+  deadline?: Deadline;
 }
 
 /** 00:00 UTC of `now`'s day: daily counters start here. */
@@ -74,6 +77,10 @@ export class VenueBurst {
 
   get summary(): VenueSummary {
     return this.ctx.summary;
+  }
+
+  #budgetSpent(): boolean {
+    return this.ctx.deadline !== undefined && this.ctx.deadline.remainingMs() <= 0;
   }
 
   #track(order: OrderRow, before?: OrderRow): void {
@@ -244,7 +251,10 @@ export class VenueBurst {
     }
     if (!market) return { position, figures };
     const prepared = prepareSell({ quantity: figures.heldQty, price: quote.bid, priceRounding: "down" }, market.rules);
-    if (prepared.ok) {
+    if (this.#budgetSpent()) {
+      // The position stays `closing`; the next burst sends the exit with fresh quotes.
+      note(this.ctx.summary, `position ${position.id}: exit left to the next burst (time budget spent)`);
+    } else if (prepared.ok) {
       const settings = await this.ctx.loadSettings();
       await this.#submit({
         client_order_id: newClientOrderId(clock.now().getTime()),
@@ -280,7 +290,8 @@ export class VenueBurst {
     } catch (error) {
       const reason = `create: ${describeError(error)}`;
       note(this.ctx.summary, `${recorded.client_order_id}: ${reason}`);
-      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError) {
+      // The venue said no, or the request never left (breaker open, budget spent): final, nothing to look up.
+      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
         const rejected = await markOrder(store, recorded, "rejected", reason, clock.now());
         this.#track(rejected);
         return rejected;
@@ -312,6 +323,8 @@ export class VenueBurst {
     let freeQuote: number | null = null;
 
     for (const symbol of ctx.symbols) {
+      // An entry started now could not be followed up inside the budget.
+      if (this.#budgetSpent()) break;
       const quote = ctx.quotes.get(symbol);
       const market = ctx.markets.get(symbol);
       if (!quote || !market) continue;

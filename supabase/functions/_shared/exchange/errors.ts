@@ -26,6 +26,7 @@ import {
   NeedsHumanError,
   RateLimitedError,
   TemporaryExchangeError,
+  UnexpectedExchangeError,
 } from "../errors.ts";
 
 export interface TranslateContext {
@@ -109,5 +110,5 @@ export function translateCcxtError(error: unknown, context: TranslateContext = {
     return new TemporaryExchangeError(`${prefix}timeout: ${message}`, options);
   }
   // Unknown: do not guess that retrying is safe.
-  return new FinalExchangeError(`${prefix}unexpected ${source}: ${message}`, options);
+  return new UnexpectedExchangeError(`${prefix}unexpected ${source}: ${message}`, options);
 }

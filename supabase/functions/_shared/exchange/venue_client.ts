@@ -6,8 +6,8 @@
 import type { Exchange } from "ccxt";
 import { z } from "zod";
 import type { Venue } from "../env.ts";
-import { TemporaryExchangeError } from "../errors.ts";
-import { CircuitBreaker, type RetryOptions, withRetry } from "../retry.ts";
+import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "../errors.ts";
+import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "../retry.ts";
 import { translateCcxtError } from "./errors.ts";
 
 export interface AssetBalance {
@@ -119,6 +119,13 @@ export interface VenueClientOptions {
   secrets?: readonly (string | undefined)[];
   /** Monotonic ms for round-trip timing. Default performance.now. */
   nowMs?: () => number;
+  /** The caller's time budget: no request (read, retry, order or cancel) starts after it. */
+  deadline?: Deadline;
+}
+
+/** A call that must not be repeated failed in a way that says nothing about whether the venue executed it. */
+export class OutcomeUnknownError extends TemporaryExchangeError {
+  override name = "OutcomeUnknownError";
 }
 
 /** The exchange answered something that does not have the shape we need. Temporary: a garbled answer may recover. */
@@ -302,9 +309,40 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       });
     }
   }
-  /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker. */
+  /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
   function read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(() => call(operation, fn), { ...options.retry, breaker: options.breaker });
+    return withRetry(() => call(operation, fn), {
+      ...options.retry,
+      breaker: options.breaker,
+      deadline: options.deadline,
+    });
+  }
+  /**
+   * A call that must not be repeated (order placement, cancel): made at most once, and not at all while the breaker
+   * is open or after the deadline (CircuitOpenError / DeadlinePassedError: nothing was sent). Its outcome feeds the
+   * breaker like a read's, so a venue refusing orders with 429s is left alone too.
+   */
+  async function once<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    options.breaker?.assertClosed();
+    assertBeforeDeadline(options.deadline);
+    try {
+      const result = await call(operation, fn);
+      options.breaker?.recordSuccess();
+      return result;
+    } catch (error) {
+      if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
+      // a lookup can tell, so the caller must treat it as unknown, never as rejected.
+      if (error instanceof UnexpectedExchangeError) {
+        throw new OutcomeUnknownError(`${operation}: outcome unknown: ${error.message}`, {
+          venue,
+          operation,
+          source: error.source,
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   return {
@@ -356,7 +394,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       if (order.type === "limit" && order.price === undefined) {
         throw new RangeError(`createOrder: a limit order needs a price (${order.symbol} ${order.side})`);
       }
-      const raw = await call(
+      const raw = await once(
         "createOrder",
         () =>
           exchange.createOrder(order.symbol, order.type, order.side, order.amount, order.price, {
@@ -382,7 +420,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     async cancelOrder(id, symbol) {
       // Not retried: a cancel that timed out may have worked, and a blind second try would answer OrderNotFound.
       // The caller re-reads the order instead.
-      return normalizeOrder(await call("cancelOrder", () => exchange.cancelOrder(id, symbol)), venue);
+      return normalizeOrder(await once("cancelOrder", () => exchange.cancelOrder(id, symbol)), venue);
     },
 
     async fetchOpenOrders(symbol) {

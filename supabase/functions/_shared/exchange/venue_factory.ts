@@ -8,7 +8,7 @@
  */
 import type { Env, Venue, VenueCredentials } from "../env.ts";
 import type { TradingMode } from "../settings.ts";
-import { CircuitBreaker, type RetryOptions } from "../retry.ts";
+import { CircuitBreaker, type Deadline, type RetryOptions } from "../retry.ts";
 import { type CcxtClientOptions, createCcxtClient } from "./ccxt_client.ts";
 import { type CcxtExchange, createVenueClient, type VenueClient } from "./venue_client.ts";
 
@@ -61,30 +61,49 @@ export interface BuildVenueClientOptions {
   ccxtFactory?: (venue: Venue, options: CcxtClientOptions) => CcxtExchange;
 }
 
+/** Consecutive temporary or rate-limited failures after which a venue is left alone for BREAKER_COOL_DOWN_MS. */
+export const BREAKER_FAILURE_THRESHOLD = 5;
+export const BREAKER_COOL_DOWN_MS = 30_000;
+
+/** Per-client limits a caller may set (a burst passes its time budget). */
+export interface VenueClientLimits {
+  deadline?: Deadline;
+}
+
 export function buildVenueClient(
   venue: Venue,
   env: Env,
   mode: TradingMode,
   options: BuildVenueClientOptions = {},
+  limits: VenueClientLimits = {},
 ): { client: VenueClient; facts: VenueFacts } {
   const setup = venueSetup(venue, env, mode);
   const factory = options.ccxtFactory ?? createCcxtClient;
   const exchange = factory(venue, setup.ccxtOptions);
   const breaker = options.breakerNowMs
-    ? new CircuitBreaker(venue, { nowMs: options.breakerNowMs, failureThreshold: 5, coolDownMs: 30_000 })
+    ? new CircuitBreaker(venue, {
+      nowMs: options.breakerNowMs,
+      failureThreshold: BREAKER_FAILURE_THRESHOLD,
+      coolDownMs: BREAKER_COOL_DOWN_MS,
+    })
     : undefined;
   const client = createVenueClient(venue, exchange, {
     retry: options.retry,
     breaker,
     secrets: [setup.credentials?.apiKey, setup.credentials?.secret, setup.credentials?.password],
+    deadline: limits.deadline,
   });
   return { client, facts: setup.facts };
 }
 
 /** How handlers get venue clients; tests pass their own. */
-export type VenueClientFactory = (venue: Venue, mode: TradingMode) => { client: VenueClient; facts: VenueFacts };
+export type VenueClientFactory = (
+  venue: Venue,
+  mode: TradingMode,
+  limits?: VenueClientLimits,
+) => { client: VenueClient; facts: VenueFacts };
 
 /** Production factory: a fresh client (and breaker) per call, so one invocation's failures do not leak into the next. */
 export function venueClientFactory(env: Env, options: BuildVenueClientOptions = {}): VenueClientFactory {
-  return (venue, mode) => buildVenueClient(venue, env, mode, options);
+  return (venue, mode, limits) => buildVenueClient(venue, env, mode, options, limits);
 }

@@ -129,7 +129,15 @@ export async function advancePosition(
   let event: PositionEvent = null;
   let note: string | undefined;
 
-  if (position.status === "opening" && !figures.liveEntry && figures.entryOrders.length > 0) {
+  if (position.status === "opening" && figures.entryOrders.length === 0) {
+    // A burst records the entry order right after the position, in the same tick, while it holds the venue's lease;
+    // whoever sees an opening position without one (the next tick, the next burst) sees a burst that stopped in
+    // between. Nothing was sent: the position failed. Left alone, it would block its symbol forever.
+    patch.status = "failed";
+    patch.closed_at = options.now.toISOString();
+    note = "no entry order was recorded (the burst stopped between the position and its order)";
+    event = "failed";
+  } else if (position.status === "opening" && !figures.liveEntry && figures.entryOrders.length > 0) {
     if (figures.pnl.entry.qty > 0) {
       patch.status = "open";
       event = "opened";

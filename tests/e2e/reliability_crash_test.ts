@@ -1,0 +1,274 @@
+/**
+ * Reliability: the function process dies at the worst moments of an order's life (SIGKILL, as an Edge runtime crash
+ * or an out-of-memory kill would), then the next burst runs.
+ *
+ * The moments are made deterministic with two recording proxies: one between the function and the simulator (an
+ * order placement is held AFTER the simulator executed it, so the order exists at the venue but its answer never
+ * reaches the function), one between the function and PostgREST (a write is held BEFORE it reaches the database).
+ * The kill happens while the request is held.
+ *
+ * Faults and what must hold after the next burst (every step):
+ * - killed while the entry order is in flight (placed at the venue, answer not written): the entry is found by its
+ *   client order id, recorded with the venue's status, fills and fees, and the position opens from those fills;
+ * - killed after the entry filled but before the position row was updated: the position opens from the order's fills;
+ * - killed while the exit order is in flight: the exit is found, the position closes with PnL from the simulator's
+ *   fills and a trade_logs row;
+ * - killed between the position row and its entry order row: nothing was sent, the orphan position is failed instead
+ *   of blocking its symbol forever.
+ * In every case: every order the simulator holds is in `orders` with the right status, fill, fee and id, and no client
+ * order id was ever sent twice.
+ *
+ * Lease expiry after a crash is proven in reliability_overlap_test.ts; here the dead burst's lease is expired by hand
+ * (as its TTL would) to keep the file short.
+ */
+import assert from "node:assert/strict";
+import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
+import type { SimTrade } from "../../dev/sim/engine.ts";
+import { startSimulator } from "../../dev/sim/server.ts";
+import {
+  arrivedWithin,
+  assertTablesMatchSimulator,
+  createOrderRequests,
+  entryThen,
+  type Hold,
+  invokeBurst,
+  isCreateOrder,
+  orderRows,
+  positionRows,
+  type ProxiedRequest,
+  reportCounts,
+  resentClientIds,
+  resetTables,
+  rising,
+  setPath,
+  startRecordingProxy,
+  type VenueResult,
+} from "../support/reliability.ts";
+import { type Sql, withSql } from "../support/sql.ts";
+import { type Stack, stackTest } from "../support/stack.ts";
+
+const FILE = "reliability_crash";
+const ETH = "ETH/USDT";
+
+const binanceConfig = defaultBinanceConfig();
+binanceConfig.priceStepIntervalMs = 200;
+const sim = await startSimulator({ seed: 23, config: { binance: binanceConfig, okx: defaultOkxConfig() } });
+const account = sim.engines.binance.listAccounts()[0].id;
+const exchangeProxy = startRecordingProxy(sim.origin);
+/** Between the function and the gateway's /rest/v1; its upstream is set once the stack runs. */
+const dbProxy = startRecordingProxy();
+globalThis.addEventListener("unload", () => {
+  void exchangeProxy.stop();
+  void dbProxy.stop();
+  void sim.stop();
+});
+
+const isSell = (r: ProxiedRequest) => isCreateOrder(r) && /side=SELL/.test(r.body);
+const isBuy = (r: ProxiedRequest) => isCreateOrder(r) && /side=BUY/.test(r.body);
+
+/** Runs a burst, waits for the hold, kills the function while the request is held, restarts it. */
+async function killWhileHeld(stack: Stack, hold: Hold, what: string, durationMs = 6000): Promise<void> {
+  const pending = invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
+    duration_ms: durationMs,
+    venues: ["binance"],
+    symbols: [ETH],
+  }).catch((error) => error);
+  await arrivedWithin(hold, 15_000, what);
+  await stack.killFunction("trade-burst");
+  // A held write must never land after the crash; a held venue answer has nobody left to read it.
+  hold.fail();
+  const answer = await pending;
+  assert.ok(answer instanceof Error || answer.status >= 500, `the caller sees the crash (${what})`);
+  await stack.restartFunction("trade-burst");
+}
+
+/** What the TTL would do after a while: the dead burst's lease no longer holds the venue. */
+async function expireDeadLeases(sql: Sql): Promise<number> {
+  const rows = await sql`update public.function_runs set lease_expires_at = started_at + interval '1 millisecond'
+                         where outcome = 'running' and lease_expires_at is not null returning id`;
+  return rows.length;
+}
+
+async function nextBurst(stack: Stack, durationMs = 1500): Promise<VenueResult> {
+  const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
+    duration_ms: durationMs,
+    venues: ["binance"],
+    symbols: [ETH],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const venue = res.body.venues![0];
+  assert.equal(venue.status, "ran", JSON.stringify(venue));
+  return venue;
+}
+
+function tradesOf(clientOrderId: string, since: number): SimTrade[] {
+  return sim.engines.binance.myTrades(account, { symbol: ETH, since }).filter((x) => x.clientOrderId === clientOrderId);
+}
+const sum = (list: SimTrade[], f: (x: SimTrade) => number) => list.reduce((s, x) => s + f(x), 0);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) < 1e-8, `${what}: ${a} vs ${b} (diff ${a - b})`);
+
+const totals = { faults: 0, lost: 0, doubled: 0 };
+
+async function checkAgainstSimulator(sql: Sql, since: number, firstRequest: number) {
+  const reconciled = await assertTablesMatchSimulator(sql, sim, "binance", since);
+  const resent = resentClientIds(createOrderRequests(exchangeProxy.requests.slice(firstRequest)));
+  assert.deepEqual(resent, [], "no client order id sent twice");
+  totals.lost += reconciled.lost.length;
+  totals.doubled += resent.length + reconciled.doubled.length;
+  return reconciled;
+}
+
+stackTest("reliability: the function is killed mid-flight and the next burst reconciles", {
+  functions: ["trade-burst"],
+  functionEnv: {
+    SUPABASE_URL: dbProxy.origin,
+    BINANCE_API_KEY: sim.binance.apiKey,
+    BINANCE_API_SECRET: sim.binance.secret,
+    BINANCE_BASE_URL: `${exchangeProxy.origin}/binance`,
+    OKX_API_KEY: sim.okx.apiKey,
+    OKX_API_SECRET: sim.okx.secret,
+    OKX_PASSPHRASE: sim.okx.passphrase,
+    OKX_BASE_URL: `${exchangeProxy.origin}/okx`,
+    EXCHANGE_TIMEOUT_MS: "2000",
+  },
+}, async (t, stack) => {
+  dbProxy.upstream = stack.gatewayUrl;
+
+  await withSql(stack.databaseUrl, async (sql) => {
+    const begin = async (settings: Record<string, number> = {}) => {
+      await resetTables(sql, settings);
+      sim.market.setBalance("binance", "USDT", 10_000);
+      return { since: Date.now(), firstRequest: exchangeProxy.requests.length };
+    };
+
+    await t.step("killed while the entry is in flight: the next burst finds it by client order id", async () => {
+      const { since, firstRequest } = await begin();
+      // The entry rests at the mid; the dip after the kill fills it at the venue while nobody is watching.
+      setPath(sim, "binance", ETH, [...rising(3000, 10), { bid: 3002, ask: 3002.6 }, { bid: 2999.9, ask: 3000 }]);
+      await killWhileHeld(stack, exchangeProxy.hold("response", isBuy), "entry placement");
+      totals.faults += 1;
+
+      const [lost] = await orderRows(sql);
+      assert.equal(lost.order_status, "pending_submit", "the crash left the entry unacknowledged");
+      const [opening] = await positionRows(sql);
+      assert.equal(opening.status, "opening");
+      const atVenue = sim.engines.binance.getOrder(account, { clientOrderId: lost.client_order_id });
+      assert.ok(atVenue, "the order reached the venue");
+
+      await expireDeadLeases(sql);
+      // Wait for the dip to be matched at the venue before the next burst looks.
+      for (
+        let i = 0;
+        i < 50 && sim.engines.binance.getOrder(account, { clientOrderId: lost.client_order_id })
+            .status !== "filled";
+        i++
+      ) {
+        sim.engines.binance.sync();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const venue = await nextBurst(stack);
+      assert.ok((venue.reconcile?.notes.updated ?? 0) >= 1, JSON.stringify(venue.reconcile));
+
+      const [entry] = await orderRows(sql);
+      assert.equal(entry.order_status, "filled");
+      const trades = tradesOf(entry.client_order_id, since);
+      close(Number(entry.filled), sum(trades, (x) => x.amount), "entry filled");
+      close(Number(entry.fee_cost), sum(trades, (x) => x.fee), "entry fee");
+      const [position] = await positionRows(sql);
+      assert.equal(position.status, "open", "the position opened from the recovered fills");
+      close(Number(position.entry_qty), sum(trades, (x) => x.amount), "position entry_qty");
+      const reconciled = await checkAgainstSimulator(sql, since, firstRequest);
+      assert.equal(reconciled.simOrders.length, 1, "nothing was placed twice");
+    });
+
+    await t.step("killed after the entry filled, before the position row was written: it opens next time", async () => {
+      const { since, firstRequest } = await begin();
+      setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+      const positionOpens = dbProxy.hold(
+        "request",
+        (r) => r.method === "PATCH" && r.path.startsWith("/rest/v1/positions") && r.body.includes('"status":"open"'),
+      );
+      await killWhileHeld(stack, positionOpens, "position update to open");
+      totals.faults += 1;
+
+      const [entry] = await orderRows(sql);
+      assert.equal(entry.order_status, "filled", "the order row has its fill");
+      assert.equal((await positionRows(sql))[0].status, "opening", "the position row was not updated");
+
+      await expireDeadLeases(sql);
+      await nextBurst(stack);
+      const [position] = await positionRows(sql);
+      assert.equal(position.status, "open");
+      close(Number(position.entry_qty), Number(entry.filled), "entry_qty from the order's fills");
+      await checkAgainstSimulator(sql, since, firstRequest);
+    });
+
+    await t.step(
+      "killed while the exit is in flight: the position closes with PnL from the venue's fills",
+      async () => {
+        const { since, firstRequest } = await begin();
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
+        await killWhileHeld(stack, exchangeProxy.hold("response", isSell), "exit placement");
+        totals.faults += 1;
+
+        const rows = await orderRows(sql);
+        assert.deepEqual(rows.map((r) => [r.purpose, r.order_status]), [["entry", "filled"], [
+          "exit",
+          "pending_submit",
+        ]]);
+        assert.equal((await positionRows(sql))[0].status, "closing");
+
+        await expireDeadLeases(sql);
+        await nextBurst(stack);
+        const [entry, exit] = await orderRows(sql);
+        assert.equal(exit.order_status, "filled");
+        const [position] = await positionRows(sql);
+        assert.equal(position.status, "closed");
+        assert.equal(position.exit_reason, "take_profit");
+        // PnL computed here from the simulator's own fills (buy fees in base, sell fees in quote).
+        const inTrades = tradesOf(entry.client_order_id, since);
+        const outTrades = tradesOf(exit.client_order_id, since);
+        const held = sum(inTrades, (x) => x.amount) - sum(inTrades, (x) => x.fee);
+        const pnl = sum(outTrades, (x) => x.cost) - sum(outTrades, (x) => x.fee) -
+          sum(inTrades, (x) => x.cost) * (sum(outTrades, (x) => x.amount) / held);
+        close(Number(position.realized_pnl), pnl, "realized_pnl from the venue's fills");
+        const [log] = await sql<{ pnl: string; position_id: string }[]>`
+        select pnl::text, position_id::text from public.trade_logs`;
+        assert.equal(log.position_id, position.id);
+        close(Number(log.pnl), pnl, "trade_logs.pnl");
+        await checkAgainstSimulator(sql, since, firstRequest);
+      },
+    );
+
+    await t.step(
+      "killed between the position row and its entry order: nothing sent, the orphan is failed",
+      async () => {
+        const { since, firstRequest } = await begin();
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+        const orderInsert = dbProxy.hold(
+          "request",
+          (r) => r.method === "POST" && r.path.startsWith("/rest/v1/orders"),
+        );
+        await killWhileHeld(stack, orderInsert, "entry order insert");
+        totals.faults += 1;
+        assert.equal((await orderRows(sql)).length, 0);
+        assert.equal(createOrderRequests(exchangeProxy.requests.slice(firstRequest)).length, 0, "nothing was sent");
+        assert.equal((await positionRows(sql))[0].status, "opening");
+
+        await expireDeadLeases(sql);
+        const venue = await nextBurst(stack);
+        assert.equal(venue.reconcile?.ordersChecked, 0);
+        const [orphan] = await positionRows(sql);
+        assert.equal(orphan.status, "failed", "the orphan no longer blocks ETH/USDT");
+        await checkAgainstSimulator(sql, since, firstRequest);
+        reportCounts(FILE, "kills_at_four_lifecycle_points", {
+          faults_injected: totals.faults,
+          calls_refused: 0,
+          orders_lost: totals.lost,
+          orders_doubled: totals.doubled,
+        });
+      },
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCpuMsFromStat, parseStatusKb, ProcParseError, readCpuMs, readThreadCpuMs } from "../../dev/bench/proc.ts";
+import { parseCpuMsFromStat, parseStatusKb, ProcParseError } from "../../dev/bench/proc.ts";
 import { parseCpuModel, parseMemTotalGb, parsePrettyName } from "../../dev/bench/machine.ts";
 
 // A real /proc/<pid>/stat line, with a command name that contains spaces and a parenthesis.

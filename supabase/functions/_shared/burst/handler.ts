@@ -14,6 +14,7 @@ import { SupabaseTradeStore } from "../orders/supabase_store.ts";
 import type { Venue } from "../orders/types.ts";
 import { startRun } from "../run_log.ts";
 import { InvalidSettingsError, type TradingMode } from "../settings.ts";
+import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
 
 export const MIN_DURATION_MS = 1_000;
@@ -64,6 +65,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
         venueClientFactory: tradingClientFactory(deps),
         clock: deps.clock,
         loadSettings: () => loadSettings(deps.db),
+        readTradingSwitch: () => readTradingSwitch(deps.db),
         allowLiveTrading: deps.env.allowLiveTrading,
         exchangeTimeoutMs: deps.env.exchangeTimeoutMs,
         startRun: () => startRun(deps.db, FUNCTION_NAME, { clock: deps.clock }),

@@ -6,11 +6,12 @@
  * before any exchange call otherwise.
  */
 import type { Clock } from "../clock.ts";
-import { BadRequestError, describeError, ExchangeLayerError, HttpError } from "../errors.ts";
+import { BadRequestError, describeError, ExchangeLayerError, HttpError, NeedsHumanError } from "../errors.ts";
 import { DEFAULT_EXCHANGE_TIMEOUT_MS } from "../env.ts";
 import type { VenueClient } from "../exchange/venue_client.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import { ExchangeExecutor } from "../orders/exchange_executor.ts";
+import { LeasedVenueStore } from "../orders/leased_store.ts";
 import type { LeaseOutcome, TradeStore } from "../orders/store.ts";
 import { type Venue, VENUES } from "../orders/types.ts";
 import { PaperExecutor } from "../paper/paper_executor.ts";
@@ -18,6 +19,8 @@ import type { Deadline } from "../retry.ts";
 import type { RunLog, RunOutcome } from "../run_log.ts";
 import type { Settings, TradingMode } from "../settings.ts";
 import type { Quote } from "../trading/signal.ts";
+import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
+import { DailyTally } from "./daily_tally.ts";
 import { selectMarkets } from "./markets.ts";
 import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
 import { VenueBurst } from "./venue_burst.ts";
@@ -57,7 +60,13 @@ export interface BurstDeps {
   /** The per-request exchange timeout the clients use (env EXCHANGE_TIMEOUT_MS); sizes the lease. */
   exchangeTimeoutMs?: number;
   clock: Clock;
+  /** The whole settings row, validated: read once per burst (and again only when the row changed). */
   loadSettings: () => Promise<Settings>;
+  /**
+   * The per-tick read of the Start/Stop switch and the row's updated_at. Without it every tick reads the whole row
+   * (unit tests).
+   */
+  readTradingSwitch?: () => Promise<TradingSwitch>;
   /** env ALLOW_LIVE_TRADING. */
   allowLiveTrading: boolean;
   /** Opens the invocation's function_runs row (all venues); omitted in unit tests. */
@@ -117,15 +126,17 @@ function runOutcome(venues: readonly VenueSummary[]): RunOutcome {
 interface VenueRunOptions {
   deps: BurstDeps;
   venue: Venue;
-  settings: Settings;
+  settings: BurstSettings;
+  daily: DailyTally;
   symbols: readonly string[];
   durationMs: number;
   startedMono: number;
 }
 
 async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
-  const { deps, venue, settings, durationMs, startedMono } = options;
+  const { deps, venue, durationMs, startedMono } = options;
   const { clock, store } = deps;
+  const settings = options.settings.current;
   const summary = emptyVenueSummary(venue);
   const ttl = leaseTtlSeconds(durationMs, deps.exchangeTimeoutMs ?? DEFAULT_EXCHANGE_TIMEOUT_MS);
   const runId = await store.acquireLease(FUNCTION_NAME, venue, ttl);
@@ -140,6 +151,9 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
   // one request already in flight.
   const deadline: Deadline = { remainingMs: () => startedMono + durationMs - reserveMs - clock.monotonicMs() };
   try {
+    // The lease makes this burst the only writer of the venue's orders and positions: keep them in memory.
+    const leased = new LeasedVenueStore(store, venue, settings.mode);
+    await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
     const selected = selectMarkets(await client.loadMarkets(), options.symbols);
     summary.skipped_symbols = selected.skipped;
@@ -148,7 +162,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const executor: OrderExecutor = settings.mode === "paper"
       ? new PaperExecutor({
         venue,
-        store,
+        store: leased,
         quotes,
         markets: new Map([...selected.markets].map(([symbol, m]) => [symbol, m.paper])),
         startingQuote: settings.paper_starting_usdt,
@@ -156,14 +170,15 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       : new ExchangeExecutor(settings.mode, client);
     burst = new VenueBurst({
       venue,
-      store,
+      store: leased,
       client,
       executor,
       markets: selected.markets,
       symbols,
       quotes,
       clock,
-      loadSettings: deps.loadSettings,
+      settings: options.settings,
+      daily: options.daily,
       summary,
       notFoundGraceMs: deps.notFoundGraceMs,
       deadline,
@@ -175,23 +190,27 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     let longestTickMs = 0;
     while (summary.ticks < maxTicks) {
       const tickStart = clock.monotonicMs();
-      const elapsed = tickStart - startedMono;
-      // Start a tick only if one as slow as the slowest so far still ends inside the budget.
-      if (summary.ticks > 0 && elapsed + longestTickMs + reserveMs > durationMs) break;
       try {
         await burst.tick();
       } catch (error) {
-        if (!(error instanceof ExchangeLayerError)) throw error;
+        // Keys or permissions refused: no later tick can fix it, so the venue's burst ends here as an error.
+        if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
         note(summary, `tick: ${describeError(error)}`);
       }
       const tickEnd = clock.monotonicMs();
       longestTickMs = Math.max(longestTickMs, tickEnd - tickStart);
-      const wait = Math.min(tickStart + tickMs, startedMono + durationMs - reserveMs) - tickEnd;
-      if (wait > 0) await clock.sleep(wait);
+      // Start another tick only if one as slow as the slowest so far still ends before the deadline; otherwise stop
+      // now rather than wait for a tick that will not come.
+      const nextStart = Math.max(tickEnd, tickStart + tickMs);
+      if (nextStart - startedMono + longestTickMs + reserveMs >= durationMs) break;
+      if (nextStart > tickEnd) await clock.sleep(nextStart - tickEnd);
     }
+    // The tables end the burst as fresh as the venue.
+    await burst.finishTicks();
   } catch (error) {
     summary.status = "error";
     summary.error = describeError(error);
+    if (error instanceof NeedsHumanError) summary.error_kind = "needs_human";
     deps.log?.(`trade-burst ${venue}: ${summary.error}`);
   } finally {
     burst?.finishSummary();
@@ -225,10 +244,30 @@ export async function runBurst(deps: BurstDeps, request: BurstRequest): Promise<
   const run = await deps.startRun?.();
   const venues = [...new Set(request.venues ?? VENUES)];
   const symbols = request.symbols ? [...request.symbols] : [...settings.symbols];
+  const burstSettings = new BurstSettings(settings, {
+    reload: deps.loadSettings,
+    readSwitch: deps.readTradingSwitch,
+    nowMs: () => deps.clock.monotonicMs(),
+    // Venues ticking together share one read; every tick still sees a read younger than one tick.
+    maxAgeMs: settings.burst_tick_ms / 2,
+  });
+  const daily = new DailyTally(deps.store, settings.mode);
   let venueSummaries: VenueSummary[];
   try {
+    // Today's counters are read once, before any venue writes, then follow what the venues do.
+    await daily.current(deps.clock.now());
     venueSummaries = await Promise.all(
-      venues.map((venue) => runVenue({ deps, venue, settings, symbols, durationMs: request.durationMs, startedMono })),
+      venues.map((venue) =>
+        runVenue({
+          deps,
+          venue,
+          settings: burstSettings,
+          daily,
+          symbols,
+          durationMs: request.durationMs,
+          startedMono,
+        })
+      ),
     );
   } catch (error) {
     await run?.finish("error", { mode: settings.mode }, describeError(error));

@@ -13,6 +13,8 @@ export interface VenueSummary {
   status: "ran" | "skipped" | "error";
   skip_reason?: string;
   error?: string;
+  /** `needs_human`: the venue refused our keys or permissions; the burst stopped at once and a person must act. */
+  error_kind?: "needs_human";
   band?: string;
   ticks: number;
   quote_errors: number;

@@ -4,12 +4,12 @@
  * and write, or a timed-out create); what the venue says is applied; an order the venue still does not know after a
  * grace period never arrived and is closed with the reason. Then positions are advanced from their orders.
  */
-import { describeError, ExchangeLayerError } from "../errors.ts";
+import { describeError, ExchangeLayerError, NeedsHumanError } from "../errors.ts";
 import type { TradingMode } from "../settings.ts";
 import type { MarketRules } from "../trading/precision.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { applyExchangeOrder, markOrder } from "./order_book.ts";
-import { advancePosition, type PositionEvent } from "./positions.ts";
+import { advancePosition, type AdvanceResult, type PositionEvent } from "./positions.ts";
 import type { TradeStore } from "./store.ts";
 import { ACTIVE_POSITION_STATUSES, type OrderRow, type PositionRow, type Venue } from "./types.ts";
 
@@ -24,7 +24,10 @@ export interface RefreshResult {
   detail?: string;
 }
 
-/** Looks one order up and applies the answer. Lookup errors leave the row as it is (the next tick tries again). */
+/**
+ * Looks one order up and applies the answer. Lookup errors leave the row as it is (the next tick tries again), except
+ * NeedsHumanError (keys, permissions), which is thrown: no later tick can fix it.
+ */
 export async function refreshOrder(
   store: TradeStore,
   executor: OrderExecutor,
@@ -35,7 +38,9 @@ export async function refreshOrder(
   try {
     view = await executor.lookup(order);
   } catch (error) {
-    if (error instanceof ExchangeLayerError) return { order, note: "lookup_failed", detail: describeError(error) };
+    if (error instanceof ExchangeLayerError && !(error instanceof NeedsHumanError)) {
+      return { order, note: "lookup_failed", detail: describeError(error) };
+    }
     throw error;
   }
   if (view === null) {
@@ -66,9 +71,14 @@ export interface ReconcileOptions {
   now: () => Date;
   graceMs?: number;
   rulesFor: (symbol: string) => MarketRules | undefined;
+  /** Told of every position that opened, closed or failed (the burst's daily counters follow them). */
+  onPositionEvent?: (result: AdvanceResult) => void;
 }
 
-/** Brings one venue's non-final orders and active positions up to date. Runs at the start of every burst. */
+/**
+ * Brings one venue's non-final orders and active positions up to date. Runs at the start of every burst. Throws
+ * NeedsHumanError when the venue refuses our keys.
+ */
 export async function reconcileVenue(
   store: TradeStore,
   executor: OrderExecutor,
@@ -90,7 +100,10 @@ export async function reconcileVenue(
       referencePrice: null,
       now: options.now(),
     });
-    if (result.event) report.positionEvents[result.event] = (report.positionEvents[result.event] ?? 0) + 1;
+    if (result.event) {
+      report.positionEvents[result.event] = (report.positionEvents[result.event] ?? 0) + 1;
+      options.onPositionEvent?.(result);
+    }
   }
   return report;
 }

@@ -1,7 +1,7 @@
 /**
  * The tables a burst reads and writes, as one narrow interface. The real one is supabase-js with the service role
- * (supabase_store.ts); unit tests use the in-memory one (memory_store.ts). Every figure a decision needs (daily
- * counters, open positions, non-final orders) is read from here, never kept in memory between ticks.
+ * (supabase_store.ts); unit tests use the in-memory one (memory_store.ts). A burst wraps it in leased_store.ts, which
+ * keeps the leased venue's working orders and positions in memory between ticks (writes still go through first).
  */
 import type { TradingMode } from "../settings.ts";
 import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";

@@ -21,17 +21,39 @@ interface CcxtMarketEntry extends CcxtMarketLike {
   taker?: number | null;
 }
 
-/** ccxt's default fee when a market does not state one (both venues' base spot tier). */
+/** ccxt's default fee when a market does not state one and no venue tier is given. */
 const DEFAULT_FEE = 0.001;
+
+export interface FeeRates {
+  maker: number;
+  taker: number;
+}
+
+/**
+ * The venues' published base-tier spot fees, used for paper fills. Without keys ccxt cannot ask for the account's own
+ * tier, and its static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account (0.08 % /
+ * 0.10 %), so paper PnL would be understated.
+ */
+export const BASE_TIER_SPOT_FEES: Readonly<Record<"binance" | "okx", FeeRates>> = {
+  binance: { maker: 0.001, taker: 0.001 },
+  okx: { maker: 0.0008, taker: 0.001 },
+};
+
+export interface SelectMarketsOptions {
+  /** ccxt's precision mode; Binance and OKX both use TICK_SIZE. */
+  precisionMode?: number;
+  /** Fee rates for paper fills; without them the market's own ccxt figures are used. */
+  paperFees?: FeeRates;
+}
 
 /**
  * Picks the wanted symbols out of ccxt's markets. A symbol that is missing, not spot, inactive or without usable
- * precision is skipped with the reason. Binance and OKX both use ccxt's TICK_SIZE precision mode.
+ * precision is skipped with the reason.
  */
 export function selectMarkets(
   markets: Record<string, unknown> | undefined,
   symbols: readonly string[],
-  precisionMode: number = CCXT_TICK_SIZE,
+  options: SelectMarketsOptions = {},
 ): { markets: Map<string, BurstMarket>; skipped: Record<string, string> } {
   const out = new Map<string, BurstMarket>();
   const skipped: Record<string, string> = {};
@@ -51,7 +73,7 @@ export function selectMarkets(
     }
     let rules: MarketRules;
     try {
-      rules = marketRulesFromCcxt(market, precisionMode);
+      rules = marketRulesFromCcxt(market, options.precisionMode ?? CCXT_TICK_SIZE);
     } catch {
       skipped[symbol] = "no_precision";
       continue;
@@ -63,8 +85,8 @@ export function selectMarkets(
       paper: {
         base: market.base ?? base,
         quote: market.quote ?? quote,
-        maker: typeof market.maker === "number" ? market.maker : DEFAULT_FEE,
-        taker: typeof market.taker === "number" ? market.taker : DEFAULT_FEE,
+        maker: options.paperFees?.maker ?? (typeof market.maker === "number" ? market.maker : DEFAULT_FEE),
+        taker: options.paperFees?.taker ?? (typeof market.taker === "number" ? market.taker : DEFAULT_FEE),
       },
     });
   }

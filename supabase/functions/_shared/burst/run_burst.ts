@@ -21,7 +21,7 @@ import type { Settings, TradingMode } from "../settings.ts";
 import type { Quote } from "../trading/signal.ts";
 import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
-import { selectMarkets } from "./markets.ts";
+import { BASE_TIER_SPOT_FEES, selectMarkets } from "./markets.ts";
 import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
 import { VenueBurst } from "./venue_burst.ts";
 
@@ -155,7 +155,9 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const leased = new LeasedVenueStore(store, venue, settings.mode);
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
-    const selected = selectMarkets(await client.loadMarkets(), options.symbols);
+    const selected = selectMarkets(await client.loadMarkets(), options.symbols, {
+      paperFees: BASE_TIER_SPOT_FEES[venue],
+    });
     summary.skipped_symbols = selected.skipped;
     const symbols = options.symbols.filter((s) => selected.markets.has(s));
     const quotes = new Map<string, Quote>();

@@ -244,8 +244,11 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
       misses.push(
         `**CPU at a fast tick**: ${fmt(primary.mainThreadCpuMsPerTick)} ms main-thread CPU per venue-tick means a ` +
           `${DEFAULT_BURST_MS / 1000} s burst at a ${primary.config.tickMs} ms tick would need ~${fmt(main)} ms, ` +
-          "above half the budget. Fix: cut the per-tick PostgREST reads (settings, non-final orders, positions, " +
-          "daily stats are re-read every tick) to what changed, or keep the default 1000 ms tick.",
+          "above half the budget. Per tick the burst reads only the trading switch from the database; what grows with " +
+          "the tick rate is per-order work: every working order is refreshed with its own `fetchOrder` each tick, and " +
+          "each entry, exit and fill costs PostgREST writes, each answer parsed and validated. Fix: refresh working " +
+          "orders with one `fetchOpenOrders` per venue per tick (and `fetchOrder` only those that left the open " +
+          "list), write a tick's changes in one RPC, or keep the default 1000 ms tick the shipped schedule uses.",
       );
     }
   }
@@ -325,38 +328,29 @@ function latencySection(all: BurstFigures[], results: BenchResults, misses: stri
   if (l.sendP50 > 20) {
     misses.push(
       `**Latency: the order waits ${fmt(l.sendP50)} ms after its insert.** ccxt's own rate limiter ` +
-        "(`enableRateLimit`) holds it: the entry path reads the free balance just before the order (Binance " +
-        "`GET /api/v3/account`, request weight 20 of the 6000 per minute, which ccxt models as cost 4 × 50 ms = 200 ms " +
-        "of its token bucket; OKX `GET /api/v5/account/balance`, cost 2 × 110 ms), and the bucket makes the order " +
-        "wait for that weight. The limiter is right to: the weight is real. Every later entry of the same tick re-reads the balance and waits " +
-        "again, which is why p99 grows with the number of entries per tick. Fix (in " +
-        "`_shared/burst/venue_burst.ts` `#lookForEntries`): read the balance once per tick before the quote request " +
-        "(or once per burst), and after each entry subtract what it commits (`freeQuote -= amount × price`) instead " +
-        "of `freeQuote = null`, which forces a new read.",
+        "(`enableRateLimit`) holds it: the venue requests made just before the order in the same tick (exits, order " +
+        "refreshes, a balance re-read after an exit or a cancel) have spent its token bucket, and the bucket makes " +
+        "the order wait for their weight. Fix (`_shared/burst/venue_burst.ts`): move whatever does not depend on the " +
+        "quote before the quote request, so the bucket is full again when the entry is sent.",
     );
   }
   if (l.venueRequestsOnPathP50 > 1) {
     misses.push(
       `**Latency: ${
         fmt(l.venueRequestsOnPathP50)
-      } other venue requests precede the order** (median): each tick first ` +
-        "refreshes every non-final order with its own `fetchOrder` (Binance `GET /api/v3/order`, OKX " +
-        "`GET /api/v5/trade/order`) after the quote, sends exits, then reads the balance, all through the same ccxt " +
-        "rate limiter, and only then sends entries. Fix (`_shared/burst/venue_burst.ts` `tick`): refresh the orders " +
-        "and read the balance before the quote request (neither depends on prices), so the quote → order path " +
-        "holds only the decisions, the exits and the entry itself; a tick takes as long, but decides on a fresher " +
-        "quote. (Skipping refreshes while the quote is above a resting buy is not safe: the market can touch the " +
-        "price and come back between two ticks.)",
+      } other venue requests precede the order** (median): the exits and the earlier entries of the same ` +
+        "tick go out first, one after another through the same ccxt rate limiter. Fix: send a tick's entries " +
+        "concurrently across symbols, and its exits after its entries when no exit is urgent (a stop loss is).",
     );
   }
   if (l.dbOnPathP50 > 1) {
     misses.push(
       `**Latency: the hot path waits on the database** (${fmt(l.dbOnPathP50)} round trips at the median between ` +
-        "ticker and order): after the quotes each tick reads non-final orders, positions, their orders and the " +
-        "daily stats, then inserts the position and the order before sending. Only the order insert is needed " +
-        "before the send (track before send); fix: read orders/positions/daily stats before the ticker request (they " +
-        "do not depend on prices), and insert the position in the same round trip as the order (one RPC) or after " +
-        "the send.",
+        "ticker and order, counting the other venue's requests when two run): reads no longer sit there (they run " +
+        "before the quote request); what remains are the writes of decisions made earlier in the same tick: an exit's " +
+        "position patch and order insert, an earlier entry's position insert and order insert. Only the entry's own " +
+        "order insert is needed before its send (track before send). Fix: insert an entry's position and order in one " +
+        "round trip (a `record_entry` RPC), and send a tick's entries concurrently across symbols.",
     );
   }
   return out.join("\n");
@@ -436,11 +430,10 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
     const worst = heavy.reduce((a, b) => (a.dbPerTick! > b.dbPerTick! ? a : b));
     misses.push(
       `**DB round trips per tick**: ${fmt(heavy[0].dbPerTick)}–${fmt(worst.dbPerTick)} per venue-tick. Every tick ` +
-        "re-reads bot_settings, the non-final orders, the active positions and their orders and the daily stats " +
-        "(`HEAD positions` + `GET orders`), and every order costs an insert, a patch and a re-read. Fix: read settings " +
-        "once per burst plus a cheap `updated_at` check (trading_enabled must still stop entries within a tick), keep " +
-        "the burst's own orders and positions in memory between ticks (the burst holds the venue's lease, so nobody " +
-        "else writes them) and write changes only.",
+        "reads the trading switch (shared by both venues) and otherwise writes only what changed: an order costs an " +
+        "insert and a patch per observed change (fill, status), an entry a position insert, a close a position patch " +
+        "and a trade-log insert, so the figure grows with the orders a tick makes and watches. Fix: batch a tick's " +
+        "writes into one RPC per venue and merge the position and order inserts.",
     );
   }
   return out.join("\n");
@@ -491,10 +484,9 @@ function scaleSection(all: BurstFigures[], results: BenchResults, misses: string
         slow.map((f) => `${fmt(f.tickEveryMs)} ms (${venuesLabel(f.config.venues)} × ${f.config.symbols})`).join(
           ", ",
         ) +
-        ". A tick's length grows with the entries it makes (each pays a balance read, the rate limiter and several " +
-        "DB round trips in sequence), and a burst only checks its budget before a tick starts, so a busy tick can also " +
-        "overrun the requested duration. Fix: the balance and DB cuts above (an entry then costs its insert and its " +
-        "order, not a balance read and ~200 ms of rate limiter), and a budget check between entries of a tick.",
+        ". A tick's length grows with its working orders (one `fetchOrder` each, through ccxt's rate limiter) and " +
+        "with its entries (a position insert, an order insert and the order, in sequence). Fix: the " +
+        "`fetchOpenOrders` refresh and concurrent entries above.",
     );
   }
   return out.join("\n");

@@ -112,7 +112,10 @@ export function createGatewayHandler(
 }
 
 export function startGateway(options: GatewayOptions): Gateway {
-  const client = Deno.createHttpClient({});
+  // No idle keep-alive pool. Ten concurrent bursts once got a rare "PostgREST is not reachable" here (cause not pinned
+  // down); reusing a pooled connection the upstream is closing is the usual suspect, and a fresh loopback connection
+  // per request costs well under a millisecond.
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const handler = createGatewayHandler(options, client);
   const server = Deno.serve({ hostname: LOOPBACK, port: options.port ?? 0, onListen: () => {} }, handler);
   const port = server.addr.port;

@@ -70,7 +70,10 @@ stackTest("reliability: overlapping bursts and leases of dead bursts", {
       const results = await Promise.all(
         Array.from({ length: 10 }, () => invoke({ duration_ms: 4000, venues: ["binance"], symbols: [ETH] })),
       );
-      assert.ok(results.every((r) => r.status === 200), JSON.stringify(results.map((r) => r.status)));
+      assert.ok(
+        results.every((r) => r.status === 200),
+        JSON.stringify(results.map((r) => r.status === 200 ? 200 : { status: r.status, body: r.body })),
+      );
       const venues = results.map((r) => r.body.venues![0]);
       const ran = venues.filter((v) => v.status === "ran");
       const skipped = venues.filter((v) => v.status === "skipped");

@@ -52,7 +52,9 @@ export function must<T>(
 ): T {
   if (result.error) {
     const code = result.error.code ? ` (${result.error.code})` : "";
-    throw new DbError(operation, `${result.error.message}${code}`);
+    // A non-PostgREST answer (a gateway's 502 JSON, say) reaches us as an "error" without a message: show what it has.
+    const text = result.error.message || result.error.details || JSON.stringify(result.error);
+    throw new DbError(operation, `${text}${code}`);
   }
   return result.data as T;
 }

@@ -7,6 +7,7 @@
 import { DEMO_USAGE, parseDemoArgs, UsageError } from "../dev/demo/args.ts";
 import { startDemoMarket } from "../dev/demo/market.ts";
 import { runBot } from "../dev/demo/runtime.ts";
+import { openTerminal } from "../dev/demo/terminal.ts";
 
 let options;
 try {
@@ -18,32 +19,15 @@ try {
   Deno.exit(error.message ? 2 : 0);
 }
 
-const encoder = new TextEncoder();
-function writeAll(stream: typeof Deno.stdout, text: string): void {
-  const bytes = encoder.encode(text);
-  for (let written = 0; written < bytes.length;) written += stream.writeSync(bytes.subarray(written));
-}
 // Listening before anything starts, so a Ctrl-C during start-up still stops whatever has started.
-const stop = new AbortController();
-/** A closed terminal or pipe (`| head`) is a reason to stop cleanly, not to crash and leave the children running. */
-function writeOrStop(stream: typeof Deno.stdout, text: string): void {
-  try {
-    writeAll(stream, text);
-  } catch {
-    stop.abort();
-  }
-}
-const onSignal = () => stop.abort();
-Deno.addSignalListener("SIGINT", onSignal);
-Deno.addSignalListener("SIGTERM", onSignal);
+const terminal = openTerminal();
 
 const code = await runBot({
   name: "demo",
   options,
   startMarket: () => startDemoMarket(options.seed),
-  io: { out: (text) => writeOrStop(Deno.stdout, text), err: (text) => writeOrStop(Deno.stderr, text) },
-  stop: stop.signal,
+  io: terminal.io,
+  stop: terminal.signal,
 });
-Deno.removeSignalListener("SIGINT", onSignal);
-Deno.removeSignalListener("SIGTERM", onSignal);
+terminal.close();
 Deno.exit(code);

@@ -6,6 +6,7 @@
 
 import { UsageError } from "../dev/demo/args.ts";
 import { runBot } from "../dev/demo/runtime.ts";
+import { openTerminal } from "../dev/demo/terminal.ts";
 import { PAPER_LIVE_USAGE, parsePaperLiveArgs } from "../dev/paper_live/args.ts";
 import { realMarket } from "../dev/paper_live/market.ts";
 import { probeVenues } from "../dev/paper_live/preflight.ts";
@@ -23,24 +24,8 @@ try {
   Deno.exit(error.message ? 2 : 0);
 }
 
-const encoder = new TextEncoder();
-function writeAll(stream: typeof Deno.stdout, text: string): void {
-  const bytes = encoder.encode(text);
-  for (let written = 0; written < bytes.length;) written += stream.writeSync(bytes.subarray(written));
-}
-
-const stop = new AbortController();
-/** A closed terminal or pipe (`| head`) is a reason to stop cleanly, not to crash and leave the children running. */
-function writeOrStop(stream: typeof Deno.stdout, text: string): void {
-  try {
-    writeAll(stream, text);
-  } catch {
-    stop.abort();
-  }
-}
-const onSignal = () => stop.abort();
-Deno.addSignalListener("SIGINT", onSignal);
-Deno.addSignalListener("SIGTERM", onSignal);
+// Listening before anything starts, so a Ctrl-C during start-up still stops whatever has started.
+const terminal = openTerminal();
 
 console.error(`paper-live: checking that the venues answer (${options.probeTimeoutMs} ms each)`);
 const unreachable = await probeVenues(options.baseUrls, { timeoutMs: options.probeTimeoutMs });
@@ -57,9 +42,8 @@ const code = await runBot({
   name: "paper-live",
   options,
   startMarket: () => Promise.resolve(realMarket(options)),
-  io: { out: (text) => writeOrStop(Deno.stdout, text), err: (text) => writeOrStop(Deno.stderr, text) },
-  stop: stop.signal,
+  io: terminal.io,
+  stop: terminal.signal,
 });
-Deno.removeSignalListener("SIGINT", onSignal);
-Deno.removeSignalListener("SIGTERM", onSignal);
+terminal.close();
 Deno.exit(code);

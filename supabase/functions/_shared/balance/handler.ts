@@ -5,11 +5,11 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must } from "../db.ts";
-import { EnvError, type Venue, VENUE_CREDENTIAL_VARS, VENUES } from "../env.ts";
+import { type Venue, VENUE_CREDENTIAL_VARS, VENUES } from "../env.ts";
 import { describeError, NeedsHumanError } from "../errors.ts";
-import type { VenueFunctionDeps } from "../exchange/deps.ts";
+import { acceptServiceRoleCall, type VenueFunctionDeps } from "../exchange/deps.ts";
 import type { Balances } from "../exchange/venue_client.ts";
-import { json, jsonHandler, parseJsonBody, requireServiceRole } from "../http.ts";
+import { json, jsonHandler } from "../http.ts";
 import { type RunOutcome, startRun } from "../run_log.ts";
 import type { Settings } from "../settings.ts";
 import { PAPER_ORDER_COLUMNS, paperBalances } from "./paper_ledger.ts";
@@ -86,15 +86,7 @@ function outcomeOf(results: readonly VenueBalanceResult[]): RunOutcome {
 /** The HTTP handler. `getDeps` is called per request so a bad env is answered (500, naming the variable). */
 export function createBalanceSyncHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    let deps: VenueFunctionDeps;
-    try {
-      deps = getDeps();
-    } catch (error) {
-      if (error instanceof EnvError) return json(500, { error: `server misconfigured: ${error.message}` });
-      throw error;
-    }
-    requireServiceRole(req, deps.env);
-    const body = await parseJsonBody(req, balanceSyncBodySchema);
+    const { deps, body } = await acceptServiceRoleCall(req, getDeps, balanceSyncBodySchema);
 
     const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
     try {

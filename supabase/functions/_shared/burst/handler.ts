@@ -4,12 +4,12 @@
  */
 import { z } from "zod";
 import { DbError, loadSettings } from "../db.ts";
-import { EnvError, VENUE_CREDENTIAL_VARS, VENUES } from "../env.ts";
+import { VENUE_CREDENTIAL_VARS, VENUES } from "../env.ts";
 import { NeedsHumanError } from "../errors.ts";
-import type { VenueFunctionDeps } from "../exchange/deps.ts";
+import { acceptServiceRoleCall, type VenueFunctionDeps } from "../exchange/deps.ts";
 import type { VenueClient } from "../exchange/venue_client.ts";
 import type { VenueClientLimits } from "../exchange/venue_factory.ts";
-import { json, jsonHandler, parseJsonBody, requireServiceRole } from "../http.ts";
+import { json, jsonHandler } from "../http.ts";
 import { SupabaseTradeStore } from "../orders/supabase_store.ts";
 import type { Venue } from "../orders/types.ts";
 import { startRun } from "../run_log.ts";
@@ -49,15 +49,7 @@ export function tradingClientFactory(
 
 export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    let deps: VenueFunctionDeps;
-    try {
-      deps = getDeps();
-    } catch (error) {
-      if (error instanceof EnvError) return json(500, { error: `server misconfigured: ${error.message}` });
-      throw error;
-    }
-    requireServiceRole(req, deps.env);
-    const body = await parseJsonBody(req, tradeBurstBodySchema);
+    const { deps, body } = await acceptServiceRoleCall(req, getDeps, tradeBurstBodySchema);
     let summary;
     try {
       summary = await runBurst({

@@ -4,7 +4,10 @@
  */
 import { type Clock, systemClock } from "../clock.ts";
 import { createServiceClient, type Db } from "../db.ts";
-import { type Env, getEnv } from "../env.ts";
+import type { z } from "zod";
+import { type Env, EnvError, getEnv } from "../env.ts";
+import { HttpError } from "../errors.ts";
+import { parseJsonBody, requireServiceRole } from "../http.ts";
 import { type VenueClientFactory, venueClientFactory } from "./venue_factory.ts";
 
 export interface VenueFunctionDeps {
@@ -28,4 +31,25 @@ export function productionDeps(): VenueFunctionDeps {
     };
   }
   return production;
+}
+
+/**
+ * The opening every venue function shares: build the deps (an incomplete env answers 500 naming the variable), refuse
+ * any caller but the service role, then parse the body with the function's strict schema. Nothing is written before
+ * all three pass.
+ */
+export async function acceptServiceRoleCall<S extends z.ZodType>(
+  req: Request,
+  getDeps: () => VenueFunctionDeps,
+  bodySchema: S,
+): Promise<{ deps: VenueFunctionDeps; body: z.infer<S> }> {
+  let deps: VenueFunctionDeps;
+  try {
+    deps = getDeps();
+  } catch (error) {
+    if (error instanceof EnvError) throw new HttpError(500, `server misconfigured: ${error.message}`);
+    throw error;
+  }
+  requireServiceRole(req, deps.env);
+  return { deps, body: await parseJsonBody(req, bodySchema) };
 }

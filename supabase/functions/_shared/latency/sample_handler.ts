@@ -5,10 +5,10 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must } from "../db.ts";
-import { EnvError, type Venue, VENUES } from "../env.ts";
+import { type Venue, VENUES } from "../env.ts";
 import { describeError } from "../errors.ts";
-import type { VenueFunctionDeps } from "../exchange/deps.ts";
-import { json, jsonHandler, parseJsonBody, requireServiceRole } from "../http.ts";
+import { acceptServiceRoleCall, type VenueFunctionDeps } from "../exchange/deps.ts";
+import { json, jsonHandler } from "../http.ts";
 import { type RunOutcome, startRun } from "../run_log.ts";
 import type { Settings } from "../settings.ts";
 import { type BandReason, type LatencySample, summarizeLatency } from "./bands.ts";
@@ -135,15 +135,7 @@ function outcomeOf(results: readonly VenueLatencyResult[]): RunOutcome {
 
 export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    let deps: VenueFunctionDeps;
-    try {
-      deps = getDeps();
-    } catch (error) {
-      if (error instanceof EnvError) return json(500, { error: `server misconfigured: ${error.message}` });
-      throw error;
-    }
-    requireServiceRole(req, deps.env);
-    const body = await parseJsonBody(req, latencySampleBodySchema);
+    const { deps, body } = await acceptServiceRoleCall(req, getDeps, latencySampleBodySchema);
 
     const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
     try {

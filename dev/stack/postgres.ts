@@ -1,8 +1,10 @@
 /**
  * A throwaway Postgres 15 cluster on a free loopback port, for tests and `deno task stack`.
- * The cluster lives in `<repo>/.local/pg-<random>` (gitignored) and is removed by stop().
+ * The cluster lives in `<repo>/.local/pg-<random>` (gitignored), or in the system temp folder when the `postgres` OS
+ * user cannot reach the checkout, and is removed by stop().
  */
 
+import { tmpdir } from "node:os";
 import {
   asUser,
   lookupOsUser,
@@ -59,6 +61,13 @@ function randomHex(bytes: number): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Whether `user` can enter `path` (every folder above it must be searchable by that user). */
+async function reachableBy(user: OsUser, path: string): Promise<boolean> {
+  const [program, args] = await asUser(user, "test", ["-x", path]);
+  const { code } = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
+  return code === 0;
+}
+
 /** Bind clashes happen when another test grabs the probed port first; only those are worth a retry. */
 const PORT_ATTEMPTS = 3;
 
@@ -68,8 +77,11 @@ export async function startPostgresCluster(options: PostgresOptions = {}): Promi
   await requireBinary(postgresBinary("postgres"));
   const owner: OsUser | undefined = runningAsRoot() ? await lookupOsUser("postgres") : undefined;
 
-  const parentDir = options.parentDir ?? `${REPO_ROOT}/.local`;
-  await Deno.mkdir(parentDir, { recursive: true });
+  const requestedParent = options.parentDir ?? `${REPO_ROOT}/.local`;
+  await Deno.mkdir(requestedParent, { recursive: true });
+  // The server runs as `postgres`: a checkout under a private home (/root is 0700) is out of its reach, so the cluster
+  // then lives in the system temp folder instead (still removed by stop()).
+  const parentDir = owner && !(await reachableBy(owner, requestedParent)) ? tmpdir() : requestedParent;
   const dir = await Deno.makeTempDir({ dir: parentDir, prefix: "pg-" });
   const dataDir = `${dir}/data`;
   const logPath = `${dir}/postgres.log`;

@@ -6,6 +6,8 @@
 
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
+// The risk gate's day, so the dashboard's "today" is the bot's.
+import { utcDayStart } from "../../supabase/functions/_shared/burst/daily_tally.ts";
 
 /** numeric columns arrive as JSON numbers, or as strings when PostgREST keeps full precision. */
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i).transform(Number)]);
@@ -157,10 +159,6 @@ function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] 
     throw new SnapshotError(table, issues.join("; "));
   }
   return parsed.data;
-}
-
-export function utcDayStart(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 }
 
 async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {

@@ -50,8 +50,6 @@ import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 
-export { utcDayStart } from "./daily_tally.ts";
-
 /** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
 export const MAX_REJECTED_EXITS = 3;
 

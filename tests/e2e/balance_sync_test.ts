@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 
 const sim = await startSimulator({ seed: 4 });
 // The simulator outlives the stack's test; stop it when the module's tests are done.
@@ -42,16 +43,7 @@ async function counts(sql: Sql): Promise<{ runs: number; history: number }> {
 
 stackTest("balance-sync end to end against the simulator", {
   functions: ["balance-sync"],
-  functionEnv: {
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: sim.binance.baseUrl,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: sim.okx.baseUrl,
-    EXCHANGE_TIMEOUT_MS: "5000",
-  },
+  functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   const url = `${stack.gatewayUrl}/functions/v1/balance-sync`;
   const invoke = async (body: string | undefined, key: string | null = stack.serviceRoleKey) => {

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { defaultSimConfig } from "../../dev/sim/config.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
-import { randomSecret, simulatorEnv } from "../support/hostile.ts";
+import { randomSecret } from "../support/hostile.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 import { invokeBurst, resetTables, rising, setPath, type VenueResult } from "../support/reliability.ts";
 import { withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
@@ -51,7 +52,7 @@ function scriptUpMove(): void {
 
 stackTest("trade-burst stops a venue at its first authentication error", {
   functions: ["trade-burst"],
-  functionEnv: simulatorEnv(sim, keys),
+  functionEnv: simulatorEnv(sim, { overrides: keys }),
 }, async (t, stack) => {
   await withSql(stack.databaseUrl, async (sql) => {
     const runs = () =>

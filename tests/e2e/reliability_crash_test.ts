@@ -46,6 +46,7 @@ import {
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_crash";
 const ETH = "ETH/USDT";
@@ -121,17 +122,10 @@ async function checkAgainstSimulator(sql: Sql, since: number, firstRequest: numb
 
 stackTest("reliability: the function is killed mid-flight and the next burst reconciles", {
   functions: ["trade-burst"],
-  functionEnv: {
-    SUPABASE_URL: dbProxy.origin,
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: `${exchangeProxy.origin}/binance`,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: `${exchangeProxy.origin}/okx`,
-    EXCHANGE_TIMEOUT_MS: "2000",
-  },
+  functionEnv: simulatorEnv(sim, {
+    via: exchangeProxy.origin,
+    overrides: { SUPABASE_URL: dbProxy.origin, EXCHANGE_TIMEOUT_MS: "2000" },
+  }),
 }, async (t, stack) => {
   dbProxy.upstream = stack.gatewayUrl;
 

@@ -46,6 +46,7 @@ import {
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_exchange_faults";
 const EXCHANGE_TIMEOUT_MS = 2_000;
@@ -110,16 +111,10 @@ async function burst(
 
 stackTest("reliability: exchange faults during a burst", {
   functions: ["trade-burst"],
-  functionEnv: {
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: `${proxy.origin}/binance`,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: `${proxy.origin}/okx`,
-    EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS),
-  },
+  functionEnv: simulatorEnv(sim, {
+    via: proxy.origin,
+    overrides: { EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS) },
+  }),
 }, async (t, stack) => {
   await withSql(stack.databaseUrl, async (sql) => {
     const begin = async () => {

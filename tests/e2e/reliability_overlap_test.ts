@@ -30,6 +30,7 @@ import {
 } from "../support/reliability.ts";
 import { withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_overlap";
 const EXCHANGE_TIMEOUT_MS = 2_000;
@@ -46,16 +47,10 @@ globalThis.addEventListener("unload", () => {
 
 stackTest("reliability: overlapping bursts and leases of dead bursts", {
   functions: ["trade-burst"],
-  functionEnv: {
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: `${proxy.origin}/binance`,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: `${proxy.origin}/okx`,
-    EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS),
-  },
+  functionEnv: simulatorEnv(sim, {
+    via: proxy.origin,
+    overrides: { EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS) },
+  }),
 }, async (t, stack) => {
   const invoke = (body: unknown) => invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, body);
 

@@ -14,10 +14,10 @@ import {
   functionFolders,
   minimalValidBody,
   refusedCallers,
-  simulatorEnv,
   snapshotTables,
   withIndexTs,
 } from "../support/hostile.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 import { withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
 

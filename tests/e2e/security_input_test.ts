@@ -25,10 +25,10 @@ import {
   functionFolders,
   minimalValidBody,
   namesField,
-  simulatorEnv,
   snapshotTables,
   withIndexTs,
 } from "../support/hostile.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
 

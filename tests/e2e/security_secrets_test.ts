@@ -20,10 +20,10 @@ import {
   minimalValidBody,
   type NamedSecret,
   randomSecret,
-  simulatorEnv,
   stackLogFiles,
   withIndexTs,
 } from "../support/hostile.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 import { withSql } from "../support/sql.ts";
 import { stackTest } from "../support/stack.ts";
 
@@ -71,7 +71,7 @@ const BURST_BODY = JSON.stringify({ duration_ms: 3000, symbols: [ETH] });
 
 stackTest("secrets never reach a table, an answer or a log", {
   functions,
-  functionEnv: simulatorEnv(sim, keys),
+  functionEnv: simulatorEnv(sim, { overrides: keys }),
 }, async (t, stack) => {
   const secrets: NamedSecret[] = [
     ...Object.entries(keys).map(([name, value]) => ({ name, value })),

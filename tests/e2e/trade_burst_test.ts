@@ -12,6 +12,7 @@ import type { PricePoint } from "../../dev/sim/engine.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
 
 const binanceConfig = defaultBinanceConfig();
 binanceConfig.priceStepIntervalMs = 200;
@@ -198,16 +199,7 @@ stackTest("trade-burst in paper mode runs with no keys and calls no private endp
 
 stackTest("trade-burst in testnet mode against the simulator", {
   functions: ["trade-burst"],
-  functionEnv: {
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: sim.binance.baseUrl,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: sim.okx.baseUrl,
-    EXCHANGE_TIMEOUT_MS: "5000",
-  },
+  functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   const invoke = invoker(stack);
   const eth = { duration_ms: 4000, venues: ["binance"], symbols: [ETH] };

@@ -6,7 +6,6 @@
 
 import { fileURLToPath } from "node:url";
 import { mintJwt, randomJwtSecret } from "../../dev/stack/keys.ts";
-import type { Simulator } from "../../dev/sim/server.ts";
 import type { Sql } from "./sql.ts";
 import type { Stack } from "./stack.ts";
 
@@ -96,26 +95,6 @@ export function minimalValidBody(name: string): Record<string, unknown> {
     default:
       return {};
   }
-}
-
-/** The env that points ccxt at the simulator, with the simulator's keys (or the ones given). */
-export function simulatorEnv(
-  sim: Simulator,
-  keys: Partial<
-    Record<"BINANCE_API_KEY" | "BINANCE_API_SECRET" | "OKX_API_KEY" | "OKX_API_SECRET" | "OKX_PASSPHRASE", string>
-  > = {},
-): Record<string, string> {
-  return {
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: sim.binance.baseUrl,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: sim.okx.baseUrl,
-    EXCHANGE_TIMEOUT_MS: "5000",
-    ...keys,
-  };
 }
 
 // ---- table fingerprints ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * `--url`/`--key` or env SUPABASE_URL/SUPABASE_KEY; `--once` prints one screen; Ctrl-C ends the refresh loop.
  */
 
-import { dashboardClient, parseDashboardArgs, runDashboard, USAGE, UsageError } from "../dev/dashboard/cli.ts";
+import { dashboardClient, parseDashboardArgs, runDashboard, USAGE, UsageError } from "../dashboard/terminal/cli.ts";
 import { systemSchedulerClock } from "../dev/schedule/scheduler.ts";
 
 const encoder = new TextEncoder();

@@ -1,13 +1,13 @@
 /**
  * `deno task demo`: the whole bot offline in one command. Embedded Postgres in .local/demo (kept between runs), the
  * exchange simulator as the market, the local stack, the scheduler on the production cadence, and the terminal
- * dashboard. Ctrl-C stops everything. See dev/demo/args.ts for the flags (`--help`).
+ * dashboard. Ctrl-C stops everything. See dev/run/args.ts for the flags (`--help`).
  */
 
-import { DEMO_USAGE, parseDemoArgs, UsageError } from "../dev/demo/args.ts";
-import { startDemoMarket } from "../dev/demo/market.ts";
-import { runBot } from "../dev/demo/runtime.ts";
-import { openTerminal } from "../dev/demo/terminal.ts";
+import { DEMO_USAGE, parseDemoArgs, UsageError } from "../dev/run/args.ts";
+import { startDemoMarket } from "../dev/run/demo/market.ts";
+import { runBot } from "../dev/run/runtime.ts";
+import { openTerminal } from "../dev/run/terminal.ts";
 
 let options;
 try {

@@ -4,12 +4,12 @@
  * cannot be reached it says so and exits with code 3 within about one probe timeout, before starting anything.
  */
 
-import { UsageError } from "../dev/demo/args.ts";
-import { runBot } from "../dev/demo/runtime.ts";
-import { openTerminal } from "../dev/demo/terminal.ts";
-import { PAPER_LIVE_USAGE, parsePaperLiveArgs } from "../dev/paper_live/args.ts";
-import { realMarket } from "../dev/paper_live/market.ts";
-import { probeVenues } from "../dev/paper_live/preflight.ts";
+import { UsageError } from "../dev/run/args.ts";
+import { runBot } from "../dev/run/runtime.ts";
+import { openTerminal } from "../dev/run/terminal.ts";
+import { PAPER_LIVE_USAGE, parsePaperLiveArgs } from "../dev/run/paper_live/args.ts";
+import { realMarket } from "../dev/run/paper_live/market.ts";
+import { probeVenues } from "../dev/run/paper_live/preflight.ts";
 
 /** Exit code when a venue cannot be reached. */
 const EXIT_UNREACHABLE = 3;

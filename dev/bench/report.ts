@@ -9,7 +9,7 @@ import { median } from "./stats.ts";
 /** Edge Functions: about 2 s of CPU per request. "A wide margin" is read as half of it at most. */
 export const CPU_BUDGET_MS = 2_000;
 export const WIDE_MARGIN_SHARE = 0.5;
-/** A default burst: DEFAULT_DURATION_MS of _shared/burst/handler.ts. */
+/** A default burst: DEFAULT_DURATION_MS of trade-burst/handler.ts. */
 export const DEFAULT_BURST_MS = 20_000;
 
 const NAIVE_BASELINE = "baseline: naive `import ccxt`";
@@ -330,7 +330,7 @@ function latencySection(all: BurstFigures[], results: BenchResults, misses: stri
       `**Latency: the order waits ${fmt(l.sendP50)} ms after its insert.** ccxt's own rate limiter ` +
         "(`enableRateLimit`) holds it: the venue requests made just before the order in the same tick (exits, order " +
         "refreshes, a balance re-read after an exit or a cancel) have spent its token bucket, and the bucket makes " +
-        "the order wait for their weight. Fix (`_shared/burst/venue_burst.ts`): move whatever does not depend on the " +
+        "the order wait for their weight. Fix (`trade-burst/venue_burst.ts`): move whatever does not depend on the " +
         "quote before the quote request, so the bucket is full again when the entry is sent.",
     );
   }

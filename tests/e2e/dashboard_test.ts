@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { REPO_ROOT } from "../../dev/stack/commands.ts";
-import { dashboardClient } from "../../dev/dashboard/cli.ts";
-import { render } from "../../dev/dashboard/render.ts";
-import { loadSnapshot } from "../../dev/dashboard/snapshot.ts";
+import { dashboardClient } from "../../dashboard/terminal/cli.ts";
+import { render } from "../../dashboard/terminal/render.ts";
+import { loadSnapshot } from "../../dashboard/terminal/snapshot.ts";
 import { gatewayClient, type Stack, withStack } from "../support/stack.ts";
 
 const DENO = `${REPO_ROOT}/node_modules/.bin/deno`;

@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
-import { LEASE_DB_MARGIN_MS } from "../../supabase/functions/_shared/burst/run_burst.ts";
+import { LEASE_DB_MARGIN_MS } from "../../supabase/functions/trade-burst/run_burst.ts";
 import {
   assertTablesMatchSimulator,
   createOrderRequests,

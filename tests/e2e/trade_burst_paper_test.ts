@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
 import type { PricePoint, VenueConfig, VenueId } from "../../dev/sim/engine.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
-import type { BurstSummary } from "../../supabase/functions/_shared/burst/summary.ts";
+import type { BurstSummary } from "../../supabase/functions/trade-burst/summary.ts";
 import {
   assertClose,
   assertOnlyPublicReads,

@@ -2,14 +2,48 @@
  * The function edge: who may call, what body is accepted, how answers look. Every answer is JSON.
  */
 import { z } from "zod";
-import {
-  BadRequestError,
-  describeError,
-  type FieldIssue,
-  ForbiddenError,
-  HttpError,
-  UnauthorizedError,
-} from "./errors.ts";
+import { describeError } from "./describe_error.ts";
+
+// ---- the HTTP error family: handlers turn these into short JSON answers ----------------------------------------
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `venues.1`; `(body)` for the body as a whole. */
+  path: string;
+  message: string;
+}
+
+/** An error with a status and a short, stable JSON body. Handlers turn it into the response as is. */
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(readonly status: number, message: string, readonly issues?: readonly FieldIssue[]) {
+    super(message);
+  }
+
+  toBody(): { error: string; issues?: readonly FieldIssue[] } {
+    return this.issues ? { error: this.message, issues: this.issues } : { error: this.message };
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override name = "BadRequestError";
+  constructor(message: string, issues: readonly FieldIssue[] = []) {
+    super(400, message, issues);
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  override name = "UnauthorizedError";
+  constructor(message = "missing bearer token") {
+    super(401, message);
+  }
+}
+
+export class ForbiddenError extends HttpError {
+  override name = "ForbiddenError";
+  constructor(message = "only the service role may call this function") {
+    super(403, message);
+  }
+}
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 

@@ -1,4 +1,4 @@
-import { createBalanceSyncHandler } from "../_shared/balance/handler.ts";
-import { productionDeps } from "../_shared/exchange/deps.ts";
+import { createBalanceSyncHandler } from "./handler.ts";
+import { productionDeps } from "../_shared/deps.ts";
 
 Deno.serve(createBalanceSyncHandler(productionDeps));

@@ -1,4 +1,4 @@
-import { productionDeps } from "../_shared/exchange/deps.ts";
-import { createLatencySampleHandler } from "../_shared/latency/sample_handler.ts";
+import { productionDeps } from "../_shared/deps.ts";
+import { createLatencySampleHandler } from "./handler.ts";
 
 Deno.serve(createLatencySampleHandler(productionDeps));

@@ -1,4 +1,4 @@
-import { createTradeBurstHandler } from "../_shared/burst/handler.ts";
-import { productionDeps } from "../_shared/exchange/deps.ts";
+import { createTradeBurstHandler } from "./handler.ts";
+import { productionDeps } from "../_shared/deps.ts";
 
 Deno.serve(createTradeBurstHandler(productionDeps));

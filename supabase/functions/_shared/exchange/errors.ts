@@ -1,114 +1,108 @@
 /**
- * The boundary: every ccxt error becomes one of our four classes (see ../errors.ts). Subclasses are tested before
- * their parents because ccxt's tree nests them (RateLimitExceeded is a NetworkError, PermissionDenied an
- * AuthenticationError, OrderNotFound an InvalidOrder…).
+ * Our exchange error tree. Nothing outside `_shared/exchange/` sees a ccxt error: translate.ts turns each one
+ * into one of four classes, and the class alone decides what happens next (see retry.ts):
+ *
+ * - TemporaryExchangeError: network trouble, timeouts, 5xx, maintenance. Safe reads may be retried.
+ * - RateLimitedError: the venue asked us to slow down (429/418). Retried after `retryAfterMs` when known.
+ * - FinalExchangeError: the venue understood and said no (invalid order, insufficient funds, bad symbol…). Never
+ *   retried; recorded.
+ * - NeedsHumanError: keys, permissions, suspended account. Nothing the bot can fix; a person must act.
  */
-import {
-  AccountNotEnabled,
-  AccountSuspended,
-  AuthenticationError,
-  BadResponse,
-  BaseError,
-  CancelPending,
-  DDoSProtection,
-  ExchangeNotAvailable,
-  ManualInteractionNeeded,
-  NetworkError,
-  OperationFailed,
-  PermissionDenied,
-  RateLimitExceeded,
-  RequestTimeout,
-  RestrictedLocation,
-} from "ccxt";
-import {
-  ExchangeLayerError,
-  FinalExchangeError,
-  NeedsHumanError,
-  RateLimitedError,
-  TemporaryExchangeError,
-  UnexpectedExchangeError,
-} from "../errors.ts";
 
-export interface TranslateContext {
+export type ExchangeErrorKind = "temporary" | "rate_limited" | "final" | "needs_human";
+
+export interface ExchangeErrorOptions {
+  /** ccxt venue id, when known. */
   venue?: string;
+  /** The exchange-layer call that failed, e.g. `fetchBalances`. */
   operation?: string;
-  /** The exchange's last response headers (ccxt `exchange.last_response_headers`), to read Retry-After. */
-  responseHeaders?: Record<string, unknown> | null;
-  /** Strings that must never appear in a message (API key, secret, passphrase). */
-  secrets?: readonly (string | undefined)[];
-  /** For an HTTP-date Retry-After; defaults to Date.now(). */
-  nowMs?: number;
+  /** The ccxt class name (or other origin) the error was translated from, e.g. `RequestTimeout`. */
+  source?: string;
+  cause?: unknown;
 }
 
-const MAX_MESSAGE_CHARS = 500;
+/** Base of the exchange error tree. `message` must never contain secrets (keys, signatures). */
+export abstract class ExchangeLayerError extends Error {
+  abstract readonly kind: ExchangeErrorKind;
+  readonly venue?: string;
+  readonly operation?: string;
+  readonly source?: string;
+
+  constructor(message: string, options: ExchangeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.venue = options.venue;
+    this.operation = options.operation;
+    this.source = options.source;
+  }
+
+  /** True for the classes a safe read may retry: temporary and rate-limited. */
+  get retryable(): boolean {
+    return this.kind === "temporary" || this.kind === "rate_limited";
+  }
+}
+
+export class TemporaryExchangeError extends ExchangeLayerError {
+  readonly kind = "temporary" as const;
+  override name = "TemporaryExchangeError";
+}
+
+export class RateLimitedError extends ExchangeLayerError {
+  readonly kind = "rate_limited" as const;
+  override name = "RateLimitedError";
+  /** How long the venue asked us to wait (Retry-After), when it said so. */
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options: ExchangeErrorOptions & { retryAfterMs?: number } = {}) {
+    super(message, options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export class FinalExchangeError extends ExchangeLayerError {
+  readonly kind = "final" as const;
+  override name = "FinalExchangeError";
+}
 
 /**
- * Parses a Retry-After value: delta-seconds ("2", "0.5") or an HTTP date. Returns ms (>= 0) or undefined.
- * Header names are matched case-insensitively because ccxt re-capitalizes them ("Retry-After").
+ * Something went wrong that is not a ccxt error (a garbled answer that broke ccxt's parser, a bug): final for reads
+ * (retrying will not help), but NOT proof that the venue refused. For an order placement it means "outcome unknown".
  */
-export function retryAfterMsFromHeaders(
-  headers: Record<string, unknown> | null | undefined,
-  nowMs: number = Date.now(),
-): number | undefined {
-  if (!headers) return undefined;
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === "retry-after");
-  const raw = entry?.[1];
-  if (typeof raw !== "string" && typeof raw !== "number") return undefined;
-  const text = String(raw).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+export class UnexpectedExchangeError extends FinalExchangeError {
+  override name = "UnexpectedExchangeError";
 }
 
-/** Removes secrets and URL query strings (which carry signatures and timestamps) from an error text, and caps it. */
-export function redactMessage(message: string, secrets: readonly (string | undefined)[] = []): string {
-  let text = message.replace(/(https?:\/\/[^\s?"']+)\?[^\s"']*/g, "$1?…");
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) text = text.split(secret).join("[redacted]");
-  }
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+export class NeedsHumanError extends ExchangeLayerError {
+  readonly kind = "needs_human" as const;
+  override name = "NeedsHumanError";
 }
 
-/** Translates anything thrown by ccxt (or by the network under it) into our tree. Already-translated errors pass. */
-export function translateCcxtError(error: unknown, context: TranslateContext = {}): ExchangeLayerError {
-  if (error instanceof ExchangeLayerError) return error;
-  const message = redactMessage(error instanceof Error ? error.message : String(error), context.secrets);
-  const source = error instanceof Error ? error.constructor.name : typeof error;
-  const options = { venue: context.venue, operation: context.operation, source, cause: error };
-  const prefix = context.operation ? `${context.operation}: ` : "";
+/** The circuit breaker for a venue is open: we refuse to call it until the cool-down ends. Temporary by nature. */
+export class CircuitOpenError extends TemporaryExchangeError {
+  override name = "CircuitOpenError";
+  constructor(readonly venueKey: string, readonly retryInMs: number) {
+    super(`${venueKey}: circuit open after repeated failures; next attempt allowed in ${Math.ceil(retryInMs)} ms`, {
+      venue: venueKey,
+      source: "circuit_breaker",
+    });
+  }
+}
 
-  if (error instanceof RateLimitExceeded || error instanceof DDoSProtection) {
-    const retryAfterMs = retryAfterMsFromHeaders(context.responseHeaders, context.nowMs);
-    return new RateLimitedError(`${prefix}rate limited (${source}): ${message}`, { ...options, retryAfterMs });
+/**
+ * The caller's time budget is spent: the call was not made. Temporary by nature (the next burst may make it); like
+ * CircuitOpenError it is raised before any request leaves, so an order refused this way was never sent.
+ */
+export class DeadlinePassedError extends TemporaryExchangeError {
+  override name = "DeadlinePassedError";
+  constructor(message = "the time budget is spent; no request was sent") {
+    super(message, { source: "deadline" });
   }
-  // Needs a human: keys, permissions, account state, location.
-  if (
-    error instanceof AuthenticationError || error instanceof PermissionDenied || error instanceof AccountSuspended ||
-    error instanceof AccountNotEnabled || error instanceof ManualInteractionNeeded ||
-    error instanceof RestrictedLocation
-  ) {
-    return new NeedsHumanError(`${prefix}${source}: ${message}`, options);
-  }
-  // The NetworkError family (timeouts, 5xx, maintenance, bad nonce) plus garbled answers and pending cancels:
-  // the operation may succeed if repeated.
-  if (
-    error instanceof NetworkError || error instanceof RequestTimeout || error instanceof ExchangeNotAvailable ||
-    error instanceof BadResponse || error instanceof CancelPending || error instanceof OperationFailed
-  ) {
-    return new TemporaryExchangeError(`${prefix}${source}: ${message}`, options);
-  }
-  // Every other ccxt error (InvalidOrder, InsufficientFunds, BadSymbol, OrderNotFound, NotSupported,
-  // ArgumentsRequired, generic ExchangeError…): the venue understood and refused.
-  if (error instanceof BaseError) {
-    return new FinalExchangeError(`${prefix}${source}: ${message}`, options);
-  }
-  // A fetch that failed below ccxt (connection refused, DNS, abort) is network trouble.
-  if (error instanceof TypeError && /fetch|network|connect/i.test(message)) {
-    return new TemporaryExchangeError(`${prefix}network: ${message}`, options);
-  }
-  if (error instanceof DOMException && (error.name === "AbortError" || error.name === "TimeoutError")) {
-    return new TemporaryExchangeError(`${prefix}timeout: ${message}`, options);
-  }
-  // Unknown: do not guess that retrying is safe.
-  return new UnexpectedExchangeError(`${prefix}unexpected ${source}: ${message}`, options);
+}
+
+/** Raised before any request left (breaker open, budget spent): the venue never saw the call. */
+export function isNotSentError(error: unknown): boolean {
+  return error instanceof CircuitOpenError || error instanceof DeadlinePassedError;
+}
+
+export function isRetryableExchangeError(error: unknown): error is TemporaryExchangeError | RateLimitedError {
+  return error instanceof ExchangeLayerError && error.retryable;
 }

@@ -6,9 +6,9 @@
 import type { Exchange } from "ccxt";
 import { z } from "zod";
 import type { Venue } from "../env.ts";
-import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "../errors.ts";
-import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "../retry.ts";
-import { translateCcxtError } from "./errors.ts";
+import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
+import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
+import { translateCcxtError } from "./translate.ts";
 
 export interface AssetBalance {
   free: number;

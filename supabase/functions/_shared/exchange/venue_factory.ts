@@ -8,7 +8,7 @@
  */
 import type { Env, Venue, VenueCredentials } from "../env.ts";
 import type { TradingMode } from "../settings.ts";
-import { CircuitBreaker, type Deadline, type RetryOptions } from "../retry.ts";
+import { CircuitBreaker, type Deadline, type RetryOptions } from "./retry.ts";
 import { type CcxtClientOptions, createCcxtClient } from "./ccxt_client.ts";
 import { type CcxtExchange, createVenueClient, type VenueClient } from "./venue_client.ts";
 

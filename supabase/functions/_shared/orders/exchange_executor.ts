@@ -2,7 +2,7 @@
  * Orders on a real venue (testnet or live) through our VenueClient. Maps its answers onto ExchangeOrderView and
  * fills in fees from the order's trades when the order answer lacks them (Binance's GET order carries none).
  */
-import { type ExchangeLayerError, FinalExchangeError } from "../errors.ts";
+import { type ExchangeLayerError, FinalExchangeError } from "../exchange/errors.ts";
 import type { VenueClient, VenueOrder, VenueTrade } from "../exchange/venue_client.ts";
 import type { TradingMode } from "../settings.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";

@@ -4,7 +4,8 @@
  * and write, or a timed-out create); what the venue says is applied; an order the venue still does not know after a
  * grace period never arrived and is closed with the reason. Then positions are advanced from their orders.
  */
-import { describeError, ExchangeLayerError, NeedsHumanError } from "../errors.ts";
+import { describeError } from "../describe_error.ts";
+import { ExchangeLayerError, NeedsHumanError } from "../exchange/errors.ts";
 import type { TradingMode } from "../settings.ts";
 import type { MarketRules } from "../trading/precision.ts";
 import type { OrderExecutor } from "./executor.ts";

@@ -2,14 +2,14 @@
  * The paper "exchange": orders exist only in our tables (mode 'paper'); fills come from the latest public quotes the
  * burst fetched (fill_engine.ts). It never calls a private endpoint: it has no exchange client at all.
  */
-import { FinalExchangeError } from "../errors.ts";
+import { FinalExchangeError } from "../exchange/errors.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import type { TradeStore } from "../orders/store.ts";
 import type { ExchangeOrderView, OrderRow, Venue } from "../orders/types.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
 import { matchPaperOrder, type PaperFill, type PaperMarket, type PaperQuote } from "./fill_engine.ts";
-import { paperBalances } from "../balance/paper_ledger.ts";
+import { paperBalances } from "./paper_ledger.ts";
 
 /** The exchange id a paper order gets: derived from our id, so it is stable across bursts. */
 export function paperOrderId(clientOrderId: string): string {

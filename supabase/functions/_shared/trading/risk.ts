@@ -4,6 +4,11 @@
  */
 import type { Settings } from "../settings.ts";
 
+/** 00:00 UTC of `now`'s day: daily counters start here. */
+export function utcDayStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
 export interface EntryRiskState {
   /** bot_settings.trading_enabled, read this tick (the dashboard's Start/Stop). */
   tradingEnabled: boolean;

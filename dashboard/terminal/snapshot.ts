@@ -1,0 +1,217 @@
+/**
+ * What the dashboard shows, read from the tables only, through supabase-js: works with the local stack or a hosted
+ * project, with a signed-in user's key (reads are granted to `authenticated`) or the service role key. Every row is
+ * validated, so a schema drift shows up as an error naming the table and field rather than as a blank screen.
+ */
+
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { z } from "zod";
+// The risk gate's day, so the dashboard's "today" is the bot's.
+import { utcDayStart } from "../../supabase/functions/_shared/trading/risk.ts";
+
+/** numeric columns arrive as JSON numbers, or as strings when PostgREST keeps full precision. */
+const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i).transform(Number)]);
+const numOrNull = num.nullable();
+const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), "must be a timestamp");
+
+export const settingsViewSchema = z.object({
+  mode: z.enum(["paper", "testnet", "live"]),
+  trading_enabled: z.boolean(),
+  live_trading_enabled: z.boolean(),
+  max_trades_per_day: num,
+  max_daily_loss_usd: num,
+  max_open_positions: num,
+  max_order_usd: num,
+});
+export type SettingsView = z.infer<typeof settingsViewSchema>;
+
+export const venueViewSchema = z.object({
+  exchange_name: z.string(),
+  is_active: z.boolean(),
+  balance_usdt: numOrNull,
+  balance_usdt_free: numOrNull,
+  balance_status: z.enum(["unknown", "ok", "stale", "error"]),
+  balance_source: z.enum(["exchange", "paper"]).nullable(),
+  last_balance_update: timestamp.nullable(),
+  last_balance_attempt: timestamp.nullable(),
+  last_error: z.string().nullable(),
+  latency_last_ms: numOrNull,
+  latency_avg_ms: numOrNull,
+  latency_max_ms: numOrNull,
+  latency_band: z.string().nullable(),
+  latency_updated_at: timestamp.nullable(),
+});
+export type VenueView = z.infer<typeof venueViewSchema>;
+
+export const positionViewSchema = z.object({
+  id: z.string(),
+  venue: z.string(),
+  symbol: z.string(),
+  status: z.string(),
+  mode: z.string(),
+  entry_qty: num,
+  entry_avg_px: numOrNull,
+  opened_at: timestamp,
+});
+export type PositionView = z.infer<typeof positionViewSchema>;
+
+export const tradeViewSchema = z.object({
+  ts: timestamp,
+  venue: z.string(),
+  symbol: z.string(),
+  side: z.string(),
+  size_usd: num,
+  entry_px: num,
+  exit_px: num,
+  pnl: num,
+  dur_seconds: num,
+  order_id: z.string().nullable(),
+  order_status: z.string().nullable(),
+  fees_usd: numOrNull,
+  /** Embedded through trade_logs.position_id → positions. */
+  position: z.object({ exit_reason: z.string().nullable() }).nullable(),
+});
+export type TradeView = z.infer<typeof tradeViewSchema>;
+
+export const orderViewSchema = z.object({
+  client_order_id: z.string(),
+  exchange_order_id: z.string().nullable(),
+  venue: z.string(),
+  symbol: z.string(),
+  side: z.string(),
+  type: z.string(),
+  price: numOrNull,
+  amount: num,
+  filled: num,
+  order_status: z.string(),
+  purpose: z.string(),
+  created_at: timestamp,
+  last_error: z.string().nullable(),
+});
+export type OrderView = z.infer<typeof orderViewSchema>;
+
+export const runViewSchema = z.object({
+  function_name: z.string(),
+  venue: z.string().nullable(),
+  started_at: timestamp,
+  finished_at: timestamp.nullable(),
+  outcome: z.string(),
+  duration_ms: numOrNull,
+  error: z.string().nullable(),
+});
+export type RunView = z.infer<typeof runViewSchema>;
+
+export interface DailyView {
+  /** 00:00 UTC of the snapshot's day: the risk limits count from here. */
+  since: string;
+  /** Positions opened since then in the current mode, failed ones excluded (as the risk gate counts them). */
+  entries: number;
+  /** Realized PnL of positions closed since then in the current mode. */
+  realizedPnl: number;
+}
+
+export interface DashboardSnapshot {
+  takenAt: string;
+  /** Null when the settings row cannot be read (then limits are unknown). */
+  settings: SettingsView | null;
+  venues: VenueView[];
+  daily: DailyView | null;
+  openPositions: PositionView[];
+  recentTrades: TradeView[];
+  pendingOrders: OrderView[];
+  recentRuns: RunView[];
+}
+
+export class SnapshotError extends Error {
+  constructor(readonly table: string, detail: string) {
+    super(`cannot read ${table}: ${detail}`);
+    this.name = "SnapshotError";
+  }
+}
+
+export const NOT_FINAL_POSITION_STATUSES = ["opening", "open", "closing"] as const;
+export const PENDING_ORDER_STATUSES = ["pending_submit", "open", "partially_filled", "unknown"] as const;
+
+export interface SnapshotOptions {
+  /** Default: the current time. */
+  now?: Date;
+  /** Recent trades to show. Default 10. */
+  tradeLimit?: number;
+  /** Recent function runs to show. Default 10. */
+  runLimit?: number;
+  /** Pending orders and open positions to show at most. Default 20. */
+  rowLimit?: number;
+}
+
+interface QueryAnswer {
+  data: unknown;
+  error: { message: string; code?: string } | null;
+}
+
+function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] {
+  if (answer.error) {
+    const code = answer.error.code ? `${answer.error.code}: ` : "";
+    throw new SnapshotError(table, `${code}${answer.error.message}`);
+  }
+  const parsed = z.array(schema).safeParse(answer.data ?? []);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new SnapshotError(table, issues.join("; "));
+  }
+  return parsed.data;
+}
+
+async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {
+  const since = utcDayStart(now).toISOString();
+  const opened = await client.from("positions").select("id", { count: "exact", head: true })
+    .eq("mode", mode).gte("opened_at", since).neq("status", "failed");
+  if (opened.error) throw new SnapshotError("positions", opened.error.message);
+  const closed = rows(
+    "positions",
+    z.object({ realized_pnl: num }),
+    await client.from("positions").select("realized_pnl").eq("mode", mode).gte("closed_at", since)
+      .not("realized_pnl", "is", null),
+  );
+  return {
+    since,
+    entries: opened.count ?? 0,
+    realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0),
+  };
+}
+
+/** Reads everything the dashboard shows, in parallel. Throws SnapshotError naming the table that failed. */
+export async function loadSnapshot(client: SupabaseClient, options: SnapshotOptions = {}): Promise<DashboardSnapshot> {
+  const now = options.now ?? new Date();
+  const tradeLimit = options.tradeLimit ?? 10;
+  const runLimit = options.runLimit ?? 10;
+  const rowLimit = options.rowLimit ?? 20;
+
+  const [settingsAnswer, venuesAnswer, positionsAnswer, tradesAnswer, ordersAnswer, runsAnswer] = await Promise.all([
+    client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
+    client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
+    client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
+      .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
+    client.from("trade_logs")
+      .select(
+        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+          "position:positions(exit_reason)",
+      )
+      .order("ts", { ascending: false }).limit(tradeLimit),
+    client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
+      .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
+    client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
+      .order("started_at", { ascending: false }).limit(runLimit),
+  ]);
+
+  const settings = rows("bot_settings", settingsViewSchema, settingsAnswer)[0] ?? null;
+  return {
+    takenAt: now.toISOString(),
+    settings,
+    venues: rows("exchange_connections", venueViewSchema, venuesAnswer),
+    daily: settings ? await loadDaily(client, settings.mode, now) : null,
+    openPositions: rows("positions", positionViewSchema, positionsAnswer),
+    recentTrades: rows("trade_logs", tradeViewSchema, tradesAnswer),
+    pendingOrders: rows("orders", orderViewSchema, ordersAnswer),
+    recentRuns: rows("function_runs", runViewSchema, runsAnswer),
+  };
+}

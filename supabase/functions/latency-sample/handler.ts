@@ -1,0 +1,174 @@
+/**
+ * `latency-sample`: per venue, N timed server-time calls, each written to `latency_logs` (failures as failures), then
+ * the venue's rolling picture (last/avg/max over the newest `latency_window` samples, and its band) written to its
+ * `exchange_connections` row via summarizeLatency.
+ */
+import { z } from "zod";
+import { type Db, loadSettings, must } from "../_shared/db.ts";
+import { type Venue, VENUES } from "../_shared/env.ts";
+import { describeError } from "../_shared/describe_error.ts";
+import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
+import type { VenueFunctionDeps } from "../_shared/deps.ts";
+import { json, jsonHandler } from "../_shared/http.ts";
+import { type RunOutcome, startRun } from "../_shared/run_log.ts";
+import type { Settings } from "../_shared/settings.ts";
+import { type BandReason, type LatencySample, summarizeLatency } from "../_shared/latency/bands.ts";
+import { takeLatencySamples } from "./sample.ts";
+
+export const FUNCTION_NAME = "latency-sample";
+
+/** Whole-call budget for the waits between samples, well inside the Edge wall clock. */
+export const MAX_SPACING_BUDGET_MS = 60_000;
+
+export const latencySampleBodySchema = z.object({
+  venues: z.array(z.enum(VENUES)).min(1).max(VENUES.length).optional(),
+  samples: z.number().int().min(1).max(20).optional(),
+  spacing_ms: z.number().int().min(0).max(2000).optional(),
+}).strict();
+export type LatencySampleBody = z.infer<typeof latencySampleBodySchema>;
+
+export interface VenueLatencyResult {
+  venue: Venue;
+  samples: number;
+  successes: number;
+  failures: number;
+  /** This call's latencies in order; null for a failed sample. */
+  latencies_ms: (number | null)[];
+  /** Distinct error texts of this call's failed samples. */
+  errors: string[];
+  /** The rolling picture written to exchange_connections. */
+  last_ms: number | null;
+  avg_ms: number | null;
+  max_ms: number | null;
+  failure_ratio: number;
+  band: string;
+  band_reason: BandReason;
+}
+
+/** The newest `window` samples plus the newest `window` successful ones (what summarizeLatency needs), oldest first. */
+async function recentSamples(db: Db, venue: Venue, window: number): Promise<LatencySample[]> {
+  type Row = { id: number; latency_ms: number | string | null; success: boolean; ts: string };
+  const columns = "id, latency_ms, success, ts";
+  const newest = must(
+    `select latency_logs (${venue})`,
+    await db.from("latency_logs").select(columns).eq("venue", venue).order("ts", { ascending: false })
+      .order("id", { ascending: false }).limit(window),
+  ) as Row[];
+  const newestGood = must(
+    `select successful latency_logs (${venue})`,
+    await db.from("latency_logs").select(columns).eq("venue", venue).eq("success", true)
+      .order("ts", { ascending: false }).order("id", { ascending: false }).limit(window),
+  ) as Row[];
+  const byId = new Map<number, Row>();
+  for (const row of [...newest, ...newestGood]) byId.set(row.id, row);
+  return [...byId.values()]
+    .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts) || a.id - b.id)
+    .map((row) => ({ success: row.success, latency_ms: row.latency_ms === null ? null : Number(row.latency_ms) }));
+}
+
+async function sampleVenue(
+  deps: VenueFunctionDeps,
+  venue: Venue,
+  settings: Settings,
+  plan: { samples: number; spacingMs: number },
+): Promise<VenueLatencyResult> {
+  const { client } = deps.venues(venue, settings.mode);
+  const probe = async () => (await client.measureServerTimeRoundTrip()).roundTripMs;
+  const taken = await takeLatencySamples(probe, {
+    ...plan,
+    clock: deps.clock,
+  });
+  must(
+    `insert latency_logs (${venue})`,
+    await deps.db.from("latency_logs").insert(taken.map((s) => ({
+      venue,
+      latency_ms: s.latency_ms,
+      success: s.success,
+      error: s.error,
+      ts: s.ts.toISOString(),
+    }))),
+  );
+
+  const summary = summarizeLatency(await recentSamples(deps.db, venue, settings.latency_window), settings);
+  const updated = must(
+    `update exchange_connections latency (${venue})`,
+    await deps.db.from("exchange_connections").update({
+      latency_last_ms: summary.lastMs,
+      latency_avg_ms: summary.avgMs === null ? null : Math.round(summary.avgMs * 10) / 10,
+      latency_max_ms: summary.maxMs,
+      latency_band: summary.band.name,
+      latency_updated_at: deps.clock.now().toISOString(),
+    }).eq("exchange_name", venue).select("exchange_name"),
+  ) as unknown[];
+  if (updated.length !== 1) throw new Error(`update exchange_connections latency (${venue}): ${updated.length} rows`);
+
+  const successes = taken.filter((s) => s.success).length;
+  return {
+    venue,
+    samples: taken.length,
+    successes,
+    failures: taken.length - successes,
+    latencies_ms: taken.map((s) => s.latency_ms),
+    errors: [...new Set(taken.flatMap((s) => (s.error ? [s.error] : [])))],
+    last_ms: summary.lastMs,
+    avg_ms: summary.avgMs,
+    max_ms: summary.maxMs,
+    failure_ratio: summary.failureRatio,
+    band: summary.band.name,
+    band_reason: summary.reason,
+  };
+}
+
+/** Samples and spacing: the body wins, else settings; spacing shrinks if the waits would exceed the budget. */
+export function samplingPlan(body: LatencySampleBody, settings: Settings): { samples: number; spacingMs: number } {
+  const samples = body.samples ?? settings.latency_samples_per_call;
+  const wanted = body.spacing_ms ?? settings.latency_sample_spacing_ms;
+  const spacingMs = samples > 1 ? Math.min(wanted, Math.floor(MAX_SPACING_BUDGET_MS / (samples - 1))) : 0;
+  return { samples, spacingMs };
+}
+
+function outcomeOf(results: readonly VenueLatencyResult[]): RunOutcome {
+  if (results.length === 0) return "skipped";
+  const samples = results.reduce((n, r) => n + r.samples, 0);
+  const successes = results.reduce((n, r) => n + r.successes, 0);
+  return successes === samples ? "ok" : successes === 0 ? "error" : "partial";
+}
+
+export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
+  return jsonHandler(async (req) => {
+    const { deps, body } = await acceptServiceRoleCall(req, getDeps, latencySampleBodySchema);
+
+    const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
+    try {
+      const settings = await loadSettings(deps.db);
+      const plan = samplingPlan(body, settings);
+      const rows = must(
+        "select exchange_connections",
+        await deps.db.from("exchange_connections").select("exchange_name").eq("is_active", true),
+      ) as { exchange_name: string }[];
+      const active = new Set(rows.map((r) => r.exchange_name));
+      const wanted = body.venues ?? VENUES;
+      const sample = VENUES.filter((v) => wanted.includes(v) && active.has(v));
+      const skipped = VENUES.filter((v) => wanted.includes(v) && !active.has(v))
+        .map((venue) => ({ venue, reason: "not an active exchange connection" }));
+
+      // Venues in parallel: each has its own client and row, and the call stays short.
+      const venues = await Promise.all(sample.map((venue) => sampleVenue(deps, venue, settings, plan)));
+      const outcome = outcomeOf(venues);
+      const summary = { mode: settings.mode, samples: plan.samples, spacing_ms: plan.spacingMs, venues, skipped };
+      const failures = venues.filter((v) => v.failures > 0).map((v) => `${v.venue}: ${v.failures} failed sample(s)`);
+      const { durationMs } = await run.finish(outcome, summary, failures.length ? failures.join("; ") : null);
+      return json(200, { function: FUNCTION_NAME, run_id: run.id, outcome, ...summary, duration_ms: durationMs });
+    } catch (error) {
+      const text = describeError(error);
+      const { durationMs } = await run.finish("error", {}, text);
+      return json(500, {
+        function: FUNCTION_NAME,
+        run_id: run.id,
+        outcome: "error",
+        error: text,
+        duration_ms: durationMs,
+      });
+    }
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Settings as a burst sees them: the whole row is read and validated once per burst; each tick then reads only the
+ * Start/Stop switch and the row's `updated_at` (one small round trip, shared by the venues ticking together), so the
+ * dashboard's Stop still halts new entries within one tick. Any other change to the row (its `updated_at` moves) is
+ * picked up by reading the whole row again.
+ *
+ * The mode a burst started in is the mode it trades in to the end (its clients and executor were built for it): a
+ * mode change stops new entries for the rest of the burst, and the next burst starts in the new mode.
+ */
+import { z } from "zod";
+import { type Db, DbError, must } from "../_shared/db.ts";
+import { InvalidSettingsError, type Settings } from "../_shared/settings.ts";
+
+/** What each tick re-reads. */
+export interface TradingSwitch {
+  trading_enabled: boolean;
+  updated_at: string | null;
+}
+
+const tradingSwitchSchema = z.object({
+  trading_enabled: z.boolean(),
+  updated_at: z.string().nullable(),
+});
+
+/** `select trading_enabled, updated_at from bot_settings where id = 1`, validated. */
+export async function readTradingSwitch(db: Db): Promise<TradingSwitch> {
+  const row = must(
+    "select bot_settings trading_enabled",
+    await db.from("bot_settings").select("trading_enabled, updated_at").eq("id", 1).maybeSingle(),
+  );
+  if (!row) throw new DbError("select bot_settings", "the settings row (id = 1) is missing; run the migrations");
+  const parsed = tradingSwitchSchema.safeParse(row);
+  if (!parsed.success) {
+    throw new InvalidSettingsError(parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })));
+  }
+  return parsed.data;
+}
+
+export interface BurstSettingsOptions {
+  /** The whole row, validated (db.ts loadSettings). */
+  reload: () => Promise<Settings>;
+  /** The per-tick switch read; without it every refresh reads the whole row. */
+  readSwitch?: () => Promise<TradingSwitch>;
+  /** Monotonic ms. */
+  nowMs: () => number;
+  /** A check younger than this is reused (two venues ticking together share one read). Keep it under one tick. */
+  maxAgeMs: number;
+}
+
+export class BurstSettings {
+  #settings: Settings;
+  #checkedAtMs = Number.NEGATIVE_INFINITY;
+  #checking: Promise<Settings> | null = null;
+  #modeChanged = false;
+
+  constructor(initial: Settings, private readonly options: BurstSettingsOptions) {
+    this.#settings = initial;
+  }
+
+  /** The settings as last read (no round trip). */
+  get current(): Settings {
+    return this.#settings;
+  }
+
+  /** Once per tick: the switch (and the row when it changed). */
+  async refresh(): Promise<Settings> {
+    if (this.options.nowMs() - this.#checkedAtMs < this.options.maxAgeMs) return this.#settings;
+    this.#checking ??= this.#check().finally(() => (this.#checking = null));
+    return await this.#checking;
+  }
+
+  async #check(): Promise<Settings> {
+    const { readSwitch, reload } = this.options;
+    const known = this.#settings;
+    if (!readSwitch) {
+      this.#adopt(await reload());
+    } else {
+      const flag = await readSwitch();
+      if (flag.updated_at !== known.updated_at) this.#adopt(await reload());
+      else if (flag.trading_enabled !== known.trading_enabled) {
+        this.#adopt({ ...known, trading_enabled: flag.trading_enabled });
+      }
+    }
+    this.#checkedAtMs = this.options.nowMs();
+    return this.#settings;
+  }
+
+  #adopt(next: Settings): void {
+    const mode = this.#settings.mode;
+    if (next.mode !== mode) this.#modeChanged = true;
+    // Trade on in the burst's own mode; a changed mode stops new entries until the next burst, and so does live
+    // mode losing its settings opt-in.
+    const liveOptInLost = mode === "live" && !next.live_trading_enabled;
+    this.#settings = { ...next, mode, trading_enabled: next.trading_enabled && !this.#modeChanged && !liveOptInLost };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `trade-burst` over HTTP: service role only, a strict body, then runBurst with the tables as the store. Answers the
+ * burst summary as JSON; the run log row (function_runs, venue null) and one lease row per venue record it too.
+ */
+import { z } from "zod";
+import { DbError, loadSettings } from "../_shared/db.ts";
+import { VENUE_CREDENTIAL_VARS, VENUES } from "../_shared/env.ts";
+import { NeedsHumanError } from "../_shared/exchange/errors.ts";
+import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
+import type { VenueFunctionDeps } from "../_shared/deps.ts";
+import type { VenueClient } from "../_shared/exchange/venue_client.ts";
+import type { VenueClientLimits } from "../_shared/exchange/venue_factory.ts";
+import { json, jsonHandler } from "../_shared/http.ts";
+import { SupabaseTradeStore } from "../_shared/orders/supabase_store.ts";
+import type { Venue } from "../_shared/orders/types.ts";
+import { startRun } from "../_shared/run_log.ts";
+import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
+import { readTradingSwitch } from "./burst_settings.ts";
+import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
+
+export const MIN_DURATION_MS = 1_000;
+/** Edge wall clock is about 150 s; a burst must end well inside it. */
+export const MAX_DURATION_MS = 120_000;
+export const DEFAULT_DURATION_MS = 20_000;
+
+const unique = (list: readonly string[]) => new Set(list).size === list.length;
+
+export const tradeBurstBodySchema = z.object({
+  duration_ms: z.number().int().min(MIN_DURATION_MS).max(MAX_DURATION_MS).default(DEFAULT_DURATION_MS),
+  venues: z.array(z.enum(VENUES)).min(1).max(VENUES.length).refine(unique, "must not repeat a venue").optional(),
+  symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/, "must look like BTC/USDT")).min(1).max(50)
+    .refine(unique, "must not repeat a symbol").optional(),
+}).strict();
+export type TradeBurstBody = z.infer<typeof tradeBurstBodySchema>;
+
+/** Outside paper mode a venue needs its keys; say which variables, rather than fail on the first private call. */
+export function tradingClientFactory(
+  deps: VenueFunctionDeps,
+): (venue: Venue, mode: TradingMode, limits?: VenueClientLimits) => VenueClient {
+  return (venue, mode, limits) => {
+    const { client, facts } = deps.venues(venue, mode, limits);
+    if (mode !== "paper" && !facts.hasCredentials) {
+      const vars = VENUE_CREDENTIAL_VARS[venue];
+      const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])].join(", ");
+      throw new NeedsHumanError(`no API keys for ${venue}: set ${names} to trade in ${mode} mode`, { venue });
+    }
+    return client;
+  };
+}
+
+export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
+  return jsonHandler(async (req) => {
+    const { deps, body } = await acceptServiceRoleCall(req, getDeps, tradeBurstBodySchema);
+    let summary;
+    try {
+      summary = await runBurst({
+        store: new SupabaseTradeStore(deps.db),
+        venueClientFactory: tradingClientFactory(deps),
+        clock: deps.clock,
+        loadSettings: () => loadSettings(deps.db),
+        readTradingSwitch: () => readTradingSwitch(deps.db),
+        allowLiveTrading: deps.env.allowLiveTrading,
+        exchangeTimeoutMs: deps.env.exchangeTimeoutMs,
+        startRun: () => startRun(deps.db, FUNCTION_NAME, { clock: deps.clock }),
+        log: (line) => console.error(line),
+      }, { durationMs: body.duration_ms, venues: body.venues, symbols: body.symbols });
+    } catch (error) {
+      // Nothing traded: say clearly why (the settings row or the database), not a bare "internal error".
+      if (error instanceof InvalidSettingsError) return json(500, { error: error.message, issues: error.issues });
+      if (error instanceof DbError) return json(503, { error: `database unavailable: ${error.message}` });
+      throw error;
+    }
+    const failed = summary.venues.length > 0 && summary.venues.every((v) => v.status === "error");
+    return json(failed ? 502 : 200, { function: FUNCTION_NAME, ...summary });
+  });
+}

@@ -1,0 +1,526 @@
+/**
+ * One venue's burst: reconcile, then ticks until the time budget is spent.
+ *
+ * A tick is two phases. First everything that does not depend on prices: the Start/Stop switch, refreshing working
+ * orders, moving positions along their fills (and cancelling entries that waited too long), today's counters and,
+ * when stale, the free balance. Then the hot path: one quote request for every symbol, exit decisions and exits,
+ * entry decisions and entries, so nothing but decisions and our own orders sits between a quote and an order.
+ *
+ * State between ticks lives in memory: the burst holds the venue's lease, so its orders and positions change only
+ * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
+ * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables first.
+ *
+ * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
+ */
+import type { Clock } from "../_shared/clock.ts";
+import { describeError } from "../_shared/describe_error.ts";
+import { ExchangeLayerError, FinalExchangeError, isNotSentError, NeedsHumanError } from "../_shared/exchange/errors.ts";
+import type { VenueClient } from "../_shared/exchange/venue_client.ts";
+import type { OrderExecutor } from "../_shared/orders/executor.ts";
+import { applyExchangeOrder, markOrder, recordIntent } from "../_shared/orders/order_book.ts";
+import { advancePosition, type AdvanceResult, type PositionFigures } from "../_shared/orders/positions.ts";
+import { reconcileVenue, refreshOrder } from "../_shared/orders/reconcile.ts";
+import type { TradeStore } from "../_shared/orders/store.ts";
+import { newClientOrderId } from "../_shared/orders/client_order_id.ts";
+import {
+  ACTIVE_POSITION_STATUSES,
+  type ExitReason,
+  type OrderIntent,
+  type OrderRow,
+  type PositionRow,
+  type Venue,
+} from "../_shared/orders/types.ts";
+import { defensiveBand } from "../_shared/latency/bands.ts";
+import type { Deadline } from "../_shared/exchange/retry.ts";
+import type { LatencyBand, Settings } from "../_shared/settings.ts";
+import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
+import { checkEntryRisk } from "../_shared/trading/risk.ts";
+import {
+  evaluateSignal,
+  isUsableQuote,
+  midPrice,
+  MomentumBuffers,
+  momentumKey,
+  type Quote,
+} from "../_shared/trading/signal.ts";
+import { decideExit, shouldCancelEntry } from "../_shared/trading/exits.ts";
+import { prepareBuy, prepareSell } from "../_shared/trading/precision.ts";
+import type { BurstSettings } from "./burst_settings.ts";
+import type { DailyTally } from "./daily_tally.ts";
+import { FreeQuoteLedger } from "./free_quote.ts";
+import type { BurstMarket } from "./markets.ts";
+import { bump, note, type VenueSummary } from "./summary.ts";
+
+/** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
+export const MAX_REJECTED_EXITS = 3;
+
+export interface VenueBurstContext {
+  venue: Venue;
+  /** The tables; a LeasedVenueStore in production, so ticks read the venue's state from memory. */
+  store: TradeStore;
+  client: VenueClient;
+  executor: OrderExecutor;
+  markets: ReadonlyMap<string, BurstMarket>;
+  /** Symbols to trade this burst (already filtered to what the venue lists). */
+  symbols: readonly string[];
+  /** Shared with the paper executor, which fills against it. */
+  quotes: Map<string, Quote>;
+  clock: Clock;
+  settings: BurstSettings;
+  /** Today's entries and realized PnL, shared by the burst's venues. */
+  daily: DailyTally;
+  summary: VenueSummary;
+  notFoundGraceMs?: number;
+  /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
+  deadline?: Deadline;
+}
+
+export function bandFor(settings: Settings, name: string | null): LatencyBand {
+  return settings.latency_bands.find((band) => band.name === name) ?? defensiveBand(settings.latency_bands);
+}
+
+interface Settled {
+  position: PositionRow;
+  figures: PositionFigures;
+}
+
+export class VenueBurst {
+  readonly #momentum = new MomentumBuffers();
+  /** Latest status of every order this burst touched, for the summary. */
+  readonly #touched = new Map<string, string>();
+  readonly #funds: FreeQuoteLedger;
+  #band: LatencyBand | null = null;
+  /** Set when the venue refused our keys while an order was being placed; the tick stops after tidying up. */
+  #needsHuman: NeedsHumanError | null = null;
+
+  constructor(private readonly ctx: VenueBurstContext) {
+    this.#funds = new FreeQuoteLedger(async () => {
+      const asset = this.#quoteAsset();
+      return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
+    });
+  }
+
+  get summary(): VenueSummary {
+    return this.ctx.summary;
+  }
+
+  /** The quote asset the burst spends (USDT for the configured symbols). */
+  #quoteAsset(): string {
+    const first = this.ctx.symbols.map((s) => this.ctx.markets.get(s)).find((m) => m !== undefined);
+    return first?.paper.quote ?? "USDT";
+  }
+
+  #budgetSpent(): boolean {
+    return this.ctx.deadline !== undefined && this.ctx.deadline.remainingMs() <= 0;
+  }
+
+  #stopIfNeedsHuman(): void {
+    if (this.#needsHuman) throw this.#needsHuman;
+  }
+
+  #track(order: OrderRow, before?: OrderRow): void {
+    this.#touched.set(order.id, order.order_status);
+    if (!before) return;
+    if (order.filled > before.filled) this.ctx.summary.fills += 1;
+    // Funds moved in a way only the venue knows exactly (exit proceeds, a released reservation): read them again.
+    if (!isFinalStatus(before.order_status) && isFinalStatus(order.order_status)) {
+      const entryFilledInFull = order.purpose === "entry" && order.order_status === "filled";
+      if (!entryFilledInFull) this.#funds.invalidate();
+    }
+  }
+
+  /** Keeps today's counters in step with what happened to a position. */
+  #count(result: AdvanceResult): void {
+    if (result.event === "failed") this.ctx.daily.recordFailed(result.position);
+    if (result.event === "closed") this.ctx.daily.recordClosed(result.position);
+  }
+
+  finishSummary(): void {
+    const counts: Record<string, number> = {};
+    for (const status of this.#touched.values()) bump(counts, status);
+    this.ctx.summary.orders_by_status = counts;
+  }
+
+  async reconcile(): Promise<void> {
+    const { store, executor, venue, clock } = this.ctx;
+    const settings = this.ctx.settings.current;
+    this.ctx.summary.reconcile = await reconcileVenue(store, executor, {
+      venue,
+      mode: settings.mode,
+      now: () => clock.now(),
+      graceMs: this.ctx.notFoundGraceMs,
+      rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
+      onPositionEvent: (result) => this.#count(result),
+    });
+    this.#band = bandFor(settings, await store.latencyBandName(venue));
+    this.ctx.summary.band = this.#band.name;
+  }
+
+  /**
+   * One tick. Exchange errors on quotes end the tick early (counted); NeedsHumanError and anything that is not an
+   * exchange error propagate.
+   */
+  async tick(): Promise<void> {
+    const { ctx } = this;
+    // Off the hot path: nothing here depends on this tick's prices.
+    const settings = await ctx.settings.refresh();
+    ctx.summary.ticks += 1;
+    await this.#refreshOrders();
+    const settled = await this.#settlePositions(settings);
+    await ctx.daily.current(ctx.clock.now());
+    if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
+
+    // The hot path: quote → decisions → exits → entries.
+    if (!(await this.#fetchQuotes(settings))) return;
+    const active = await this.#manageExits(settings, settled);
+    await this.#lookForEntries(settings, active);
+  }
+
+  /**
+   * After the last tick, while budget remains: refresh the working orders and move positions along once more, so the
+   * tables end the burst as fresh as the venue (a tick refreshes before its quote, so fills after that would
+   * otherwise wait for the next burst).
+   */
+  async finishTicks(): Promise<void> {
+    if (this.#budgetSpent()) return;
+    await this.#refreshOrders();
+    await this.#settlePositions(this.ctx.settings.current);
+  }
+
+  /** Returns false when the quotes could not be read (the tick ends; the next one tries again). */
+  async #fetchQuotes(settings: Settings): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      const fresh = await ctx.client.fetchQuotes(ctx.symbols);
+      for (const symbol of ctx.symbols) {
+        const q = fresh[symbol];
+        const quote = q && q.bid !== null && q.ask !== null ? { bid: q.bid, ask: q.ask } : null;
+        if (quote && isUsableQuote(quote)) {
+          ctx.quotes.set(symbol, quote);
+          this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), settings.momentum_window);
+        } else {
+          ctx.quotes.delete(symbol);
+        }
+      }
+      return true;
+    } catch (error) {
+      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+      ctx.summary.quote_errors += 1;
+      note(ctx.summary, `quotes: ${describeError(error)}`);
+      ctx.quotes.clear();
+      return false;
+    }
+  }
+
+  /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
+  async #readFundsIfStale(): Promise<void> {
+    try {
+      await this.#funds.ensure();
+    } catch (error) {
+      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+      note(this.ctx.summary, `tick: balance: ${describeError(error)}`);
+    }
+  }
+
+  async #refreshOrders(): Promise<void> {
+    const { store, executor, venue, clock } = this.ctx;
+    for (const order of await store.listNonFinalOrders(venue, this.ctx.settings.current.mode)) {
+      const result = await refreshOrder(store, executor, order, {
+        now: clock.now(),
+        graceMs: this.ctx.notFoundGraceMs,
+      });
+      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#track(result.order, order);
+      if (result.detail) note(this.ctx.summary, `${order.client_order_id}: ${result.detail}`);
+    }
+  }
+
+  async #advance(position: PositionRow, orders: readonly OrderRow[]): Promise<AdvanceResult> {
+    const { clock } = this.ctx;
+    const market = this.ctx.markets.get(position.symbol);
+    const result = await advancePosition(this.ctx.store, position, orders, {
+      rules: market?.rules,
+      referencePrice: this.ctx.quotes.get(position.symbol)?.bid ?? null,
+      now: clock.now(),
+    });
+    this.#count(result);
+    const s = this.ctx.summary;
+    if (result.event === "opened") s.positions_opened += 1;
+    if (result.event === "failed") s.positions_failed += 1;
+    if (result.event === "closed") {
+      s.positions_closed += 1;
+      s.realized_pnl += result.position.realized_pnl ?? 0;
+      bump(s.exits_by_reason, result.position.exit_reason ?? "unknown");
+    }
+    if (result.note) note(s, `position ${position.id}: ${result.note}`);
+    return result;
+  }
+
+  /**
+   * Moves every active position along its fills and cancels entries past their timeout (none of it needs a price).
+   * Returns the positions still active, with their figures.
+   */
+  async #settlePositions(settings: Settings): Promise<Settled[]> {
+    const { store, venue } = this.ctx;
+    const positions = await store.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
+    const orders = positions.length > 0 ? await store.listOrdersOfPositions(positions.map((p) => p.id)) : [];
+    const settled: Settled[] = [];
+    for (const initial of positions) {
+      let { position, figures } = await this.#advance(initial, orders);
+      const entry = figures.liveEntry;
+      if (
+        position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)
+      ) {
+        await this.#cancel(entry);
+        ({ position, figures } = await this.#advance(position, await this.#ordersOf(position)));
+      }
+      if (position.status === "opening" || position.status === "open" || position.status === "closing") {
+        settled.push({ position, figures });
+      }
+    }
+    return settled;
+  }
+
+  /** Sends the exits this tick's quotes call for. Returns the positions still active. */
+  async #manageExits(settings: Settings, settled: readonly Settled[]): Promise<PositionRow[]> {
+    const stillActive: PositionRow[] = [];
+    for (const current of settled) {
+      let { position, figures } = current;
+      const quote = this.ctx.quotes.get(position.symbol);
+      if (position.status === "open") {
+        const reason = quote && position.entry_avg_px
+          ? decideExit(
+            { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
+            quote,
+            this.ctx.clock.now(),
+            settings,
+          )
+          : null;
+        if (reason && quote) ({ position, figures } = await this.#exit(position, figures, reason, quote));
+      } else if (position.status === "closing" && !figures.liveExit) {
+        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
+        if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
+          note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
+        } else if (quote) {
+          ({ position, figures } = await this.#exit(position, figures, position.exit_reason ?? "manual", quote));
+        }
+      }
+      this.#stopIfNeedsHuman();
+      if (position.status === "opening" || position.status === "open" || position.status === "closing") {
+        stillActive.push(position);
+      }
+    }
+    return stillActive;
+  }
+
+  async #ordersOf(position: PositionRow): Promise<OrderRow[]> {
+    return await this.ctx.store.listOrdersOfPositions([position.id]);
+  }
+
+  async #cancel(order: OrderRow): Promise<void> {
+    const { store, executor, clock } = this.ctx;
+    try {
+      const view = await executor.cancel(order);
+      if (view === null) {
+        this.#track(
+          await markOrder(store, order, "expired", "cancel: the venue does not know this order", clock.now()),
+          order,
+        );
+        return;
+      }
+      const applied = await applyExchangeOrder(store, order, view, clock.now());
+      if ("ignored" in applied) note(this.ctx.summary, `${order.client_order_id}: ${applied.ignored}`);
+      this.#track(applied.order, order);
+    } catch (error) {
+      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+      note(this.ctx.summary, `cancel ${order.client_order_id}: ${describeError(error)}`);
+    }
+  }
+
+  /** Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). */
+  async #exit(
+    position: PositionRow,
+    figures: PositionFigures,
+    reason: ExitReason,
+    quote: Quote,
+  ): Promise<{ position: PositionRow; figures: PositionFigures }> {
+    const { store, clock } = this.ctx;
+    const market = this.ctx.markets.get(position.symbol);
+    const markClosing = () =>
+      position.status === "closing"
+        ? Promise.resolve(position)
+        : store.updatePosition(position.id, { status: "closing", exit_reason: reason }, clock.now());
+    const prepared = market
+      ? prepareSell({ quantity: figures.heldQty, price: quote.bid, priceRounding: "down" }, market.rules)
+      : null;
+    if (!market || !prepared) {
+      return { position: await markClosing(), figures };
+    }
+    if (this.#budgetSpent()) {
+      position = await markClosing();
+      // The position stays `closing`; the next burst sends the exit with fresh quotes.
+      note(this.ctx.summary, `position ${position.id}: exit left to the next burst (time budget spent)`);
+    } else if (prepared.ok) {
+      // Both rows must be written before the order leaves (a crash after the send finds the position closing and
+      // the order recorded); they are different rows, so they go in parallel.
+      const [closing, recorded] = await Promise.all([
+        markClosing(),
+        this.#record({
+          client_order_id: newClientOrderId(clock.now().getTime()),
+          venue: this.ctx.venue,
+          symbol: position.symbol,
+          side: "sell",
+          type: "market",
+          price: null,
+          amount: prepared.amount,
+          purpose: "exit",
+          position_id: position.id,
+          mode: this.ctx.settings.current.mode,
+        }),
+      ]);
+      position = closing;
+      await this.#send(recorded);
+    } else {
+      position = await markClosing();
+      note(this.ctx.summary, `position ${position.id}: exit ${prepared.reason} (held ${figures.heldQty})`);
+    }
+    // Market exits usually finish at once: close the position in the same tick when they did.
+    return await this.#advance(position, await this.#ordersOf(position));
+  }
+
+  /** Inserts the order as pending_submit: nothing is sent that is not recorded first. */
+  async #record(intent: OrderIntent): Promise<OrderRow> {
+    const recorded = await recordIntent(this.ctx.store, intent, this.ctx.clock.now());
+    this.ctx.summary.orders_sent += 1;
+    this.#track(recorded);
+    return recorded;
+  }
+
+  /**
+   * Sends a recorded order once. The venue saying no is final (rejected, with its reason). Any other failure leaves
+   * the outcome unknown: the order is looked up by client order id, never sent again. A venue refusing our keys is
+   * recorded, then stops the burst once the caller has tidied up (#stopIfNeedsHuman).
+   */
+  async #send(recorded: OrderRow): Promise<OrderRow> {
+    const { store, executor, clock } = this.ctx;
+    let view;
+    try {
+      view = await executor.create(recorded);
+    } catch (error) {
+      const reason = `create: ${describeError(error)}`;
+      note(this.ctx.summary, `${recorded.client_order_id}: ${reason}`);
+      // The venue said no, or the request never left (breaker open, budget spent): final, nothing to look up.
+      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
+        const rejected = await markOrder(store, recorded, "rejected", reason, clock.now());
+        this.#track(rejected, recorded);
+        if (error instanceof NeedsHumanError) this.#needsHuman ??= error;
+        return rejected;
+      }
+      const unknown = await markOrder(store, recorded, "unknown", reason, clock.now());
+      this.#track(unknown, recorded);
+      if (!(error instanceof ExchangeLayerError)) throw error;
+      const found = await refreshOrder(store, executor, unknown, {
+        now: clock.now(),
+        graceMs: this.ctx.notFoundGraceMs,
+      });
+      this.#track(found.order, unknown);
+      return found.order;
+    }
+    const applied = await applyExchangeOrder(store, recorded, view, clock.now());
+    if ("ignored" in applied) note(this.ctx.summary, `${recorded.client_order_id}: ${applied.ignored}`);
+    this.#track(applied.order, recorded);
+    return applied.order;
+  }
+
+  async #lookForEntries(settings: Settings, active: PositionRow[]): Promise<void> {
+    const { ctx } = this;
+    const s = ctx.summary;
+    const band = this.#band ?? bandFor(settings, null);
+    const busySymbols = new Set(active.map((p) => p.symbol));
+    let openPositions = active.length;
+
+    for (const symbol of ctx.symbols) {
+      // An entry started now could not be followed up inside the budget.
+      if (this.#budgetSpent()) break;
+      const quote = ctx.quotes.get(symbol);
+      const market = ctx.markets.get(symbol);
+      if (!quote || !market) continue;
+      const buffer = this.#momentum.get(momentumKey(ctx.venue, symbol));
+      if (busySymbols.has(symbol)) {
+        bump(s.signals.skipped, "position_open");
+        continue;
+      }
+      // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
+      const daily = await ctx.daily.current(ctx.clock.now());
+      // Size against an unbounded balance first, so a signal that does not fire is not counted as a refusal.
+      const probe = evaluateSignal(quote, buffer, band, settings, {
+        dailyPnl: daily.realizedPnl,
+        freeQuote: Number.MAX_SAFE_INTEGER,
+      });
+      s.signals.evaluated += 1;
+      if (probe.action === "skip") {
+        bump(s.signals.skipped, probe.reason ?? "skip");
+        continue;
+      }
+      const freeQuote = this.#funds.free;
+      if (freeQuote === null) {
+        // Trading was off when the tick began, or the read failed: no balance, no entry this tick.
+        bump(s.refusals, settings.trading_enabled ? "balance_unavailable" : "trading_disabled");
+        continue;
+      }
+      const decision = evaluateSignal(quote, buffer, band, settings, { dailyPnl: daily.realizedPnl, freeQuote });
+      if (decision.action === "skip") {
+        bump(s.refusals, decision.reason ?? "skip");
+        continue;
+      }
+      const risk = checkEntryRisk({
+        tradingEnabled: settings.trading_enabled,
+        tradesToday: daily.entries,
+        realizedPnlToday: daily.realizedPnl,
+        openPositions,
+        freeQuote,
+        orderUsd: decision.size_usd,
+      }, settings);
+      if (!risk.allow) {
+        bump(s.refusals, risk.reason);
+        continue;
+      }
+      // A limit at the mid (floored to the tick): inside a wide spread, filled when the ask comes down to it.
+      const prepared = prepareBuy({ sizeUsd: decision.size_usd, price: midPrice(quote) }, market.rules);
+      if (!prepared.ok) {
+        bump(s.refusals, prepared.reason);
+        continue;
+      }
+      s.signals.entries += 1;
+      // The position row first (the order row refers to it), then the order row, then the order.
+      const position = await ctx.store.insertPosition({
+        venue: ctx.venue,
+        symbol,
+        mode: settings.mode,
+        opened_at: ctx.clock.now().toISOString(),
+      });
+      ctx.daily.recordEntry(position);
+      const recorded = await this.#record({
+        client_order_id: newClientOrderId(ctx.clock.now().getTime()),
+        venue: ctx.venue,
+        symbol,
+        side: "buy",
+        type: "limit",
+        price: prepared.price,
+        amount: prepared.amount,
+        purpose: "entry",
+        position_id: position.id,
+        mode: settings.mode,
+      });
+      const order = await this.#send(recorded);
+      // What the venue now holds for it (a refused order reserved nothing, and made the balance stale).
+      if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
+        this.#funds.reserve(prepared.amount * prepared.price);
+      }
+      const result = await this.#advance(position, await this.#ordersOf(position));
+      this.#stopIfNeedsHuman();
+      if (result.position.status === "failed") continue;
+      openPositions += 1;
+      busySymbols.add(symbol);
+    }
+  }
+}

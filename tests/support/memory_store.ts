@@ -1,0 +1,178 @@
+/**
+ * TradeStore in memory, with the same rules the tables enforce that the burst relies on (unique client order id,
+ * one trade log per position, one lease per venue). For unit tests and offline experiments; production uses
+ * supabase_store.ts.
+ */
+import type { TradingMode } from "../../supabase/functions/_shared/settings.ts";
+import { isFinalStatus } from "../../supabase/functions/_shared/trading/lifecycle.ts";
+import type {
+  DailyStats,
+  LeaseOutcome,
+  NewPosition,
+  OrderPatch,
+  TradeStore,
+} from "../../supabase/functions/_shared/orders/store.ts";
+import type {
+  OrderIntent,
+  OrderRow,
+  PositionPatch,
+  PositionRow,
+  PositionStatus,
+  TradeLogRow,
+  Venue,
+} from "../../supabase/functions/_shared/orders/types.ts";
+
+export interface MemoryLease {
+  id: string;
+  functionName: string;
+  venue: Venue;
+  expiresAt: number;
+  outcome: "running" | LeaseOutcome;
+  summary: unknown;
+  error: string | null;
+}
+
+export class MemoryTradeStore implements TradeStore {
+  readonly orders: OrderRow[] = [];
+  readonly positions: PositionRow[] = [];
+  readonly tradeLogs: TradeLogRow[] = [];
+  readonly leases: MemoryLease[] = [];
+  readonly bands = new Map<Venue, string>();
+  #nextId = 1;
+
+  constructor(private readonly nowMs: () => number = () => Date.now()) {}
+
+  #id(prefix: string): string {
+    return `${prefix}-${this.#nextId++}`;
+  }
+
+  insertOrder(intent: OrderIntent, now: Date): Promise<OrderRow> {
+    if (this.orders.some((o) => o.client_order_id === intent.client_order_id)) {
+      return Promise.reject(new Error(`duplicate client_order_id ${intent.client_order_id}`));
+    }
+    const iso = now.toISOString();
+    const row: OrderRow = {
+      ...intent,
+      id: this.#id("order"),
+      exchange_order_id: null,
+      filled: 0,
+      remaining: intent.amount,
+      average: null,
+      cost: 0,
+      fee_cost: null,
+      fee_currency: null,
+      order_status: "pending_submit",
+      last_error: null,
+      raw: null,
+      created_at: iso,
+      submitted_at: null,
+      updated_at: iso,
+      closed_at: null,
+    };
+    this.orders.push(row);
+    return Promise.resolve({ ...row });
+  }
+
+  updateOrder(id: string, patch: OrderPatch, now: Date): Promise<OrderRow> {
+    const row = this.orders.find((o) => o.id === id);
+    if (!row) return Promise.reject(new Error(`no order ${id}`));
+    Object.assign(row, patch, { updated_at: now.toISOString() });
+    return Promise.resolve({ ...row });
+  }
+
+  listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
+    return Promise.resolve(
+      this.orders.filter((o) => o.venue === venue && o.mode === mode && !isFinalStatus(o.order_status))
+        .map((o) => ({ ...o })),
+    );
+  }
+
+  listOrdersOfPositions(positionIds: readonly string[]): Promise<OrderRow[]> {
+    const ids = new Set(positionIds);
+    return Promise.resolve(this.orders.filter((o) => o.position_id && ids.has(o.position_id)).map((o) => ({ ...o })));
+  }
+
+  listOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
+    return Promise.resolve(this.orders.filter((o) => o.venue === venue && o.mode === mode).map((o) => ({ ...o })));
+  }
+
+  insertPosition(position: NewPosition): Promise<PositionRow> {
+    const row: PositionRow = {
+      ...position,
+      id: this.#id("position"),
+      side: "long",
+      status: "opening",
+      entry_qty: 0,
+      entry_avg_px: null,
+      entry_fees_usd: 0,
+      exit_qty: 0,
+      exit_avg_px: null,
+      exit_fees_usd: 0,
+      realized_pnl: null,
+      exit_reason: null,
+      closed_at: null,
+      updated_at: position.opened_at,
+    };
+    this.positions.push(row);
+    return Promise.resolve({ ...row });
+  }
+
+  updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {
+    const row = this.positions.find((p) => p.id === id);
+    if (!row) return Promise.reject(new Error(`no position ${id}`));
+    Object.assign(row, patch, { updated_at: now.toISOString() });
+    return Promise.resolve({ ...row });
+  }
+
+  listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]> {
+    return Promise.resolve(
+      this.positions.filter((p) => p.venue === venue && p.mode === mode && statuses.includes(p.status))
+        .map((p) => ({ ...p })),
+    );
+  }
+
+  insertTradeLog(row: TradeLogRow): Promise<void> {
+    if (!this.tradeLogs.some((t) => t.position_id === row.position_id)) this.tradeLogs.push({ ...row });
+    return Promise.resolve();
+  }
+
+  dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {
+    const sinceMs = since.getTime();
+    const entries =
+      this.positions.filter((p) => p.mode === mode && Date.parse(p.opened_at) >= sinceMs && p.status !== "failed")
+        .length;
+    const realizedPnl = this.positions
+      .filter((p) => p.mode === mode && p.closed_at !== null && Date.parse(p.closed_at) >= sinceMs)
+      .reduce((sum, p) => sum + (p.realized_pnl ?? 0), 0);
+    return Promise.resolve({ entries, realizedPnl });
+  }
+
+  latencyBandName(venue: Venue): Promise<string | null> {
+    return Promise.resolve(this.bands.get(venue) ?? null);
+  }
+
+  acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null> {
+    const now = this.nowMs();
+    const held = this.leases.some((l) =>
+      l.functionName === functionName && l.venue === venue && l.outcome === "running" && l.expiresAt > now
+    );
+    if (held) return Promise.resolve(null);
+    const lease: MemoryLease = {
+      id: this.#id("run"),
+      functionName,
+      venue,
+      expiresAt: now + ttlSeconds * 1000,
+      outcome: "running",
+      summary: null,
+      error: null,
+    };
+    this.leases.push(lease);
+    return Promise.resolve(lease.id);
+  }
+
+  releaseLease(runId: string, outcome: LeaseOutcome, summary: unknown, error: string | null): Promise<void> {
+    const lease = this.leases.find((l) => l.id === runId);
+    if (lease) Object.assign(lease, { outcome, summary, error });
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import type { BurstRun } from "../../../../dev/bench/burst_bench.ts";
+import { fmt, fmtRatio, renderReport } from "../../../../dev/bench/report.ts";
+import { benchOptions, type BenchResults } from "../../../../dev/bench/run_all.ts";
+
+Deno.test("numbers keep three significant figures at most, missing ones read n/a", () => {
+  assert.equal(fmt(1234.56), "1235");
+  assert.equal(fmt(12.345, " ms"), "12.3 ms");
+  assert.equal(fmt(1.2345), "1.23");
+  assert.equal(fmt(null), "n/a");
+  assert.equal(fmt(Number.NaN), "n/a");
+  assert.equal(fmtRatio(1.376), "1.38×");
+  assert.equal(fmtRatio(null), "n/a");
+});
+
+function run(tickerRequests: number): BurstRun {
+  return {
+    burstMs: 10_000,
+    ticks: { binance: 10 },
+    cpuMs: 100,
+    mainThreadCpuMs: 50,
+    peakRssMb: 150,
+    entries: 0,
+    ordersSent: 0,
+    fills: 0,
+    positionsClosed: 0,
+    quoteErrors: 0,
+    venueCounts: [{ venue: "binance", ticks: 10, tickerRequests, allRequests: tickerRequests, byEndpoint: {} }],
+    dbRequests: 20,
+    dbByResource: { "GET bot_settings": 20 },
+    latencies: [],
+    notes: [],
+  };
+}
+
+function results(tickerRequests: number): BenchResults {
+  const options = benchOptions(true);
+  return {
+    machine: {
+      cpuModel: "Test CPU",
+      cores: 2,
+      memoryGb: 8,
+      os: "TestOS",
+      deno: "2.9.6",
+      v8: "15",
+      date: "2026-01-01T00:00:00.000Z",
+    },
+    options,
+    startedAt: "2026-01-01T00:00:00.000Z",
+    totalSeconds: 42,
+    coldStarts: [],
+    anatomy: [],
+    bursts: [{
+      kind: "scale",
+      config: { venues: ["binance"], symbols: 4, tickMs: options.tickMs, durationMs: 10_000, runs: 1 },
+      runs: [run(tickerRequests)],
+    }],
+  };
+}
+
+Deno.test("the report names the machine and says it is a quick run", () => {
+  const text = renderReport(results(10));
+  assert.match(text, /\| CPU \| Test CPU \|/);
+  assert.match(text, /\| cores \| 2 \|/);
+  assert.match(text, /--quick/);
+});
+
+Deno.test("a venue asked more than once per tick for market data gets a miss line", () => {
+  assert.doesNotMatch(renderReport(results(10)), /Market data requests per tick/);
+  assert.match(
+    renderReport(results(40)),
+    /Market data requests per tick\*\* on binance \(4 symbols\): 4\.00 instead of 1/,
+  );
+});
+
+Deno.test("a run without entries says the latency figure is missing and why", () => {
+  assert.match(renderReport(results(10)), /no entry was paired with its order request/);
+});

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import type { DbRequest } from "../../../../dev/bench/db_proxy.ts";
+import { orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
+import {
+  countDbRequests,
+  countVenueRequests,
+  entryLatencies,
+  type VenueRequest,
+} from "../../../../dev/bench/request_analysis.ts";
+
+const venue = (venue: string, method: string, path: string, arrivedAt: number, respondedAt = arrivedAt + 1) => ({
+  venue,
+  method,
+  path,
+  arrivedAt,
+  respondedAt,
+});
+
+let nextId = 1;
+function db(
+  method: string,
+  resource: string,
+  arrivedAt: number,
+  respondedAt: number,
+  insert?: DbRequest["orderInsert"],
+) {
+  return {
+    id: nextId++,
+    method,
+    path: `/rest/v1/${resource}`,
+    resource,
+    arrivedAt,
+    respondedAt,
+    status: 201,
+    ...(insert ? { orderInsert: insert } : {}),
+  } satisfies DbRequest;
+}
+
+// Tick 1 on binance: ticker answered at 101; two entries (each: balance, insert, order); an exit on tick 2.
+const venueLog: VenueRequest[] = [
+  venue("binance", "GET", "/api/v3/ticker/bookTicker", 100, 101),
+  venue("binance", "GET", "/api/v3/account", 110, 111),
+  venue("binance", "POST", "/api/v3/order", 320, 322),
+  venue("binance", "GET", "/api/v3/account", 330, 331),
+  venue("binance", "POST", "/api/v3/order", 540, 541),
+  venue("okx", "GET", "/api/v5/market/tickers", 105, 106),
+  venue("okx", "POST", "/api/v5/trade/batch-orders", 200, 201),
+  venue("binance", "GET", "/api/v3/ticker/bookTicker", 1000, 1001),
+  venue("binance", "POST", "/api/v3/order", 1050, 1051),
+];
+const dbLog: DbRequest[] = [
+  db("GET", "orders", 102, 104),
+  db("POST", "orders", 112, 115, { venue: "binance", purpose: "entry", clientOrderId: "a" }),
+  db("POST", "orders", 150, 152, { venue: "okx", purpose: "entry", clientOrderId: "o" }),
+  db("POST", "orders", 332, 336, { venue: "binance", purpose: "entry", clientOrderId: "b" }),
+  db("POST", "orders", 1010, 1012, { venue: "binance", purpose: "exit", clientOrderId: "x" }),
+];
+
+Deno.test("entry latency runs from the tick's ticker answer to the order's arrival", async (t) => {
+  const binance = entryLatencies(venueLog, dbLog, "binance");
+  await t.step(
+    "exits are paired but not reported",
+    () => assert.deepEqual(binance.map((e) => e.clientOrderId), ["a", "b"]),
+  );
+  await t.step("both entries of tick 1 count from its ticker answer", () => {
+    assert.deepEqual(binance.map((e) => e.latencyMs), [320 - 101, 540 - 101]);
+    assert.deepEqual(binance.map((e) => e.tickerRespondedAt), [101, 101]);
+  });
+  await t.step("insert time and insert → order gap", () => {
+    assert.deepEqual(binance.map((e) => e.insertMs), [3, 4]);
+    assert.deepEqual(binance.map((e) => e.sendMs), [320 - 115, 540 - 336]);
+  });
+  await t.step("requests on the path: DB of every venue, venue requests of the same venue only", () => {
+    assert.deepEqual(binance.map((e) => e.dbRequestsOnPath), [3, 4]);
+    assert.deepEqual(binance.map((e) => e.venueRequestsOnPath), [1, 3]);
+  });
+  await t.step("OKX orders placed through batch-orders are found", () => {
+    const okx = entryLatencies(venueLog, dbLog, "okx");
+    assert.deepEqual(okx.map((e) => [e.clientOrderId, e.latencyMs]), [["o", 200 - 106]]);
+  });
+  await t.step("an insert whose order never arrived yields nothing", () => {
+    const withoutOrders = venueLog.filter((r) => r.method !== "POST");
+    assert.deepEqual(entryLatencies(withoutOrders, dbLog, "binance"), []);
+  });
+});
+
+Deno.test("request counts per venue and per DB resource", () => {
+  const counts = countVenueRequests(venueLog, "binance", 2);
+  assert.equal(counts.tickerRequests, 2);
+  assert.equal(counts.allRequests, 7);
+  assert.equal(counts.byEndpoint["POST /api/v3/order"], 3);
+  assert.deepEqual(countDbRequests(dbLog), { "GET orders": 1, "POST orders": 4 });
+});
+
+Deno.test("the DB proxy names resources and reads orders inserts", () => {
+  assert.equal(restResource("/rest/v1/orders"), "orders");
+  assert.equal(restResource("/rest/v1/rpc/acquire_venue_lease"), "rpc/acquire_venue_lease");
+  assert.equal(restResource("/health"), "/health");
+  const row = { venue: "okx", purpose: "exit", client_order_id: "c1", amount: 1 };
+  assert.deepEqual(orderInsertOf([row]), { venue: "okx", purpose: "exit", clientOrderId: "c1" });
+  assert.deepEqual(orderInsertOf(row), { venue: "okx", purpose: "exit", clientOrderId: "c1" });
+  assert.equal(orderInsertOf({ venue: "okx" }), undefined);
+  assert.equal(orderInsertOf(null), undefined);
+});

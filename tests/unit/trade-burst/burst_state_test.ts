@@ -1,0 +1,290 @@
+/**
+ * What a burst keeps in memory between ticks: the leased venue's orders and positions (LeasedVenueStore), today's
+ * counters (DailyTally), the settings with their per-tick switch (BurstSettings) and the free balance
+ * (FreeQuoteLedger). Each must agree with what the tables say.
+ */
+import assert from "node:assert/strict";
+import { BurstSettings, type TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
+import { DailyTally } from "../../../supabase/functions/trade-burst/daily_tally.ts";
+import { utcDayStart } from "../../../supabase/functions/_shared/trading/risk.ts";
+import { FreeQuoteLedger } from "../../../supabase/functions/trade-burst/free_quote.ts";
+import { LeasedVenueStore } from "../../../supabase/functions/_shared/orders/leased_store.ts";
+import { MemoryTradeStore } from "../../support/memory_store.ts";
+import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
+import {
+  ACTIVE_POSITION_STATUSES,
+  type OrderIntent,
+  type Venue,
+} from "../../../supabase/functions/_shared/orders/types.ts";
+import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+const at = (ms: number) => new Date(T0 + ms);
+let nextId = 1;
+
+function intent(positionId: string | null, overrides: Partial<OrderIntent> = {}): OrderIntent {
+  return {
+    client_order_id: `sbtest${String(nextId++).padStart(16, "0")}`,
+    venue: "binance",
+    symbol: "ETH/USDT",
+    side: "buy",
+    type: "limit",
+    price: 3000,
+    amount: 0.05,
+    purpose: "entry",
+    position_id: positionId,
+    mode: "testnet",
+    ...overrides,
+  };
+}
+
+/** Counts the calls that reach the underlying store, by method. */
+function counting(inner: MemoryTradeStore): { store: TradeStore; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const store = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls[String(key)] = (calls[String(key)] ?? 0) + 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+async function openPosition(store: TradeStore, venue: Venue = "binance", mode: "testnet" | "paper" = "testnet") {
+  return await store.insertPosition({ venue, symbol: "ETH/USDT", mode, opened_at: at(0).toISOString() });
+}
+
+Deno.test("LeasedVenueStore answers the leased venue's reads from memory and agrees with the tables", async (t) => {
+  const tables = new MemoryTradeStore(() => T0);
+  // Before the lease: one working position with its resting entry, one finished round trip, another venue's order.
+  const working = await openPosition(tables);
+  const resting = await tables.insertOrder(intent(working.id), at(0));
+  await tables.updateOrder(resting.id, { order_status: "open", exchange_order_id: "1" }, at(1));
+  const done = await openPosition(tables);
+  const doneOrder = await tables.insertOrder(intent(done.id), at(0));
+  await tables.updateOrder(
+    doneOrder.id,
+    { order_status: "filled", filled: 0.05, closed_at: at(2).toISOString() },
+    at(2),
+  );
+  await tables.updatePosition(done.id, { status: "closed", closed_at: at(3).toISOString() }, at(3));
+  await tables.insertOrder(intent(null, { venue: "okx" }), at(0));
+
+  const { store: inner, calls } = counting(tables);
+  const leased = new LeasedVenueStore(inner, "binance", "testnet");
+  await leased.load();
+  const loadCalls = { ...calls };
+  assert.deepEqual(loadCalls, { listNonFinalOrders: 1, listPositions: 1, listOrdersOfPositions: 1 });
+
+  const same = async () => {
+    for (
+      const [mine, truth] of [
+        [await leased.listNonFinalOrders("binance", "testnet"), await tables.listNonFinalOrders("binance", "testnet")],
+        [
+          await leased.listPositions("binance", "testnet", ACTIVE_POSITION_STATUSES),
+          await tables.listPositions("binance", "testnet", ACTIVE_POSITION_STATUSES),
+        ],
+      ] as const
+    ) {
+      assert.deepEqual(mine, truth);
+    }
+    const ids = (await tables.listPositions("binance", "testnet", ACTIVE_POSITION_STATUSES)).map((p) => p.id);
+    if (ids.length > 0) {
+      assert.deepEqual(await leased.listOrdersOfPositions(ids), await tables.listOrdersOfPositions(ids));
+    }
+  };
+
+  await t.step("after loading: the same rows, no further reads", async () => {
+    await same();
+    assert.deepEqual(calls, loadCalls);
+  });
+
+  await t.step("writes go to the tables first, and memory follows them", async () => {
+    const position = await openPosition(leased);
+    const entry = await leased.insertOrder(intent(position.id), at(10));
+    await leased.updateOrder(entry.id, { order_status: "open", exchange_order_id: "2" }, at(11));
+    await leased.updateOrder(
+      resting.id,
+      { order_status: "filled", filled: 0.05, closed_at: at(12).toISOString() },
+      at(12),
+    );
+    await leased.updatePosition(working.id, { status: "open", entry_qty: 0.05 }, at(12));
+    assert.equal(tables.orders.find((o) => o.id === entry.id)?.exchange_order_id, "2", "written through");
+    await same();
+    assert.deepEqual(
+      (await leased.listOrdersOfPositions([working.id])).map((o) => o.order_status),
+      ["filled"],
+      "a filled order stays in memory while its position is active",
+    );
+    assert.equal(calls.listNonFinalOrders, 1);
+    assert.equal(calls.listPositions, 1);
+    assert.equal(calls.listOrdersOfPositions, 1);
+  });
+
+  await t.step("a position that closes leaves memory; asking for it again reads the tables", async () => {
+    await leased.updatePosition(working.id, { status: "closed", closed_at: at(20).toISOString() }, at(20));
+    await same();
+    assert.deepEqual(
+      await leased.listOrdersOfPositions([working.id]),
+      await tables.listOrdersOfPositions([working.id]),
+    );
+    assert.equal(calls.listOrdersOfPositions, 2, "a position outside memory is read from the tables");
+  });
+
+  await t.step("other venues, other modes and inactive statuses pass straight through", async () => {
+    assert.deepEqual(
+      await leased.listNonFinalOrders("okx", "testnet"),
+      await tables.listNonFinalOrders("okx", "testnet"),
+    );
+    assert.deepEqual(await leased.listPositions("binance", "paper", ["open"]), []);
+    assert.deepEqual(
+      await leased.listPositions("binance", "testnet", ["closed"]),
+      await tables.listPositions("binance", "testnet", ["closed"]),
+    );
+    assert.equal(calls.listNonFinalOrders, 2);
+    assert.equal(calls.listPositions, 3);
+  });
+
+  await t.step("the paper ledger's list of every order is read once, then kept with every write", async () => {
+    const before = calls.listOrders ?? 0;
+    const first = await leased.listOrders("binance", "testnet");
+    assert.deepEqual(first, await tables.listOrders("binance", "testnet"));
+    const position = await openPosition(leased);
+    await leased.insertOrder(intent(position.id), at(30));
+    assert.deepEqual(await leased.listOrders("binance", "testnet"), await tables.listOrders("binance", "testnet"));
+    assert.equal(calls.listOrders - before, 1);
+  });
+});
+
+Deno.test("DailyTally reads the tables once a day and then follows the venues' events", async () => {
+  const tables = new MemoryTradeStore(() => T0);
+  const closed = await openPosition(tables);
+  await tables.updatePosition(closed.id, { status: "closed", realized_pnl: -4, closed_at: at(1).toISOString() }, at(1));
+  const { store, calls } = counting(tables);
+  const tally = new DailyTally(store, "testnet");
+
+  const truth = () => tables.dailyStats("testnet", utcDayStart(at(0)));
+  assert.deepEqual(await tally.current(at(0)), await truth());
+  assert.deepEqual(await Promise.all([tally.current(at(5)), tally.current(at(6))]), [await truth(), await truth()]);
+  assert.equal(calls.dailyStats, 1, "one read, shared");
+
+  // A position opens, another opens and fails, a third closes with a loss: the tally moves as the tables do.
+  const a = await openPosition(tables);
+  tally.recordEntry(a);
+  const b = await openPosition(tables);
+  tally.recordEntry(b);
+  const failedB = await tables.updatePosition(b.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
+  tally.recordFailed(failedB);
+  const closedA = await tables.updatePosition(a.id, {
+    status: "closed",
+    realized_pnl: 1.5,
+    closed_at: at(8).toISOString(),
+  }, at(8));
+  tally.recordClosed(closedA);
+  assert.deepEqual(await tally.current(at(9)), await truth());
+  assert.equal(calls.dailyStats, 1);
+
+  // Yesterday's position failing today does not touch today's entries.
+  tally.recordFailed({ opened_at: new Date(utcDayStart(at(0)).getTime() - 1).toISOString() });
+  assert.deepEqual(await tally.current(at(9)), await truth());
+
+  // A new UTC day starts from the tables again.
+  const tomorrow = new Date(utcDayStart(at(0)).getTime() + 86_400_000 + 1_000);
+  assert.deepEqual(await tally.current(tomorrow), await tables.dailyStats("testnet", utcDayStart(tomorrow)));
+  assert.equal(calls.dailyStats, 2);
+});
+
+Deno.test("FreeQuoteLedger reads once, subtracts reservations, and reads again only when stale", async () => {
+  const answers = [1000, 640];
+  let reads = 0;
+  const ledger = new FreeQuoteLedger(() => Promise.resolve(answers[reads++]));
+  assert.equal(ledger.free, null);
+  assert.equal(await ledger.ensure(), 1000);
+  ledger.reserve(175.5);
+  ledger.reserve(Number.NaN);
+  assert.equal(await ledger.ensure(), 824.5);
+  assert.equal(reads, 1);
+  ledger.reserve(5000);
+  assert.equal(ledger.free, 0, "never below zero");
+  ledger.invalidate();
+  assert.equal(ledger.free, null);
+  assert.equal(await ledger.ensure(), 640);
+  assert.equal(reads, 2);
+
+  const failing = new FreeQuoteLedger(() => Promise.reject(new Error("down")));
+  await assert.rejects(failing.ensure(), /down/);
+  assert.equal(failing.free, null, "a failed read leaves it stale");
+});
+
+function settingsWith(overrides: Partial<Settings> = {}): Settings {
+  return { ...structuredClone(DEFAULT_SETTINGS), updated_at: at(0).toISOString(), ...overrides } as Settings;
+}
+
+Deno.test("BurstSettings: one switch read per tick, shared by venues; the whole row only when it changed", async (t) => {
+  await t.step("a check younger than maxAgeMs is reused; concurrent refreshes share one read", async () => {
+    let now = 0;
+    let switchReads = 0;
+    let rowReads = 0;
+    const initial = settingsWith();
+    const settings = new BurstSettings(initial, {
+      reload: () => (rowReads++, Promise.resolve(initial)),
+      readSwitch: () => (switchReads++, Promise.resolve({ trading_enabled: true, updated_at: initial.updated_at })),
+      nowMs: () => now,
+      maxAgeMs: 500,
+    });
+    await Promise.all([settings.refresh(), settings.refresh()]);
+    assert.equal(switchReads, 1);
+    now += 499;
+    await settings.refresh();
+    assert.equal(switchReads, 1);
+    now += 1;
+    await settings.refresh();
+    assert.equal(switchReads, 2);
+    assert.equal(rowReads, 0);
+  });
+
+  await t.step("the switch alone flips trading; a moved updated_at reads the row", async () => {
+    let flag: TradingSwitch = { trading_enabled: false, updated_at: at(0).toISOString() };
+    let now = 0;
+    const changed = settingsWith({ max_open_positions: 1, updated_at: at(5).toISOString() });
+    const settings = new BurstSettings(settingsWith(), {
+      reload: () => Promise.resolve(changed),
+      readSwitch: () => Promise.resolve(flag),
+      nowMs: () => (now += 1000),
+      maxAgeMs: 500,
+    });
+    assert.equal((await settings.refresh()).trading_enabled, false);
+    assert.equal(settings.current.max_open_positions, DEFAULT_SETTINGS.max_open_positions);
+    flag = { trading_enabled: true, updated_at: changed.updated_at };
+    const next = await settings.refresh();
+    assert.equal(next.trading_enabled, true);
+    assert.equal(next.max_open_positions, 1);
+  });
+
+  await t.step("the burst keeps its mode; a mode change or a lost live opt-in stops new entries", async () => {
+    for (
+      const [start, change] of [
+        [settingsWith({ mode: "testnet" }), settingsWith({ mode: "paper", updated_at: at(9).toISOString() })],
+        [
+          settingsWith({ mode: "live", live_trading_enabled: true }),
+          settingsWith({ mode: "live", live_trading_enabled: false, updated_at: at(9).toISOString() }),
+        ],
+      ] as const
+    ) {
+      let now = 0;
+      const settings = new BurstSettings(start, {
+        reload: () => Promise.resolve(change),
+        readSwitch: () => Promise.resolve({ trading_enabled: true, updated_at: change.updated_at }),
+        nowMs: () => (now += 1000),
+        maxAgeMs: 500,
+      });
+      const next = await settings.refresh();
+      assert.equal(next.mode, start.mode);
+      assert.equal(next.trading_enabled, false);
+    }
+  });
+});

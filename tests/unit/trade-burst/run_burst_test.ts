@@ -1,0 +1,677 @@
+import assert from "node:assert/strict";
+import { ManualClock } from "../../support/manual_clock.ts";
+import {
+  FinalExchangeError,
+  NeedsHumanError,
+  TemporaryExchangeError,
+} from "../../../supabase/functions/_shared/exchange/errors.ts";
+import type {
+  OrderRequest,
+  Quote as VenueQuote,
+  VenueClient,
+  VenueOrder,
+  VenueTrade,
+} from "../../../supabase/functions/_shared/exchange/venue_client.ts";
+import {
+  type BurstDeps,
+  LiveTradingRefusedError,
+  runBurst,
+} from "../../../supabase/functions/trade-burst/run_burst.ts";
+import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
+import { MemoryTradeStore } from "../../support/memory_store.ts";
+import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
+import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run_log.ts";
+import type { Venue } from "../../../supabase/functions/_shared/orders/types.ts";
+import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+const ETH = "ETH/USDT";
+
+type Q = { bid: number; ask: number };
+
+const MARKET = {
+  symbol: ETH,
+  base: "ETH",
+  quote: "USDT",
+  spot: true,
+  active: true,
+  precision: { amount: 0.0001, price: 0.01 },
+  limits: { amount: { min: 0.0001 }, cost: { min: 5 } },
+  maker: 0.0008,
+  taker: 0.001,
+};
+
+/** Mids rising 0.05 % per tick with a 6 USDT (0.2 %) spread: momentum up, spread wide enough for every band. */
+function upMove(ticks: number): Q[] {
+  return Array.from({ length: ticks }, (_, i) => {
+    const mid = 3000 * (1 + 0.0005 * i);
+    return { bid: mid - 3, ask: mid + 3 };
+  });
+}
+
+/**
+ * A venue whose quotes follow a script (one entry per fetchQuotes call, the last one held) and whose private side is
+ * either refused outright (paper: nothing private may be called) or a small scripted exchange (testnet).
+ */
+class FakeVenue implements VenueClient {
+  quoteCalls = 0;
+  readonly privateCalls: string[] = [];
+  /** Every call in order: `fetchQuotes` and the private ones. */
+  readonly calls: string[] = [];
+  /** Makes a private call fail (after it is logged), e.g. with the NeedsHumanError of a refused key. */
+  failPrivate?: (name: string) => Error | undefined;
+  readonly created: OrderRequest[] = [];
+  readonly orders = new Map<string, VenueOrder>();
+  nextId = 1;
+  /** testnet: decides what the exchange does with a new order; may throw after storing it (a lost answer). */
+  onCreate?: (req: OrderRequest, stored: VenueOrder) => void;
+  constructor(readonly venue: Venue, readonly script: Q[], readonly allowPrivate = false) {}
+
+  #private(name: string): void {
+    this.privateCalls.push(name);
+    this.calls.push(name);
+    if (!this.allowPrivate) throw new Error(`private endpoint ${name} called in paper mode`);
+    const failure = this.failPrivate?.(name);
+    if (failure) throw failure;
+  }
+  fetchServerTime(): Promise<number> {
+    return Promise.resolve(T0);
+  }
+  measureServerTimeRoundTrip() {
+    return Promise.resolve({ serverTimeMs: T0, roundTripMs: 1 });
+  }
+  fetchBalances() {
+    try {
+      this.#private("fetchBalances");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve({ USDT: { free: 10_000, used: 0, total: 10_000 } });
+  }
+  fetchQuotes(symbols: readonly string[]): Promise<Record<string, VenueQuote>> {
+    const q = this.script[Math.min(this.quoteCalls, this.script.length - 1)];
+    this.quoteCalls += 1;
+    this.calls.push("fetchQuotes");
+    return Promise.resolve(
+      Object.fromEntries(symbols.filter((s) => s === ETH).map((s) => [s, { symbol: s, ...q, timestamp: null }])),
+    );
+  }
+  loadMarkets() {
+    return Promise.resolve({ [ETH]: MARKET } as never);
+  }
+  createOrder(req: OrderRequest): Promise<VenueOrder> {
+    try {
+      this.#private("createOrder");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.created.push(req);
+    const stored: VenueOrder = {
+      id: String(this.nextId++),
+      clientOrderId: req.clientOrderId,
+      symbol: req.symbol,
+      side: req.side,
+      type: req.type,
+      status: "open",
+      price: req.price ?? null,
+      amount: req.amount,
+      filled: 0,
+      remaining: req.amount,
+      average: null,
+      cost: 0,
+      fee: null,
+      timestamp: T0,
+      raw: {},
+    };
+    this.orders.set(req.clientOrderId, stored);
+    this.onCreate?.(req, stored);
+    return Promise.resolve({ ...stored });
+  }
+  #find(match: (o: VenueOrder) => boolean): Promise<VenueOrder> {
+    const found = [...this.orders.values()].find(match);
+    if (!found) return Promise.reject(new FinalExchangeError("order not found", { source: "OrderNotFound" }));
+    return Promise.resolve({ ...found });
+  }
+  fetchOrder(id: string): Promise<VenueOrder> {
+    this.#private("fetchOrder");
+    return this.#find((o) => o.id === id);
+  }
+  fetchOrderByClientId(clientOrderId: string): Promise<VenueOrder> {
+    this.#private("fetchOrderByClientId");
+    return this.#find((o) => o.clientOrderId === clientOrderId);
+  }
+  cancelOrder(id: string): Promise<VenueOrder> {
+    this.#private("cancelOrder");
+    const order = [...this.orders.values()].find((o) => o.id === id);
+    if (order && order.status === "open") order.status = "canceled";
+    return this.#find((o) => o.id === id);
+  }
+  fetchOpenOrders(): Promise<VenueOrder[]> {
+    this.#private("fetchOpenOrders");
+    return Promise.resolve([...this.orders.values()].filter((o) => o.status === "open"));
+  }
+  fetchMyTrades(): Promise<VenueTrade[]> {
+    this.#private("fetchMyTrades");
+    return Promise.resolve([]);
+  }
+}
+
+function settingsWith(overrides: Partial<Settings> = {}): Settings {
+  return {
+    ...structuredClone(DEFAULT_SETTINGS),
+    trading_enabled: true,
+    symbols: [ETH],
+    burst_tick_ms: 100,
+    updated_at: new Date(T0).toISOString(),
+    ...overrides,
+  } as Settings;
+}
+
+interface Scenario {
+  store: MemoryTradeStore;
+  venue: FakeVenue;
+  clock: ManualClock;
+  deps: BurstDeps;
+}
+
+function scenario(script: Q[], settings: Settings, options: { allowPrivate?: boolean; allowLive?: boolean } = {}) {
+  const clock = new ManualClock(T0);
+  const store = new MemoryTradeStore(() => clock.now().getTime());
+  const venue = new FakeVenue("binance", script, options.allowPrivate ?? false);
+  const deps: BurstDeps = {
+    store,
+    venueClientFactory: (v) => {
+      assert.equal(v, "binance");
+      return venue;
+    },
+    clock,
+    loadSettings: () => Promise.resolve(settings),
+    allowLiveTrading: options.allowLive ?? false,
+  };
+  return { store, venue, clock, deps } satisfies Scenario;
+}
+
+const REQUEST = { durationMs: 2_000, venues: ["binance"] as Venue[] };
+
+Deno.test("paper: an up-move with a wide spread enters at the mid, and take profit closes it from fills", async () => {
+  // Ticks 0-4 rise (entry at tick 4, when 5 mids are buffered); tick 5 the ask comes down to the entry price;
+  // tick 6 the bid is above entry × 1.002.
+  const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
+  const s = scenario(script, settingsWith());
+  const summary = await runBurst(s.deps, REQUEST);
+
+  const venue = summary.venues[0];
+  assert.equal(venue.status, "ran");
+  assert.equal(s.venue.privateCalls.length, 0, "paper mode calls no private endpoint");
+  assert.equal(s.venue.quoteCalls, venue.ticks, "one quote request per tick");
+  assert.ok(venue.ticks >= 7 && venue.ticks <= 21, `ticks within the budget: ${venue.ticks}`);
+
+  const [entry, exit] = s.store.orders;
+  assert.equal(s.store.orders.length, 2);
+  assert.equal(entry.purpose, "entry");
+  assert.equal(entry.type, "limit");
+  assert.equal(entry.price, 3006); // mid of tick 4, on the tick grid
+  assert.equal(entry.amount, 0.0582); // floor(175 / 3006) on the lot step: defensive band 350 × 0.5
+  assert.equal(entry.order_status, "filled");
+  assert.equal(entry.fee_currency, "ETH");
+  assert.equal(exit.purpose, "exit");
+  assert.equal(exit.type, "market");
+  assert.equal(exit.order_status, "filled");
+  assert.equal(exit.average, 3013);
+
+  // Independently: paper fills charge the venue's published base tier (Binance 0.1 % maker, in ETH), not the fake
+  // market's ccxt figure (0.08 %); sell what is held floored to the lot step at the bid, 0.1 % taker in USDT.
+  const held = 0.0582 - 0.0582 * 0.001;
+  const sold = Math.floor(held / 0.0001) * 0.0001;
+  assert.ok(Math.abs(exit.amount - sold) < 1e-12);
+  const expectedPnl = sold * 3013 * (1 - 0.001) - 0.0582 * 3006 * (sold / held);
+
+  const [position] = s.store.positions;
+  assert.equal(position.status, "closed");
+  assert.equal(position.exit_reason, "take_profit");
+  assert.ok(Math.abs(position.realized_pnl! - expectedPnl) < 1e-9, `${position.realized_pnl} vs ${expectedPnl}`);
+  const [log] = s.store.tradeLogs;
+  assert.equal(s.store.tradeLogs.length, 1);
+  assert.equal(log.position_id, position.id);
+  assert.ok(Math.abs(log.size_usd - 0.0582 * 3006) < 1e-9);
+  assert.equal(log.entry_px, 3006);
+  assert.equal(log.exit_px, 3013);
+  assert.equal(log.pnl, position.realized_pnl);
+  assert.equal(log.order_id, exit.exchange_order_id);
+  assert.equal(log.order_status, "filled");
+  assert.ok(log.dur_seconds > 0);
+
+  assert.equal(venue.positions_opened, 1);
+  assert.equal(venue.positions_closed, 1);
+  assert.equal(venue.exits_by_reason.take_profit, 1);
+  assert.deepEqual(venue.orders_by_status, { filled: 2 });
+  assert.equal(s.store.leases[0].outcome, "ok");
+});
+
+Deno.test("paper: a drop after the fill hits the stop loss; a flat market hits the time stop", async (t) => {
+  await t.step("stop loss", async () => {
+    const s = scenario([...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 2995, ask: 2996 }], settingsWith());
+    await runBurst(s.deps, REQUEST);
+    const [position] = s.store.positions;
+    assert.equal(position.status, "closed");
+    assert.equal(position.exit_reason, "stop_loss");
+    assert.ok(position.realized_pnl! < 0);
+    assert.equal(s.store.orders[1].average, 2995);
+  });
+  await t.step("time stop", async () => {
+    const s = scenario(
+      [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3006, ask: 3006.5 }],
+      settingsWith({
+        time_stop_seconds: 1,
+      }),
+    );
+    await runBurst(s.deps, REQUEST);
+    const [position] = s.store.positions;
+    assert.equal(position.status, "closed");
+    assert.equal(position.exit_reason, "time_stop");
+    assert.ok(Date.parse(position.closed_at!) - Date.parse(position.opened_at) >= 1_000);
+  });
+});
+
+Deno.test("paper: an entry that never fills is cancelled after entry_timeout_seconds", async () => {
+  const s = scenario([...upMove(5), { bid: 3000, ask: 3030 }], settingsWith({ entry_timeout_seconds: 1 }));
+  const summary = await runBurst(s.deps, REQUEST);
+  const [entry] = s.store.orders;
+  assert.equal(entry.order_status, "cancelled");
+  assert.equal(entry.filled, 0);
+  assert.equal(s.store.positions[0].status, "failed");
+  assert.equal(summary.venues[0].positions_failed, 1);
+  assert.equal(s.store.tradeLogs.length, 0);
+});
+
+Deno.test("entries stop for each risk reason, and the reason is in the summary", async (t) => {
+  const cases: { name: string; settings: Partial<Settings>; reason: string; setup?: (s: Scenario) => Promise<void> }[] =
+    [
+      { name: "trading disabled", settings: { trading_enabled: false }, reason: "trading_disabled" },
+      { name: "trade cap", settings: { max_trades_per_day: 0 }, reason: "daily_trade_cap" },
+      {
+        name: "daily loss limit",
+        settings: {},
+        reason: "daily_loss_limit",
+        setup: async (s) => {
+          const p = await s.store.insertPosition({
+            venue: "okx",
+            symbol: ETH,
+            mode: "paper",
+            opened_at: new Date(T0 - 60_000).toISOString(),
+          });
+          await s.store.updatePosition(p.id, {
+            status: "closed",
+            realized_pnl: -50,
+            closed_at: new Date(T0 - 1_000).toISOString(),
+          }, new Date(T0));
+        },
+      },
+      { name: "insufficient balance", settings: { paper_starting_usdt: 8 }, reason: "insufficient_balance" },
+      {
+        name: "too small an order",
+        settings: {
+          latency_bands: DEFAULT_SETTINGS.latency_bands.map((b) => ({ ...b, size_usd: 4 })),
+        },
+        reason: "below_min_notional",
+      },
+    ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const s = scenario([...upMove(8)], settingsWith(c.settings));
+      await c.setup?.(s);
+      const summary = await runBurst(s.deps, REQUEST);
+      assert.ok((summary.venues[0].refusals[c.reason] ?? 0) > 0, JSON.stringify(summary.venues[0].refusals));
+      assert.equal(s.store.orders.length, 0, "no order recorded or sent");
+      assert.equal(summary.totals.refusals[c.reason], summary.venues[0].refusals[c.reason]);
+    });
+  }
+});
+
+Deno.test("a short signal on spot sends nothing", async () => {
+  const down = upMove(8).map((q) => ({ bid: 6000 - q.ask, ask: 6000 - q.bid }));
+  const s = scenario(down, settingsWith());
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.ok((summary.venues[0].signals.skipped.short_without_inventory ?? 0) > 0);
+  assert.equal(s.store.orders.length, 0);
+});
+
+Deno.test("a venue whose lease is held is skipped with the reason", async () => {
+  const s = scenario(upMove(8), settingsWith());
+  assert.ok(await s.store.acquireLease("trade-burst", "binance", 60));
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.deepEqual(summary.skipped_venues, [{ venue: "binance", reason: "lease_held" }]);
+  assert.equal(s.venue.quoteCalls, 0);
+});
+
+Deno.test("live mode without both opt-ins is refused before any exchange call", async (t) => {
+  for (
+    const [name, allowLive, flag, status] of [
+      ["no env opt-in", false, true, 403],
+      ["no settings opt-in", true, false, 409],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      const s = scenario(upMove(8), settingsWith({ mode: "live", live_trading_enabled: flag }), { allowLive });
+      s.deps.venueClientFactory = () => {
+        throw new Error("no client may be built");
+      };
+      await assert.rejects(() => runBurst(s.deps, REQUEST), (error: unknown) => {
+        assert.ok(error instanceof LiveTradingRefusedError);
+        assert.equal(error.status, status);
+        assert.match(error.message, /ALLOW_LIVE_TRADING=true.*live_trading_enabled/);
+        return true;
+      });
+      assert.equal(s.store.leases.length, 0);
+    });
+  }
+});
+
+Deno.test("testnet: a create whose answer is lost is looked up by client order id, never sent twice", async () => {
+  const s = scenario([...upMove(5), { bid: 3005.5, ask: 3030 }], settingsWith({ mode: "testnet" }), {
+    allowPrivate: true,
+  });
+  s.venue.onCreate = () => {
+    throw new TemporaryExchangeError("createOrder: RequestTimeout: timed out", { source: "RequestTimeout" });
+  };
+  await runBurst(s.deps, { ...REQUEST, durationMs: 1_000 });
+  assert.equal(s.venue.created.length, 1, "createOrder called exactly once");
+  assert.ok(s.venue.privateCalls.includes("fetchOrderByClientId"));
+  const [entry] = s.store.orders;
+  assert.equal(entry.order_status, "open");
+  assert.equal(entry.exchange_order_id, "1");
+  assert.equal(entry.client_order_id, s.venue.created[0].clientOrderId);
+});
+
+Deno.test("testnet: a partial fill cancelled at the timeout becomes a position of the filled size", async () => {
+  const s = scenario(
+    [...upMove(5), { bid: 3005.5, ask: 3030 }],
+    settingsWith({
+      mode: "testnet",
+      entry_timeout_seconds: 1,
+    }),
+    { allowPrivate: true },
+  );
+  s.venue.onCreate = (_req, stored) => {
+    Object.assign(stored, {
+      status: "open",
+      filled: 0.02,
+      remaining: stored.amount! - 0.02,
+      average: 3006,
+      cost: 60.12,
+      fee: { cost: 0.00002, currency: "ETH" },
+    });
+  };
+  await runBurst(s.deps, REQUEST);
+  const [entry] = s.store.orders;
+  assert.equal(entry.order_status, "cancelled");
+  assert.equal(entry.filled, 0.02);
+  const [position] = s.store.positions;
+  assert.equal(position.entry_qty, 0.02);
+  assert.equal(position.entry_avg_px, 3006);
+  assert.ok(position.status === "open" || position.status === "closing" || position.status === "closed");
+});
+
+/** A resting entry (the ask stays above the mid) on a rising market: one entry, then refreshes every tick. */
+const RESTING = [...upMove(5), { bid: 3005.5, ask: 3030 }];
+
+Deno.test("testnet: nothing but the decision sits between a quote and the order it decided", async () => {
+  const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  const summary = await runBurst(s.deps, REQUEST);
+  const create = s.venue.calls.indexOf("createOrder");
+  assert.ok(create > 0, `an entry was sent: ${s.venue.calls.join(" ")}`);
+  assert.equal(s.venue.calls[create - 1], "fetchQuotes", `the order follows its quote: ${s.venue.calls.join(" ")}`);
+  // Read once before the first quote; the entry's reservation is subtracted, not re-read.
+  assert.deepEqual(s.venue.calls.filter((c) => c === "fetchBalances"), ["fetchBalances"]);
+  assert.ok(s.venue.calls.indexOf("fetchBalances") < s.venue.calls.indexOf("fetchQuotes"));
+  // Every later tick refreshes the resting entry, then asks for its quote: the same two calls, in that order; after
+  // the last tick, one more refresh.
+  const after = s.venue.calls.slice(create + 1);
+  assert.equal(after.length, 2 * (summary.venues[0].ticks - 5) + 1, after.join(" "));
+  for (let i = 0; i < after.length - 1; i += 2) {
+    assert.deepEqual(after.slice(i, i + 2), ["fetchOrder", "fetchQuotes"]);
+  }
+  assert.equal(after.at(-1), "fetchOrder");
+});
+
+Deno.test("testnet: an exit's proceeds make the balance stale; it is read again before the next quote", async () => {
+  const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
+  const s = scenario(script, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  s.venue.onCreate = (req, stored) => {
+    // The venue fills the entry when the ask reaches it and the market exit at once, at the bid.
+    if (req.type === "market") {
+      Object.assign(stored, {
+        status: "closed",
+        filled: req.amount,
+        remaining: 0,
+        average: 3013,
+        cost: req.amount * 3013,
+      });
+    }
+  };
+  const fill = s.venue.fetchOrder.bind(s.venue);
+  s.venue.fetchOrder = async (id: string) => {
+    const order = s.venue.orders.get([...s.venue.orders.keys()][0])!;
+    if (s.venue.quoteCalls >= 6 && order.status === "open") {
+      const cost = order.amount! * 3006;
+      Object.assign(order, { status: "closed", filled: order.amount, remaining: 0, average: 3006, cost });
+    }
+    return await fill(id);
+  };
+  await runBurst(s.deps, REQUEST);
+  const sell = s.venue.created.findIndex((o) => o.side === "sell");
+  assert.ok(sell > 0, "the take profit was sent");
+  const calls = s.venue.calls;
+  const exitAt = calls.lastIndexOf("createOrder");
+  const nextQuote = calls.indexOf("fetchQuotes", exitAt);
+  assert.ok(nextQuote > exitAt, "a tick followed the exit");
+  assert.equal(calls.filter((c) => c === "fetchBalances").length, 2, calls.join(" "));
+  assert.equal(calls.indexOf("fetchBalances", exitAt), nextQuote - 1, `re-read before the next quote: ${calls}`);
+  assert.equal(s.store.positions[0].status, "closed");
+});
+
+Deno.test("testnet: a fill during the last tick's quote is in the tables when the burst ends", async () => {
+  const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  // The venue fills the resting entry while it answers the quote of the last tick (2 s budget, 200 ms kept back,
+  // 100 ms ticks that take no time on this clock: the last one starts at 1.7 s). No later tick will refresh it.
+  const quotes = s.venue.fetchQuotes.bind(s.venue);
+  s.venue.fetchQuotes = (symbols) => {
+    const [order] = s.venue.orders.values();
+    if (order && s.clock.monotonicMs() - T0 >= 1_700) {
+      Object.assign(order, {
+        status: "closed",
+        filled: order.amount,
+        remaining: 0,
+        average: 3006,
+        cost: order.amount! * 3006,
+        fee: { cost: order.amount! * 0.001, currency: "ETH" },
+      });
+    }
+    return quotes(symbols);
+  };
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.equal(s.venue.calls.at(-2), "fetchQuotes", s.venue.calls.join(" "));
+  assert.equal(s.venue.calls.at(-1), "fetchOrder", "one more refresh after the last tick");
+  const [entry] = s.store.orders;
+  assert.equal(entry.order_status, "filled");
+  assert.equal(s.store.positions[0].status, "open");
+  assert.equal(summary.venues[0].positions_opened, 1);
+});
+
+/** Counts the reads that reach the underlying store. */
+function countingStore(inner: MemoryTradeStore): { store: TradeStore; reads: Record<string, number> } {
+  const reads: Record<string, number> = {};
+  const counted = ["listNonFinalOrders", "listPositions", "listOrdersOfPositions", "listOrders", "dailyStats"];
+  const store = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (counted.includes(String(key))) reads[String(key)] = (reads[String(key)] ?? 0) + 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, reads };
+}
+
+Deno.test("paper: ticks read orders, positions and today's counters from memory, not from the tables", async () => {
+  const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
+  const s = scenario(script, settingsWith());
+  const { store, reads } = countingStore(s.store);
+  let settingsReads = 0;
+  const settings = settingsWith();
+  const summary = await runBurst({
+    ...s.deps,
+    store,
+    loadSettings: () => (settingsReads++, Promise.resolve(settings)),
+    readTradingSwitch: () => Promise.resolve({ trading_enabled: true, updated_at: settings.updated_at }),
+  }, REQUEST);
+  const venue = summary.venues[0];
+  assert.equal(venue.positions_closed, 1, "a whole round trip happened");
+  assert.ok(venue.ticks >= 10, `${venue.ticks} ticks`);
+  // Once per burst each, however many ticks ran and orders changed.
+  assert.deepEqual(reads, {
+    listNonFinalOrders: 1,
+    listPositions: 1,
+    listOrders: 1,
+    dailyStats: 1,
+  });
+  assert.equal(settingsReads, 1, "the settings row is read once per burst");
+  assert.equal(s.store.tradeLogs.length, 1);
+});
+
+Deno.test("settings: each tick reads only the switch; Stop halts entries within one tick", async (t) => {
+  await t.step("trading_enabled turned off before the signal: no entry", async () => {
+    const settings = settingsWith();
+    const s = scenario(upMove(8), settings);
+    let settingsReads = 0;
+    const switchReads: TradingSwitch[] = [];
+    const readAt = new Set<number>();
+    const quoteAt = new Set<number>();
+    s.deps.loadSettings = () => (settingsReads++, Promise.resolve(settings));
+    s.deps.readTradingSwitch = () => {
+      // Stop is pressed after the third tick (the signal fires on the fifth).
+      const flag = { trading_enabled: switchReads.length < 3, updated_at: settings.updated_at };
+      switchReads.push(flag);
+      readAt.add(s.clock.monotonicMs());
+      return Promise.resolve(flag);
+    };
+    const quotes = s.venue.fetchQuotes.bind(s.venue);
+    s.venue.fetchQuotes = (symbols) => (quoteAt.add(s.clock.monotonicMs()), quotes(symbols));
+    const summary = await runBurst(s.deps, REQUEST);
+    const venue = summary.venues[0];
+    assert.equal(s.store.orders.length, 0, "no entry after Stop");
+    assert.ok((venue.refusals.trading_disabled ?? 0) > 0, JSON.stringify(venue.refusals));
+    assert.equal(settingsReads, 1, "the switch changed, not the row: no full read");
+    // One read per tick; ticks that start at the same moment (the fake clock stands still at the budget's end)
+    // share it.
+    assert.deepEqual([...readAt], [...quoteAt], "every tick's quote came after a switch read at its start");
+    assert.equal(switchReads.length, readAt.size, "one read per moment");
+  });
+  await t.step("any other change to the row (its updated_at moved) reads the whole row again", async () => {
+    const before = settingsWith();
+    const after = settingsWith({ max_trades_per_day: 0, updated_at: new Date(T0 + 1_000).toISOString() });
+    const s = scenario(upMove(8), before);
+    let settingsReads = 0;
+    let ticks = 0;
+    s.deps.loadSettings = () => (settingsReads++, Promise.resolve(settingsReads === 1 ? before : after));
+    s.deps.readTradingSwitch = () => {
+      ticks++;
+      return Promise.resolve({ trading_enabled: true, updated_at: ticks < 3 ? before.updated_at : after.updated_at });
+    };
+    const summary = await runBurst(s.deps, REQUEST);
+    assert.equal(settingsReads, 2, "read at the start and once after the change");
+    assert.equal(s.store.orders.length, 0);
+    assert.ok((summary.venues[0].refusals.daily_trade_cap ?? 0) > 0, JSON.stringify(summary.venues[0].refusals));
+  });
+});
+
+/** A run log that remembers how the invocation finished. */
+function recordingRun() {
+  const finished: { outcome: RunOutcome; summary: unknown; error: string | null | undefined }[] = [];
+  const startRun = (): Promise<RunLog> =>
+    Promise.resolve({
+      id: "run-1",
+      finish: (outcome: RunOutcome, summary: unknown, error?: string | null) => {
+        finished.push({ outcome, summary, error });
+        return Promise.resolve({ durationMs: 0 });
+      },
+    });
+  return { finished, startRun };
+}
+
+Deno.test("testnet: a venue refusing our keys stops its burst at once, recorded as an error", async (t) => {
+  const refused = (name: string) =>
+    new NeedsHumanError(`${name}: AuthenticationError: binance {"code":-2015,"msg":"Invalid API-key"}`, {
+      venue: "binance",
+      operation: name,
+      source: "AuthenticationError",
+    });
+
+  await t.step("the balance read is refused: one private call, no order, status error", async () => {
+    const s = scenario(upMove(8), settingsWith({ mode: "testnet" }), { allowPrivate: true });
+    s.venue.failPrivate = (name) => refused(name);
+    const run = recordingRun();
+    const summary = await runBurst({ ...s.deps, startRun: run.startRun }, REQUEST);
+    const venue = summary.venues[0];
+    assert.deepEqual(s.venue.privateCalls, ["fetchBalances"], "no retry on later ticks");
+    assert.equal(venue.ticks, 1);
+    assert.equal(s.venue.quoteCalls, 0, "stopped before the quote");
+    assert.equal(venue.status, "error");
+    assert.equal(venue.error_kind, "needs_human");
+    assert.match(venue.error ?? "", /NeedsHumanError.*Invalid API-key/);
+    assert.equal(s.store.orders.length, 0);
+    assert.equal(s.store.leases[0].outcome, "error");
+    assert.equal(s.store.leases[0].error, venue.error);
+    assert.equal(run.finished.length, 1);
+    assert.equal(run.finished[0].outcome, "error");
+    assert.match(run.finished[0].error ?? "", /^binance: NeedsHumanError/);
+  });
+
+  await t.step("the order is refused (no trade permission): recorded, position failed, then stop", async () => {
+    const s = scenario([...upMove(5), { bid: 3005.5, ask: 3030 }], settingsWith({ mode: "testnet" }), {
+      allowPrivate: true,
+    });
+    s.venue.failPrivate = (name) => name === "createOrder" ? refused(name) : undefined;
+    const summary = await runBurst(s.deps, REQUEST);
+    const venue = summary.venues[0];
+    assert.deepEqual(s.venue.privateCalls, ["fetchBalances", "createOrder"], "nothing after the refusal");
+    assert.equal(venue.status, "error");
+    assert.equal(venue.error_kind, "needs_human");
+    const [entry] = s.store.orders;
+    assert.equal(entry.order_status, "rejected");
+    assert.match(entry.last_error ?? "", /NeedsHumanError/);
+    assert.equal(s.store.positions[0].status, "failed", "the position is tidied up before the stop");
+    assert.equal(s.store.leases[0].outcome, "error");
+  });
+
+  await t.step("an order refresh is refused during reconciliation: the burst never ticks", async () => {
+    const s = scenario(upMove(8), settingsWith({ mode: "testnet" }), { allowPrivate: true });
+    const position = await s.store.insertPosition({
+      venue: "binance",
+      symbol: ETH,
+      mode: "testnet",
+      opened_at: new Date(T0 - 5_000).toISOString(),
+    });
+    const order = await s.store.insertOrder({
+      client_order_id: "sbleftover000000000000",
+      venue: "binance",
+      symbol: ETH,
+      side: "buy",
+      type: "limit",
+      price: 3000,
+      amount: 0.05,
+      purpose: "entry",
+      position_id: position.id,
+      mode: "testnet",
+    }, new Date(T0 - 5_000));
+    await s.store.updateOrder(order.id, { order_status: "open", exchange_order_id: "77" }, new Date(T0 - 5_000));
+    s.venue.failPrivate = (name) => refused(name);
+    const summary = await runBurst(s.deps, REQUEST);
+    assert.deepEqual(s.venue.privateCalls, ["fetchOrder"]);
+    assert.equal(summary.venues[0].ticks, 0);
+    assert.equal(summary.venues[0].error_kind, "needs_human");
+    assert.equal(s.store.orders[0].order_status, "open", "the order is left for a burst with working keys");
+  });
+});

@@ -17,6 +17,9 @@ echo "== deno fmt --check, lint, check"
 "$deno" lint || status=1
 "$deno" task check || status=1
 
+echo "== generated database types match the migrations"
+"$deno" task check:types || status=1
+
 echo "== pgTAP (pg_prove)"
 "$deno" task test:db 2>&1 | tee "$log_dir/pgtap.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -3,9 +3,11 @@
  * the settings row read and validated.
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import type { Database } from "./database.types.ts";
 import { parseSettings, type Settings } from "./settings.ts";
 
-export type Db = SupabaseClient;
+/** Every client is typed with the generated schema (database.types.ts), so a column typo fails `deno check`. */
+export type Db = SupabaseClient<Database>;
 
 /**
  * Upper bound of one PostgREST request. supabase-js sets none, so a database that stops answering (a hung proxy, a
@@ -28,7 +30,7 @@ export function createServiceClient(
   env: { supabaseUrl: string; serviceRoleKey: string },
   options: { requestTimeoutMs?: number } = {},
 ): Db {
-  return createClient(env.supabaseUrl, env.serviceRoleKey, {
+  return createClient<Database>(env.supabaseUrl, env.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: {
       headers: { "x-client-info": "scalper-functions" },
@@ -45,18 +47,32 @@ export class DbError extends Error {
   }
 }
 
-/** Unwraps a supabase-js result: returns data or throws DbError naming the operation. */
-export function must<T>(
+/** A PostgREST error as supabase-js reports it. */
+export interface PostgrestErrorLike {
+  message: string;
+  code?: string;
+  details?: string | null;
+}
+
+/** The `data` of the success member of a supabase-js result union. */
+export type SuccessData<R> = R extends { error: null; data: infer D } ? D : never;
+
+/**
+ * Unwraps a supabase-js result: returns data or throws DbError naming the operation. The result is supabase-js's own
+ * success-or-failure union, so `data` keeps the generated row type (null only where the query allows it, e.g.
+ * maybeSingle).
+ */
+export function must<R extends { data: unknown; error: PostgrestErrorLike | null }>(
   operation: string,
-  result: { data: T | null; error: { message: string; code?: string; details?: string | null } | null },
-): T {
+  result: R,
+): SuccessData<R> {
   if (result.error) {
     const code = result.error.code ? ` (${result.error.code})` : "";
     // A non-PostgREST answer (a gateway's 502 JSON, say) reaches us as an "error" without a message: show what it has.
     const text = result.error.message || result.error.details || JSON.stringify(result.error);
     throw new DbError(operation, `${text}${code}`);
   }
-  return result.data as T;
+  return result.data as SuccessData<R>;
 }
 
 /** Reads the one `bot_settings` row (id = 1) and validates it (InvalidSettingsError names the bad column). */

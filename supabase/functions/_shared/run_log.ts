@@ -4,6 +4,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { type Db, must } from "./db.ts";
+import { toJson } from "./json.ts";
 
 export type RunOutcome = "ok" | "partial" | "error" | "skipped";
 
@@ -27,7 +28,7 @@ export async function startRun(
       started_at: startedAt.toISOString(),
       outcome: "running",
     }).select("id").single(),
-  ) as { id: string | number };
+  );
 
   return {
     id: row.id,
@@ -37,7 +38,7 @@ export async function startRun(
         `update function_runs ${row.id}`,
         await db.from("function_runs").update({
           outcome,
-          summary,
+          summary: toJson(summary),
           error,
           finished_at: options.clock.now().toISOString(),
           duration_ms: durationMs,

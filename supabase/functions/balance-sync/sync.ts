@@ -6,6 +6,7 @@
  */
 import type { Clock } from "../_shared/clock.ts";
 import { type Db, must } from "../_shared/db.ts";
+import type { TablesUpdate } from "../_shared/database.types.ts";
 import type { Venue } from "../_shared/env.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { isRetryableExchangeError } from "../_shared/exchange/errors.ts";
@@ -41,11 +42,16 @@ export function failureStatus(error: unknown): "stale" | "error" {
   return isRetryableExchangeError(error) ? "stale" : "error";
 }
 
-async function updateOneRow(db: Db, venue: Venue, values: Record<string, unknown>, what: string): Promise<void> {
+async function updateOneRow(
+  db: Db,
+  venue: Venue,
+  values: TablesUpdate<"exchange_connections">,
+  what: string,
+): Promise<void> {
   const rows = must(
     `update exchange_connections (${venue}, ${what})`,
     await db.from("exchange_connections").update(values).eq("exchange_name", venue).select("exchange_name"),
-  ) as { exchange_name: string }[];
+  );
   if (rows.length !== 1) {
     throw new Error(`update exchange_connections (${venue}, ${what}): expected 1 row, updated ${rows.length}`);
   }
@@ -63,12 +69,16 @@ async function maybeSnapshot(
     `select balance_history (${venue})`,
     await db.from("balance_history").select("ts").eq("exchange_name", venue).order("ts", { ascending: false })
       .limit(1),
-  ) as { ts: string }[];
+  );
   const lastMs = latest.length > 0 ? Date.parse(latest[0].ts) : null;
   if (lastMs !== null && now.getTime() - lastMs < intervalMinutes * 60_000) return false;
   must(
     `insert balance_history (${venue})`,
-    await db.from("balance_history").insert({ exchange_name: venue, ...values, ts: now.toISOString() }),
+    await db.from("balance_history").insert({
+      exchange_name: venue,
+      ...values,
+      ts: now.toISOString(),
+    }),
   );
   return true;
 }

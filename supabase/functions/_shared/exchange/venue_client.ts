@@ -10,11 +10,12 @@ import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeErr
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
 
-export interface AssetBalance {
+// A type alias, not an interface, so a Balances value is assignable to a jsonb column's Json type as it is.
+export type AssetBalance = {
   free: number;
   used: number;
   total: number;
-}
+};
 /** `{ [asset]: { free, used, total } }`, every asset the venue reported (zeros included). */
 export type Balances = Record<string, AssetBalance>;
 

@@ -3,6 +3,8 @@
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
 import { type Db, DbError, must } from "../db.ts";
+import type { TablesUpdate } from "../database.types.ts";
+import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
 import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore } from "./store.ts";
 import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";
@@ -14,6 +16,12 @@ function num(value: unknown): number {
 }
 function numOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : num(value);
+}
+
+/** An order patch as the table takes it: the exchange's raw answer goes in as JSON. */
+function toOrderUpdate(patch: OrderPatch): TablesUpdate<"orders"> {
+  const { raw, ...rest } = patch;
+  return "raw" in patch ? { ...rest, raw: toJson(raw) } : rest;
 }
 
 function orderFromRow(row: Record<string, unknown>): OrderRow {
@@ -66,7 +74,7 @@ export class SupabaseTradeStore implements TradeStore {
   async updateOrder(id: string, patch: OrderPatch, _now: Date): Promise<OrderRow> {
     const row = must(
       `update orders ${id}`,
-      await this.db.from("orders").update(patch).eq("id", id).select("*").single(),
+      await this.db.from("orders").update(toOrderUpdate(patch)).eq("id", id).select("*").single(),
     );
     return orderFromRow(row as unknown as Record<string, unknown>);
   }
@@ -176,8 +184,8 @@ export class SupabaseTradeStore implements TradeStore {
       await this.db.rpc("release_venue_lease", {
         p_run_id: runId,
         p_outcome: outcome,
-        p_summary: summary,
-        p_error: error,
+        p_summary: toJson(summary),
+        ...(error === null ? {} : { p_error: error }),
       }),
     );
   }

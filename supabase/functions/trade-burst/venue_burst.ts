@@ -10,36 +10,34 @@
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
  * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables first.
  *
+ * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
+ * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
+ * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries.
+ *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
 import type { Clock } from "../_shared/clock.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
+import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
+import { defensiveBand } from "../_shared/latency/bands.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { OrderTracker } from "../_shared/orders/order_tracker.ts";
-import { advancePosition, type AdvanceResult, type PositionFigures } from "../_shared/orders/positions.ts";
 import { reconcileVenue } from "../_shared/orders/reconcile.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
-import {
-  ACTIVE_POSITION_STATUSES,
-  type ExitReason,
-  type OrderRow,
-  type PositionRow,
-  type Venue,
-} from "../_shared/orders/types.ts";
-import { defensiveBand } from "../_shared/latency/bands.ts";
-import type { Deadline } from "../_shared/exchange/retry.ts";
+import type { PositionRow, Venue } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
+import { decideExit } from "../_shared/trading/exits.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
-import { isUsableQuote, midPrice, MomentumBuffers, momentumKey, type Quote } from "../_shared/trading/signal.ts";
-import { decideExit, shouldCancelEntry } from "../_shared/trading/exits.ts";
-import { prepareSell } from "../_shared/trading/precision.ts";
+import type { Quote } from "../_shared/trading/signal.ts";
 import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import { decideEntry } from "./entry_decision.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
+import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 
 /** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
@@ -70,19 +68,16 @@ export function bandFor(settings: Settings, name: string | null): LatencyBand {
   return settings.latency_bands.find((band) => band.name === name) ?? defensiveBand(settings.latency_bands);
 }
 
-interface Settled {
-  position: PositionRow;
-  figures: PositionFigures;
-}
-
 export class VenueBurst {
-  readonly #momentum = new MomentumBuffers();
+  readonly #quotes: QuoteFeed;
+  readonly #positions: PositionKeeper;
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
   #band: LatencyBand | null = null;
 
   constructor(private readonly ctx: VenueBurstContext) {
+    this.#quotes = new QuoteFeed(ctx);
     this.#funds = new FreeQuoteLedger(async () => {
       const asset = this.#quoteAsset();
       return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
@@ -107,6 +102,7 @@ export class VenueBurst {
         note: (text) => note(ctx.summary, text),
       },
     });
+    this.#positions = new PositionKeeper({ ...ctx, orders: this.#orders, budgetSpent: () => this.#budgetSpent() });
   }
 
   get summary(): VenueSummary {
@@ -128,12 +124,6 @@ export class VenueBurst {
     if (this.#orders.needsHuman) throw this.#orders.needsHuman;
   }
 
-  /** Keeps today's counters in step with what happened to a position. */
-  #count(result: AdvanceResult): void {
-    if (result.event === "failed") this.ctx.daily.recordFailed(result.position);
-    if (result.event === "closed") this.ctx.daily.recordClosed(result.position);
-  }
-
   finishSummary(): void {
     this.ctx.summary.orders_by_status = this.#orders.statusCounts();
   }
@@ -147,7 +137,7 @@ export class VenueBurst {
       now: () => clock.now(),
       graceMs: this.ctx.notFoundGraceMs,
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
-      onPositionEvent: (result) => this.#count(result),
+      onPositionEvent: (result) => this.#positions.count(result),
     });
     this.#band = bandFor(settings, await store.latencyBandName(venue));
     this.ctx.summary.band = this.#band.name;
@@ -163,12 +153,12 @@ export class VenueBurst {
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
     await this.#orders.refreshWorking(ctx.venue, settings.mode);
-    const settled = await this.#settlePositions(settings);
+    const settled = await this.#positions.settle(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
 
     // The hot path: quote → decisions → exits → entries.
-    if (!(await this.#fetchQuotes(settings))) return;
+    if (!(await this.#quotes.read(settings.momentum_window))) return;
     const active = await this.#manageExits(settings, settled);
     await this.#lookForEntries(settings, active);
   }
@@ -181,32 +171,7 @@ export class VenueBurst {
   async finishTicks(): Promise<void> {
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
-    await this.#settlePositions(this.ctx.settings.current);
-  }
-
-  /** Returns false when the quotes could not be read (the tick ends; the next one tries again). */
-  async #fetchQuotes(settings: Settings): Promise<boolean> {
-    const { ctx } = this;
-    try {
-      const fresh = await ctx.client.fetchQuotes(ctx.symbols);
-      for (const symbol of ctx.symbols) {
-        const q = fresh[symbol];
-        const quote = q && q.bid !== null && q.ask !== null ? { bid: q.bid, ask: q.ask } : null;
-        if (quote && isUsableQuote(quote)) {
-          ctx.quotes.set(symbol, quote);
-          this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), settings.momentum_window);
-        } else {
-          ctx.quotes.delete(symbol);
-        }
-      }
-      return true;
-    } catch (error) {
-      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
-      ctx.summary.quote_errors += 1;
-      note(ctx.summary, `quotes: ${describeError(error)}`);
-      ctx.quotes.clear();
-      return false;
-    }
+    await this.#positions.settle(this.ctx.settings.current);
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -217,53 +182,6 @@ export class VenueBurst {
       if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
       note(this.ctx.summary, `tick: balance: ${describeError(error)}`);
     }
-  }
-
-  async #advance(position: PositionRow, orders?: readonly OrderRow[]): Promise<Settled> {
-    const { ctx } = this;
-    const result = await advancePosition(ctx.store, position, orders ?? await this.#ordersOf(position), {
-      rules: ctx.markets.get(position.symbol)?.rules,
-      referencePrice: ctx.quotes.get(position.symbol)?.bid ?? null,
-      now: ctx.clock.now(),
-    });
-    this.#count(result);
-    const s = ctx.summary;
-    if (result.event === "opened") s.positions_opened += 1;
-    if (result.event === "failed") s.positions_failed += 1;
-    if (result.event === "closed") {
-      s.positions_closed += 1;
-      s.realized_pnl += result.position.realized_pnl ?? 0;
-      bump(s.exits_by_reason, result.position.exit_reason ?? "unknown");
-    }
-    if (result.note) note(s, `position ${position.id}: ${result.note}`);
-    return result;
-  }
-
-  async #ordersOf(position: PositionRow): Promise<OrderRow[]> {
-    return await this.ctx.store.listOrdersOfPositions([position.id]);
-  }
-
-  /**
-   * Moves every active position along its fills and cancels entries past their timeout (none of it needs a price).
-   * Returns the positions still active, with their figures.
-   */
-  async #settlePositions(settings: Settings): Promise<Settled[]> {
-    const { store, venue } = this.ctx;
-    const positions = await store.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
-    const orders = positions.length > 0 ? await store.listOrdersOfPositions(positions.map((p) => p.id)) : [];
-    const settled: Settled[] = [];
-    for (const initial of positions) {
-      let { position, figures } = await this.#advance(initial, orders);
-      const entry = figures.liveEntry;
-      if (
-        position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)
-      ) {
-        await this.#orders.cancel(entry);
-        ({ position, figures } = await this.#advance(position));
-      }
-      if (isActive(position)) settled.push({ position, figures });
-    }
-    return settled;
   }
 
   /** Sends the exits this tick's quotes call for. Returns the positions still active. */
@@ -281,62 +199,27 @@ export class VenueBurst {
             settings,
           )
           : null;
-        if (reason && quote) ({ position, figures } = await this.#exit(position, figures, reason, quote));
+        if (reason && quote) {
+          ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
+        }
       } else if (position.status === "closing" && !figures.liveExit) {
         // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
         if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
           note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
         } else if (quote) {
-          ({ position, figures } = await this.#exit(position, figures, position.exit_reason ?? "manual", quote));
+          ({ position, figures } = await this.#positions.exit(
+            position,
+            figures,
+            position.exit_reason ?? "manual",
+            quote,
+            settings.mode,
+          ));
         }
       }
       this.#stopIfNeedsHuman();
       if (isActive(position)) stillActive.push(position);
     }
     return stillActive;
-  }
-
-  /** Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). */
-  async #exit(position: PositionRow, figures: PositionFigures, reason: ExitReason, quote: Quote): Promise<Settled> {
-    const { store, clock } = this.ctx;
-    const market = this.ctx.markets.get(position.symbol);
-    const markClosing = () =>
-      position.status === "closing"
-        ? Promise.resolve(position)
-        : store.updatePosition(position.id, { status: "closing", exit_reason: reason }, clock.now());
-    const prepared = market
-      ? prepareSell({ quantity: figures.heldQty, price: quote.bid, priceRounding: "down" }, market.rules)
-      : null;
-    if (!market || !prepared) return { position: await markClosing(), figures };
-    if (this.#budgetSpent()) {
-      position = await markClosing();
-      // The position stays `closing`; the next burst sends the exit with fresh quotes.
-      note(this.ctx.summary, `position ${position.id}: exit left to the next burst (time budget spent)`);
-    } else if (prepared.ok) {
-      // Both rows must be written before the order leaves (a crash after the send finds the position closing and
-      // the order recorded); they are different rows, so they go in parallel.
-      const [closing, recorded] = await Promise.all([
-        markClosing(),
-        this.#orders.track({
-          venue: this.ctx.venue,
-          symbol: position.symbol,
-          side: "sell",
-          type: "market",
-          price: null,
-          amount: prepared.amount,
-          purpose: "exit",
-          position_id: position.id,
-          mode: this.ctx.settings.current.mode,
-        }),
-      ]);
-      position = closing;
-      await this.#orders.send(recorded);
-    } else {
-      position = await markClosing();
-      note(this.ctx.summary, `position ${position.id}: exit ${prepared.reason} (held ${figures.heldQty})`);
-    }
-    // Market exits usually finish at once: close the position in the same tick when they did.
-    return await this.#advance(position);
   }
 
   async #lookForEntries(settings: Settings, active: PositionRow[]): Promise<void> {
@@ -358,7 +241,7 @@ export class VenueBurst {
       }
       const decision = decideEntry({
         quote,
-        buffer: this.#momentum.get(momentumKey(ctx.venue, symbol)),
+        buffer: this.#quotes.momentum(symbol),
         band,
         settings,
         // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
@@ -396,15 +279,11 @@ export class VenueBurst {
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
         this.#funds.reserve(decision.amount * decision.price);
       }
-      const result = await this.#advance(position);
+      const result = await this.#positions.advance(position);
       this.#stopIfNeedsHuman();
       if (result.position.status === "failed") continue;
       openPositions += 1;
       busySymbols.add(symbol);
     }
   }
-}
-
-function isActive(position: PositionRow): boolean {
-  return position.status === "opening" || position.status === "open" || position.status === "closing";
 }

@@ -7,13 +7,7 @@ import type { Clock } from "../_shared/clock.ts";
 import type { OrderTracker } from "../_shared/orders/order_tracker.ts";
 import { advancePosition, type AdvanceResult, type PositionFigures } from "../_shared/orders/positions.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
-import {
-  ACTIVE_POSITION_STATUSES,
-  type ExitReason,
-  type OrderRow,
-  type PositionRow,
-  type Venue,
-} from "../_shared/orders/types.ts";
+import { ACTIVE_POSITION_STATUSES, type ExitReason, type OrderRow, type PositionRow } from "../_shared/orders/types.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
 import { shouldCancelEntry } from "../_shared/trading/exits.ts";
 import { prepareSell } from "../_shared/trading/precision.ts";
@@ -21,6 +15,7 @@ import type { Quote } from "../_shared/trading/signal.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import type { BurstMarket } from "./markets.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 export interface Settled {
   position: PositionRow;

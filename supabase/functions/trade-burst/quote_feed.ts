@@ -5,9 +5,9 @@
 import { describeError } from "../_shared/describe_error.ts";
 import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
-import type { Venue } from "../_shared/orders/types.ts";
 import { isUsableQuote, midPrice, MomentumBuffers, momentumKey, type Quote } from "../_shared/trading/signal.ts";
 import { note, type VenueSummary } from "./summary.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 export class QuoteFeed {
   readonly #momentum = new MomentumBuffers();

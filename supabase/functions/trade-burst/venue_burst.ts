@@ -26,7 +26,7 @@ import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { OrderTracker } from "../_shared/orders/order_tracker.ts";
 import { reconcileVenue } from "../_shared/orders/reconcile.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
-import type { PositionRow, Venue } from "../_shared/orders/types.ts";
+import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { decideExit } from "../_shared/trading/exits.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
@@ -39,6 +39,7 @@ import type { BurstMarket } from "./markets.ts";
 import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 /** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
 export const MAX_REJECTED_EXITS = 3;

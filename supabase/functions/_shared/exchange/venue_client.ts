@@ -5,10 +5,10 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import type { Venue } from "../env.ts";
 import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
+import { type Venue, VENUE_PROFILES } from "./venues.ts";
 
 export interface AssetBalance {
   free: number;
@@ -381,7 +381,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const list = [...symbols];
       const raw = await read(
         "fetchQuotes",
-        () => venue === "binance" ? exchange.fetchBidsAsks(list) : exchange.fetchTickers(list),
+        () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
       );
       return normalizeQuotes(raw, symbols, venue);
     },

@@ -5,7 +5,8 @@
 import { type Db, DbError, must } from "../db.ts";
 import type { TradingMode } from "../settings.ts";
 import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore } from "./store.ts";
-import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";
+import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
+import type { Venue } from "../exchange/venues.ts";
 
 const NON_FINAL = ["pending_submit", "open", "partially_filled", "unknown"];
 

@@ -4,7 +4,8 @@
  */
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { checkEntryRisk } from "../_shared/trading/risk.ts";
-import { evaluateSignal, midPrice, type Quote } from "../_shared/trading/signal.ts";
+import { midPrice, type Quote } from "../_shared/trading/quote.ts";
+import { evaluateSignal } from "../_shared/trading/signal.ts";
 import { type MarketRules, prepareBuy } from "../_shared/trading/precision.ts";
 
 export interface EntryInput {

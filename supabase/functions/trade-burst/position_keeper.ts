@@ -11,7 +11,7 @@ import { ACTIVE_POSITION_STATUSES, type ExitReason, type OrderRow, type Position
 import type { Settings, TradingMode } from "../_shared/settings.ts";
 import { shouldCancelEntry } from "../_shared/trading/exits.ts";
 import { prepareSell } from "../_shared/trading/precision.ts";
-import type { Quote } from "../_shared/trading/signal.ts";
+import type { Quote } from "../_shared/trading/quote.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import type { BurstMarket } from "./markets.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";

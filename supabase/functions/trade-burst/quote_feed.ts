@@ -5,7 +5,8 @@
 import { describeError } from "../_shared/describe_error.ts";
 import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
-import { isUsableQuote, midPrice, MomentumBuffers, momentumKey, type Quote } from "../_shared/trading/signal.ts";
+import { isUsableQuote, midPrice, type Quote, quoteFromBook } from "../_shared/trading/quote.ts";
+import { MomentumBuffers, momentumKey } from "../_shared/trading/signal.ts";
 import { note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 
@@ -37,8 +38,7 @@ export class QuoteFeed {
     try {
       const fresh = await ctx.client.fetchQuotes(ctx.symbols);
       for (const symbol of ctx.symbols) {
-        const q = fresh[symbol];
-        const quote = q && q.bid !== null && q.ask !== null ? { bid: q.bid, ask: q.ask } : null;
+        const quote = quoteFromBook(fresh[symbol]);
         if (quote && isUsableQuote(quote)) {
           ctx.quotes.set(symbol, quote);
           this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);

@@ -19,7 +19,7 @@ import { PaperExecutor } from "../_shared/paper/paper_executor.ts";
 import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { RunLog, RunOutcome } from "../_shared/run_log.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
-import type { Quote } from "../_shared/trading/signal.ts";
+import type { Quote } from "../_shared/trading/quote.ts";
 import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
 import { selectMarkets } from "./markets.ts";

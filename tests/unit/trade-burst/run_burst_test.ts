@@ -7,9 +7,9 @@ import {
 } from "../../../supabase/functions/_shared/exchange/errors.ts";
 import type {
   OrderRequest,
-  Quote as VenueQuote,
   VenueClient,
   VenueOrder,
+  VenueQuote,
   VenueTrade,
 } from "../../../supabase/functions/_shared/exchange/venue_client.ts";
 import {

@@ -18,7 +18,8 @@ export interface AssetBalance {
 /** `{ [asset]: { free, used, total } }`, every asset the venue reported (zeros included). */
 export type Balances = Record<string, AssetBalance>;
 
-export interface Quote {
+/** The venue's best bid/ask as it answered (a side may be missing); trading/quote.ts's quoteFromBook makes a Quote. */
+export interface VenueQuote {
   symbol: string;
   bid: number | null;
   ask: number | null;
@@ -82,7 +83,7 @@ export interface VenueClient {
   measureServerTimeRoundTrip(): Promise<{ serverTimeMs: number; roundTripMs: number }>;
   fetchBalances(): Promise<Balances>;
   /** Best bid/ask for `symbols` in one request (Binance bookTicker, OKX tickers). */
-  fetchQuotes(symbols: readonly string[]): Promise<Record<string, Quote>>;
+  fetchQuotes(symbols: readonly string[]): Promise<Record<string, VenueQuote>>;
   loadMarkets(): Promise<Exchange["markets"]>;
   /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
   createOrder(order: OrderRequest): Promise<VenueOrder>;
@@ -245,11 +246,11 @@ const quoteSchema = z.object({
   timestamp: nullableNumber,
 });
 
-export function normalizeQuotes(raw: unknown, symbols: readonly string[], venue?: string): Record<string, Quote> {
+export function normalizeQuotes(raw: unknown, symbols: readonly string[], venue?: string): Record<string, VenueQuote> {
   if (!raw || typeof raw !== "object") {
     throw new InvalidExchangeResponseError("fetchQuotes: answer is not an object", { venue });
   }
-  const out: Record<string, Quote> = {};
+  const out: Record<string, VenueQuote> = {};
   const problems: string[] = [];
   for (const symbol of symbols) {
     const entry = (raw as Record<string, unknown>)[symbol];

@@ -8,7 +8,8 @@ import type { TradeStore } from "../orders/store.ts";
 import type { ExchangeOrderView, OrderRow } from "../orders/types.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
-import { matchPaperOrder, type PaperFill, type PaperMarket, type PaperQuote } from "./fill_engine.ts";
+import { matchPaperOrder, type PaperFill, type PaperMarket } from "./fill_engine.ts";
+import type { Quote } from "../trading/quote.ts";
 import { paperBalances } from "./paper_ledger.ts";
 import type { Venue } from "../exchange/venues.ts";
 
@@ -21,7 +22,7 @@ export interface PaperExecutorOptions {
   venue: Venue;
   store: TradeStore;
   /** Latest quote per symbol (the burst refreshes it every tick). */
-  quotes: ReadonlyMap<string, PaperQuote>;
+  quotes: ReadonlyMap<string, Quote>;
   markets: ReadonlyMap<string, PaperMarket>;
   startingQuote: number;
 }

@@ -9,6 +9,7 @@ import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeErr
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
 import { type Venue, VENUE_PROFILES } from "./venues.ts";
+import { numberFromText } from "../numeric_text.ts";
 
 export interface AssetBalance {
   free: number;
@@ -144,10 +145,10 @@ function validationMessage(error: z.ZodError, prefix: string): string {
   return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join(".")}: ${i.message}`).join("; ");
 }
 
+/** A number the venue sent as a number or as numeric text; anything else passes through for the checks to refuse. */
 function optionalNumber(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "string" && value.trim() !== "") return Number(value);
-  return value as number;
+  return numberFromText(value) as number;
 }
 
 /**

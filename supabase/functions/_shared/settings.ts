@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { numeric } from "./numeric_text.ts";
+import { SYMBOL_PATTERN } from "./trading/symbol.ts";
 
 export const TRADING_MODES = ["paper", "testnet", "live"] as const;
 export type TradingMode = (typeof TRADING_MODES)[number];
@@ -16,7 +17,6 @@ export const LATENCY_BAND_NAMES = ["aggressive", "normal", "cautious", "defensiv
 export type LatencyBandName = (typeof LATENCY_BAND_NAMES)[number];
 
 /** ccxt unified spot symbol: BASE/QUOTE in upper case, e.g. BTC/USDT. */
-const SYMBOL_SHAPE = /^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/;
 
 const num = () => z.number(); // zod 4 numbers already refuse NaN and Infinity
 const int = () => z.number().int();
@@ -38,7 +38,7 @@ export const settingsSchema = z.object({
   mode: z.enum(TRADING_MODES),
   trading_enabled: z.boolean(),
   live_trading_enabled: z.boolean(),
-  symbols: z.array(z.string().regex(SYMBOL_SHAPE, "must look like BASE/QUOTE in upper case, e.g. BTC/USDT"))
+  symbols: z.array(z.string().regex(SYMBOL_PATTERN, "must look like BASE/QUOTE in upper case, e.g. BTC/USDT"))
     .min(1).max(50),
   latency_bands: z.array(latencyBandSchema).min(1).max(LATENCY_BAND_NAMES.length),
   latency_window: numeric(int().min(1).max(10_000)),

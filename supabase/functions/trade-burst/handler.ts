@@ -16,6 +16,7 @@ import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
 import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
 import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
+import { SYMBOL_PATTERN } from "../_shared/trading/symbol.ts";
 
 export const MIN_DURATION_MS = 1_000;
 /** Edge wall clock is about 150 s; a burst must end well inside it. */
@@ -27,7 +28,7 @@ const unique = (list: readonly string[]) => new Set(list).size === list.length;
 export const tradeBurstBodySchema = z.object({
   duration_ms: z.number().int().min(MIN_DURATION_MS).max(MAX_DURATION_MS).default(DEFAULT_DURATION_MS),
   venues: z.array(z.enum(VENUES)).min(1).max(VENUES.length).refine(unique, "must not repeat a venue").optional(),
-  symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/, "must look like BTC/USDT")).min(1).max(50)
+  symbols: z.array(z.string().regex(SYMBOL_PATTERN, "must look like BTC/USDT")).min(1).max(50)
     .refine(unique, "must not repeat a symbol").optional(),
 }).strict();
 export type TradeBurstBody = z.infer<typeof tradeBurstBodySchema>;

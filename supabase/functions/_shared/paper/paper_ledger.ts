@@ -11,6 +11,7 @@
 import { z } from "zod";
 import type { Balances } from "../exchange/venue_client.ts";
 import { numeric } from "../numeric_text.ts";
+import { SYMBOL_PATTERN } from "../trading/symbol.ts";
 
 export const PAPER_ORDER_COLUMNS =
   "client_order_id, symbol, side, type, price, amount, filled, remaining, average, cost, fee_cost, fee_currency, order_status";
@@ -19,7 +20,7 @@ const number = () => numeric(z.number());
 
 const paperOrderSchema = z.object({
   client_order_id: z.string(),
-  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+  symbol: z.string().regex(SYMBOL_PATTERN),
   side: z.enum(["buy", "sell"]),
   type: z.enum(["limit", "market"]),
   price: number().nullable(),

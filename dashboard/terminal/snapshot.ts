@@ -8,9 +8,10 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 // The risk gate's day, so the dashboard's "today" is the bot's.
 import { utcDayStart } from "../../supabase/functions/_shared/trading/risk.ts";
+import { numeric } from "../../supabase/functions/_shared/numeric_text.ts";
 
 /** numeric columns arrive as JSON numbers, or as strings when PostgREST keeps full precision. */
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i).transform(Number)]);
+const num = numeric(z.number());
 const numOrNull = num.nullable();
 const timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), "must be a timestamp");
 

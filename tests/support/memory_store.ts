@@ -19,8 +19,8 @@ import type {
   PositionRow,
   PositionStatus,
   TradeLogRow,
-  Venue,
 } from "../../supabase/functions/_shared/orders/types.ts";
+import type { Venue } from "../../supabase/functions/_shared/exchange/venues.ts";
 
 export interface MemoryLease {
   id: string;

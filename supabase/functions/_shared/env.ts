@@ -3,9 +3,7 @@
  * an EnvError naming it, instead of a client built from `?? ""` failing somewhere later.
  */
 import { z } from "zod";
-
-export const VENUES = ["binance", "okx"] as const;
-export type Venue = (typeof VENUES)[number];
+import { credentialVarNames, type Venue, VENUE_PROFILES, VENUES } from "./exchange/venues.ts";
 
 export interface VenueCredentials {
   apiKey: string;
@@ -27,14 +25,6 @@ export interface Env {
   /** Per-request timeout given to ccxt. */
   exchangeTimeoutMs: number;
 }
-
-/** Credential variables per venue: all or none must be set. */
-export const VENUE_CREDENTIAL_VARS: Record<Venue, { apiKey: string; secret: string; password?: string }> = {
-  binance: { apiKey: "BINANCE_API_KEY", secret: "BINANCE_API_SECRET" },
-  okx: { apiKey: "OKX_API_KEY", secret: "OKX_API_SECRET", password: "OKX_PASSPHRASE" },
-};
-
-export const BASE_URL_VARS: Record<Venue, string> = { binance: "BINANCE_BASE_URL", okx: "OKX_BASE_URL" };
 
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 10_000;
 
@@ -72,8 +62,8 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
   const credentials: Env["credentials"] = {};
   const baseUrls: Env["baseUrls"] = {};
   for (const venue of VENUES) {
-    const vars = VENUE_CREDENTIAL_VARS[venue];
-    const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])];
+    const vars = VENUE_PROFILES[venue].credentialVars;
+    const names = credentialVarNames(venue);
     const set = names.filter((name) => present(source[name]));
     if (set.length > 0 && set.length < names.length) {
       const missing = names.filter((name) => !set.includes(name));
@@ -90,7 +80,7 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
         ...(vars.password ? { password: source[vars.password]!.trim() } : {}),
       };
     }
-    const baseUrlVar = BASE_URL_VARS[venue];
+    const baseUrlVar = VENUE_PROFILES[venue].baseUrlVar;
     if (present(source[baseUrlVar])) {
       baseUrls[venue] = parseVar(httpUrl, baseUrlVar, source[baseUrlVar]!, "an http(s) URL").replace(/\/+$/, "");
     }

@@ -7,6 +7,8 @@
  * supabase/migrations/*_bot_settings.sql, so a row the database accepts parses here.
  */
 import { z } from "zod";
+import { numeric } from "./numeric_text.ts";
+import { SYMBOL_PATTERN } from "./trading/symbol.ts";
 
 export const TRADING_MODES = ["paper", "testnet", "live"] as const;
 export type TradingMode = (typeof TRADING_MODES)[number];
@@ -15,20 +17,7 @@ export const LATENCY_BAND_NAMES = ["aggressive", "normal", "cautious", "defensiv
 export type LatencyBandName = (typeof LATENCY_BAND_NAMES)[number];
 
 /** ccxt unified spot symbol: BASE/QUOTE in upper case, e.g. BTC/USDT. */
-const SYMBOL_SHAPE = /^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/;
 
-/**
- * Postgres `numeric` arrives from PostgREST as a JSON number or, for big/precise values, a string. Accept a number or
- * a plain numeric string; anything else (empty string, null, "abc", booleans) stays as is and fails the number check,
- * unlike `z.coerce.number()`, which would turn "" and null into 0.
- */
-const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-function numeric<T extends z.ZodType>(inner: T) {
-  return z.preprocess(
-    (value) => (typeof value === "string" && NUMERIC_TEXT.test(value) ? Number(value) : value),
-    inner,
-  );
-}
 const num = () => z.number(); // zod 4 numbers already refuse NaN and Infinity
 const int = () => z.number().int();
 
@@ -49,7 +38,7 @@ export const settingsSchema = z.object({
   mode: z.enum(TRADING_MODES),
   trading_enabled: z.boolean(),
   live_trading_enabled: z.boolean(),
-  symbols: z.array(z.string().regex(SYMBOL_SHAPE, "must look like BASE/QUOTE in upper case, e.g. BTC/USDT"))
+  symbols: z.array(z.string().regex(SYMBOL_PATTERN, "must look like BASE/QUOTE in upper case, e.g. BTC/USDT"))
     .min(1).max(50),
   latency_bands: z.array(latencyBandSchema).min(1).max(LATENCY_BAND_NAMES.length),
   latency_window: numeric(int().min(1).max(10_000)),

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must } from "../_shared/db.ts";
-import { type Venue, VENUE_CREDENTIAL_VARS, VENUES } from "../_shared/env.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
 import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
@@ -16,6 +15,7 @@ import { type RunOutcome, startRun } from "../_shared/run_log.ts";
 import type { Settings } from "../_shared/settings.ts";
 import { PAPER_ORDER_COLUMNS, paperBalances } from "../_shared/paper/paper_ledger.ts";
 import { type BalanceSource, syncVenueBalance, type VenueBalanceResult } from "./sync.ts";
+import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
 
 export const FUNCTION_NAME = "balance-sync";
 
@@ -68,8 +68,7 @@ function balanceReader(deps: VenueFunctionDeps, venue: Venue, settings: Settings
     source: "exchange",
     read: () => {
       if (!facts.hasCredentials) {
-        const vars = VENUE_CREDENTIAL_VARS[venue];
-        const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])].join(", ");
+        const names = credentialVarNames(venue).join(", ");
         return Promise.reject(
           new NeedsHumanError(`no API keys for ${venue}: set ${names} to read ${settings.mode} balances`, { venue }),
         );

@@ -7,10 +7,10 @@
 import type { Clock } from "../_shared/clock.ts";
 import { type Db, must } from "../_shared/db.ts";
 import type { TablesUpdate } from "../_shared/database.types.ts";
-import type { Venue } from "../_shared/env.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { isRetryableExchangeError } from "../_shared/exchange/errors.ts";
 import type { Balances } from "../_shared/exchange/venue_client.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 export type BalanceSource = "exchange" | "paper";
 

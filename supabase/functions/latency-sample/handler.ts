@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must } from "../_shared/db.ts";
-import { type Venue, VENUES } from "../_shared/env.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
@@ -14,6 +13,7 @@ import { type RunOutcome, startRun } from "../_shared/run_log.ts";
 import type { Settings } from "../_shared/settings.ts";
 import { type BandReason, type LatencySample, summarizeLatency } from "../_shared/latency/bands.ts";
 import { takeLatencySamples } from "./sample.ts";
+import { type Venue, VENUES } from "../_shared/exchange/venues.ts";
 
 export const FUNCTION_NAME = "latency-sample";
 

@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { DbError, loadSettings } from "../_shared/db.ts";
-import { VENUE_CREDENTIAL_VARS, VENUES } from "../_shared/env.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
 import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
@@ -12,11 +11,12 @@ import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { VenueClientLimits } from "../_shared/exchange/venue_factory.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
 import { SupabaseTradeStore } from "../_shared/orders/supabase_store.ts";
-import type { Venue } from "../_shared/orders/types.ts";
 import { startRun } from "../_shared/run_log.ts";
 import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
 import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
+import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
+import { SYMBOL_PATTERN } from "../_shared/trading/symbol.ts";
 
 export const MIN_DURATION_MS = 1_000;
 /** Edge wall clock is about 150 s; a burst must end well inside it. */
@@ -28,7 +28,7 @@ const unique = (list: readonly string[]) => new Set(list).size === list.length;
 export const tradeBurstBodySchema = z.object({
   duration_ms: z.number().int().min(MIN_DURATION_MS).max(MAX_DURATION_MS).default(DEFAULT_DURATION_MS),
   venues: z.array(z.enum(VENUES)).min(1).max(VENUES.length).refine(unique, "must not repeat a venue").optional(),
-  symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/, "must look like BTC/USDT")).min(1).max(50)
+  symbols: z.array(z.string().regex(SYMBOL_PATTERN, "must look like BTC/USDT")).min(1).max(50)
     .refine(unique, "must not repeat a symbol").optional(),
 }).strict();
 export type TradeBurstBody = z.infer<typeof tradeBurstBodySchema>;
@@ -40,8 +40,7 @@ export function tradingClientFactory(
   return (venue, mode, limits) => {
     const { client, facts } = deps.venues(venue, mode, limits);
     if (mode !== "paper" && !facts.hasCredentials) {
-      const vars = VENUE_CREDENTIAL_VARS[venue];
-      const names = [vars.apiKey, vars.secret, ...(vars.password ? [vars.password] : [])].join(", ");
+      const names = credentialVarNames(venue).join(", ");
       throw new NeedsHumanError(`no API keys for ${venue}: set ${names} to trade in ${mode} mode`, { venue });
     }
     return client;

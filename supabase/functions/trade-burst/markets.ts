@@ -2,6 +2,7 @@
  * The parts of a venue's markets a burst needs: which symbols it lists (spot, active), their precision rules and
  * their fee rates (for paper fills).
  */
+import type { FeeRates } from "../_shared/exchange/venues.ts";
 import type { PaperMarket } from "../_shared/paper/fill_engine.ts";
 import {
   CCXT_TICK_SIZE,
@@ -29,25 +30,10 @@ interface CcxtMarketEntry extends CcxtMarketLike {
 /** ccxt's default fee when a market does not state one and no venue tier is given. */
 const DEFAULT_FEE = 0.001;
 
-export interface FeeRates {
-  maker: number;
-  taker: number;
-}
-
-/**
- * The venues' published base-tier spot fees, used for paper fills. Without keys ccxt cannot ask for the account's own
- * tier, and its static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account (0.08 % /
- * 0.10 %), so paper PnL would be understated.
- */
-export const BASE_TIER_SPOT_FEES: Readonly<Record<"binance" | "okx", FeeRates>> = {
-  binance: { maker: 0.001, taker: 0.001 },
-  okx: { maker: 0.0008, taker: 0.001 },
-};
-
 export interface SelectMarketsOptions {
   /** ccxt's precision mode; Binance and OKX both use TICK_SIZE. */
   precisionMode?: number;
-  /** Fee rates for paper fills; without them the market's own ccxt figures are used. */
+  /** Fee rates for paper fills (a venue's baseTierSpotFees); without them the market's own ccxt figures are used. */
   paperFees?: FeeRates;
 }
 

@@ -15,17 +15,17 @@ import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { ExchangeExecutor } from "../_shared/orders/exchange_executor.ts";
 import { LeasedVenueStore } from "../_shared/orders/leased_store.ts";
 import type { LeaseOutcome, TradeStore } from "../_shared/orders/store.ts";
-import { type Venue, VENUES } from "../_shared/orders/types.ts";
 import { PaperExecutor } from "../_shared/paper/paper_executor.ts";
 import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { RunLog, RunOutcome } from "../_shared/run_log.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
-import type { Quote } from "../_shared/trading/signal.ts";
+import type { Quote } from "../_shared/trading/quote.ts";
 import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
-import { BASE_TIER_SPOT_FEES, selectMarkets } from "./markets.ts";
+import { selectMarkets } from "./markets.ts";
 import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
 import { VenueBurst } from "./venue_burst.ts";
+import { type Venue, VENUE_PROFILES, VENUES } from "../_shared/exchange/venues.ts";
 
 export const FUNCTION_NAME = "trade-burst";
 /** Time kept back at the end of the budget for the last writes and the lease release. */
@@ -158,7 +158,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
     const selected = selectMarkets(await client.loadMarkets(), options.symbols, {
-      paperFees: BASE_TIER_SPOT_FEES[venue],
+      paperFees: VENUE_PROFILES[venue].baseTierSpotFees,
     });
     summary.skipped_symbols = selected.skipped;
     const symbols = options.symbols.filter((s) => selected.markets.has(s));

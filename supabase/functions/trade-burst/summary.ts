@@ -3,7 +3,7 @@
  */
 import type { ReconcileReport } from "../_shared/orders/reconcile.ts";
 import type { TradingMode } from "../_shared/settings.ts";
-import type { Venue } from "../_shared/orders/types.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 export type Counts = Record<string, number>;
 

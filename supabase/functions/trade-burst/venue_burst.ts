@@ -10,46 +10,36 @@
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
  * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables first.
  *
+ * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
+ * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
+ * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries.
+ *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
 import type { Clock } from "../_shared/clock.ts";
 import { describeError } from "../_shared/describe_error.ts";
-import { ExchangeLayerError, FinalExchangeError, isNotSentError, NeedsHumanError } from "../_shared/exchange/errors.ts";
-import type { VenueClient } from "../_shared/exchange/venue_client.ts";
-import type { OrderExecutor } from "../_shared/orders/executor.ts";
-import { applyExchangeOrder, markOrder, recordIntent } from "../_shared/orders/order_book.ts";
-import { advancePosition, type AdvanceResult, type PositionFigures } from "../_shared/orders/positions.ts";
-import { reconcileVenue, refreshOrder } from "../_shared/orders/reconcile.ts";
-import type { TradeStore } from "../_shared/orders/store.ts";
-import { newClientOrderId } from "../_shared/orders/client_order_id.ts";
-import {
-  ACTIVE_POSITION_STATUSES,
-  type ExitReason,
-  type OrderIntent,
-  type OrderRow,
-  type PositionRow,
-  type Venue,
-} from "../_shared/orders/types.ts";
-import { defensiveBand } from "../_shared/latency/bands.ts";
+import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
 import type { Deadline } from "../_shared/exchange/retry.ts";
+import type { VenueClient } from "../_shared/exchange/venue_client.ts";
+import { defensiveBand } from "../_shared/latency/bands.ts";
+import type { OrderExecutor } from "../_shared/orders/executor.ts";
+import { OrderTracker } from "../_shared/orders/order_tracker.ts";
+import { reconcileVenue } from "../_shared/orders/reconcile.ts";
+import type { TradeStore } from "../_shared/orders/store.ts";
+import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
+import { decideExit } from "../_shared/trading/exits.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
-import { checkEntryRisk } from "../_shared/trading/risk.ts";
-import {
-  evaluateSignal,
-  isUsableQuote,
-  midPrice,
-  MomentumBuffers,
-  momentumKey,
-  type Quote,
-} from "../_shared/trading/signal.ts";
-import { decideExit, shouldCancelEntry } from "../_shared/trading/exits.ts";
-import { prepareBuy, prepareSell } from "../_shared/trading/precision.ts";
+import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
+import { decideEntry } from "./entry_decision.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
+import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
 
 /** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
 export const MAX_REJECTED_EXITS = 3;
@@ -79,25 +69,41 @@ export function bandFor(settings: Settings, name: string | null): LatencyBand {
   return settings.latency_bands.find((band) => band.name === name) ?? defensiveBand(settings.latency_bands);
 }
 
-interface Settled {
-  position: PositionRow;
-  figures: PositionFigures;
-}
-
 export class VenueBurst {
-  readonly #momentum = new MomentumBuffers();
-  /** Latest status of every order this burst touched, for the summary. */
-  readonly #touched = new Map<string, string>();
+  readonly #quotes: QuoteFeed;
+  readonly #positions: PositionKeeper;
   readonly #funds: FreeQuoteLedger;
+  /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
+  readonly #orders: OrderTracker;
   #band: LatencyBand | null = null;
-  /** Set when the venue refused our keys while an order was being placed; the tick stops after tidying up. */
-  #needsHuman: NeedsHumanError | null = null;
 
   constructor(private readonly ctx: VenueBurstContext) {
+    this.#quotes = new QuoteFeed(ctx);
     this.#funds = new FreeQuoteLedger(async () => {
       const asset = this.#quoteAsset();
       return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
     });
+    this.#orders = new OrderTracker({
+      store: ctx.store,
+      executor: ctx.executor,
+      clock: ctx.clock,
+      notFoundGraceMs: ctx.notFoundGraceMs,
+      listener: {
+        recorded: () => {
+          ctx.summary.orders_sent += 1;
+        },
+        changed: (order, before) => {
+          if (order.filled > before.filled) ctx.summary.fills += 1;
+          // Funds moved in a way only the venue knows exactly (exit proceeds, a released reservation): read again.
+          if (!isFinalStatus(before.order_status) && isFinalStatus(order.order_status)) {
+            const entryFilledInFull = order.purpose === "entry" && order.order_status === "filled";
+            if (!entryFilledInFull) this.#funds.invalidate();
+          }
+        },
+        note: (text) => note(ctx.summary, text),
+      },
+    });
+    this.#positions = new PositionKeeper({ ...ctx, orders: this.#orders, budgetSpent: () => this.#budgetSpent() });
   }
 
   get summary(): VenueSummary {
@@ -114,31 +120,13 @@ export class VenueBurst {
     return this.ctx.deadline !== undefined && this.ctx.deadline.remainingMs() <= 0;
   }
 
+  /** The venue refused our keys while an order was being placed: stop now that the caller has tidied up. */
   #stopIfNeedsHuman(): void {
-    if (this.#needsHuman) throw this.#needsHuman;
-  }
-
-  #track(order: OrderRow, before?: OrderRow): void {
-    this.#touched.set(order.id, order.order_status);
-    if (!before) return;
-    if (order.filled > before.filled) this.ctx.summary.fills += 1;
-    // Funds moved in a way only the venue knows exactly (exit proceeds, a released reservation): read them again.
-    if (!isFinalStatus(before.order_status) && isFinalStatus(order.order_status)) {
-      const entryFilledInFull = order.purpose === "entry" && order.order_status === "filled";
-      if (!entryFilledInFull) this.#funds.invalidate();
-    }
-  }
-
-  /** Keeps today's counters in step with what happened to a position. */
-  #count(result: AdvanceResult): void {
-    if (result.event === "failed") this.ctx.daily.recordFailed(result.position);
-    if (result.event === "closed") this.ctx.daily.recordClosed(result.position);
+    if (this.#orders.needsHuman) throw this.#orders.needsHuman;
   }
 
   finishSummary(): void {
-    const counts: Record<string, number> = {};
-    for (const status of this.#touched.values()) bump(counts, status);
-    this.ctx.summary.orders_by_status = counts;
+    this.ctx.summary.orders_by_status = this.#orders.statusCounts();
   }
 
   async reconcile(): Promise<void> {
@@ -150,7 +138,7 @@ export class VenueBurst {
       now: () => clock.now(),
       graceMs: this.ctx.notFoundGraceMs,
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
-      onPositionEvent: (result) => this.#count(result),
+      onPositionEvent: (result) => this.#positions.count(result),
     });
     this.#band = bandFor(settings, await store.latencyBandName(venue));
     this.ctx.summary.band = this.#band.name;
@@ -165,13 +153,13 @@ export class VenueBurst {
     // Off the hot path: nothing here depends on this tick's prices.
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
-    await this.#refreshOrders();
-    const settled = await this.#settlePositions(settings);
+    await this.#orders.refreshWorking(ctx.venue, settings.mode);
+    const settled = await this.#positions.settle(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
 
     // The hot path: quote → decisions → exits → entries.
-    if (!(await this.#fetchQuotes(settings))) return;
+    if (!(await this.#quotes.read(settings.momentum_window))) return;
     const active = await this.#manageExits(settings, settled);
     await this.#lookForEntries(settings, active);
   }
@@ -183,33 +171,8 @@ export class VenueBurst {
    */
   async finishTicks(): Promise<void> {
     if (this.#budgetSpent()) return;
-    await this.#refreshOrders();
-    await this.#settlePositions(this.ctx.settings.current);
-  }
-
-  /** Returns false when the quotes could not be read (the tick ends; the next one tries again). */
-  async #fetchQuotes(settings: Settings): Promise<boolean> {
-    const { ctx } = this;
-    try {
-      const fresh = await ctx.client.fetchQuotes(ctx.symbols);
-      for (const symbol of ctx.symbols) {
-        const q = fresh[symbol];
-        const quote = q && q.bid !== null && q.ask !== null ? { bid: q.bid, ask: q.ask } : null;
-        if (quote && isUsableQuote(quote)) {
-          ctx.quotes.set(symbol, quote);
-          this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), settings.momentum_window);
-        } else {
-          ctx.quotes.delete(symbol);
-        }
-      }
-      return true;
-    } catch (error) {
-      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
-      ctx.summary.quote_errors += 1;
-      note(ctx.summary, `quotes: ${describeError(error)}`);
-      ctx.quotes.clear();
-      return false;
-    }
+    await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
+    await this.#positions.settle(this.ctx.settings.current);
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -220,64 +183,6 @@ export class VenueBurst {
       if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
       note(this.ctx.summary, `tick: balance: ${describeError(error)}`);
     }
-  }
-
-  async #refreshOrders(): Promise<void> {
-    const { store, executor, venue, clock } = this.ctx;
-    for (const order of await store.listNonFinalOrders(venue, this.ctx.settings.current.mode)) {
-      const result = await refreshOrder(store, executor, order, {
-        now: clock.now(),
-        graceMs: this.ctx.notFoundGraceMs,
-      });
-      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#track(result.order, order);
-      if (result.detail) note(this.ctx.summary, `${order.client_order_id}: ${result.detail}`);
-    }
-  }
-
-  async #advance(position: PositionRow, orders: readonly OrderRow[]): Promise<AdvanceResult> {
-    const { clock } = this.ctx;
-    const market = this.ctx.markets.get(position.symbol);
-    const result = await advancePosition(this.ctx.store, position, orders, {
-      rules: market?.rules,
-      referencePrice: this.ctx.quotes.get(position.symbol)?.bid ?? null,
-      now: clock.now(),
-    });
-    this.#count(result);
-    const s = this.ctx.summary;
-    if (result.event === "opened") s.positions_opened += 1;
-    if (result.event === "failed") s.positions_failed += 1;
-    if (result.event === "closed") {
-      s.positions_closed += 1;
-      s.realized_pnl += result.position.realized_pnl ?? 0;
-      bump(s.exits_by_reason, result.position.exit_reason ?? "unknown");
-    }
-    if (result.note) note(s, `position ${position.id}: ${result.note}`);
-    return result;
-  }
-
-  /**
-   * Moves every active position along its fills and cancels entries past their timeout (none of it needs a price).
-   * Returns the positions still active, with their figures.
-   */
-  async #settlePositions(settings: Settings): Promise<Settled[]> {
-    const { store, venue } = this.ctx;
-    const positions = await store.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
-    const orders = positions.length > 0 ? await store.listOrdersOfPositions(positions.map((p) => p.id)) : [];
-    const settled: Settled[] = [];
-    for (const initial of positions) {
-      let { position, figures } = await this.#advance(initial, orders);
-      const entry = figures.liveEntry;
-      if (
-        position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)
-      ) {
-        await this.#cancel(entry);
-        ({ position, figures } = await this.#advance(position, await this.#ordersOf(position)));
-      }
-      if (position.status === "opening" || position.status === "open" || position.status === "closing") {
-        settled.push({ position, figures });
-      }
-    }
-    return settled;
   }
 
   /** Sends the exits this tick's quotes call for. Returns the positions still active. */
@@ -295,140 +200,27 @@ export class VenueBurst {
             settings,
           )
           : null;
-        if (reason && quote) ({ position, figures } = await this.#exit(position, figures, reason, quote));
+        if (reason && quote) {
+          ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
+        }
       } else if (position.status === "closing" && !figures.liveExit) {
         // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
         if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
           note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
         } else if (quote) {
-          ({ position, figures } = await this.#exit(position, figures, position.exit_reason ?? "manual", quote));
+          ({ position, figures } = await this.#positions.exit(
+            position,
+            figures,
+            position.exit_reason ?? "manual",
+            quote,
+            settings.mode,
+          ));
         }
       }
       this.#stopIfNeedsHuman();
-      if (position.status === "opening" || position.status === "open" || position.status === "closing") {
-        stillActive.push(position);
-      }
+      if (isActive(position)) stillActive.push(position);
     }
     return stillActive;
-  }
-
-  async #ordersOf(position: PositionRow): Promise<OrderRow[]> {
-    return await this.ctx.store.listOrdersOfPositions([position.id]);
-  }
-
-  async #cancel(order: OrderRow): Promise<void> {
-    const { store, executor, clock } = this.ctx;
-    try {
-      const view = await executor.cancel(order);
-      if (view === null) {
-        this.#track(
-          await markOrder(store, order, "expired", "cancel: the venue does not know this order", clock.now()),
-          order,
-        );
-        return;
-      }
-      const applied = await applyExchangeOrder(store, order, view, clock.now());
-      if ("ignored" in applied) note(this.ctx.summary, `${order.client_order_id}: ${applied.ignored}`);
-      this.#track(applied.order, order);
-    } catch (error) {
-      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
-      note(this.ctx.summary, `cancel ${order.client_order_id}: ${describeError(error)}`);
-    }
-  }
-
-  /** Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). */
-  async #exit(
-    position: PositionRow,
-    figures: PositionFigures,
-    reason: ExitReason,
-    quote: Quote,
-  ): Promise<{ position: PositionRow; figures: PositionFigures }> {
-    const { store, clock } = this.ctx;
-    const market = this.ctx.markets.get(position.symbol);
-    const markClosing = () =>
-      position.status === "closing"
-        ? Promise.resolve(position)
-        : store.updatePosition(position.id, { status: "closing", exit_reason: reason }, clock.now());
-    const prepared = market
-      ? prepareSell({ quantity: figures.heldQty, price: quote.bid, priceRounding: "down" }, market.rules)
-      : null;
-    if (!market || !prepared) {
-      return { position: await markClosing(), figures };
-    }
-    if (this.#budgetSpent()) {
-      position = await markClosing();
-      // The position stays `closing`; the next burst sends the exit with fresh quotes.
-      note(this.ctx.summary, `position ${position.id}: exit left to the next burst (time budget spent)`);
-    } else if (prepared.ok) {
-      // Both rows must be written before the order leaves (a crash after the send finds the position closing and
-      // the order recorded); they are different rows, so they go in parallel.
-      const [closing, recorded] = await Promise.all([
-        markClosing(),
-        this.#record({
-          client_order_id: newClientOrderId(clock.now().getTime()),
-          venue: this.ctx.venue,
-          symbol: position.symbol,
-          side: "sell",
-          type: "market",
-          price: null,
-          amount: prepared.amount,
-          purpose: "exit",
-          position_id: position.id,
-          mode: this.ctx.settings.current.mode,
-        }),
-      ]);
-      position = closing;
-      await this.#send(recorded);
-    } else {
-      position = await markClosing();
-      note(this.ctx.summary, `position ${position.id}: exit ${prepared.reason} (held ${figures.heldQty})`);
-    }
-    // Market exits usually finish at once: close the position in the same tick when they did.
-    return await this.#advance(position, await this.#ordersOf(position));
-  }
-
-  /** Inserts the order as pending_submit: nothing is sent that is not recorded first. */
-  async #record(intent: OrderIntent): Promise<OrderRow> {
-    const recorded = await recordIntent(this.ctx.store, intent, this.ctx.clock.now());
-    this.ctx.summary.orders_sent += 1;
-    this.#track(recorded);
-    return recorded;
-  }
-
-  /**
-   * Sends a recorded order once. The venue saying no is final (rejected, with its reason). Any other failure leaves
-   * the outcome unknown: the order is looked up by client order id, never sent again. A venue refusing our keys is
-   * recorded, then stops the burst once the caller has tidied up (#stopIfNeedsHuman).
-   */
-  async #send(recorded: OrderRow): Promise<OrderRow> {
-    const { store, executor, clock } = this.ctx;
-    let view;
-    try {
-      view = await executor.create(recorded);
-    } catch (error) {
-      const reason = `create: ${describeError(error)}`;
-      note(this.ctx.summary, `${recorded.client_order_id}: ${reason}`);
-      // The venue said no, or the request never left (breaker open, budget spent): final, nothing to look up.
-      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
-        const rejected = await markOrder(store, recorded, "rejected", reason, clock.now());
-        this.#track(rejected, recorded);
-        if (error instanceof NeedsHumanError) this.#needsHuman ??= error;
-        return rejected;
-      }
-      const unknown = await markOrder(store, recorded, "unknown", reason, clock.now());
-      this.#track(unknown, recorded);
-      if (!(error instanceof ExchangeLayerError)) throw error;
-      const found = await refreshOrder(store, executor, unknown, {
-        now: clock.now(),
-        graceMs: this.ctx.notFoundGraceMs,
-      });
-      this.#track(found.order, unknown);
-      return found.order;
-    }
-    const applied = await applyExchangeOrder(store, recorded, view, clock.now());
-    if ("ignored" in applied) note(this.ctx.summary, `${recorded.client_order_id}: ${applied.ignored}`);
-    this.#track(applied.order, recorded);
-    return applied.order;
   }
 
   async #lookForEntries(settings: Settings, active: PositionRow[]): Promise<void> {
@@ -444,50 +236,24 @@ export class VenueBurst {
       const quote = ctx.quotes.get(symbol);
       const market = ctx.markets.get(symbol);
       if (!quote || !market) continue;
-      const buffer = this.#momentum.get(momentumKey(ctx.venue, symbol));
       if (busySymbols.has(symbol)) {
         bump(s.signals.skipped, "position_open");
         continue;
       }
-      // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
-      const daily = await ctx.daily.current(ctx.clock.now());
-      // Size against an unbounded balance first, so a signal that does not fire is not counted as a refusal.
-      const probe = evaluateSignal(quote, buffer, band, settings, {
-        dailyPnl: daily.realizedPnl,
-        freeQuote: Number.MAX_SAFE_INTEGER,
+      const decision = decideEntry({
+        quote,
+        buffer: this.#quotes.momentum(symbol),
+        band,
+        settings,
+        // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
+        daily: await ctx.daily.current(ctx.clock.now()),
+        freeQuote: this.#funds.free,
+        openPositions,
+        rules: market.rules,
       });
       s.signals.evaluated += 1;
-      if (probe.action === "skip") {
-        bump(s.signals.skipped, probe.reason ?? "skip");
-        continue;
-      }
-      const freeQuote = this.#funds.free;
-      if (freeQuote === null) {
-        // Trading was off when the tick began, or the read failed: no balance, no entry this tick.
-        bump(s.refusals, settings.trading_enabled ? "balance_unavailable" : "trading_disabled");
-        continue;
-      }
-      const decision = evaluateSignal(quote, buffer, band, settings, { dailyPnl: daily.realizedPnl, freeQuote });
-      if (decision.action === "skip") {
-        bump(s.refusals, decision.reason ?? "skip");
-        continue;
-      }
-      const risk = checkEntryRisk({
-        tradingEnabled: settings.trading_enabled,
-        tradesToday: daily.entries,
-        realizedPnlToday: daily.realizedPnl,
-        openPositions,
-        freeQuote,
-        orderUsd: decision.size_usd,
-      }, settings);
-      if (!risk.allow) {
-        bump(s.refusals, risk.reason);
-        continue;
-      }
-      // A limit at the mid (floored to the tick): inside a wide spread, filled when the ask comes down to it.
-      const prepared = prepareBuy({ sizeUsd: decision.size_usd, price: midPrice(quote) }, market.rules);
-      if (!prepared.ok) {
-        bump(s.refusals, prepared.reason);
+      if (decision.action !== "enter") {
+        bump(decision.action === "skip" ? s.signals.skipped : s.refusals, decision.reason);
         continue;
       }
       s.signals.entries += 1;
@@ -499,24 +265,22 @@ export class VenueBurst {
         opened_at: ctx.clock.now().toISOString(),
       });
       ctx.daily.recordEntry(position);
-      const recorded = await this.#record({
-        client_order_id: newClientOrderId(ctx.clock.now().getTime()),
+      const order = await this.#orders.place({
         venue: ctx.venue,
         symbol,
         side: "buy",
         type: "limit",
-        price: prepared.price,
-        amount: prepared.amount,
+        price: decision.price,
+        amount: decision.amount,
         purpose: "entry",
         position_id: position.id,
         mode: settings.mode,
       });
-      const order = await this.#send(recorded);
       // What the venue now holds for it (a refused order reserved nothing, and made the balance stale).
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
-        this.#funds.reserve(prepared.amount * prepared.price);
+        this.#funds.reserve(decision.amount * decision.price);
       }
-      const result = await this.#advance(position, await this.#ordersOf(position));
+      const result = await this.#positions.advance(position);
       this.#stopIfNeedsHuman();
       if (result.position.status === "failed") continue;
       openPositions += 1;

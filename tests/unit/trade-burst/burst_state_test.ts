@@ -11,12 +11,9 @@ import { FreeQuoteLedger } from "../../../supabase/functions/trade-burst/free_qu
 import { LeasedVenueStore } from "../../../supabase/functions/_shared/orders/leased_store.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
-import {
-  ACTIVE_POSITION_STATUSES,
-  type OrderIntent,
-  type Venue,
-} from "../../../supabase/functions/_shared/orders/types.ts";
+import { ACTIVE_POSITION_STATUSES, type OrderIntent } from "../../../supabase/functions/_shared/orders/types.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
+import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);

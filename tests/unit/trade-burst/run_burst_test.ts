@@ -7,9 +7,9 @@ import {
 } from "../../../supabase/functions/_shared/exchange/errors.ts";
 import type {
   OrderRequest,
-  Quote as VenueQuote,
   VenueClient,
   VenueOrder,
+  VenueQuote,
   VenueTrade,
 } from "../../../supabase/functions/_shared/exchange/venue_client.ts";
 import {
@@ -21,8 +21,8 @@ import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burs
 import { MemoryTradeStore } from "../../support/memory_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
 import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run_log.ts";
-import type { Venue } from "../../../supabase/functions/_shared/orders/types.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
+import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const ETH = "ETH/USDT";

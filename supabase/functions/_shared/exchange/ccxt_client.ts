@@ -1,11 +1,14 @@
 // The one place that constructs ccxt instances: spot only, no endpoints we do not use, optional base-URL override.
+// What differs per venue (ccxt id, options, features off) is in venues.ts.
 //
 // Import cost: ccxt's package exports only its root module, so `import { binance, okx }` and `import ccxt` load the
 // same ESM graph (measured 180-260 ms either way in Deno 2.9, named slightly faster); named imports keep it explicit.
 
 import { binance, type Exchange, okx } from "ccxt";
+import { type Venue, VENUE_PROFILES } from "./venues.ts";
 
-export type CcxtVenue = "binance" | "okx";
+/** ccxt's exchange classes by ccxt id (venues.ts names which one a venue uses). */
+const CCXT_CLASSES: Readonly<Record<string, new (config: Record<string, unknown>) => Exchange>> = { binance, okx };
 
 export interface CcxtClientOptions {
   apiKey?: string;
@@ -29,22 +32,6 @@ export class CcxtClientConfigError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const ORIGIN = /^https?:\/\/[^/]+/;
-
-/** Options that keep ccxt on spot and stop it from calling endpoints the bot never needs. */
-const VENUE_OPTIONS: Record<CcxtVenue, Record<string, unknown>> = {
-  binance: {
-    defaultType: "spot",
-    // loadMarkets: only GET /api/v3/exchangeInfo (no fapi/dapi exchangeInfo, no sapi margin pairs, no sapi coins)
-    fetchMarkets: { types: ["spot"] },
-    fetchMargins: false,
-    fetchCurrencies: false,
-  },
-  okx: {
-    defaultType: "spot",
-    // loadMarkets: only GET /api/v5/public/instruments?instType=SPOT
-    fetchMarkets: { types: ["spot"] },
-  },
-};
 
 /** Rewrites the origin of every URL string in `api` (nested objects included), keeping each URL's path. */
 export function rewriteApiOrigins<T>(api: T, baseUrl: string): T {
@@ -72,12 +59,17 @@ function checkBaseUrl(baseUrl: string): void {
 }
 
 /** Builds a spot-only ccxt client for `venue`. Unmodified ccxt apart from options and (optionally) its API URLs. */
-export function createCcxtClient(venue: CcxtVenue, opts: CcxtClientOptions = {}): Exchange {
+export function createCcxtClient(venue: Venue, opts: CcxtClientOptions = {}): Exchange {
   const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0) {
     throw new CcxtClientConfigError("timeoutMs", `timeoutMs must be a positive integer, got ${opts.timeoutMs}`);
   }
   if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
+  const profile = VENUE_PROFILES[venue];
+  const ExchangeClass = CCXT_CLASSES[profile.ccxtId];
+  if (!ExchangeClass) {
+    throw new CcxtClientConfigError("venue", `no ccxt class for ${venue} (ccxt id ${profile.ccxtId})`);
+  }
   const config = {
     apiKey: opts.apiKey,
     secret: opts.secret,
@@ -85,13 +77,10 @@ export function createCcxtClient(venue: CcxtVenue, opts: CcxtClientOptions = {})
     timeout,
     // ccxt's own token bucket keeps us under the venue's request weight; bursts stay short, so it rarely waits.
     enableRateLimit: true,
-    options: { ...VENUE_OPTIONS[venue] },
+    options: { ...profile.ccxtOptions },
   };
-  const exchange: Exchange = venue === "binance" ? new binance(config) : new okx(config);
-  if (venue === "okx") {
-    // OKX's currencies endpoint is private and only feeds deposit/withdraw metadata we never use.
-    exchange.has["fetchCurrencies"] = false;
-  }
+  const exchange = new ExchangeClass(config);
+  for (const feature of profile.ccxtFeaturesOff) exchange.has[feature] = false;
   if (opts.sandbox) exchange.setSandboxMode(true);
   if (opts.baseUrl !== undefined) {
     exchange.urls["api"] = rewriteApiOrigins(exchange.urls["api"], opts.baseUrl);

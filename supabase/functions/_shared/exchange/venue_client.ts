@@ -5,10 +5,11 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import type { Venue } from "../env.ts";
 import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
+import { type Venue, VENUE_PROFILES } from "./venues.ts";
+import { numberFromText } from "../numeric_text.ts";
 
 // A type alias, not an interface, so a Balances value is assignable to a jsonb column's Json type as it is.
 export type AssetBalance = {
@@ -19,7 +20,8 @@ export type AssetBalance = {
 /** `{ [asset]: { free, used, total } }`, every asset the venue reported (zeros included). */
 export type Balances = Record<string, AssetBalance>;
 
-export interface Quote {
+/** The venue's best bid/ask as it answered (a side may be missing); trading/quote.ts's quoteFromBook makes a Quote. */
+export interface VenueQuote {
   symbol: string;
   bid: number | null;
   ask: number | null;
@@ -83,7 +85,7 @@ export interface VenueClient {
   measureServerTimeRoundTrip(): Promise<{ serverTimeMs: number; roundTripMs: number }>;
   fetchBalances(): Promise<Balances>;
   /** Best bid/ask for `symbols` in one request (Binance bookTicker, OKX tickers). */
-  fetchQuotes(symbols: readonly string[]): Promise<Record<string, Quote>>;
+  fetchQuotes(symbols: readonly string[]): Promise<Record<string, VenueQuote>>;
   loadMarkets(): Promise<Exchange["markets"]>;
   /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
   createOrder(order: OrderRequest): Promise<VenueOrder>;
@@ -144,10 +146,10 @@ function validationMessage(error: z.ZodError, prefix: string): string {
   return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join(".")}: ${i.message}`).join("; ");
 }
 
+/** A number the venue sent as a number or as numeric text; anything else passes through for the checks to refuse. */
 function optionalNumber(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "string" && value.trim() !== "") return Number(value);
-  return value as number;
+  return numberFromText(value) as number;
 }
 
 /**
@@ -246,11 +248,11 @@ const quoteSchema = z.object({
   timestamp: nullableNumber,
 });
 
-export function normalizeQuotes(raw: unknown, symbols: readonly string[], venue?: string): Record<string, Quote> {
+export function normalizeQuotes(raw: unknown, symbols: readonly string[], venue?: string): Record<string, VenueQuote> {
   if (!raw || typeof raw !== "object") {
     throw new InvalidExchangeResponseError("fetchQuotes: answer is not an object", { venue });
   }
-  const out: Record<string, Quote> = {};
+  const out: Record<string, VenueQuote> = {};
   const problems: string[] = [];
   for (const symbol of symbols) {
     const entry = (raw as Record<string, unknown>)[symbol];
@@ -382,7 +384,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const list = [...symbols];
       const raw = await read(
         "fetchQuotes",
-        () => venue === "binance" ? exchange.fetchBidsAsks(list) : exchange.fetchTickers(list),
+        () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
       );
       return normalizeQuotes(raw, symbols, venue);
     },

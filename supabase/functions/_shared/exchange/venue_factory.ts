@@ -6,11 +6,12 @@
  *   (`liveAllowedByEnv`) are exposed here. Reading balances in live mode is not trading and needs no opt-in.
  * A base-URL override (BINANCE_BASE_URL / OKX_BASE_URL) replaces the origin of every ccxt API URL, after sandbox mode.
  */
-import type { Env, Venue, VenueCredentials } from "../env.ts";
+import type { Env, VenueCredentials } from "../env.ts";
 import type { TradingMode } from "../settings.ts";
 import { CircuitBreaker, type Deadline, type RetryOptions } from "./retry.ts";
 import { type CcxtClientOptions, createCcxtClient } from "./ccxt_client.ts";
 import { type CcxtExchange, createVenueClient, type VenueClient } from "./venue_client.ts";
+import type { Venue } from "./venues.ts";
 
 export interface VenueFacts {
   venue: Venue;

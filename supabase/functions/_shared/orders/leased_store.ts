@@ -17,8 +17,8 @@ import {
   type PositionRow,
   type PositionStatus,
   type TradeLogRow,
-  type Venue,
 } from "./types.ts";
+import type { Venue } from "../exchange/venues.ts";
 
 const isActive = (status: PositionStatus) => ACTIVE_POSITION_STATUSES.includes(status);
 const byCreated = (a: OrderRow, b: OrderRow) => Date.parse(a.created_at) - Date.parse(b.created_at);

@@ -12,7 +12,8 @@ import type { OrderExecutor } from "./executor.ts";
 import { applyExchangeOrder, markOrder } from "./order_book.ts";
 import { advancePosition, type AdvanceResult, type PositionEvent } from "./positions.ts";
 import type { TradeStore } from "./store.ts";
-import { ACTIVE_POSITION_STATUSES, type OrderRow, type PositionRow, type Venue } from "./types.ts";
+import { ACTIVE_POSITION_STATUSES, type OrderRow, type PositionRow } from "./types.ts";
+import type { Venue } from "../exchange/venues.ts";
 
 /** How long an order may be unknown to the venue before we conclude it never arrived (venues index in ms). */
 export const DEFAULT_NOT_FOUND_GRACE_MS = 30_000;

@@ -4,7 +4,8 @@
  * keeps the leased venue's working orders and positions in memory between ticks (writes still go through first).
  */
 import type { TradingMode } from "../settings.ts";
-import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";
+import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
+import type { Venue } from "../exchange/venues.ts";
 
 /** Fields `applyExchangeOrder` and the reconciler may change on an order. */
 export type OrderPatch = Partial<

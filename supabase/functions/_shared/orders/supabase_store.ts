@@ -7,12 +7,14 @@ import type { TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
 import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore } from "./store.ts";
-import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow, Venue } from "./types.ts";
+import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
+import type { Venue } from "../exchange/venues.ts";
+import { parseNumericText } from "../numeric_text.ts";
 
 const NON_FINAL = ["pending_submit", "open", "partially_filled", "unknown"];
 
 function num(value: unknown): number {
-  return typeof value === "string" ? Number(value) : (value as number);
+  return typeof value === "string" ? parseNumericText(value) ?? Number.NaN : (value as number);
 }
 function numOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : num(value);

@@ -4,9 +4,7 @@
  */
 import type { OrderStatus } from "../trading/lifecycle.ts";
 import type { TradingMode } from "../settings.ts";
-
-export const VENUES = ["binance", "okx"] as const;
-export type Venue = (typeof VENUES)[number];
+import type { Venue } from "../exchange/venues.ts";
 
 export type OrderSide = "buy" | "sell";
 export type OrderType = "limit" | "market";

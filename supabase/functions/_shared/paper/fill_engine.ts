@@ -12,11 +12,7 @@
 import { mul, toNumber } from "../trading/decimal.ts";
 import type { OrderStatus } from "../trading/lifecycle.ts";
 import type { OrderSide, OrderType } from "../orders/types.ts";
-
-export interface PaperQuote {
-  bid: number;
-  ask: number;
-}
+import { isUsableQuote, type Quote } from "../trading/quote.ts";
 
 export interface PaperMarket {
   base: string;
@@ -46,10 +42,6 @@ export interface PaperFill {
 
 export class PaperOrderError extends Error {
   override name = "PaperOrderError";
-}
-
-function usable(quote: PaperQuote): boolean {
-  return Number.isFinite(quote.bid) && Number.isFinite(quote.ask) && quote.bid > 0 && quote.ask >= quote.bid;
 }
 
 function filledAt(order: PaperOrder, price: number, isMaker: boolean, market: PaperMarket): PaperFill {
@@ -88,12 +80,12 @@ function resting(order: PaperOrder, market: PaperMarket): PaperFill {
  */
 export function matchPaperOrder(
   order: PaperOrder,
-  quote: PaperQuote,
+  quote: Quote,
   market: PaperMarket,
   arriving: boolean,
 ): PaperFill | null {
   if (!(order.amount > 0)) throw new PaperOrderError(`paper order amount must be > 0, got ${order.amount}`);
-  if (!usable(quote)) return null;
+  if (!isUsableQuote(quote)) return null;
   const buy = order.side === "buy";
   const touch = buy ? quote.ask : quote.bid;
   if (order.type === "market") {

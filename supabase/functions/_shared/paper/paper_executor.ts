@@ -5,11 +5,13 @@
 import { FinalExchangeError } from "../exchange/errors.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import type { TradeStore } from "../orders/store.ts";
-import type { ExchangeOrderView, OrderRow, Venue } from "../orders/types.ts";
+import type { ExchangeOrderView, OrderRow } from "../orders/types.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
-import { matchPaperOrder, type PaperFill, type PaperMarket, type PaperQuote } from "./fill_engine.ts";
+import { matchPaperOrder, type PaperFill, type PaperMarket } from "./fill_engine.ts";
+import type { Quote } from "../trading/quote.ts";
 import { paperBalances } from "./paper_ledger.ts";
+import type { Venue } from "../exchange/venues.ts";
 
 /** The exchange id a paper order gets: derived from our id, so it is stable across bursts. */
 export function paperOrderId(clientOrderId: string): string {
@@ -20,7 +22,7 @@ export interface PaperExecutorOptions {
   venue: Venue;
   store: TradeStore;
   /** Latest quote per symbol (the burst refreshes it every tick). */
-  quotes: ReadonlyMap<string, PaperQuote>;
+  quotes: ReadonlyMap<string, Quote>;
   markets: ReadonlyMap<string, PaperMarket>;
   startingQuote: number;
 }

@@ -10,25 +10,26 @@
  */
 import { z } from "zod";
 import type { Balances } from "../exchange/venue_client.ts";
+import { numeric } from "../numeric_text.ts";
+import { SYMBOL_PATTERN } from "../trading/symbol.ts";
 
 export const PAPER_ORDER_COLUMNS =
   "client_order_id, symbol, side, type, price, amount, filled, remaining, average, cost, fee_cost, fee_currency, order_status";
 
-const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-const numeric = () => z.preprocess((v) => (typeof v === "string" && NUMERIC_TEXT.test(v) ? Number(v) : v), z.number());
+const number = () => numeric(z.number());
 
 const paperOrderSchema = z.object({
   client_order_id: z.string(),
-  symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/),
+  symbol: z.string().regex(SYMBOL_PATTERN),
   side: z.enum(["buy", "sell"]),
   type: z.enum(["limit", "market"]),
-  price: numeric().nullable(),
-  amount: numeric(),
-  filled: numeric(),
-  remaining: numeric().nullable(),
-  average: numeric().nullable(),
-  cost: numeric().nullable(),
-  fee_cost: numeric().nullable(),
+  price: number().nullable(),
+  amount: number(),
+  filled: number(),
+  remaining: number().nullable(),
+  average: number().nullable(),
+  cost: number().nullable(),
+  fee_cost: number().nullable(),
   fee_currency: z.string().nullable(),
   order_status: z.string(),
 });

@@ -3,6 +3,7 @@
  * Prices are judged on the bid, the price a sell can actually get.
  */
 import type { Settings } from "../settings.ts";
+import type { Quote } from "./quote.ts";
 
 /** Exit reasons this module decides; `kill_switch` and `manual` come from elsewhere. */
 export type AutomaticExitReason = "take_profit" | "stop_loss" | "time_stop";
@@ -50,7 +51,7 @@ export interface ExitPosition {
  */
 export function decideExit(
   position: ExitPosition,
-  quote: { bid: number; ask: number },
+  quote: Quote,
   now: Instant,
   settings: ExitSettings,
 ): AutomaticExitReason | null {

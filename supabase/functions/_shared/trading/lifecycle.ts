@@ -1,7 +1,7 @@
 /**
  * Order lifecycle: the statuses an `orders` row moves through, which moves are valid, and how a ccxt unified order
- * maps onto them. A row's status changes only through nextStatus, so a late or confused exchange answer can never
- * turn a filled order back into an open one.
+ * maps onto them. order_book.ts changes a row's status only when canTransition allows the move, so a late or confused
+ * exchange answer can never turn a filled order back into an open one.
  */
 
 export const ORDER_STATUSES = [
@@ -20,10 +20,6 @@ export const FINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(["filled",
 
 export function isFinalStatus(status: OrderStatus): boolean {
   return FINAL_ORDER_STATUSES.has(status);
-}
-
-export function isOrderStatus(value: unknown): value is OrderStatus {
-  return typeof value === "string" && (ORDER_STATUSES as readonly string[]).includes(value);
 }
 
 /**
@@ -47,23 +43,6 @@ const FORWARD: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return from === to || FORWARD[from].includes(to);
-}
-
-export class InvalidTransitionError extends Error {
-  constructor(readonly from: OrderStatus, readonly to: OrderStatus) {
-    super(
-      isFinalStatus(from)
-        ? `order status ${from} is final and cannot become ${to}`
-        : `order status cannot move from ${from} to ${to}`,
-    );
-    this.name = "InvalidTransitionError";
-  }
-}
-
-/** Returns `to` when the move is valid, else throws InvalidTransitionError. */
-export function nextStatus(from: OrderStatus, to: OrderStatus): OrderStatus {
-  if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
-  return to;
 }
 
 /** The fields of a ccxt unified order (or our simulator's) that decide its status. */

@@ -4,11 +4,7 @@
  * Pure apart from MomentumBuffers, a plain in-memory map a burst keeps between ticks.
  */
 import type { LatencyBand, Settings } from "../settings.ts";
-
-export interface Quote {
-  bid: number;
-  ask: number;
-}
+import { isUsableQuote, type Quote, spreadPct } from "./quote.ts";
 
 /**
  * Comparisons against percentage thresholds allow this much (in percentage points) so that a spread or move that is
@@ -16,22 +12,6 @@ export interface Quote {
  * 0.09999999999999432, not 0.1).
  */
 export const PCT_TOLERANCE = 1e-9;
-
-/** A quote we can trade on: finite, positive, not crossed. */
-export function isUsableQuote(quote: Quote): boolean {
-  return Number.isFinite(quote.bid) && Number.isFinite(quote.ask) && quote.bid > 0 && quote.ask > 0 &&
-    quote.ask >= quote.bid;
-}
-
-export function midPrice(quote: Quote): number {
-  return (quote.bid + quote.ask) / 2;
-}
-
-/** (ask - bid) / mid × 100; 0 when mid is not positive (legacy `compute_spread_pct`). */
-export function spreadPct(bid: number, ask: number): number {
-  const mid = (bid + ask) / 2;
-  return mid > 0 ? ((ask - bid) / mid) * 100 : 0;
-}
 
 /** Buffers are kept per venue and symbol: `binance:BTC/USDT`. */
 export function momentumKey(venue: string, symbol: string): string {

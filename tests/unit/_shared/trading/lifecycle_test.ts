@@ -2,10 +2,7 @@ import assert from "node:assert/strict";
 import {
   canTransition,
   FINAL_ORDER_STATUSES,
-  InvalidTransitionError,
   isFinalStatus,
-  isOrderStatus,
-  nextStatus,
   ORDER_STATUSES,
   type OrderStatus,
   statusFromCcxtOrder,
@@ -23,20 +20,17 @@ Deno.test("order statuses match the orders.order_status values", () => {
     "unknown",
   ]);
   assert.deepEqual([...FINAL_ORDER_STATUSES].sort(), ["cancelled", "expired", "filled", "rejected"]);
-  assert.equal(isOrderStatus("open"), true);
-  assert.equal(isOrderStatus("canceled"), false);
-  assert.equal(isOrderStatus(undefined), false);
 });
 
 Deno.test("order status transitions", async (t) => {
   await t.step("the happy paths", () => {
-    assert.equal(nextStatus("pending_submit", "open"), "open");
-    assert.equal(nextStatus("open", "partially_filled"), "partially_filled");
-    assert.equal(nextStatus("partially_filled", "filled"), "filled");
-    assert.equal(nextStatus("pending_submit", "filled"), "filled", "an immediate fill");
-    assert.equal(nextStatus("partially_filled", "cancelled"), "cancelled", "timeout cancel after a partial fill");
-    assert.equal(nextStatus("pending_submit", "rejected"), "rejected");
-    assert.equal(nextStatus("open", "expired"), "expired");
+    assert.equal(canTransition("pending_submit", "open"), true);
+    assert.equal(canTransition("open", "partially_filled"), true);
+    assert.equal(canTransition("partially_filled", "filled"), true);
+    assert.equal(canTransition("pending_submit", "filled"), true, "an immediate fill");
+    assert.equal(canTransition("partially_filled", "cancelled"), true, "timeout cancel after a partial fill");
+    assert.equal(canTransition("pending_submit", "rejected"), true);
+    assert.equal(canTransition("open", "expired"), true);
   });
 
   await t.step("staying put is allowed for every status (re-reading an order is not a move)", () => {
@@ -48,12 +42,6 @@ Deno.test("order status transitions", async (t) => {
       for (const to of ORDER_STATUSES) {
         if (to === from) continue;
         assert.equal(canTransition(from, to), false, `${from} -> ${to}`);
-        assert.throws(
-          () => nextStatus(from, to),
-          (error: unknown) =>
-            error instanceof InvalidTransitionError && error.from === from && error.to === to &&
-            /is final/.test(error.message),
-        );
       }
     }
   });
@@ -77,7 +65,6 @@ Deno.test("order status transitions", async (t) => {
     ];
     for (const [from, to] of refused) {
       assert.equal(canTransition(from, to), false, `${from} -> ${to}`);
-      assert.throws(() => nextStatus(from, to), InvalidTransitionError);
     }
   });
 });
@@ -118,8 +105,8 @@ Deno.test("statusFromCcxtOrder maps ccxt unified orders to our statuses", async 
     assert.equal(statusFromCcxtOrder({ status: "ok" }), "unknown");
   });
 
-  await t.step("the mapped status feeds nextStatus", () => {
+  await t.step("the mapped status feeds canTransition", () => {
     const observed = statusFromCcxtOrder({ status: "open", amount: 1, filled: 0 });
-    assert.throws(() => nextStatus("filled", observed), InvalidTransitionError, "a stale 'open' cannot undo a fill");
+    assert.equal(canTransition("filled", observed), false, "a stale 'open' cannot undo a fill");
   });
 });

@@ -4,14 +4,12 @@ import {
   drawdownThrottle,
   entrySizeUsd,
   evaluateSignal,
-  isUsableQuote,
-  midPrice,
   MomentumBuffers,
   momentumKey,
   momentumPct,
   pushMid,
-  spreadPct,
 } from "../../../../supabase/functions/_shared/trading/signal.ts";
+import { isUsableQuote, midPrice, spreadPct } from "../../../../supabase/functions/_shared/trading/quote.ts";
 
 const [aggressive, normal, , defensive] = DEFAULT_SETTINGS.latency_bands as LatencyBand[];
 const rich = { dailyPnl: 0, freeQuote: 100_000 };

@@ -1,0 +1,178 @@
+/**
+ * The one owner of a venue's orders while a burst runs (after hummingbot's ClientOrderTracker): it records an order
+ * before it leaves, sends it once, resolves an unknown outcome by looking the order up by client order id, cancels,
+ * and refreshes the working orders. It keeps the orders it touched as active (not final), cached (final, for the
+ * summary) or lost (not found at the venue past the grace period, so given up on by reconcile.ts's rule and counted).
+ *
+ * Every change goes through order_book.ts (valid transitions, fills that never shrink) and reconcile.ts's
+ * refreshOrder (the not-found rule); the tracker adds the order of the steps and the bookkeeping. What a change means
+ * to the caller (a fill, funds to read again) it hears through the listener.
+ */
+import type { Clock } from "../clock.ts";
+import { describeError } from "../describe_error.ts";
+import { ExchangeLayerError, FinalExchangeError, isNotSentError, NeedsHumanError } from "../exchange/errors.ts";
+import type { TradingMode } from "../settings.ts";
+import { isFinalStatus } from "../trading/lifecycle.ts";
+import { newClientOrderId } from "./client_order_id.ts";
+import type { OrderExecutor } from "./executor.ts";
+import { applyExchangeOrder, markOrder, recordIntent } from "./order_book.ts";
+import { refreshOrder, type RefreshResult } from "./reconcile.ts";
+import type { TradeStore } from "./store.ts";
+import type { OrderIntent, OrderRow } from "./types.ts";
+
+export interface OrderTrackerListener {
+  /** A new order row was written (it is about to be sent). */
+  recorded?(order: OrderRow): void;
+  /** An order we hold moved from `before` to `order` (possibly unchanged: the venue's answer matched the row). */
+  changed?(order: OrderRow, before: OrderRow): void;
+  /** Something worth a line in the run summary. */
+  note?(text: string): void;
+}
+
+export interface OrderTrackerOptions {
+  store: TradeStore;
+  executor: OrderExecutor;
+  clock: Clock;
+  /** How long an order may be unknown to the venue before it is given up on (reconcile.ts's default when unset). */
+  notFoundGraceMs?: number;
+  listener?: OrderTrackerListener;
+}
+
+/** An intent before it has a client order id: the tracker gives it one. */
+export type NewOrder = Omit<OrderIntent, "client_order_id">;
+
+export class OrderTracker {
+  /** Orders touched this burst that are not final yet, by row id. */
+  readonly #active = new Map<string, OrderRow>();
+  /** Orders touched this burst that ended, by row id. */
+  readonly #cached = new Map<string, OrderRow>();
+  /** Orders given up on: the venue did not know them past the grace period. */
+  readonly #lost: OrderRow[] = [];
+  #needsHuman: NeedsHumanError | null = null;
+
+  constructor(private readonly options: OrderTrackerOptions) {}
+
+  /** Set when the venue refused our keys while an order was being sent; the caller stops once it has tidied up. */
+  get needsHuman(): NeedsHumanError | null {
+    return this.#needsHuman;
+  }
+
+  get active(): readonly OrderRow[] {
+    return [...this.#active.values()];
+  }
+
+  get lost(): readonly OrderRow[] {
+    return this.#lost;
+  }
+
+  /** Latest status of every order touched this burst, counted. */
+  statusCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const order of [...this.#active.values(), ...this.#cached.values()]) {
+      counts[order.order_status] = (counts[order.order_status] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** Writes the order as pending_submit with a fresh client order id: nothing is sent that is not recorded first. */
+  async track(order: NewOrder): Promise<OrderRow> {
+    const now = this.options.clock.now();
+    const intent: OrderIntent = { client_order_id: newClientOrderId(now.getTime()), ...order };
+    const recorded = await recordIntent(this.options.store, intent, now);
+    this.#hold(recorded);
+    this.options.listener?.recorded?.(recorded);
+    return recorded;
+  }
+
+  /** track, then send. */
+  async place(order: NewOrder): Promise<OrderRow> {
+    return await this.send(await this.track(order));
+  }
+
+  /**
+   * Sends a recorded order once. The venue saying no is final (rejected, with its reason), and so is a request that
+   * never left (breaker open, budget spent). Any other failure leaves the outcome unknown: the order is looked up by
+   * client order id, never sent again. A venue refusing our keys is recorded and kept in `needsHuman`.
+   */
+  async send(recorded: OrderRow): Promise<OrderRow> {
+    const { store, executor, clock } = this.options;
+    let view;
+    try {
+      view = await executor.create(recorded);
+    } catch (error) {
+      const reason = `create: ${describeError(error)}`;
+      this.#note(`${recorded.client_order_id}: ${reason}`);
+      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
+        const rejected = this.#observe(await markOrder(store, recorded, "rejected", reason, clock.now()), recorded);
+        if (error instanceof NeedsHumanError) this.#needsHuman ??= error;
+        return rejected;
+      }
+      const unknown = this.#observe(await markOrder(store, recorded, "unknown", reason, clock.now()), recorded);
+      if (!(error instanceof ExchangeLayerError)) throw error;
+      const found = await this.#lookup(unknown);
+      return this.#observe(found.order, unknown);
+    }
+    const applied = await applyExchangeOrder(store, recorded, view, clock.now());
+    if ("ignored" in applied) this.#note(`${recorded.client_order_id}: ${applied.ignored}`);
+    return this.#observe(applied.order, recorded);
+  }
+
+  /**
+   * Cancels at the venue and applies its answer (the filled part is kept). An order the venue does not know expires.
+   * Exchange errors are noted and leave the row as it is (the next refresh sees what happened); NeedsHumanError and
+   * anything that is not an exchange error propagate.
+   */
+  async cancel(order: OrderRow): Promise<void> {
+    const { store, executor, clock } = this.options;
+    try {
+      const view = await executor.cancel(order);
+      if (view === null) {
+        const reason = "cancel: the venue does not know this order";
+        this.#observe(await markOrder(store, order, "expired", reason, clock.now()), order);
+        return;
+      }
+      const applied = await applyExchangeOrder(store, order, view, clock.now());
+      if ("ignored" in applied) this.#note(`${order.client_order_id}: ${applied.ignored}`);
+      this.#observe(applied.order, order);
+    } catch (error) {
+      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+      this.#note(`cancel ${order.client_order_id}: ${describeError(error)}`);
+    }
+  }
+
+  /** Looks up every working (non-final) order of the venue and mode and applies what the venue says. */
+  async refreshWorking(venue: OrderRow["venue"], mode: TradingMode): Promise<void> {
+    for (const order of await this.options.store.listNonFinalOrders(venue, mode)) {
+      const result = await this.#lookup(order);
+      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
+      if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
+    }
+  }
+
+  async #lookup(order: OrderRow): Promise<RefreshResult> {
+    const { store, executor, clock, notFoundGraceMs } = this.options;
+    const result = await refreshOrder(store, executor, order, { now: clock.now(), graceMs: notFoundGraceMs });
+    if (result.note === "lost") this.#lost.push(result.order);
+    return result;
+  }
+
+  #hold(order: OrderRow): void {
+    if (isFinalStatus(order.order_status)) {
+      this.#active.delete(order.id);
+      this.#cached.set(order.id, order);
+    } else {
+      this.#cached.delete(order.id);
+      this.#active.set(order.id, order);
+    }
+  }
+
+  #observe(order: OrderRow, before: OrderRow): OrderRow {
+    this.#hold(order);
+    this.options.listener?.changed?.(order, before);
+    return order;
+  }
+
+  #note(text: string): void {
+    this.options.listener?.note?.(text);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A venue's quotes for the burst: one request for every symbol per tick, kept in the map the paper executor fills
+ * against, and each usable mid pushed into its momentum buffer.
+ */
+import { describeError } from "../_shared/describe_error.ts";
+import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
+import type { VenueClient } from "../_shared/exchange/venue_client.ts";
+import { isUsableQuote, midPrice, type Quote, quoteFromBook } from "../_shared/trading/quote.ts";
+import { MomentumBuffers, momentumKey } from "../_shared/trading/signal.ts";
+import { note, type VenueSummary } from "./summary.ts";
+import type { Venue } from "../_shared/exchange/venues.ts";
+
+export class QuoteFeed {
+  readonly #momentum = new MomentumBuffers();
+
+  constructor(
+    private readonly ctx: {
+      venue: Venue;
+      client: VenueClient;
+      symbols: readonly string[];
+      /** Shared with the paper executor, which fills against it. */
+      quotes: Map<string, Quote>;
+      summary: VenueSummary;
+    },
+  ) {}
+
+  /** The symbol's momentum buffer (mids of this burst's usable quotes). */
+  momentum(symbol: string): readonly number[] {
+    return this.#momentum.get(momentumKey(this.ctx.venue, symbol));
+  }
+
+  /**
+   * Reads every symbol's quote. Returns false when they could not be read (counted; the tick ends and the next one
+   * tries again); NeedsHumanError and anything that is not an exchange error propagate.
+   */
+  async read(momentumWindow: number): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      const fresh = await ctx.client.fetchQuotes(ctx.symbols);
+      for (const symbol of ctx.symbols) {
+        const quote = quoteFromBook(fresh[symbol]);
+        if (quote && isUsableQuote(quote)) {
+          ctx.quotes.set(symbol, quote);
+          this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);
+        } else {
+          ctx.quotes.delete(symbol);
+        }
+      }
+      return true;
+    } catch (error) {
+      if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+      ctx.summary.quote_errors += 1;
+      note(ctx.summary, `quotes: ${describeError(error)}`);
+      ctx.quotes.clear();
+      return false;
+    }
+  }
+}

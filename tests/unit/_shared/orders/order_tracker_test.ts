@@ -1,0 +1,271 @@
+import assert from "node:assert/strict";
+import {
+  CircuitOpenError,
+  DeadlinePassedError,
+  FinalExchangeError,
+  NeedsHumanError,
+  TemporaryExchangeError,
+} from "../../../../supabase/functions/_shared/exchange/errors.ts";
+import type { OrderExecutor } from "../../../../supabase/functions/_shared/orders/executor.ts";
+import { type NewOrder, OrderTracker } from "../../../../supabase/functions/_shared/orders/order_tracker.ts";
+import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import { ManualClock } from "../../../support/manual_clock.ts";
+import { MemoryTradeStore } from "../../../support/memory_store.ts";
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
+const GRACE_MS = 30_000;
+
+const ENTRY: NewOrder = {
+  venue: "binance",
+  symbol: "ETH/USDT",
+  side: "buy",
+  type: "limit",
+  price: 3000,
+  amount: 0.05,
+  purpose: "entry",
+  position_id: null,
+  mode: "testnet",
+};
+
+function view(overrides: Partial<ExchangeOrderView> = {}): ExchangeOrderView {
+  return {
+    exchangeOrderId: "1001",
+    clientOrderId: null,
+    status: "open",
+    filled: 0,
+    remaining: 0.05,
+    average: null,
+    cost: 0,
+    feeCost: null,
+    feeCurrency: null,
+    raw: { from: "test" },
+    ...overrides,
+  };
+}
+
+/** An executor whose answers the test scripts; it records what it was asked and what the store held at that moment. */
+class ScriptedExecutor implements OrderExecutor {
+  readonly mode = "testnet" as const;
+  readonly calls: string[] = [];
+  /** Rows in the store when create was called (track-before-send). */
+  rowsAtCreate: OrderRow[] = [];
+  createAnswer: () => Promise<ExchangeOrderView> = () => Promise.resolve(view());
+  lookupAnswer: (order: OrderRow) => Promise<ExchangeOrderView | null> = () => Promise.resolve(null);
+  cancelAnswer: () => Promise<ExchangeOrderView | null> = () => Promise.resolve(view({ status: "cancelled" }));
+
+  constructor(private readonly store: MemoryTradeStore) {}
+
+  create(order: OrderRow): Promise<ExchangeOrderView> {
+    this.calls.push(`create ${order.client_order_id}`);
+    this.rowsAtCreate = this.store.orders.map((o) => ({ ...o }));
+    return this.createAnswer();
+  }
+  lookup(order: OrderRow): Promise<ExchangeOrderView | null> {
+    this.calls.push(`lookup ${order.client_order_id}`);
+    return this.lookupAnswer(order);
+  }
+  cancel(order: OrderRow): Promise<ExchangeOrderView | null> {
+    this.calls.push(`cancel ${order.client_order_id}`);
+    return this.cancelAnswer();
+  }
+  freeBalances(): Promise<Record<string, number>> {
+    throw new Error("the tracker never reads balances");
+  }
+}
+
+function setup() {
+  const store = new MemoryTradeStore();
+  const clock = new ManualClock(T0);
+  const executor = new ScriptedExecutor(store);
+  const notes: string[] = [];
+  const changes: { from: string; to: string }[] = [];
+  const recorded: string[] = [];
+  const tracker = new OrderTracker({
+    store,
+    executor,
+    clock,
+    notFoundGraceMs: GRACE_MS,
+    listener: {
+      recorded: (order) => recorded.push(order.client_order_id),
+      changed: (order, before) => changes.push({ from: before.order_status, to: order.order_status }),
+      note: (text) => notes.push(text),
+    },
+  });
+  return { store, clock, executor, tracker, notes, changes, recorded };
+}
+
+Deno.test("track: the row exists as pending_submit before the order is sent", async () => {
+  const { store, executor, tracker, recorded } = setup();
+  const order = await tracker.place(ENTRY);
+
+  assert.equal(executor.rowsAtCreate.length, 1);
+  assert.equal(executor.rowsAtCreate[0]!.order_status, "pending_submit");
+  assert.equal(executor.rowsAtCreate[0]!.client_order_id, order.client_order_id);
+  assert.deepEqual(executor.calls, [`create ${order.client_order_id}`]);
+  assert.deepEqual(recorded, [order.client_order_id]);
+  // The venue's answer is applied: open with its exchange id.
+  assert.equal(store.orders[0]!.order_status, "open");
+  assert.equal(store.orders[0]!.exchange_order_id, "1001");
+  assert.deepEqual(tracker.active.map((o) => o.id), [order.id]);
+  assert.deepEqual(tracker.statusCounts(), { open: 1 });
+});
+
+Deno.test("track: an order the store refuses to record is never sent", async () => {
+  const { executor, tracker } = setup();
+  await assert.rejects(() => tracker.place({ ...ENTRY, amount: 0 }), RangeError);
+  assert.deepEqual(executor.calls, []);
+});
+
+Deno.test("send: an unknown outcome is looked up by client order id and the answer applied", async () => {
+  const { store, executor, tracker, changes } = setup();
+  executor.createAnswer = () => Promise.reject(new TemporaryExchangeError("socket hang up"));
+  executor.lookupAnswer = (order) =>
+    Promise.resolve(view({ clientOrderId: order.client_order_id, status: "filled", filled: 0.05, remaining: 0 }));
+
+  const order = await tracker.place(ENTRY);
+
+  assert.deepEqual(executor.calls, [`create ${order.client_order_id}`, `lookup ${order.client_order_id}`]);
+  assert.equal(order.order_status, "filled");
+  assert.equal(store.orders[0]!.order_status, "filled");
+  assert.equal(store.orders[0]!.filled, 0.05);
+  assert.deepEqual(changes, [{ from: "pending_submit", to: "unknown" }, { from: "unknown", to: "filled" }]);
+  assert.equal(tracker.active.length, 0);
+  assert.deepEqual(tracker.statusCounts(), { filled: 1 });
+});
+
+Deno.test("send: an order the venue still does not know stays unknown, then is given up on after the grace period", async () => {
+  const { store, clock, executor, tracker, notes } = setup();
+  executor.createAnswer = () => Promise.reject(new TemporaryExchangeError("timed out"));
+
+  const order = await tracker.place(ENTRY);
+  assert.equal(order.order_status, "unknown");
+  assert.equal(store.orders[0]!.order_status, "unknown");
+  assert.equal(tracker.lost.length, 0);
+
+  // Inside the grace period the refresh leaves it unknown (the venue may not have indexed it yet).
+  clock.advance(GRACE_MS - 1);
+  await tracker.refreshWorking("binance", "testnet");
+  assert.equal(store.orders[0]!.order_status, "unknown");
+  assert.equal(tracker.lost.length, 0);
+
+  // Past it, never acknowledged: it never arrived, so it is rejected with the reason, and counted as lost.
+  clock.advance(1);
+  await tracker.refreshWorking("binance", "testnet");
+  const row = store.orders[0]!;
+  assert.equal(row.order_status, "rejected");
+  assert.match(row.last_error ?? "", /never arrived/);
+  assert.notEqual(row.closed_at, null);
+  assert.deepEqual(tracker.lost.map((o) => o.id), [order.id]);
+  assert.ok(notes.some((n) => n.includes("not found at the venue")));
+  // Never sent twice: one create, lookups only.
+  assert.equal(executor.calls.filter((c) => c.startsWith("create")).length, 1);
+});
+
+Deno.test("send: an acknowledged order that vanished expires after the grace period", async () => {
+  const { store, clock, executor, tracker } = setup();
+  await tracker.place(ENTRY);
+  assert.equal(store.orders[0]!.exchange_order_id, "1001");
+  executor.lookupAnswer = () => Promise.resolve(null);
+  clock.advance(GRACE_MS);
+  await tracker.refreshWorking("binance", "testnet");
+  assert.equal(store.orders[0]!.order_status, "expired");
+  assert.equal(tracker.lost.length, 1);
+});
+
+Deno.test("send: the venue saying no is final: rejected with its reason, nothing looked up", async () => {
+  const { store, executor, tracker, notes } = setup();
+  executor.createAnswer = () => Promise.reject(new FinalExchangeError("insufficient balance"));
+
+  const order = await tracker.place(ENTRY);
+
+  assert.equal(order.order_status, "rejected");
+  assert.match(store.orders[0]!.last_error ?? "", /insufficient balance/);
+  assert.deepEqual(executor.calls, [`create ${order.client_order_id}`]);
+  assert.equal(tracker.needsHuman, null);
+  assert.ok(notes.some((n) => n.includes("insufficient balance")));
+  assert.deepEqual(tracker.statusCounts(), { rejected: 1 });
+});
+
+Deno.test("send: a venue refusing our keys is recorded as rejected and kept for the caller", async () => {
+  const { executor, tracker } = setup();
+  const refused = new NeedsHumanError("invalid api key");
+  executor.createAnswer = () => Promise.reject(refused);
+
+  const order = await tracker.place(ENTRY);
+
+  assert.equal(order.order_status, "rejected");
+  assert.equal(tracker.needsHuman, refused);
+});
+
+for (
+  const [name, error] of [
+    ["circuit open", new CircuitOpenError("binance", 5_000)],
+    ["time budget spent", new DeadlinePassedError()],
+  ] as const
+) {
+  Deno.test(`send: a request that never left (${name}) leaves no sent order and nothing to look up`, async () => {
+    const { store, executor, tracker } = setup();
+    executor.createAnswer = () => Promise.reject(error);
+
+    const order = await tracker.place(ENTRY);
+
+    const row = store.orders[0]!;
+    assert.equal(row.order_status, "rejected");
+    assert.equal(row.submitted_at, null);
+    assert.equal(row.exchange_order_id, null);
+    assert.notEqual(row.closed_at, null);
+    assert.deepEqual(executor.calls, [`create ${order.client_order_id}`]);
+    assert.deepEqual(await store.listNonFinalOrders("binance", "testnet"), []);
+  });
+}
+
+Deno.test("send: an error that is not an exchange error leaves the order unknown and propagates", async () => {
+  const { store, executor, tracker } = setup();
+  executor.createAnswer = () => Promise.reject(new TypeError("bug"));
+  await assert.rejects(() => tracker.place(ENTRY), TypeError);
+  assert.equal(store.orders[0]!.order_status, "unknown");
+  assert.deepEqual(executor.calls.filter((c) => c.startsWith("lookup")), []);
+});
+
+Deno.test("cancel: the venue's answer is applied, the filled part kept", async () => {
+  const { store, executor, tracker } = setup();
+  const order = await tracker.place(ENTRY);
+  executor.cancelAnswer = () => Promise.resolve(view({ status: "cancelled", filled: 0.02, remaining: 0.03 }));
+
+  await tracker.cancel(order);
+
+  assert.equal(store.orders[0]!.order_status, "cancelled");
+  assert.equal(store.orders[0]!.filled, 0.02);
+  assert.equal(tracker.active.length, 0);
+});
+
+Deno.test("cancel: an order the venue does not know expires", async () => {
+  const { store, executor, tracker } = setup();
+  const order = await tracker.place(ENTRY);
+  executor.cancelAnswer = () => Promise.resolve(null);
+  await tracker.cancel(order);
+  assert.equal(store.orders[0]!.order_status, "expired");
+  assert.match(store.orders[0]!.last_error ?? "", /does not know/);
+});
+
+Deno.test("cancel: an exchange error is noted and leaves the row; refused keys propagate", async () => {
+  const { store, executor, tracker, notes } = setup();
+  const order = await tracker.place(ENTRY);
+  executor.cancelAnswer = () => Promise.reject(new TemporaryExchangeError("502"));
+  await tracker.cancel(order);
+  assert.equal(store.orders[0]!.order_status, "open");
+  assert.ok(notes.some((n) => n.startsWith(`cancel ${order.client_order_id}`)));
+
+  executor.cancelAnswer = () => Promise.reject(new NeedsHumanError("permission denied"));
+  await assert.rejects(() => tracker.cancel(store.orders[0]!), NeedsHumanError);
+});
+
+Deno.test("refreshWorking: a lagging answer with a smaller fill is ignored and noted, the row kept", async () => {
+  const { store, executor, tracker, notes } = setup();
+  executor.createAnswer = () => Promise.resolve(view({ status: "partially_filled", filled: 0.03, remaining: 0.02 }));
+  await tracker.place(ENTRY);
+  executor.lookupAnswer = () => Promise.resolve(view({ status: "partially_filled", filled: 0.01 }));
+  await tracker.refreshWorking("binance", "testnet");
+  assert.equal(store.orders[0]!.filled, 0.03);
+  assert.ok(notes.some((n) => n.includes("below the recorded")));
+});

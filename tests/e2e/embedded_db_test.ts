@@ -99,7 +99,7 @@ Deno.test("embedded Postgres: fresh folder, migrations via the CLI, PostgREST ro
     const postgrest = await postgrestOn(first, keys, dataDir);
     stops.push(postgrest.stop);
 
-    await t.step("PostgREST: the service role reads exchange_connections, the anon key sees nothing", async () => {
+    await t.step("PostgREST: the service role reads exchange_connections, the anon key sees nothing, a member reads", async () => {
       const service = await rest(
         postgrest,
         keys.serviceRoleKey,
@@ -112,7 +112,17 @@ Deno.test("embedded Postgres: fresh folder, migrations via the CLI, PostgREST ro
       assert.equal(anon.status, 401);
       assert.equal((anon.body as { code: string }).code, "42501"); // permission denied: no rows, no columns
 
-      const user = await rest(postgrest, keys.authenticatedKey, "/exchange_connections?select=exchange_name");
+      // A signed-in user reads nothing until a member (issue 12), then both rows.
+      const path = "/exchange_connections?select=exchange_name";
+      const stranger = await rest(postgrest, keys.authenticatedKey, path);
+      assert.equal(stranger.status, 200);
+      assert.deepEqual(stranger.body, []);
+      const added = await rest(postgrest, keys.serviceRoleKey, "/members", {
+        method: "POST",
+        body: JSON.stringify({ user_id: keys.authenticatedUserId, role: "viewer" }),
+      });
+      assert.equal(added.status, 201);
+      const user = await rest(postgrest, keys.authenticatedKey, path);
       assert.equal(user.status, 200);
       assert.equal((user.body as unknown[]).length, 2);
     });

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { REPO_ROOT } from "../../dev/stack/commands.ts";
-import { dashboardClient } from "../../dashboard/terminal/cli.ts";
+import { dashboardClient, NOT_A_MEMBER } from "../../dashboard/terminal/cli.ts";
 import { render } from "../../dashboard/terminal/render.ts";
 import { loadSnapshot } from "../../dashboard/terminal/snapshot.ts";
-import { gatewayClient, type Stack, withStack } from "../support/stack.ts";
+import { clientKey, gatewayClient, serverKey, type Stack, withStack } from "../support/stack.ts";
+import { withSql } from "../support/sql.ts";
 
 const DENO = `${REPO_ROOT}/node_modules/.bin/deno`;
 
@@ -202,15 +203,26 @@ async function populate(service: SupabaseClient): Promise<void> {
 async function runDashboardScript(
   stack: Stack,
   key: string,
+  token?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(DENO, {
-    args: ["run", "-A", `${REPO_ROOT}/scripts/dashboard.ts`, "--once", "--url", stack.gatewayUrl, "--key", key],
+    args: [
+      "run",
+      "-A",
+      `${REPO_ROOT}/scripts/dashboard.ts`,
+      "--once",
+      "--url",
+      stack.gatewayUrl,
+      "--key",
+      key,
+      ...(token ? ["--token", token] : []),
+    ],
     cwd: REPO_ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
     // The command must not pick these up from the environment: the flags are what is tested.
-    env: { SUPABASE_URL: "", SUPABASE_KEY: "" },
+    env: { SUPABASE_URL: "", SUPABASE_KEY: "", SUPABASE_ACCESS_TOKEN: "" },
   }).output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
@@ -223,16 +235,31 @@ function row(text: string, first: RegExp): string[] {
   return lines[0].trim().split(/\s{2,}/);
 }
 
-Deno.test("terminal dashboard renders a populated stack for a signed-in user", async (t) => {
+Deno.test("terminal dashboard renders a populated stack for a member's session", async (t) => {
   await withStack({ functions: false }, async (stack) => {
-    await populate(gatewayClient(stack, stack.serviceRoleKey));
+    await populate(gatewayClient(stack, serverKey(stack)));
 
-    await t.step("`scripts/dashboard.ts --once` with the authenticated key prints every section", async () => {
-      const { code, stdout, stderr } = await runDashboardScript(stack, stack.authenticatedKey);
+    await t.step("a signed-in user who is not a member sees none of the data, and is told why", async () => {
+      const { code, stdout } = await runDashboardScript(stack, stack.publishableKey, stack.authenticatedKey);
+      assert.equal(code, 1);
+      assert.equal(stdout, NOT_A_MEMBER);
+    });
+
+    await withSql(
+      stack.databaseUrl,
+      (sql) => sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`,
+    );
+    const member = stack.authenticatedKey;
+
+    await t.step("`scripts/dashboard.ts --once` as a member's session prints every section", async () => {
+      const { code, stdout, stderr } = await runDashboardScript(stack, stack.publishableKey, member);
       assert.equal(code, 0, stderr);
       const text = stdout;
       if (Deno.env.get("SHOW_DASHBOARD")) console.log(text);
-      assert.match(text, /^Latency-adaptive scalper — \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| mode paper \| trading ON/);
+      assert.match(
+        text,
+        /^Latency-adaptive scalper — \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| mode paper \| trading ON/,
+      );
 
       const binance = row(text, /^binance /);
       assert.deepEqual(binance.slice(0, 9), [
@@ -325,7 +352,9 @@ Deno.test("terminal dashboard renders a populated stack for a signed-in user", a
     });
 
     await t.step("the library path renders the same data the command printed", async () => {
-      const snapshot = await loadSnapshot(dashboardClient(stack.gatewayUrl, stack.authenticatedKey));
+      const snapshot = await loadSnapshot(
+        dashboardClient(stack.gatewayUrl, stack.publishableKey, undefined, stack.authenticatedKey),
+      );
       assert.equal(snapshot.venues.length, 2);
       assert.equal(snapshot.recentTrades[0].position?.exit_reason, "take_profit");
       assert.deepEqual(snapshot.daily && { entries: snapshot.daily.entries, pnl: snapshot.daily.realizedPnl }, {
@@ -336,7 +365,7 @@ Deno.test("terminal dashboard renders a populated stack for a signed-in user", a
     });
 
     await t.step("the anon key reads nothing: the command says so and exits 1", async () => {
-      const { code, stdout } = await runDashboardScript(stack, stack.anonKey);
+      const { code, stdout } = await runDashboardScript(stack, clientKey(stack));
       assert.equal(code, 1);
       assert.match(stdout, /^dashboard: cannot read bot_settings: 42501: permission denied/);
     });

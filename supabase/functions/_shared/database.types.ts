@@ -307,6 +307,24 @@ export type Database = {
         };
         Relationships: [];
       };
+      members: {
+        Row: {
+          created_at: string;
+          role: string;
+          user_id: string;
+        };
+        Insert: {
+          created_at?: string;
+          role: string;
+          user_id: string;
+        };
+        Update: {
+          created_at?: string;
+          role?: string;
+          user_id?: string;
+        };
+        Relationships: [];
+      };
       orders: {
         Row: {
           amount: number;
@@ -521,6 +539,30 @@ export type Database = {
           },
         ];
       };
+      trading_switch_audit: {
+        Row: {
+          at: string;
+          enabled: boolean;
+          id: number;
+          previous: boolean;
+          user_id: string;
+        };
+        Insert: {
+          at?: string;
+          enabled: boolean;
+          id?: never;
+          previous: boolean;
+          user_id: string;
+        };
+        Update: {
+          at?: string;
+          enabled?: boolean;
+          id?: never;
+          previous?: boolean;
+          user_id?: string;
+        };
+        Relationships: [];
+      };
     };
     Views: {
       [_ in never]: never;
@@ -544,6 +586,7 @@ export type Database = {
         Returns: number;
       };
       latency_bands_are_valid: { Args: { bands: Json }; Returns: boolean };
+      member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
       release_venue_lease: {
         Args: {
@@ -554,6 +597,7 @@ export type Database = {
         };
         Returns: undefined;
       };
+      set_trading_enabled: { Args: { enabled: boolean }; Returns: boolean };
       sync_function_schedules: {
         Args: Record<PropertyKey, never>;
         Returns: number;

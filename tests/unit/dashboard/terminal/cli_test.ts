@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { dashboardClient, parseDashboardArgs, runDashboard, UsageError } from "../../../../dashboard/terminal/cli.ts";
+import {
+  dashboardClient,
+  NOT_A_MEMBER,
+  parseDashboardArgs,
+  runDashboard,
+  UsageError,
+} from "../../../../dashboard/terminal/cli.ts";
 
 const noEnv = () => undefined;
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -22,6 +28,12 @@ Deno.test("dashboard options come from flags, then env, and name what is wrong",
       intervalSeconds: 10,
     });
     assert.equal(parseDashboardArgs(["--key", "flag-key"], fromEnv).key, "flag-key");
+  });
+  await t.step("a member's session token from --token or SUPABASE_ACCESS_TOKEN", () => {
+    const base = ["--url", "http://x", "--key", "sb_publishable_fake"];
+    assert.equal(parseDashboardArgs([...base, "--token", "flag.jwt"], noEnv).accessToken, "flag.jwt");
+    assert.equal(parseDashboardArgs(base, env({ SUPABASE_ACCESS_TOKEN: "env.jwt" })).accessToken, "env.jwt");
+    assert.equal(parseDashboardArgs(base, env({ SUPABASE_ACCESS_TOKEN: "" })).accessToken, undefined);
   });
   const failures: Array<[string[], RegExp]> = [
     [["--key", "k"], /--url \(or env SUPABASE_URL\) is required/],
@@ -53,6 +65,34 @@ Deno.test("dashboard options come from flags, then env, and name what is wrong",
 function unreachableClient() {
   return dashboardClient("http://127.0.0.1:9", "key", () => Promise.reject(new TypeError("connection refused")));
 }
+
+Deno.test("with a session token the client sends the key in apikey and the token as bearer", async () => {
+  const seen: Request[] = [];
+  const recording: typeof fetch = (input, init) => {
+    seen.push(new Request(input, init));
+    return Promise.resolve(Response.json([]));
+  };
+  await dashboardClient("http://127.0.0.1:9", "sb_publishable_fake", recording, "member.session.jwt")
+    .from("bot_settings").select("id");
+  assert.equal(seen[0].headers.get("apikey"), "sb_publishable_fake");
+  assert.equal(seen[0].headers.get("authorization"), "Bearer member.session.jwt");
+});
+
+Deno.test("dashboard --once says so and exits 1 when every table reads empty (a signed-in non-member)", async () => {
+  const empty: typeof fetch = () => Promise.resolve(Response.json([]));
+  const output: string[] = [];
+  const code = await runDashboard(
+    { url: "http://127.0.0.1:9", key: "key", once: true, intervalSeconds: 5 },
+    {
+      client: dashboardClient("http://127.0.0.1:9", "key", empty),
+      write: (text) => output.push(text),
+      sleep: () => Promise.resolve(),
+    },
+    new AbortController().signal,
+  );
+  assert.equal(code, 1);
+  assert.deepEqual(output, [NOT_A_MEMBER]);
+});
 
 Deno.test("dashboard --once prints the read error and exits 1 when the project cannot be read", async () => {
   const output: string[] = [];

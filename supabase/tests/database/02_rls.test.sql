@@ -1,6 +1,7 @@
--- Row level security and privileges per role: anon gets nothing, authenticated reads, only service_role writes.
+-- Row level security and privileges per role: anon gets nothing, a signed-in non-member reads nothing, members
+-- read, only service_role writes (operators' Start/Stop RPC is covered in 05_members).
 begin;
-select plan(81);
+select plan(96);
 
 -- Generic checks over pg_catalog, so a table added later without RLS or with loose grants fails here.
 select is_empty(
@@ -36,9 +37,24 @@ select is_empty(
      where p.pronamespace = 'public'::regnamespace
        and not exists (select 1 from pg_depend d
                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
-       and (has_function_privilege('anon', p.oid, 'EXECUTE')
-            or has_function_privilege('authenticated', p.oid, 'EXECUTE'))$$,
-  'Neither anon nor authenticated may execute any of our functions in public.'
+       and has_function_privilege('anon', p.oid, 'EXECUTE')$$,
+  'anon may execute none of our functions in public.'
+);
+select set_eq(
+  $$select p.oid::regprocedure::text from pg_proc p
+     where p.pronamespace = 'public'::regnamespace
+       and not exists (select 1 from pg_depend d
+                        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+       and has_function_privilege('authenticated', p.oid, 'EXECUTE')$$,
+  array['member_role()', 'set_trading_enabled(boolean)'],
+  'authenticated may execute only member_role() and set_trading_enabled(boolean), which check membership inside.'
+);
+select is_empty(
+  $$select c.relname from pg_class c
+     where c.relnamespace = 'public'::regnamespace and c.relkind in ('v', 'm')
+       and not exists (select 1 from pg_depend d
+                        where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')$$,
+  'public has no views (a view runs as its owner and would bypass row level security).'
 );
 select is_empty(
   $$select tablename, policyname from pg_policies
@@ -55,26 +71,31 @@ select is_empty(
      where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
        and not exists (select 1 from pg_policies p
                         where p.schemaname = 'public' and p.tablename = c.relname
-                          and p.policyname = c.relname || '_select_authenticated')$$,
-  'Every table in public has its <table>_select_authenticated policy.'
+                          and p.policyname = c.relname || '_select_members')$$,
+  'Every table in public has its <table>_select_members policy.'
+);
+select is_empty(
+  $$select tablename, policyname, qual from pg_policies
+     where schemaname = 'public' and qual is distinct from '(( SELECT member_role() AS member_role) IS NOT NULL)'$$,
+  'Every policy in public lets members only: its condition is member_role() is not null, nothing else.'
 );
 
-select policies_are('public', 'exchange_connections', array['exchange_connections_select_authenticated'],
-  'exchange_connections has only its authenticated read policy.');
-select policies_are('public', 'balance_history', array['balance_history_select_authenticated'],
-  'balance_history has only its authenticated read policy.');
-select policies_are('public', 'latency_logs', array['latency_logs_select_authenticated'],
-  'latency_logs has only its authenticated read policy.');
-select policies_are('public', 'orders', array['orders_select_authenticated'],
-  'orders has only its authenticated read policy.');
-select policies_are('public', 'positions', array['positions_select_authenticated'],
-  'positions has only its authenticated read policy.');
-select policies_are('public', 'trade_logs', array['trade_logs_select_authenticated'],
-  'trade_logs has only its authenticated read policy.');
-select policies_are('public', 'bot_settings', array['bot_settings_select_authenticated'],
-  'bot_settings has only its authenticated read policy.');
-select policies_are('public', 'function_runs', array['function_runs_select_authenticated'],
-  'function_runs has only its authenticated read policy.');
+select policies_are('public', 'exchange_connections', array['exchange_connections_select_members'],
+  'exchange_connections has only its members read policy.');
+select policies_are('public', 'balance_history', array['balance_history_select_members'],
+  'balance_history has only its members read policy.');
+select policies_are('public', 'latency_logs', array['latency_logs_select_members'],
+  'latency_logs has only its members read policy.');
+select policies_are('public', 'orders', array['orders_select_members'],
+  'orders has only its members read policy.');
+select policies_are('public', 'positions', array['positions_select_members'],
+  'positions has only its members read policy.');
+select policies_are('public', 'trade_logs', array['trade_logs_select_members'],
+  'trade_logs has only its members read policy.');
+select policies_are('public', 'bot_settings', array['bot_settings_select_members'],
+  'bot_settings has only its members read policy.');
+select policies_are('public', 'function_runs', array['function_runs_select_members'],
+  'function_runs has only its members read policy.');
 
 -- One row in every table (as the owner) so reads have something to find.
 insert into public.balance_history (exchange_name, balance_usdt, source) values ('binance', 100, 'exchange');
@@ -111,12 +132,25 @@ select throws_ok(
 );
 select throws_ok($$delete from public.trade_logs$$, '42501', null, 'anon cannot delete trade_logs.');
 
--- authenticated, as PostgREST would run it for a signed-in dashboard user.
+-- authenticated but not a member: anyone who signed up on a project that allows sign-ups.
 reset role;
+set local role authenticated;
+set local request.jwt.claims to '{"role": "authenticated", "sub": "22222222-2222-4222-8222-222222222222"}';
+
+select is_empty(format('select * from public.%I', t), format('a signed-in non-member reads no row of %s.', t))
+  from unnest(array[
+    'exchange_connections', 'balance_history', 'latency_logs', 'orders', 'positions', 'trade_logs', 'bot_settings',
+    'function_runs', 'function_schedules', 'members', 'trading_switch_audit'
+  ]) as t;
+select is(public.member_role(), null, 'a signed-in non-member has no member role.');
+
+-- authenticated and a viewer, as PostgREST would run it for a member's dashboard session.
+reset role;
+insert into public.members (user_id, role) values ('11111111-1111-4111-8111-111111111111', 'viewer');
 set local role authenticated;
 set local request.jwt.claims to '{"role": "authenticated", "sub": "11111111-1111-4111-8111-111111111111"}';
 
-select isnt_empty(format('select * from public.%I', t), format('authenticated reads %s.', t))
+select isnt_empty(format('select * from public.%I', t), format('a member reads %s.', t))
   from unnest(array[
     'exchange_connections', 'balance_history', 'latency_logs', 'orders', 'positions', 'trade_logs', 'bot_settings',
     'function_runs'

@@ -1,7 +1,7 @@
 -- The cadence: function_schedules holds it, pg_cron jobs follow it (also after edits), invoke_edge_function refuses
 -- clearly where pg_net or Vault is missing, and only the right roles see or change any of it.
 begin;
-select plan(23);
+select plan(24);
 
 select has_table('public', 'function_schedules', 'function_schedules holds the cadence.');
 select results_eq(
@@ -96,8 +96,12 @@ select throws_ok(
 );
 
 -- Roles.
+insert into public.members (user_id, role) values ('33333333-3333-4333-8333-333333333333', 'viewer');
 set local role authenticated;
-select isnt_empty('select name from public.function_schedules', 'a signed-in user can read the cadence.');
+set local request.jwt.claims to '{"role": "authenticated", "sub": "44444444-4444-4444-8444-444444444444"}';
+select is_empty('select name from public.function_schedules', 'a signed-in non-member reads no cadence.');
+set local request.jwt.claims to '{"role": "authenticated", "sub": "33333333-3333-4333-8333-333333333333"}';
+select isnt_empty('select name from public.function_schedules', 'a member can read the cadence.');
 select throws_ok(
   $$update public.function_schedules set cron = '0 0 * * *' where name = 'trade-burst'$$,
   '42501', null, 'a signed-in user cannot change the cadence.'

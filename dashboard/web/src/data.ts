@@ -123,6 +123,33 @@ function rows<T>(what: string, schema: z.ZodType<T>, answer: Answer): T[] {
   return parsed.data;
 }
 
+/**
+ * Checks the project URL and the key before anything else, with the key alone (no user token): the anon role may not
+ * read bot_settings, so a good key is answered 401/403 with Postgres' 42501 (permission denied), while a wrong key
+ * gets 401 without it (PostgREST's JWT error, or the hosted gateway's "Invalid API key"). Returns the failure, or null.
+ */
+export async function probeProject(url: string, key: string, fetchImpl: typeof fetch = fetch) {
+  const what = "the project (checking the key)";
+  let response: Response;
+  try {
+    response = await fetchImpl(`${url}/rest/v1/bot_settings?select=id&limit=1`, { headers: { apikey: key } });
+  } catch (error) {
+    return { what, status: 0, message: error instanceof Error ? error.message : String(error) };
+  }
+  if (response.ok) return null;
+  const text = await response.text();
+  let body: { code?: unknown; message?: unknown } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: not PostgREST (a wrong URL that serves something else).
+  }
+  const code = typeof body.code === "string" ? body.code : undefined;
+  if (code === "42501") return null;
+  const message = typeof body.message === "string" ? body.message : text.slice(0, 200);
+  return { what, status: response.status, code, message };
+}
+
 /** The signed-in user's role from public.member_role(); null for a non-member (or the anon key). */
 export async function loadRole(client: SupabaseClient): Promise<Role | null> {
   const answer = await client.rpc("member_role");

@@ -11,11 +11,12 @@ import {
   checkPublishableKey,
   ConfigError,
   explainError,
+  explainFailure,
   type Explanation,
   jwtClaims,
 } from "../../shared/explain.ts";
 import { LatencyChart, PnlChart } from "./charts.ts";
-import { loadRole, loadWebSnapshot, type Role, setTradingEnabled, type WebSnapshot } from "./data.ts";
+import { loadRole, loadWebSnapshot, probeProject, type Role, setTradingEnabled, type WebSnapshot } from "./data.ts";
 import {
   attentionHtml,
   chartSeries,
@@ -281,6 +282,8 @@ async function main(): Promise<void> {
     return showMessage(explainError(error, "the project"));
   }
   try {
+    const failure = await probeProject(config.supabaseUrl, config.publishableKey);
+    if (failure) return showMessage(explainFailure(failure, config.supabaseUrl));
     const token = handedSession();
     if (token) {
       const claims = jwtClaims(token);

@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-/// <reference lib="deno.ns" />
 /**
  * The web dashboard in a real headless Chromium against a real local stack (Postgres, PostgREST, gateway) with
  * trade-burst running against the exchange simulator. The page is the built bundle, served as `deno task
@@ -134,22 +132,32 @@ async function columnValues(page: Page, table: string, rowAttr: string, column: 
   return new Map(pairs.map(([key, value]) => [key, Number(value)]));
 }
 
-/** Counts canvas pixels that are not transparent and not the white/grey background, across the chart's canvases. */
+/**
+ * Counts canvas pixels that are opaque and dark or saturated (the line #2c3e50, the green/red bars, the venue colours),
+ * across the chart's canvases. In the page's own JavaScript, as a string: this file is type-checked without the DOM.
+ */
 async function inkedPixels(page: Page, selector: string): Promise<number> {
-  return await page.$eval(selector, (element) => {
+  return await page.evaluate(`(() => {
     let inked = 0;
-    for (const canvas of element.querySelectorAll("canvas")) {
-      const context = (canvas as HTMLCanvasElement).getContext("2d");
+    for (const canvas of document.querySelector(${JSON.stringify(selector)}).querySelectorAll("canvas")) {
+      const context = canvas.getContext("2d");
       if (!context || canvas.width === 0 || canvas.height === 0) continue;
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
       for (let i = 0; i < data.length; i += 4) {
-        const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // The cumulative line (#2c3e50) and the day bars (green/red): dark or saturated, opaque.
+        const r = data[i], g = data[i + 1], b = data[i + 2], a = data[i + 3];
         if (a > 200 && (Math.max(r, g, b) - Math.min(r, g, b) > 60 || Math.max(r, g, b) < 100)) inked++;
       }
     }
     return inked;
-  });
+  })()`) as number;
+}
+
+/** Sets document.hidden and fires visibilitychange, as a browser does when the tab goes to the background. */
+function setHidden(page: Page, hidden: boolean): Promise<unknown> {
+  return page.evaluate(`(() => {
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
+    document.dispatchEvent(new Event("visibilitychange"));
+  })()`);
 }
 
 stackTest("web dashboard in headless Chromium", {
@@ -226,7 +234,7 @@ stackTest("web dashboard in headless Chromium", {
           await operator.page.selectOption("#filter-venue", "okx");
           const okxOnly = await operator.page.$$eval(
             "#trade-table tbody tr",
-            (rows) => rows.map((r) => r.dataset.orderId),
+            (rows) => rows.map((r) => r.getAttribute("data-order-id")),
           );
           assert.deepEqual(okxOnly, ["OKX-W-5", "OKX-W-3"]);
           assert.equal(await operator.page.getAttribute("#pnl-chart", "data-points"), "2");
@@ -241,7 +249,7 @@ stackTest("web dashboard in headless Chromium", {
         const phone = await openAs(browser, operatorUrl, 390, 844);
         await phone.page.waitForSelector("body[data-loaded]", { timeout: 30_000 });
         // Nothing wider than the phone's screen but the scrollable tables.
-        const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+        const overflow = await phone.page.evaluate("document.documentElement.scrollWidth") as number;
         assert.ok(overflow <= 390, `page is ${overflow}px wide on a 390px phone`);
         await phone.page.screenshot({ path: `${SHOTS}/phone.png`, fullPage: true });
         await phone.context.close();
@@ -260,16 +268,10 @@ stackTest("web dashboard in headless Chromium", {
 
       await t.step("polling shows its interval and pauses while the tab is hidden", async () => {
         assert.match(await operator.page.textContent("#next-refresh") ?? "", /^next in \d+ s$/);
-        await operator.page.evaluate(() => {
-          Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
-          document.dispatchEvent(new Event("visibilitychange"));
-        });
+        await setHidden(operator.page, true);
         assert.equal(await operator.page.getAttribute("body", "data-polling"), "paused");
         assert.match(await operator.page.textContent("#next-refresh") ?? "", /paused/);
-        await operator.page.evaluate(() => {
-          Object.defineProperty(document, "hidden", { configurable: true, get: () => false });
-          document.dispatchEvent(new Event("visibilitychange"));
-        });
+        await setHidden(operator.page, false);
         await operator.page.waitForSelector('body[data-polling="on"]');
       });
 

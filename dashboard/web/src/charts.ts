@@ -34,12 +34,18 @@ function baseOptions(height: number): DeepPartial<ChartOptions> {
 
 const ts = (seconds: number) => seconds as UTCTimestamp;
 
+/** Fits the data to the width whenever the box changes size (the first fit happens before layout gives it one). */
+function fitOnResize(element: HTMLElement, chart: IChartApi): void {
+  new ResizeObserver(() => chart.timeScale().fitContent()).observe(element);
+}
+
 export class LatencyChart {
   readonly #chart: IChartApi;
   readonly #series = new Map<string, ISeriesApi<"Line">>();
 
   constructor(readonly element: HTMLElement) {
     this.#chart = createChart(element, baseOptions(160));
+    fitOnResize(element, this.#chart);
   }
 
   update(samples: readonly LatencySample[]): void {
@@ -82,6 +88,7 @@ export class PnlChart {
 
   constructor(readonly element: HTMLElement) {
     this.#chart = createChart(element, baseOptions(220));
+    fitOnResize(element, this.#chart);
     this.#bars = this.#chart.addSeries(HistogramSeries, { priceScaleId: "left", title: "day" });
     this.#line = this.#chart.addSeries(LineSeries, { color: "#2c3e50", lineWidth: 2, title: "cumulative" });
     this.#chart.applyOptions({ leftPriceScale: { visible: true, borderVisible: false } });

@@ -1,6 +1,7 @@
 /**
  * `deno task dashboard`: the terminal dashboard over the tables (local stack or hosted project).
- * `--url`/`--key` or env SUPABASE_URL/SUPABASE_KEY; `--once` prints one screen; Ctrl-C ends the refresh loop.
+ * `--url`/`--key`/`--token` or env SUPABASE_URL/SUPABASE_KEY/SUPABASE_ACCESS_TOKEN (a member's session); `--once`
+ * prints one screen; Ctrl-C ends the refresh loop.
  */
 
 import { dashboardClient, parseDashboardArgs, runDashboard, USAGE, UsageError } from "../dashboard/terminal/cli.ts";
@@ -29,7 +30,7 @@ Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 try {
   const code = await runDashboard(options, {
-    client: dashboardClient(options.url, options.key),
+    client: dashboardClient(options.url, options.key, undefined, options.accessToken),
     write,
     sleep: systemSchedulerClock.sleep,
   }, stop.signal);

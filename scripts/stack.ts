@@ -1,12 +1,15 @@
 /**
  * `deno task stack`: the local Supabase stack until Ctrl-C or SIGTERM.
- * stdout: exactly one JSON line (gatewayUrl, databaseUrl and the three keys) for scripts and tools to read.
+ * stdout: exactly one JSON line (gatewayUrl, databaseUrl, keyMode, the publishable and secret keys, the legacy anon
+ * and service role keys — null with --new-keys-only — and a signed-in user's token) for scripts and tools to read.
  * stderr: everything else, including what PostgREST and the functions print, one `[source] line` at a time.
  * Every environment variable given to this command reaches the functions (they inherit it); only the variables the
- * stack itself owns (SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL) are replaced.
+ * stack itself owns (SUPABASE_URL, SUPABASE_PUBLISHABLE_KEYS, SUPABASE_SECRET_KEYS, SUPABASE_ANON_KEY,
+ * SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL) are replaced.
  *
  * Flags (for tests and experiments): --functions-dir <dir> (default supabase/functions), --config <config.toml>
- * (default supabase/config.toml), --port <gateway port> (default: a free one).
+ * (default supabase/config.toml), --port <gateway port> (default: a free one), --new-keys-only (a project without
+ * legacy JWT keys, as one created today may be).
  */
 
 import { parseArgs } from "node:util";
@@ -18,6 +21,7 @@ const { values: flags } = parseArgs({
     "functions-dir": { type: "string" },
     config: { type: "string" },
     port: { type: "string" },
+    "new-keys-only": { type: "boolean" },
   },
   strict: true,
 });
@@ -39,7 +43,14 @@ function echoToStderr(source: string, chunk: Uint8Array): void {
   if (lines.length > 0) Deno.stderr.writeSync(encoder.encode(lines.map((line) => `[${source}] ${line}\n`).join("")));
 }
 
-const OWNED = ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_DB_URL"];
+const OWNED = [
+  "SUPABASE_URL",
+  "SUPABASE_PUBLISHABLE_KEYS",
+  "SUPABASE_SECRET_KEYS",
+  "SUPABASE_ANON_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
+  "SUPABASE_DB_URL",
+];
 for (const name of OWNED) {
   if (Deno.env.get(name) !== undefined) {
     console.error(`stack: ${name} from the environment is replaced by the stack's own`);
@@ -58,12 +69,16 @@ const stack = await startStack({
   functionsDir: flags["functions-dir"],
   configPath: flags.config,
   gatewayPort,
+  keyMode: flags["new-keys-only"] ? "new-only" : "with-legacy",
 });
 console.log(JSON.stringify({
   gatewayUrl: stack.gatewayUrl,
   databaseUrl: stack.databaseUrl,
-  anonKey: stack.anonKey,
-  serviceRoleKey: stack.serviceRoleKey,
+  keyMode: stack.keyMode,
+  publishableKey: stack.publishableKey,
+  secretKey: stack.secretKey,
+  anonKey: stack.anonKey ?? null,
+  serviceRoleKey: stack.serviceRoleKey ?? null,
   authenticatedKey: stack.authenticatedKey,
 }));
 console.error(

@@ -8,10 +8,13 @@ import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { render } from "./render.ts";
 import { loadSnapshot } from "./snapshot.ts";
 
-export const USAGE = `Usage: deno run -A scripts/dashboard.ts [--url URL] [--key KEY] [--once] [--interval SECONDS]
+export const USAGE =
+  `Usage: deno run -A scripts/dashboard.ts [--url URL] [--key KEY] [--token JWT] [--once] [--interval SECONDS]
 
   --url        project or local gateway URL (default: env SUPABASE_URL)
-  --key        a signed-in user's JWT or the service role key (default: env SUPABASE_KEY)
+  --key        the project's publishable key, sb_publishable_… (or the legacy anon key) (default: env SUPABASE_KEY)
+  --token      a member's access token, the JWT of their signed-in session (default: env SUPABASE_ACCESS_TOKEN);
+               only members (see docs/DEPLOY.md) read anything. Legacy projects: a member's JWT as --key works too.
   --once       print one screen and exit
   --interval   seconds between refreshes (default 5, 1-3600)
 `;
@@ -26,6 +29,8 @@ export class UsageError extends Error {
 export interface DashboardOptions {
   url: string;
   key: string;
+  /** The member's session token, sent as `Authorization: Bearer`; undefined: the key alone. */
+  accessToken?: string;
   once: boolean;
   intervalSeconds: number;
 }
@@ -42,6 +47,7 @@ export function parseDashboardArgs(
       options: {
         url: { type: "string" },
         key: { type: "string" },
+        token: { type: "string" },
         once: { type: "boolean", default: false },
         interval: { type: "string" },
         help: { type: "boolean", default: false },
@@ -64,8 +70,9 @@ export function parseDashboardArgs(
   }
   const key = values.key ?? env("SUPABASE_KEY");
   if (!key) {
-    throw new UsageError("--key (or env SUPABASE_KEY) is required: a signed-in user's JWT or the service role key");
+    throw new UsageError("--key (or env SUPABASE_KEY) is required: the project's publishable key");
   }
+  const accessToken = values.token ?? (env("SUPABASE_ACCESS_TOKEN") || undefined);
   const intervalText = values.interval ?? "5";
   const intervalSeconds = Number(intervalText);
   if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1 || intervalSeconds > 3600) {
@@ -73,17 +80,26 @@ export function parseDashboardArgs(
       `--interval must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(intervalText)}`,
     );
   }
-  return { url, key, once: values.once, intervalSeconds };
+  return { url, key, ...(accessToken ? { accessToken } : {}), once: values.once, intervalSeconds };
 }
 
 /** A read timeout, so a hung project shows as an error instead of a frozen screen. */
 export const READ_TIMEOUT_MS = 10_000;
 
-/** No retries: the refresh loop is the retry, and an unreachable project should say so at once. */
-export function dashboardClient(url: string, key: string, fetchImpl?: typeof fetch): SupabaseClient {
+/**
+ * No retries: the refresh loop is the retry, and an unreachable project should say so at once. With `accessToken`
+ * the reads run as that signed-in user (RLS lets members only); the key goes in `apikey`.
+ */
+export function dashboardClient(
+  url: string,
+  key: string,
+  fetchImpl?: typeof fetch,
+  accessToken?: string,
+): SupabaseClient {
   return createClient(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     db: { retry: false, timeout: READ_TIMEOUT_MS },
+    ...(accessToken ? { accessToken: () => Promise.resolve(accessToken) } : {}),
     global: fetchImpl ? { fetch: fetchImpl } : undefined,
   });
 }

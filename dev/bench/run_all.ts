@@ -110,6 +110,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const sim = await startSimulator({ seed: 11, config: benchSimConfig(options.stepMs) });
   log(`simulator at ${sim.origin}`);
   const stack = await startStack({ functions: false });
+  // The bench calls the functions with the legacy bearer; the default stack has legacy keys.
+  const serviceRoleKey = stack.serviceRoleKey;
+  if (!serviceRoleKey) throw new Error("bench: the stack has no legacy service role key");
   log(`stack up (gateway ${stack.gatewayUrl})`);
   const proxy = startDbProxy(stack.gatewayUrl);
   const sqlClient = postgres(stack.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -156,7 +159,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         name: "balance-sync",
         entry: "supabase/functions/balance-sync/index.ts",
         body: {},
-        bearer: stack.serviceRoleKey,
+        bearer: serviceRoleKey,
         before: prepare,
         baseline: false,
         request: "`{}`: both venues' balances (testnet → signed calls) written to the tables",
@@ -165,7 +168,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         name: "latency-sample",
         entry: "supabase/functions/latency-sample/index.ts",
         body: { samples: 1, spacing_ms: 0 },
-        bearer: stack.serviceRoleKey,
+        bearer: serviceRoleKey,
         before: prepare,
         baseline: false,
         request: "`{samples: 1, spacing_ms: 0}`: one server-time round trip per venue, logged",
@@ -174,7 +177,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         name: "trade-burst",
         entry: "supabase/functions/trade-burst/index.ts",
         body: { duration_ms: 1_000, venues: ["binance", "okx"] },
-        bearer: stack.serviceRoleKey,
+        bearer: serviceRoleKey,
         before: prepare,
         baseline: false,
         request: "`{duration_ms: 1000}`: the shortest burst, 2 venues × 4 symbols",
@@ -206,7 +209,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       proxy,
       sql,
       env,
-      serviceRoleKey: stack.serviceRoleKey,
+      serviceRoleKey,
       logDir,
       stepMs: options.stepMs,
       log,

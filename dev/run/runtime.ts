@@ -194,6 +194,12 @@ async function startServices(config: BotRunConfig, cleanups: Cleanups, say: (tex
   return { market, database, stack, log };
 }
 
+/** Makes the stack's signed-in user a viewer, so the screen (and a dashboard given its token) reads the tables. */
+async function addDemoViewer(service: SupabaseClient, userId: string): Promise<void> {
+  const { error } = await service.from("members").upsert({ user_id: userId, role: "viewer" });
+  if (error) throw new Error(`could not add the demo viewer to public.members: ${error.message}`);
+}
+
 /** The first stdout line: where everything is, for tools and tests. */
 async function readyLine(config: BotRunConfig, started: Started, startupMs: number): Promise<Record<string, unknown>> {
   const { stack, database, market, log } = started;
@@ -204,8 +210,10 @@ async function readyLine(config: BotRunConfig, started: Started, startupMs: numb
     gatewayUrl: stack.gatewayUrl,
     // The embedded server accepts any password; a real server's URL is shown without its password.
     databaseUrl: database.embedded ? database.databaseUrl : redactUrl(database.databaseUrl),
-    anonKey: stack.anonKey,
-    serviceRoleKey: stack.serviceRoleKey,
+    publishableKey: stack.publishableKey,
+    secretKey: stack.secretKey,
+    anonKey: stack.anonKey ?? null,
+    serviceRoleKey: stack.serviceRoleKey ?? null,
     authenticatedKey: stack.authenticatedKey,
     dataDir: config.options.dataDir,
     logPath: log.path,
@@ -248,7 +256,7 @@ export async function runBot(config: BotRunConfig): Promise<number> {
   }
   const { database, stack, log } = started;
 
-  const serviceClient: SupabaseClient = createClient(stack.gatewayUrl, stack.serviceRoleKey, {
+  const serviceClient: SupabaseClient = createClient(stack.gatewayUrl, stack.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
   const activity = new ActivityLog();
@@ -271,9 +279,10 @@ export async function runBot(config: BotRunConfig): Promise<number> {
       say(note);
       log.line(name, note);
     }
+    await addDemoViewer(serviceClient, stack.authenticatedUserId);
     const limit = dailyLimitNote(await loadSnapshot(serviceClient));
     if (limit) say(limit);
-    scheduler = await createLocalScheduler({ url: stack.gatewayUrl, serviceRoleKey: stack.serviceRoleKey, onEvent });
+    scheduler = await createLocalScheduler({ url: stack.gatewayUrl, serverKey: stack.secretKey, onEvent });
   } catch (error) {
     say(`could not start: ${message(error)}`);
     await cleanups.run();
@@ -309,7 +318,8 @@ export async function runBot(config: BotRunConfig): Promise<number> {
     if (!stopping.signal.aborted) scheduler.runNow(THEN.filter((job) => enabled.has(job)));
   })();
 
-  const readClient = dashboardClient(stack.gatewayUrl, stack.authenticatedKey);
+  // The screen reads as a member's session, as on a hosted project (the stack's user was made a viewer above).
+  const readClient = dashboardClient(stack.gatewayUrl, stack.publishableKey, undefined, stack.authenticatedKey);
   const frame = { header, activity, startedAt: Date.now() };
   const refreshMs = config.refreshMs ?? (options.dashboard ? 2_000 : 5_000);
   const progressDeps = { client: readClient, write: io.out, now: () => new Date() };

@@ -1,7 +1,8 @@
 /**
  * What a fired job does locally: an edge function is POSTed to `/functions/v1/<name>` through the gateway (as
  * pg_net does in production), the retention job calls `prune_old_rows` through `/rest/v1/rpc` (as pg_cron does in
- * SQL). Both with the service role key, both with the job's timeout.
+ * SQL). Both with the server key, both with the job's timeout. As `invoke_edge_function` does: a secret key
+ * (`sb_secret_…`) goes in the `apikey` header, a legacy service role key as `Authorization: Bearer`.
  */
 
 import { jobAction, type ScheduledJob } from "./cadence.ts";
@@ -28,7 +29,8 @@ export class InvocationTimeoutError extends Error {
 export interface GatewayInvokerOptions {
   /** The gateway or project URL, e.g. `http://127.0.0.1:54321` or `https://<ref>.supabase.co`. */
   baseUrl: string;
-  serviceRoleKey: string;
+  /** A secret key (`sb_secret_…`), or the legacy service role JWT on a project without one. */
+  serverKey: string;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
 }
@@ -59,6 +61,12 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
+/** The headers that present `serverKey`: `apikey` for a secret key; the legacy JWT as bearer (and apikey, as Kong wants). */
+export function serverKeyHeaders(serverKey: string): Record<string, string> {
+  if (serverKey.startsWith("sb_")) return { apikey: serverKey };
+  return { authorization: `Bearer ${serverKey}`, apikey: serverKey };
+}
+
 export function gatewayInvoker(options: GatewayInvokerOptions): JobInvoker {
   const doFetch = options.fetch ?? fetch;
   return async (job, signal) => {
@@ -75,11 +83,7 @@ export function gatewayInvoker(options: GatewayInvokerOptions): JobInvoker {
     try {
       const response = await doFetch(request.url, {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${options.serviceRoleKey}`,
-          apikey: options.serviceRoleKey,
-        },
+        headers: { "content-type": "application/json", ...serverKeyHeaders(options.serverKey) },
         body: JSON.stringify(request.body),
         signal: controller.signal,
       });

@@ -1,6 +1,7 @@
 /**
  * The local runner's schedule in one call: read the cadence from the database (the same rows pg_cron's jobs come
- * from) and run it against the gateway with the service role key until the signal aborts.
+ * from) and run it against the gateway with the server key (a secret key, or the legacy service role key) until the
+ * signal aborts.
  */
 
 import { createClient } from "@supabase/supabase-js";
@@ -11,7 +12,8 @@ import { LocalScheduler, type SchedulerClock, type SchedulerEvent } from "./sche
 export interface LocalScheduleOptions {
   /** Gateway (or project) URL. */
   url: string;
-  serviceRoleKey: string;
+  /** `sb_secret_…`, or the legacy service role JWT. */
+  serverKey: string;
   onEvent?: (event: SchedulerEvent) => void;
   clock?: SchedulerClock;
   fetch?: typeof fetch;
@@ -19,12 +21,12 @@ export interface LocalScheduleOptions {
 
 /** Loads the cadence and builds a scheduler; call `run(signal)` on it (and `runNow()` to start at once). */
 export async function createLocalScheduler(options: LocalScheduleOptions): Promise<LocalScheduler> {
-  const client = createClient(options.url, options.serviceRoleKey, {
+  const client = createClient(options.url, options.serverKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: options.fetch ? { fetch: options.fetch } : undefined,
   });
   const jobs = await loadCadence(client);
-  const invoke = gatewayInvoker({ baseUrl: options.url, serviceRoleKey: options.serviceRoleKey, fetch: options.fetch });
+  const invoke = gatewayInvoker({ baseUrl: options.url, serverKey: options.serverKey, fetch: options.fetch });
   return new LocalScheduler(jobs, { invoke, clock: options.clock, onEvent: options.onEvent });
 }
 

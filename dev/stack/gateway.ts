@@ -3,12 +3,14 @@
  * function's process, so `createClient(gatewayUrl, key)` from supabase-js behaves as against a hosted project.
  */
 
-import { verifyJwt } from "./keys.ts";
+import { constantTimeEqual, verifyJwt } from "./keys.ts";
 import { LOOPBACK } from "./net.ts";
 
 export interface GatewayRoutes {
   postgrestUrl: string;
   jwtSecret: string;
+  /** The project's opaque API keys and what PostgREST should see for them. */
+  apiKeys: RestApiKeys;
   /** Where a function listens; undefined means no such function (404). */
   functionTarget(name: string): URL | undefined;
   /** The function's `verify_jwt` from config.toml. */
@@ -32,6 +34,61 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-en
 
 function json(status: number, body: unknown): Response {
   return Response.json(body, { status });
+}
+
+/**
+ * How `/rest/v1` maps the `apikey` header to a role, as hosted Supabase does: `sb_secret_…` → service_role,
+ * `sb_publishable_…` → anon (each swapped for a role JWT only the gateway holds, since PostgREST knows only JWTs), a
+ * user's JWT in `Authorization` wins over either. Legacy JWT keys pass through to PostgREST unless disabled.
+ */
+export interface RestApiKeys {
+  publishable: readonly string[];
+  secret: readonly string[];
+  /** Role JWTs the gateway puts in `Authorization` for an opaque key. */
+  anonToken: string;
+  serviceRoleToken: string;
+  /** false: a "new keys only" project, where a JWT in `apikey` (a legacy key) is refused. */
+  legacyKeysEnabled: boolean;
+}
+
+function includesKey(keys: readonly string[], candidate: string): boolean {
+  // Every key is compared (no early exit), each in constant time: the answer time says nothing about the keys.
+  let found = false;
+  for (const key of keys) found = constantTimeEqual(key, candidate) || found;
+  return found;
+}
+
+/** The Authorization header PostgREST should get, or the refusal the gateway answers with. */
+export function restAuthorization(
+  headers: Headers,
+  keys: RestApiKeys,
+): { authorization: string | undefined } | { refusal: Response } {
+  const refuse = (message: string) => ({ refusal: json(401, { message }) });
+  const apikey = headers.get("apikey")?.trim() || undefined;
+  const authorization = headers.get("authorization") ?? undefined;
+  const bearer = bearerToken(headers);
+  if (apikey === undefined) {
+    if (!keys.legacyKeysEnabled) return refuse("No API key found in request");
+    // Legacy behaviour kept for raw callers: the Authorization JWT goes through and PostgREST verifies it.
+    return { authorization };
+  }
+  if (apikey.startsWith("sb_")) {
+    const role = includesKey(keys.secret, apikey)
+      ? "service_role"
+      : includesKey(keys.publishable, apikey)
+      ? "anon"
+      : undefined;
+    if (!role) return refuse("Invalid API key");
+    // supabase-js sends the key in both headers; a different sb_ key in Authorization is a mistake, not a user.
+    if (bearer !== undefined && bearer.startsWith("sb_") && !constantTimeEqual(bearer, apikey)) {
+      return refuse("Invalid API key in Authorization header");
+    }
+    if (bearer !== undefined && !bearer.startsWith("sb_")) return { authorization };
+    return { authorization: `Bearer ${role === "service_role" ? keys.serviceRoleToken : keys.anonToken}` };
+  }
+  if (!keys.legacyKeysEnabled) return refuse("Legacy API keys are disabled");
+  // Like Supabase's Kong: the legacy apikey doubles as the bearer token when no Authorization is sent.
+  return { authorization: authorization ?? `Bearer ${apikey}` };
 }
 
 function bearerToken(headers: Headers): string | undefined {
@@ -73,9 +130,10 @@ export function createGatewayHandler(
     if (rest) {
       const target = new URL((rest[1] ?? "/") + url.search, postgrest);
       const headers = new Headers(request.headers);
-      // Like Supabase's Kong: the apikey header doubles as the bearer token when no Authorization is sent.
-      const apikey = headers.get("apikey");
-      if (apikey && !headers.has("authorization")) headers.set("authorization", `Bearer ${apikey}`);
+      const resolved = restAuthorization(headers, routes.apiKeys);
+      if ("refusal" in resolved) return resolved.refusal;
+      if (resolved.authorization === undefined) headers.delete("authorization");
+      else headers.set("authorization", resolved.authorization);
       try {
         return await forward(request, target, client, headers);
       } catch (error) {

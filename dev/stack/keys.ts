@@ -1,9 +1,17 @@
-/** JWT secret and the HS256 API keys a Supabase project hands out, minted with jose. */
+/**
+ * The keys a Supabase project hands out: the JWT secret and the legacy HS256 JWT keys (anon, service_role) minted
+ * with jose, and the new opaque API keys (`sb_publishable_…`, `sb_secret_…`), which are not JWTs: the gateway maps
+ * them to a role.
+ */
 
 import { jwtVerify, SignJWT } from "jose";
 
 export interface StackKeys {
   jwtSecret: string;
+  /** `sb_publishable_…`: acts as anon on /rest/v1. */
+  publishableKey: string;
+  /** `sb_secret_…`: acts as service_role on /rest/v1; the functions' callers present it in `apikey`. */
+  secretKey: string;
   /** `role: anon`, the public key. */
   anonKey: string;
   /** `role: service_role`, bypasses RLS. */
@@ -51,6 +59,23 @@ export async function verifyJwt(secret: string, token: string): Promise<Record<s
   return payload;
 }
 
+/** Equal-time comparison (time depends on the lengths only, not on where the strings differ). */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = new TextEncoder().encode(a);
+  const right = new TextEncoder().encode(b);
+  const length = Math.max(left.length, right.length);
+  let diff = left.length ^ right.length;
+  for (let i = 0; i < length; i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
+  return diff === 0;
+}
+
+/** An opaque API key like hosted ones: the prefix and 32 random bytes, base64url. */
+export function randomApiKey(kind: "publishable" | "secret"): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const body = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return `sb_${kind}_${body}`;
+}
+
 export async function mintStackKeys(jwtSecret: string = randomJwtSecret()): Promise<StackKeys> {
   if (jwtSecret.length < 32) throw new Error(`jwtSecret must be at least 32 characters, got ${jwtSecret.length}`);
   const authenticatedUserId = crypto.randomUUID();
@@ -66,5 +91,14 @@ export async function mintStackKeys(jwtSecret: string = randomJwtSecret()): Prom
       email: authenticatedEmail,
     }),
   ]);
-  return { jwtSecret, anonKey, serviceRoleKey, authenticatedKey, authenticatedUserId, authenticatedEmail };
+  return {
+    jwtSecret,
+    publishableKey: randomApiKey("publishable"),
+    secretKey: randomApiKey("secret"),
+    anonKey,
+    serviceRoleKey,
+    authenticatedKey,
+    authenticatedUserId,
+    authenticatedEmail,
+  };
 }

@@ -13,7 +13,16 @@ import { type Gateway, startGateway } from "./gateway.ts";
 import { mintStackKeys, randomJwtSecret } from "./keys.ts";
 import { startPostgrest } from "./postgrest.ts";
 
+/**
+ * Which API keys the project has. `with-legacy`: the new opaque keys and the legacy JWT keys (a project made before
+ * the switch, or one that still keeps them). `new-only`: a project created today with legacy keys disabled.
+ */
+export type KeyMode = "with-legacy" | "new-only";
+export const KEY_MODES: readonly KeyMode[] = ["with-legacy", "new-only"];
+
 export interface StackOptions {
+  /** Default `with-legacy`. */
+  keyMode?: KeyMode;
   /** Extra env for every function; wins over the stack's own variables and the inherited environment. */
   functionEnv?: Record<string, string>;
   /** Default `<repo>/supabase/functions`. */
@@ -46,8 +55,16 @@ export interface Stack {
   gatewayUrl: string;
   /** Superuser URL of the database (`postgres` role), also given to functions as SUPABASE_DB_URL. */
   databaseUrl: string;
-  anonKey: string;
-  serviceRoleKey: string;
+  keyMode: KeyMode;
+  /** `sb_publishable_…`, anon on /rest/v1. */
+  publishableKey: string;
+  /** `sb_secret_…`, service_role on /rest/v1; what the functions' callers present in `apikey`. */
+  secretKey: string;
+  /** Legacy anon JWT; undefined in `new-only` mode. */
+  anonKey: string | undefined;
+  /** Legacy service_role JWT; undefined in `new-only` mode. */
+  serviceRoleKey: string | undefined;
+  /** A signed-in user's access token (a JWT in both modes; not a member unless a test makes it one). */
   authenticatedKey: string;
   /** `sub` of authenticatedKey. */
   authenticatedUserId: string;
@@ -101,6 +118,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
   };
 
+  const keyMode = options.keyMode ?? "with-legacy";
+  const legacy = keyMode === "with-legacy";
   const workDir = resolve(options.workDir ?? `${REPO_ROOT}/.local`);
   const keys = await step("mint keys", () => mintStackKeys(randomJwtSecret()));
 
@@ -154,6 +173,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const started = startGateway({
       postgrestUrl: postgrest.url,
       jwtSecret: keys.jwtSecret,
+      apiKeys: {
+        publishable: [keys.publishableKey],
+        secret: [keys.secretKey],
+        anonToken: keys.anonKey,
+        serviceRoleToken: keys.serviceRoleKey,
+        legacyKeysEnabled: legacy,
+      },
       functionTarget: (name) => runner.target(name),
       verifyJwt,
       port: options.gatewayPort,
@@ -162,10 +188,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return started;
   });
 
+  // What hosted Supabase gives every function: the key maps by name, plus the legacy keys where the project has them.
   const functionEnv: Record<string, string> = {
     SUPABASE_URL: gateway.url,
-    SUPABASE_ANON_KEY: keys.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+    // new-only: empty (= unset for the functions), so a legacy key inherited from this process cannot sneak in.
+    SUPABASE_ANON_KEY: legacy ? keys.anonKey : "",
+    SUPABASE_SERVICE_ROLE_KEY: legacy ? keys.serviceRoleKey : "",
     SUPABASE_DB_URL: database.url,
     ...options.functionEnv,
   };
@@ -179,8 +209,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     gatewayUrl: gateway.url,
     databaseUrl: database.url,
-    anonKey: keys.anonKey,
-    serviceRoleKey: keys.serviceRoleKey,
+    keyMode,
+    publishableKey: keys.publishableKey,
+    secretKey: keys.secretKey,
+    anonKey: legacy ? keys.anonKey : undefined,
+    serviceRoleKey: legacy ? keys.serviceRoleKey : undefined,
     authenticatedKey: keys.authenticatedKey,
     authenticatedUserId: keys.authenticatedUserId,
     jwtSecret: keys.jwtSecret,

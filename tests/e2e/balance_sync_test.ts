@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { stackTest } from "../support/stack.ts";
+import { serverKey, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const sim = await startSimulator({ seed: 4 });
@@ -46,7 +46,7 @@ stackTest("balance-sync end to end against the simulator", {
   functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   const url = `${stack.gatewayUrl}/functions/v1/balance-sync`;
-  const invoke = async (body: string | undefined, key: string | null = stack.serviceRoleKey) => {
+  const invoke = async (body: string | undefined, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (key !== null) headers.authorization = `Bearer ${key}`;
     const res = await fetch(url, { method: "POST", headers, body });

@@ -12,7 +12,7 @@ import { randomSecret } from "../support/hostile.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 import { invokeBurst, resetTables, rising, setPath, type VenueResult } from "../support/reliability.ts";
 import { withSql } from "../support/sql.ts";
-import { stackTest } from "../support/stack.ts";
+import { serverKey, stackTest } from "../support/stack.ts";
 
 const ETH = "ETH/USDT";
 const config = defaultSimConfig();
@@ -63,7 +63,7 @@ stackTest("trade-burst stops a venue at its first authentication error", {
       await resetTables(sql);
       scriptUpMove();
       const before = sim.requestLog.lastId();
-      const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, BURST);
+      const res = await invokeBurst(stack.gatewayUrl, serverKey(stack), BURST);
       assert.equal(res.status, 502, JSON.stringify(res.body));
       const venues = res.body.venues as (VenueResult & { error_kind?: string })[];
       assert.deepEqual(venues.map((v) => v.venue).sort(), ["binance", "okx"]);
@@ -102,7 +102,7 @@ stackTest("trade-burst stops a venue at its first authentication error", {
       });
       scriptUpMove();
       const before = sim.requestLog.lastId();
-      const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, BURST);
+      const res = await invokeBurst(stack.gatewayUrl, serverKey(stack), BURST);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const byVenue = Object.fromEntries((res.body.venues ?? []).map((v) => [v.venue, v]));
       assert.equal(byVenue.binance.status, "ran", JSON.stringify(byVenue.binance));

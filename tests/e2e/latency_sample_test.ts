@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { stackTest } from "../support/stack.ts";
+import { serverKey, stackTest } from "../support/stack.ts";
 
 const sim = await startSimulator({ seed: 7 });
 globalThis.addEventListener("unload", () => void sim.stop());
@@ -51,7 +51,7 @@ stackTest("latency-sample end to end against the simulator", {
   functionEnv: { BINANCE_BASE_URL: sim.binance.baseUrl, OKX_BASE_URL: sim.okx.baseUrl, EXCHANGE_TIMEOUT_MS: "5000" },
 }, async (t, stack) => {
   const url = `${stack.gatewayUrl}/functions/v1/latency-sample`;
-  const invoke = async (body: string | undefined, key: string | null = stack.serviceRoleKey) => {
+  const invoke = async (body: string | undefined, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (key !== null) headers.authorization = `Bearer ${key}`;
     const res = await fetch(url, { method: "POST", headers, body });

@@ -45,7 +45,7 @@ import {
   type VenueResult,
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { type Stack, stackTest } from "../support/stack.ts";
+import { serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_crash";
@@ -69,7 +69,7 @@ const isBuy = (r: ProxiedRequest) => isCreateOrder(r) && /side=BUY/.test(r.body)
 
 /** Runs a burst, waits for the hold, kills the function while the request is held, restarts it. */
 async function killWhileHeld(stack: Stack, hold: Hold, what: string, durationMs = 6000): Promise<void> {
-  const pending = invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
+  const pending = invokeBurst(stack.gatewayUrl, serverKey(stack), {
     duration_ms: durationMs,
     venues: ["binance"],
     symbols: [ETH],
@@ -91,7 +91,7 @@ async function expireDeadLeases(sql: Sql): Promise<number> {
 }
 
 async function nextBurst(stack: Stack, durationMs = 1500): Promise<VenueResult> {
-  const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
+  const res = await invokeBurst(stack.gatewayUrl, serverKey(stack), {
     duration_ms: durationMs,
     venues: ["binance"],
     symbols: [ETH],

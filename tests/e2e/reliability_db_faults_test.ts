@@ -35,7 +35,7 @@ import {
   startRecordingProxy,
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { type Stack, stackTest } from "../support/stack.ts";
+import { serverKey, type Stack, stackTest } from "../support/stack.ts";
 
 const FILE = "reliability_db_faults";
 const ETH = "ETH/USDT";
@@ -84,7 +84,7 @@ stackTest("reliability: the database is unreachable during a burst", {
   },
 }, async (t, stack: Stack) => {
   dbProxy.upstream = stack.gatewayUrl;
-  const invoke = (durationMs: number) => invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, burstBody(durationMs));
+  const invoke = (durationMs: number) => invokeBurst(stack.gatewayUrl, serverKey(stack), burstBody(durationMs));
 
   await withSql(stack.databaseUrl, async (sql) => {
     const begin = async () => {

@@ -45,7 +45,7 @@ import {
   type VenueResult,
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { type Stack, stackTest } from "../support/stack.ts";
+import { serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_exchange_faults";
@@ -84,7 +84,7 @@ async function burst(
 ): Promise<Outcome> {
   const venueId = options.venue ?? "binance";
   const before = sim.requestLog.lastId();
-  const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
+  const res = await invokeBurst(stack.gatewayUrl, serverKey(stack), {
     duration_ms: options.durationMs,
     venues: [venueId],
     symbols: [ETH],

@@ -29,7 +29,7 @@ import {
   startRecordingProxy,
 } from "../support/reliability.ts";
 import { withSql } from "../support/sql.ts";
-import { stackTest } from "../support/stack.ts";
+import { serverKey, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const FILE = "reliability_overlap";
@@ -52,7 +52,7 @@ stackTest("reliability: overlapping bursts and leases of dead bursts", {
     overrides: { EXCHANGE_TIMEOUT_MS: String(EXCHANGE_TIMEOUT_MS) },
   }),
 }, async (t, stack) => {
-  const invoke = (body: unknown) => invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, body);
+  const invoke = (body: unknown) => invokeBurst(stack.gatewayUrl, serverKey(stack), body);
 
   await withSql(stack.databaseUrl, async (sql) => {
     await t.step("ten bursts at once: one trades, nine skip with lease_held, no order is sent twice", async () => {

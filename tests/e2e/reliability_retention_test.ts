@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { reportCounts } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { gatewayClient, stackTest } from "../support/stack.ts";
+import { clientKey, gatewayClient, serverKey, stackTest } from "../support/stack.ts";
 
 const FILE = "reliability_retention";
 const LATENCY_ROWS = 6000;
@@ -49,8 +49,8 @@ async function seedHistory(sql: Sql): Promise<void> {
 stackTest("reliability: retention keeps latency samples and run logs under their limits", {
   functions: false,
 }, async (t, stack) => {
-  const service = gatewayClient(stack, stack.serviceRoleKey);
-  const anon = gatewayClient(stack, stack.anonKey);
+  const service = gatewayClient(stack, serverKey(stack));
+  const anon = gatewayClient(stack, clientKey(stack));
 
   await withSql(stack.databaseUrl, async (sql) => {
     await t.step("weeks of history are pruned to the configured windows; live rows are kept", async () => {

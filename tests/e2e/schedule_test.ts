@@ -12,7 +12,7 @@ import { DEFAULT_BOOTSTRAP_SQL, DEFAULT_MIGRATIONS_DIR } from "../../dev/stack/d
 import { jobAction, loadCadence, type ScheduledJob } from "../../dev/schedule/cadence.ts";
 import { createLocalScheduler } from "../../dev/schedule/local.ts";
 import type { SchedulerEvent } from "../../dev/schedule/scheduler.ts";
-import { gatewayClient, type Stack, withStack } from "../support/stack.ts";
+import { clientKey, gatewayClient, serverKey, type Stack, withStack } from "../support/stack.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 
 const FUNCTION_NAMES = ["balance-sync", "latency-sample", "trade-burst"];
@@ -86,7 +86,7 @@ function localJobs(jobs: readonly ScheduledJob[]): JobView[] {
 }
 
 async function assertCadenceAgrees(stack: Stack): Promise<JobView[]> {
-  const local = localJobs(await loadCadence(gatewayClient(stack, stack.serviceRoleKey)));
+  const local = localJobs(await loadCadence(gatewayClient(stack, serverKey(stack))));
   const cron = await withSql(stack.databaseUrl, cronJobs);
   assert.deepEqual(cron, local);
   return local;
@@ -112,7 +112,7 @@ Deno.test("pg_cron jobs and the local scheduler run the same cadence", async (t)
       });
 
       await t.step("an edit through the API moves both, and they still agree", async () => {
-        const service = gatewayClient(stack, stack.serviceRoleKey);
+        const service = gatewayClient(stack, serverKey(stack));
         const updated = await service.from("function_schedules")
           .update({ cron: "*/2 * * * *", body: { venues: ["okx"] } }).eq("name", "balance-sync").select("name");
         assert.equal(updated.error, null, JSON.stringify(updated.error));
@@ -140,7 +140,7 @@ Deno.test("pg_cron jobs and the local scheduler run the same cadence", async (t)
         const attempt = await user.from("function_schedules").update({ cron: "0 0 * * *" }).eq("name", "trade-burst")
           .select("name");
         assert.notEqual(attempt.error, null, "the update is refused");
-        const anon = await gatewayClient(stack, stack.anonKey).from("function_schedules").select("name");
+        const anon = await gatewayClient(stack, clientKey(stack)).from("function_schedules").select("name");
         assert.notEqual(anon.error, null, "anon cannot read it");
       });
 
@@ -154,7 +154,7 @@ Deno.test("pg_cron jobs and the local scheduler run the same cadence", async (t)
           const events: SchedulerEvent[] = [];
           const scheduler = await createLocalScheduler({
             url: stack.gatewayUrl,
-            serviceRoleKey: stack.serviceRoleKey,
+            serverKey: serverKey(stack),
             onEvent: (event) => events.push(event),
           });
           const jobs = scheduler.jobs;

@@ -1,9 +1,11 @@
 /**
  * Access (issue 7). The fault: a caller that is not the service role reaches a function — no key, the public anon key
  * (a valid JWT, so the gateway's verify_jwt lets it through), a signed-in user, an expired or forged service-role
- * token, garbage. What must hold, for every function folder under supabase/functions: each such caller is refused
- * (401 when it cannot authenticate at all, 403 when it is a valid JWT but not the service role), and a refused call
- * writes nothing to any public table; the service role itself succeeds with a minimal valid body.
+ * token, garbage, the publishable key, the secret key in the wrong header, another project's secret key. What must
+ * hold, for every function folder under supabase/functions: each such caller is refused (401 when it brings no
+ * credential, 403 for any credential that is not the project's secret key in `apikey` or the legacy service role
+ * bearer; issue 12), and a refused call writes nothing to any public table; the service role itself succeeds with a
+ * minimal valid body. tests/e2e/auth_matrix_test.ts runs the issue-12 matrix in both key modes.
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
@@ -46,6 +48,7 @@ stackTest("access: only the service role may invoke any function", {
             const before = await snapshotTables(sql);
             const answer = await callFunction(stack, name, {
               authorization: caller.authorization,
+              apikey: caller.apikey,
               body: JSON.stringify(minimalValidBody(name)),
             });
             const after = await snapshotTables(sql);

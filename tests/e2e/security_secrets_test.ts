@@ -75,9 +75,10 @@ stackTest("secrets never reach a table, an answer or a log", {
 }, async (t, stack) => {
   const secrets: NamedSecret[] = [
     ...Object.entries(keys).map(([name, value]) => ({ name, value })),
-    { name: "SUPABASE_SERVICE_ROLE_KEY", value: stack.serviceRoleKey },
+    { name: "SUPABASE_SECRET_KEYS (the secret key)", value: stack.secretKey },
     { name: "JWT secret", value: stack.jwtSecret },
   ];
+  if (stack.serviceRoleKey) secrets.push({ name: "SUPABASE_SERVICE_ROLE_KEY", value: stack.serviceRoleKey });
   const dbPassword = decodeURIComponent(new URL(stack.databaseUrl).password);
   if (dbPassword) secrets.push({ name: "database password (SUPABASE_DB_URL)", value: dbPassword });
 

@@ -10,7 +10,15 @@ import { MissingBinaryError, StackStartError } from "../../dev/stack/errors.ts";
 import { mintJwt, randomJwtSecret } from "../../dev/stack/keys.ts";
 import { startStack } from "../../dev/stack/stack.ts";
 import { waitUntil } from "../../dev/stack/net.ts";
-import { FIXTURE_CONFIG_TOML, FIXTURE_FUNCTIONS_DIR, gatewayClient, type Stack, withStack } from "../support/stack.ts";
+import {
+  clientKey,
+  FIXTURE_CONFIG_TOML,
+  FIXTURE_FUNCTIONS_DIR,
+  gatewayClient,
+  serverKey,
+  type Stack,
+  withStack,
+} from "../support/stack.ts";
 import { withSql } from "../support/sql.ts";
 
 const MARKER = `marker-${crypto.randomUUID()}`;
@@ -73,7 +81,7 @@ Deno.test("local stack serves the tables and functions like a hosted project and
     const balance = Math.round(Math.random() * 1_000_000) / 100;
 
     await t.step("the service role writes and reads the binance exchange_connections row", async () => {
-      const service = gatewayClient(stack, stack.serviceRoleKey);
+      const service = gatewayClient(stack, serverKey(stack));
       const written = await service.from("exchange_connections")
         .upsert({ exchange_name: "binance", balance_usdt: balance }, { onConflict: "exchange_name" })
         .select("exchange_name, balance_usdt");
@@ -96,7 +104,7 @@ Deno.test("local stack serves the tables and functions like a hosted project and
     });
 
     await t.step("the anon key sees nothing and cannot change the row", async () => {
-      const anon = gatewayClient(stack, stack.anonKey);
+      const anon = gatewayClient(stack, clientKey(stack));
       const read = await anon.from("exchange_connections").select("*");
       assert.ok(read.error !== null || read.data?.length === 0, `anon read ${JSON.stringify(read.data)}`);
 
@@ -104,13 +112,20 @@ Deno.test("local stack serves the tables and functions like a hosted project and
         .select();
       assert.ok(write.error !== null || write.data?.length === 0, `anon wrote ${JSON.stringify(write.data)}`);
 
-      const service = gatewayClient(stack, stack.serviceRoleKey);
+      const service = gatewayClient(stack, serverKey(stack));
       const after = await service.from("exchange_connections").select("balance_usdt").eq("exchange_name", "binance");
       assert.deepEqual(after.data, [{ balance_usdt: balance }]);
     });
 
-    await t.step("a signed-in user reads the row", async () => {
+    await t.step("a signed-in user reads the row once a member, and nothing before", async () => {
       const user = gatewayClient(stack, stack.authenticatedKey);
+      const before = await user.from("exchange_connections").select("balance_usdt").eq("exchange_name", "binance");
+      assert.equal(before.error, null, JSON.stringify(before.error));
+      assert.deepEqual(before.data, [], "a non-member reads nothing");
+      await withSql(
+        stack.databaseUrl,
+        (sql) => sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`,
+      );
       const read = await user.from("exchange_connections").select("balance_usdt").eq("exchange_name", "binance");
       assert.equal(read.error, null, JSON.stringify(read.error));
       assert.deepEqual(read.data, [{ balance_usdt: balance }]);
@@ -140,7 +155,7 @@ Deno.test("local stack serves the tables and functions like a hosted project and
     });
 
     await t.step("supabase-js functions.invoke goes through the gateway", async () => {
-      const service = gatewayClient(stack, stack.serviceRoleKey);
+      const service = gatewayClient(stack, serverKey(stack));
       const { data, error } = await service.functions.invoke("echo", { body: { env: ["STACK_TEST_MARKER"] } });
       assert.equal(error, null);
       assert.equal(data.function, "echo");
@@ -199,10 +214,10 @@ Deno.test("local stack serves the tables and functions like a hosted project and
     await t.step("a second stack can serve the same database through databaseUrl", async () => {
       await withStack({ databaseUrl: stack.databaseUrl, functions: false }, async (second) => {
         assert.equal(second.clusterDir, undefined);
-        const read = await gatewayClient(second, second.serviceRoleKey).from("exchange_connections")
+        const read = await gatewayClient(second, serverKey(second)).from("exchange_connections")
           .select("balance_usdt").eq("exchange_name", "binance");
         assert.deepEqual(read.data, [{ balance_usdt: balance }]);
-        const anon = await gatewayClient(second, second.anonKey).from("exchange_connections").select("*");
+        const anon = await gatewayClient(second, clientKey(second)).from("exchange_connections").select("*");
         assert.ok(anon.error !== null || anon.data?.length === 0, `anon read ${JSON.stringify(anon.data)}`);
       });
     });
@@ -271,8 +286,14 @@ Deno.test("deno task stack prints one JSON line, passes its environment to the f
       "authenticatedKey",
       "databaseUrl",
       "gatewayUrl",
+      "keyMode",
+      "publishableKey",
+      "secretKey",
       "serviceRoleKey",
     ]);
+    assert.equal(info.keyMode, "with-legacy");
+    assert.match(info.publishableKey, /^sb_publishable_[A-Za-z0-9_-]{43}$/);
+    assert.match(info.secretKey, /^sb_secret_[A-Za-z0-9_-]{43}$/);
 
     const response = await fetch(`${info.gatewayUrl}/functions/v1/echo-open`, {
       method: "POST",
@@ -281,11 +302,13 @@ Deno.test("deno task stack prints one JSON line, passes its environment to the f
     assert.equal(response.status, 200);
     assert.deepEqual((await response.json()).env, { STACK_COMMAND_MARKER: marker, SUPABASE_URL: info.gatewayUrl });
 
-    const rest = await fetch(`${info.gatewayUrl}/rest/v1/exchange_connections?select=exchange_name`, {
-      headers: { apikey: info.serviceRoleKey },
-    });
-    assert.equal(rest.status, 200);
-    assert.ok(Array.isArray(await rest.json()));
+    for (const apikey of [info.serviceRoleKey, info.secretKey]) {
+      const rest = await fetch(`${info.gatewayUrl}/rest/v1/exchange_connections?select=exchange_name`, {
+        headers: { apikey },
+      });
+      assert.equal(rest.status, 200);
+      assert.equal((await rest.json()).length, 2, "the service role (legacy or secret key) reads both venue rows");
+    }
 
     child.kill("SIGTERM");
     const status = await child.status;

@@ -11,7 +11,7 @@ import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts"
 import type { PricePoint } from "../../dev/sim/engine.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { type Stack, stackTest } from "../support/stack.ts";
+import { serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const binanceConfig = defaultBinanceConfig();
@@ -124,7 +124,7 @@ async function reset(sql: Sql, mode: "paper" | "testnet", settings: Record<strin
 }
 
 function invoker(stack: Stack) {
-  return async (body: unknown, key: string | null = stack.serviceRoleKey) => {
+  return async (body: unknown, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (key !== null) headers.authorization = `Bearer ${key}`;
     const res = await fetch(`${stack.gatewayUrl}/functions/v1/trade-burst`, {

@@ -5,9 +5,9 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { mintJwt, randomJwtSecret } from "../../dev/stack/keys.ts";
+import { mintJwt, randomApiKey, randomJwtSecret } from "../../dev/stack/keys.ts";
 import type { Sql } from "./sql.ts";
-import type { Stack } from "./stack.ts";
+import { keyHeaders, serverKey, type Stack } from "./stack.ts";
 
 export const FUNCTIONS_DIR = fileURLToPath(new URL("../../supabase/functions", import.meta.url));
 
@@ -38,8 +38,13 @@ export async function withIndexTs(names: readonly string[], dir: string = FUNCTI
 export interface CallInit {
   /** Default POST. */
   method?: string;
-  /** The whole Authorization header; null sends none. Default: `Bearer <service role key>`. */
+  /**
+   * The whole Authorization header; null sends none. When neither this nor `apikey` is given: the stack's server key
+   * (`Bearer <service role key>` with legacy keys, `apikey: <secret key>` without).
+   */
   authorization?: string | null;
+  /** The `apikey` header. */
+  apikey?: string;
   body?: BodyInit | null;
   /** Default `application/json`; null sends none. */
   contentType?: string | null;
@@ -56,9 +61,11 @@ export interface CallResult {
 
 /** Calls `/functions/v1/<name>` through the gateway and reads the whole answer. */
 export async function callFunction(stack: Stack, name: string, init: CallInit = {}): Promise<CallResult> {
-  const headers = new Headers();
-  const authorization = init.authorization === undefined ? `Bearer ${stack.serviceRoleKey}` : init.authorization;
-  if (authorization !== null) headers.set("authorization", authorization);
+  const headers = new Headers(
+    init.authorization === undefined && init.apikey === undefined ? keyHeaders(serverKey(stack)) : {},
+  );
+  if (init.authorization) headers.set("authorization", init.authorization);
+  if (init.apikey !== undefined) headers.set("apikey", init.apikey);
   const contentType = init.contentType === undefined ? "application/json" : init.contentType;
   if (contentType !== null) headers.set("content-type", contentType);
   const response = await fetch(`${stack.gatewayUrl}/functions/v1/${name}`, {
@@ -162,6 +169,8 @@ export interface RefusedCaller {
   label: string;
   /** The whole Authorization header, null for none. */
   authorization: string | null;
+  /** The `apikey` header, if any. */
+  apikey?: string;
   /** Statuses that count as a correct refusal. */
   allowed: readonly number[];
 }
@@ -193,18 +202,22 @@ export async function refusedCallers(stack: Stack): Promise<RefusedCaller[]> {
       authorization: `Bearer ${stack.authenticatedKey}`,
       allowed: [403],
     },
-    { label: "an expired service-role JWT", authorization: `Bearer ${expired}`, allowed: [401] },
+    // verify_jwt is off (a secret key is not a JWT), so these reach the handler: a credential, but not the key → 403.
+    { label: "an expired service-role JWT", authorization: `Bearer ${expired}`, allowed: [403] },
     {
       label: "service-role claims signed with the wrong secret",
       authorization: `Bearer ${wrongSecret}`,
-      allowed: [401],
+      allowed: [403],
     },
-    { label: "service-role claims with alg none (unsigned)", authorization: `Bearer ${unsigned}`, allowed: [401] },
-    { label: "a garbage token", authorization: "Bearer not.a.jwt-at-all", allowed: [401] },
-    { label: "a 16 KB garbage token", authorization: `Bearer ${"A".repeat(16 * 1024)}`, allowed: [401, 431] },
+    { label: "service-role claims with alg none (unsigned)", authorization: `Bearer ${unsigned}`, allowed: [403] },
+    { label: "a garbage token", authorization: "Bearer not.a.jwt-at-all", allowed: [403] },
+    { label: "a 16 KB garbage token", authorization: `Bearer ${"A".repeat(16 * 1024)}`, allowed: [403, 431] },
+    { label: "the publishable key in apikey", authorization: null, apikey: stack.publishableKey, allowed: [403] },
+    { label: "the secret key in the wrong header", authorization: `Bearer ${stack.secretKey}`, allowed: [403] },
+    { label: "another project's secret key", authorization: null, apikey: randomApiKey("secret"), allowed: [403] },
     {
       label: "the service role key under the Basic scheme",
-      authorization: `Basic ${stack.serviceRoleKey}`,
+      authorization: `Basic ${serverKey(stack)}`,
       allowed: [401],
     },
     {

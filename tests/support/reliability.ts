@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { PricePoint, SimOrder, VenueId } from "../../dev/sim/engine.ts";
 import type { Simulator } from "../../dev/sim/server.ts";
 import type { Sql } from "./sql.ts";
+import { keyHeaders } from "./stack.ts";
 
 // ---- recording proxy ------------------------------------------------------------------------------------------
 
@@ -295,15 +296,15 @@ export async function resetTables(sql: Sql, settings: Record<string, string | nu
   if (Object.keys(settings).length > 0) await sql`update public.bot_settings set ${sql(settings)} where id = 1`;
 }
 
-/** Calls trade-burst through the gateway with the service role. */
+/** Calls trade-burst through the gateway with the server key (a secret key in apikey, or the legacy bearer). */
 export async function invokeBurst(
   gatewayUrl: string,
-  serviceRoleKey: string,
+  serverKey: string,
   body: unknown,
 ): Promise<{ status: number; body: Record<string, unknown> & { venues?: VenueResult[] } }> {
   const res = await fetch(`${gatewayUrl}/functions/v1/trade-burst`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${serviceRoleKey}` },
+    headers: { "content-type": "application/json", ...keyHeaders(serverKey) },
     body: JSON.stringify(body),
   });
   const text = await res.text();

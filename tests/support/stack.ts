@@ -38,3 +38,26 @@ export function gatewayClient(stack: Stack, key: string): SupabaseClient {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
 }
+
+/** The key a server-side client uses in this stack's mode: the legacy service role JWT, or the secret key. */
+export function serverKey(stack: Stack): string {
+  return stack.serviceRoleKey ?? stack.secretKey;
+}
+
+/** The public key in this stack's mode: the legacy anon JWT, or the publishable key. */
+export function clientKey(stack: Stack): string {
+  return stack.anonKey ?? stack.publishableKey;
+}
+
+/**
+ * How a call presents `key` to a function: an opaque key (`sb_…`) in `apikey`, a JWT as `Authorization: Bearer`
+ * (the legacy service role key, or any other JWT a test tries).
+ */
+export function keyHeaders(key: string): Record<string, string> {
+  return key.startsWith("sb_") ? { apikey: key } : { authorization: `Bearer ${key}` };
+}
+
+/** The suites that run in both key modes name their tests with this. */
+export function modeLabel(stack: { keyMode: string } | string): string {
+  return typeof stack === "string" ? stack : stack.keyMode;
+}

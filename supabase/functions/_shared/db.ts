@@ -1,5 +1,5 @@
 /**
- * Table access for the functions: a supabase-js client with the service role (bypasses RLS), no session kept, and
+ * Table access for the functions: a supabase-js client acting as the service role (bypasses RLS), no session kept, and
  * the settings row read and validated.
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
@@ -23,12 +23,15 @@ export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch):
   };
 }
 
-/** A service-role client. No session persistence or refresh: each invocation is stateless. */
+/**
+ * A service-role client, built with a secret key (or the legacy service role key on a project without one). No
+ * session persistence or refresh: each invocation is stateless.
+ */
 export function createServiceClient(
-  env: { supabaseUrl: string; serviceRoleKey: string },
+  env: { supabaseUrl: string; serverKey: string },
   options: { requestTimeoutMs?: number } = {},
 ): Db {
-  return createClient(env.supabaseUrl, env.serviceRoleKey, {
+  return createClient(env.supabaseUrl, env.serverKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: {
       headers: { "x-client-info": "scalper-functions" },

@@ -3,6 +3,7 @@
  * an EnvError naming it, instead of a client built from `?? ""` failing somewhere later.
  */
 import { z } from "zod";
+import { parseSecretKeys } from "./caller.ts";
 
 export const VENUES = ["binance", "okx"] as const;
 export type Venue = (typeof VENUES)[number];
@@ -16,7 +17,12 @@ export interface VenueCredentials {
 
 export interface Env {
   supabaseUrl: string;
-  serviceRoleKey: string;
+  /** SUPABASE_SECRET_KEYS: name → `sb_secret_…`; empty on a project that has only legacy keys. */
+  secretKeys: Record<string, string>;
+  /** SUPABASE_SERVICE_ROLE_KEY, the legacy key; undefined on a project created without legacy keys. */
+  serviceRoleKey?: string;
+  /** The key supabase-js uses inside the functions: the `default` secret key (else the first one), else the legacy key. */
+  serverKey: string;
   anonKey?: string;
   /** Only the venues whose whole credential group is set. */
   credentials: Partial<Record<Venue, VenueCredentials>>;
@@ -66,7 +72,21 @@ function requireVar(source: Record<string, string | undefined>, name: string): s
 /** Reads and validates env from `source` (default: the process env). Throws EnvError naming the variable. */
 export function loadEnv(source: Record<string, string | undefined> = Deno.env.toObject()): Env {
   const supabaseUrl = parseVar(httpUrl, "SUPABASE_URL", requireVar(source, "SUPABASE_URL"), "an http(s) URL");
-  const serviceRoleKey = requireVar(source, "SUPABASE_SERVICE_ROLE_KEY");
+  const secretKeys = parseSecretKeys(source.SUPABASE_SECRET_KEYS);
+  // The value is a secret: the message says what is wrong, never what it holds.
+  if (!secretKeys) {
+    throw new EnvError("SUPABASE_SECRET_KEYS", 'is malformed: expected a JSON object like {"default": "sb_secret_…"}');
+  }
+  const serviceRoleKey = present(source.SUPABASE_SERVICE_ROLE_KEY)
+    ? source.SUPABASE_SERVICE_ROLE_KEY!.trim()
+    : undefined;
+  const serverKey = secretKeys.default ?? Object.values(secretKeys)[0] ?? serviceRoleKey;
+  if (serverKey === undefined) {
+    throw new EnvError(
+      "SUPABASE_SECRET_KEYS",
+      "is required but missing or empty (and there is no legacy SUPABASE_SERVICE_ROLE_KEY either)",
+    );
+  }
   const anonKey = present(source.SUPABASE_ANON_KEY) ? source.SUPABASE_ANON_KEY!.trim() : undefined;
 
   const credentials: Env["credentials"] = {};
@@ -105,7 +125,17 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
     ? parseVar(positiveMs, "EXCHANGE_TIMEOUT_MS", source.EXCHANGE_TIMEOUT_MS!, "an integer number of ms, 100..120000")
     : DEFAULT_EXCHANGE_TIMEOUT_MS;
 
-  return { supabaseUrl, serviceRoleKey, anonKey, credentials, baseUrls, allowLiveTrading, exchangeTimeoutMs };
+  return {
+    supabaseUrl,
+    secretKeys,
+    serviceRoleKey,
+    serverKey,
+    anonKey,
+    credentials,
+    baseUrls,
+    allowLiveTrading,
+    exchangeTimeoutMs,
+  };
 }
 
 let cached: Env | undefined;

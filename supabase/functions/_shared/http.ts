@@ -33,14 +33,14 @@ export class BadRequestError extends HttpError {
 
 export class UnauthorizedError extends HttpError {
   override name = "UnauthorizedError";
-  constructor(message = "missing bearer token") {
+  constructor(message = "missing credential") {
     super(401, message);
   }
 }
 
 export class ForbiddenError extends HttpError {
   override name = "ForbiddenError";
-  constructor(message = "only the service role may call this function") {
+  constructor(message = "only a caller holding the project's secret key may call this function") {
     super(403, message);
   }
 }
@@ -52,28 +52,6 @@ export function json(status: number, body: unknown, headers: HeadersInit = {}): 
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
-}
-
-/** Equal-time comparison of two strings (time depends on the length only, not on where they differ). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a);
-  const right = new TextEncoder().encode(b);
-  const length = Math.max(left.length, right.length);
-  let diff = left.length ^ right.length;
-  for (let i = 0; i < length; i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0);
-  return diff === 0;
-}
-
-/**
- * Only a bearer token equal to SUPABASE_SERVICE_ROLE_KEY passes. The anon key and user JWTs are valid JWTs and pass
- * the gateway's verify_jwt, so the check must be here. Missing token → 401; any other token → 403.
- */
-export function requireServiceRole(req: Request, env: { serviceRoleKey: string }): void {
-  const header = req.headers.get("authorization");
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  if (!header || !header.trim()) throw new UnauthorizedError("missing Authorization: Bearer <service role key>");
-  if (!match) throw new UnauthorizedError("Authorization header must be `Bearer <token>`");
-  if (!constantTimeEqual(match[1], env.serviceRoleKey)) throw new ForbiddenError();
 }
 
 /** zod issues → `[{ path, message }]` with dotted paths (`venues.1`), `(body)` for the root. */

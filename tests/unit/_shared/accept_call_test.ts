@@ -3,16 +3,19 @@ import { z } from "zod";
 import { EnvError } from "../../../supabase/functions/_shared/env.ts";
 import { HttpError } from "../../../supabase/functions/_shared/http.ts";
 import { acceptServiceRoleCall } from "../../../supabase/functions/_shared/accept_call.ts";
+import type { CallerKeys } from "../../../supabase/functions/_shared/caller.ts";
 import type { VenueFunctionDeps } from "../../../supabase/functions/_shared/deps.ts";
 
 const schema = z.strictObject({ samples: z.number().int().optional() });
-// Only `env.serviceRoleKey` is read before the body is accepted; the rest of the deps is never touched here.
-const deps = { env: { serviceRoleKey: "the-service-role-key" } } as unknown as VenueFunctionDeps;
-const call = (authorization: string | null, body = "{}") =>
+const SECRET = "sb_secret_fake0000000000000000000000000000000000";
+const keys = (): CallerKeys => ({ secretKeys: { default: SECRET }, serviceRoleKey: "the-service-role-key" });
+// The deps are never touched here beyond being returned.
+const deps = { env: {} } as unknown as VenueFunctionDeps;
+const call = (headers: Record<string, string>, body = "{}") =>
   new Request("http://localhost/fn", {
     method: "POST",
     body,
-    headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+    headers: { "content-type": "application/json", ...headers },
   });
 
 async function refusal(promise: Promise<unknown>): Promise<HttpError> {
@@ -21,40 +24,46 @@ async function refusal(promise: Promise<unknown>): Promise<HttpError> {
   return error;
 }
 
-Deno.test("acceptServiceRoleCall: env first, then the caller, then the body", async (t) => {
-  await t.step("an incomplete env answers 500 naming the variable", async () => {
-    const missing = () => {
-      throw new EnvError("SUPABASE_SERVICE_ROLE_KEY", "is not set");
-    };
-    const error = await refusal(acceptServiceRoleCall(call("Bearer the-service-role-key"), missing, schema));
+const missingOkx = () => {
+  throw new EnvError("OKX_PASSPHRASE", "is missing while OKX_API_KEY, OKX_API_SECRET are set");
+};
+
+Deno.test("acceptServiceRoleCall: the caller first, then the env, then the body", async (t) => {
+  await t.step("a refused caller learns nothing about a broken env: 401 / 403, never the 500", async () => {
+    const anonymous = await refusal(acceptServiceRoleCall(call({}), missingOkx, schema, keys));
+    assert.equal(anonymous.status, 401);
+    const wrong = await refusal(acceptServiceRoleCall(call({ apikey: "sb_publishable_x" }), missingOkx, schema, keys));
+    assert.equal(wrong.status, 403);
+    for (const error of [anonymous, wrong]) assert.doesNotMatch(JSON.stringify(error.toBody()), /OKX|misconfigured/);
+  });
+  await t.step("an accepted caller with an incomplete env gets 500 naming the variable", async () => {
+    const error = await refusal(acceptServiceRoleCall(call({ apikey: SECRET }), missingOkx, schema, keys));
     assert.equal(error.status, 500);
-    assert.match(error.message, /^server misconfigured: .*SUPABASE_SERVICE_ROLE_KEY/);
+    assert.match(error.message, /^server misconfigured: .*OKX_PASSPHRASE/);
   });
   await t.step("any other failure while building the deps is not dressed up as a 500 answer", async () => {
     const broken = () => {
       throw new TypeError("boom");
     };
-    const error = await acceptServiceRoleCall(call("Bearer x"), broken, schema).catch((e: unknown) => e);
+    const error = await acceptServiceRoleCall(call({ apikey: SECRET }), broken, schema, keys).catch((e: unknown) => e);
     assert.ok(error instanceof TypeError);
   });
-  await t.step("a caller without the service role key is refused before the body is read", async () => {
-    assert.equal((await refusal(acceptServiceRoleCall(call(null, "not json"), () => deps, schema))).status, 401);
-    assert.equal(
-      (await refusal(acceptServiceRoleCall(call("Bearer anon", "not json"), () => deps, schema))).status,
-      403,
-    );
+  await t.step("a refused caller is refused before the body is read", async () => {
+    assert.equal((await refusal(acceptServiceRoleCall(call({}, "not json"), () => deps, schema, keys))).status, 401);
+    const anon = call({ authorization: "Bearer anon" }, "not json");
+    assert.equal((await refusal(acceptServiceRoleCall(anon, () => deps, schema, keys))).status, 403);
   });
-  await t.step("the service role gets the deps and the parsed body; a bad body is a 400", async () => {
-    const accepted = await acceptServiceRoleCall(
-      call("Bearer the-service-role-key", '{"samples":3}'),
-      () => deps,
-      schema,
-    );
-    assert.equal(accepted.deps, deps);
-    assert.deepEqual(accepted.body, { samples: 3 });
-    const bad = await refusal(
-      acceptServiceRoleCall(call("Bearer the-service-role-key", '{"x":1}'), () => deps, schema),
-    );
-    assert.equal(bad.status, 400);
-  });
+  await t.step(
+    "the secret key and the legacy bearer get the deps and the parsed body; a bad body is a 400",
+    async () => {
+      const accepted: Record<string, string>[] = [{ apikey: SECRET }, { authorization: "Bearer the-service-role-key" }];
+      for (const headers of accepted) {
+        const ok = await acceptServiceRoleCall(call(headers, '{"samples":3}'), () => deps, schema, keys);
+        assert.equal(ok.deps, deps);
+        assert.deepEqual(ok.body, { samples: 3 });
+        const bad = await refusal(acceptServiceRoleCall(call(headers, '{"x":1}'), () => deps, schema, keys));
+        assert.equal(bad.status, 400);
+      }
+    },
+  );
 });

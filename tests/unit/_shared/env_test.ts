@@ -23,15 +23,37 @@ Deno.test("env with only the Supabase variables loads with no venue keys and saf
   assert.equal(env.exchangeTimeoutMs, DEFAULT_EXCHANGE_TIMEOUT_MS);
 });
 
+Deno.test("supabase-js inside the functions uses a secret key when there is one, else the legacy key", () => {
+  const secretKeys = { rotated: "sb_secret_fake_b", default: "sb_secret_fake_a" };
+  const both = loadEnv({ ...BASE, SUPABASE_SECRET_KEYS: JSON.stringify(secretKeys) });
+  assert.deepEqual(both.secretKeys, secretKeys);
+  assert.equal(both.serverKey, "sb_secret_fake_a", "the key named default");
+  assert.equal(both.serviceRoleKey, "service-key");
+  const unnamed = loadEnv({ SUPABASE_URL: BASE.SUPABASE_URL, SUPABASE_SECRET_KEYS: '{"ci":"sb_secret_fake_c"}' });
+  assert.equal(unnamed.serverKey, "sb_secret_fake_c", "else the first one");
+  assert.equal(unnamed.serviceRoleKey, undefined);
+  assert.equal(loadEnv(BASE).serverKey, "service-key", "a legacy-only project");
+  assert.deepEqual(loadEnv(BASE).secretKeys, {});
+});
+
+Deno.test("a malformed SUPABASE_SECRET_KEYS is named without echoing its value", () => {
+  for (const value of ["sb_secret_fake_plain", '["sb_secret_fake_list"]', '{"default": ""}']) {
+    const error = envErrorFor({ ...BASE, SUPABASE_SECRET_KEYS: value });
+    assert.equal(error.variable, "SUPABASE_SECRET_KEYS");
+    assert.ok(!error.message.includes("sb_secret_fake"), error.message);
+  }
+});
+
 Deno.test("a missing required variable is named in the error", async (t) => {
   await t.step("SUPABASE_URL", () => {
     const error = envErrorFor({ SUPABASE_SERVICE_ROLE_KEY: "k" });
     assert.equal(error.variable, "SUPABASE_URL");
     assert.match(error.message, /SUPABASE_URL is required/);
   });
-  await t.step("SUPABASE_SERVICE_ROLE_KEY (blank counts as missing)", () => {
+  await t.step("a server key: SUPABASE_SECRET_KEYS, or the legacy SUPABASE_SERVICE_ROLE_KEY (blank = missing)", () => {
     const error = envErrorFor({ SUPABASE_URL: BASE.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: "  " });
-    assert.equal(error.variable, "SUPABASE_SERVICE_ROLE_KEY");
+    assert.equal(error.variable, "SUPABASE_SECRET_KEYS");
+    assert.match(error.message, /SUPABASE_SECRET_KEYS is required .*SUPABASE_SERVICE_ROLE_KEY/);
   });
 });
 

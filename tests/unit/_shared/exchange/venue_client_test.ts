@@ -197,7 +197,9 @@ Deno.test("fetchServerTime with retry off makes exactly one request", async () =
 
 const ENV: Env = {
   supabaseUrl: "http://127.0.0.1:1",
+  secretKeys: {},
   serviceRoleKey: "k",
+  serverKey: "k",
   credentials: { binance: { apiKey: "bk", secret: "bs" } },
   baseUrls: { binance: "http://127.0.0.1:9/binance" },
   allowLiveTrading: false,

@@ -206,13 +206,25 @@ Deno.test("jobs become the same HTTP requests the pg_cron commands make", () => 
   ]);
 });
 
-Deno.test("gateway invoker posts the body with the service role key and reads the JSON answer", async () => {
+Deno.test("gateway invoker sends a secret key in apikey only (never as a bearer)", async () => {
+  const seen: Request[] = [];
+  const fakeFetch: typeof fetch = (input, init) => {
+    seen.push(new Request(input, init));
+    return Promise.resolve(new Response("{}", { status: 200 }));
+  };
+  const invoke = gatewayInvoker({ baseUrl: "http://gateway.test", serverKey: "sb_secret_fake", fetch: fakeFetch });
+  await invoke(cadenceFromRows(DEFAULT_ROWS)[0], new AbortController().signal);
+  assert.equal(seen[0].headers.get("apikey"), "sb_secret_fake");
+  assert.equal(seen[0].headers.get("authorization"), null);
+});
+
+Deno.test("gateway invoker posts the body with the legacy service role key and reads the JSON answer", async () => {
   const seen: Request[] = [];
   const fakeFetch: typeof fetch = (input, init) => {
     seen.push(new Request(input, init));
     return Promise.resolve(new Response(JSON.stringify({ ticks: 3 }), { status: 200 }));
   };
-  const invoke = gatewayInvoker({ baseUrl: "http://gateway.test", serviceRoleKey: "service-key", fetch: fakeFetch });
+  const invoke = gatewayInvoker({ baseUrl: "http://gateway.test", serverKey: "service-key", fetch: fakeFetch });
   const burst = cadenceFromRows(DEFAULT_ROWS).find((job) => job.name === "trade-burst")!;
   const result = await invoke(burst, new AbortController().signal);
   assert.deepEqual(result, { status: 200, body: { ticks: 3 } });
@@ -226,7 +238,7 @@ Deno.test("gateway invoker posts the body with the service role key and reads th
 Deno.test("gateway invoker gives up after the job's timeout", async () => {
   const fakeFetch: typeof fetch = (_input, init) =>
     new Promise((_, reject) => init!.signal!.addEventListener("abort", () => reject(new Error("aborted"))));
-  const invoke = gatewayInvoker({ baseUrl: "http://gateway.test", serviceRoleKey: "k", fetch: fakeFetch });
+  const invoke = gatewayInvoker({ baseUrl: "http://gateway.test", serverKey: "k", fetch: fakeFetch });
   const job: ScheduledJob = { ...cadenceFromRows(DEFAULT_ROWS)[1], timeoutMs: 5 };
   await assert.rejects(invoke(job, new AbortController().signal), (error: unknown) => {
     assert.ok(error instanceof InvocationTimeoutError);

@@ -118,6 +118,18 @@ async function openAs(browser: Browser, url: string, width = 1280, height = 900)
   return { context, page, log, errors };
 }
 
+/** Waits for the dashboard (or a message) to render; on a timeout the error carries what the page shows. */
+async function waitFor(page: Page, selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: 30_000 });
+  } catch (error) {
+    const shown = await page.textContent("body").catch(() => "(no page)");
+    throw new Error(`${selector} did not appear; the page shows: ${shown?.replace(/\s+/g, " ").slice(0, 600)}`, {
+      cause: error,
+    });
+  }
+}
+
 /** A cell's raw value (data-value) per row key, for one table column. */
 async function columnValues(page: Page, table: string, rowAttr: string, column: number): Promise<Map<string, number>> {
   const pairs = await page.$$eval(
@@ -163,11 +175,13 @@ function setHidden(page: Page, hidden: boolean): Promise<unknown> {
 stackTest("web dashboard in headless Chromium", {
   functions: ["trade-burst"],
   functionEnv: simulatorEnv(sim),
+  // A project created today: publishable and secret keys only, legacy JWT keys disabled.
+  keyMode: "new-only",
 }, async (t, stack) => {
   await Deno.mkdir(SHOTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "dashboard-web-" });
   await buildDashboard(dir);
-  const config = { supabaseUrl: stack.gatewayUrl, publishableKey: stack.anonKey, refreshSeconds: 5 };
+  const config = { supabaseUrl: stack.gatewayUrl, publishableKey: stack.publishableKey, refreshSeconds: 5 };
   const servers: WebServer[] = [serveDashboard({ dir, config })];
   const site = servers[0].url;
   const browser = await launchChromium();
@@ -176,7 +190,7 @@ stackTest("web dashboard in headless Chromium", {
       await seed(sql);
       const operatorUrl = `${site}#session=${await userToken(stack, OPERATOR, "operator@example.test")}`;
       const operator = await openAs(browser, operatorUrl);
-      await operator.page.waitForSelector("body[data-loaded]", { timeout: 30_000 });
+      await waitFor(operator.page, "body[data-loaded]");
 
       await t.step("balances, open positions and closed trades equal the tables", async () => {
         const venues = await sql`select exchange_name, balance_usdt::float8 as total, balance_usdt_free::float8 as free,
@@ -247,7 +261,7 @@ stackTest("web dashboard in headless Chromium", {
       await t.step("screenshots at desktop and phone widths", async () => {
         await operator.page.screenshot({ path: `${SHOTS}/desktop.png`, fullPage: true });
         const phone = await openAs(browser, operatorUrl, 390, 844);
-        await phone.page.waitForSelector("body[data-loaded]", { timeout: 30_000 });
+        await waitFor(phone.page, "body[data-loaded]");
         // Nothing wider than the phone's screen but the scrollable tables.
         const overflow = await phone.page.evaluate("document.documentElement.scrollWidth") as number;
         assert.ok(overflow <= 390, `page is ${overflow}px wide on a 390px phone`);
@@ -259,7 +273,7 @@ stackTest("web dashboard in headless Chromium", {
         assert.ok(operator.log.entries.length > 5);
         for (const entry of operator.log.entries) {
           const body = await entry.body;
-          assert.ok(!body.includes(stack.serviceRoleKey), `service role key in ${entry.url}`);
+          assert.ok(!body.includes(stack.secretKey), `secret key in ${entry.url}`);
           assert.ok(!body.includes(stack.jwtSecret), `JWT secret in ${entry.url}`);
         }
         const assets = operator.log.entries.filter((e) => e.url.startsWith(site)).map((e) => new URL(e.url).pathname);
@@ -280,7 +294,7 @@ stackTest("web dashboard in headless Chromium", {
           browser,
           `${site}#session=${await userToken(stack, VIEWER, "viewer@example.test")}`,
         );
-        await viewer.page.waitForSelector("body[data-loaded]", { timeout: 30_000 });
+        await waitFor(viewer.page, "body[data-loaded]");
         assert.equal(await viewer.page.isDisabled("#trading-switch"), true);
         assert.match(await viewer.page.textContent("#switch-note") ?? "", /Viewers cannot start or stop/);
         await viewer.page.click("#trading-switch", { force: true });
@@ -294,7 +308,7 @@ stackTest("web dashboard in headless Chromium", {
             body: JSON.stringify({ enabled: false }),
           });
           return { status: res.status, body: await res.text() };
-        }, { url: stack.gatewayUrl, key: stack.anonKey, token });
+        }, { url: stack.gatewayUrl, key: stack.publishableKey, token });
         assert.equal(answer.status, 403, answer.body);
         assert.match(answer.body, /only an operator/);
         const [settings] = await sql`select trading_enabled from public.bot_settings`;
@@ -308,7 +322,7 @@ stackTest("web dashboard in headless Chromium", {
         await operator.page.waitForSelector("#confirm[open]");
         assert.match(await operator.page.textContent("#confirm-text") ?? "", /Stop trading\?/);
         await operator.page.click("#confirm-yes");
-        await operator.page.waitForSelector('#trading[data-enabled="false"]', { timeout: 30_000 });
+        await waitFor(operator.page, '#trading[data-enabled="false"]');
         const [settings] = await sql`select trading_enabled from public.bot_settings`;
         assert.equal(settings.trading_enabled, false);
         const audit = await sql`select user_id::text, enabled, previous from public.trading_switch_audit`;
@@ -325,7 +339,11 @@ stackTest("web dashboard in headless Chromium", {
         const ordersBefore = (await sql`select 1 from public.orders`).length;
         const res = await fetch(`${stack.gatewayUrl}/functions/v1/trade-burst`, {
           method: "POST",
-          headers: { authorization: `Bearer ${stack.serviceRoleKey}`, "content-type": "application/json" },
+          headers: {
+            apikey: stack.secretKey,
+            authorization: `Bearer ${stack.secretKey}`,
+            "content-type": "application/json",
+          },
           body: JSON.stringify({ duration_ms: 3000, venues: ["binance"], symbols: ["ETH/USDT"] }),
         });
         const body = await res.json();
@@ -338,7 +356,7 @@ stackTest("web dashboard in headless Chromium", {
       await t.step("a signed-in non-member is told to ask an operator, and no row comes back", async () => {
         const token = await userToken(stack, STRANGER, "stranger@example.test");
         const stranger = await openAs(browser, `${site}#session=${token}`);
-        await stranger.page.waitForSelector("#problem", { timeout: 30_000 });
+        await waitFor(stranger.page, "#problem");
         assert.equal(await stranger.page.getAttribute("#problem", "data-problem"), "not_member");
         assert.match(
           await stranger.page.textContent("#message") ?? "",
@@ -357,7 +375,7 @@ stackTest("web dashboard in headless Chromium", {
           return out;
         }, {
           url: stack.gatewayUrl,
-          key: stack.anonKey,
+          key: stack.publishableKey,
           token,
           tables: ["bot_settings", "exchange_connections", "positions", "orders", "trade_logs", "function_runs"],
         });
@@ -371,7 +389,7 @@ stackTest("web dashboard in headless Chromium", {
 
       await t.step("the anon key alone: the sign-in form, and no row comes back", async () => {
         const anon = await openAs(browser, site);
-        await anon.page.waitForSelector("#signin:not([hidden])", { timeout: 30_000 });
+        await waitFor(anon.page, "#signin:not([hidden])");
         const bodies = await anon.page.evaluate(async (args) => {
           const out: number[] = [];
           for (const table of args.tables) {
@@ -382,7 +400,7 @@ stackTest("web dashboard in headless Chromium", {
           return out;
         }, {
           url: stack.gatewayUrl,
-          key: stack.anonKey,
+          key: stack.publishableKey,
           tables: ["bot_settings", "exchange_connections", "trade_logs"],
         });
         for (const rows of bodies) assert.ok(rows <= 0, `anon got ${rows} rows`);
@@ -398,8 +416,8 @@ stackTest("web dashboard in headless Chromium", {
         const deadUrl = `http://127.0.0.1:${closed.addr.port}`;
         closed.close();
         const wrongUrl = serveDashboard({ dir, config: { ...config, supabaseUrl: deadUrl } });
-        const otherSecretKey = await mintJwt("x".repeat(40), { iss: "supabase", role: "anon" });
-        const wrongKey = serveDashboard({ dir, config: { ...config, publishableKey: otherSecretKey } });
+        const otherProjectsKey = "sb_publishable_" + "x".repeat(43);
+        const wrongKey = serveDashboard({ dir, config: { ...config, publishableKey: otherProjectsKey } });
         servers.push(wrongUrl, wrongKey);
         const operatorToken = await userToken(stack, OPERATOR, "operator@example.test");
         const expired = await userToken(stack, OPERATOR, "operator@example.test", new Date(Date.now() - 60_000));
@@ -411,7 +429,7 @@ stackTest("web dashboard in headless Chromium", {
         for (const [url, problem, fix] of cases) {
           await inner.step(problem, async () => {
             const page = await openAs(browser, url);
-            await page.page.waitForSelector("#problem", { timeout: 30_000 });
+            await waitFor(page.page, "#problem");
             assert.equal(await page.page.getAttribute("#problem", "data-problem"), problem, url);
             assert.match(await page.page.textContent("#message") ?? "", fix);
             assert.deepEqual(page.errors, [], "no uncaught error");

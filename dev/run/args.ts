@@ -12,7 +12,7 @@ export const DEFAULT_DEMO_SEED = 1;
 export const MAX_DURATION_SECONDS = 86_400;
 
 export const DEMO_USAGE = `Usage: deno task demo [--reset] [--data-dir DIR] [--db-url URL] [--seed N] [--no-dashboard]
-                      [--duration SECONDS]
+                      [--duration SECONDS] [--new-keys-only]
 
   --reset          wipe the demo's database (and logs) in the data folder first
   --data-dir       where the embedded database and logs live (default .local/demo, kept between runs)
@@ -21,6 +21,7 @@ export const DEMO_USAGE = `Usage: deno task demo [--reset] [--data-dir DIR] [--d
   --seed           seed of the simulated market's prices (default ${DEFAULT_DEMO_SEED})
   --no-dashboard   plain progress lines instead of the refreshing dashboard
   --duration       stop by itself this many seconds after start-up (default: run until Ctrl-C)
+  --new-keys-only  a local project without legacy JWT keys (sb_publishable_/sb_secret_ only), like one created today
 `;
 
 export class UsageError extends Error {
@@ -37,6 +38,8 @@ export interface CommonOptions {
   databaseUrl: string | undefined;
   dashboard: boolean;
   durationSeconds: number | undefined;
+  /** The local stack without legacy JWT keys. */
+  newKeysOnly: boolean;
 }
 
 export interface DemoOptions extends CommonOptions {
@@ -50,6 +53,7 @@ export const COMMON_FLAGS = {
   "db-url": { type: "string" },
   "no-dashboard": { type: "boolean", default: false },
   duration: { type: "string" },
+  "new-keys-only": { type: "boolean", default: false },
   help: { type: "boolean", default: false },
 } as const;
 
@@ -81,6 +85,7 @@ interface CommonValues {
   "db-url"?: string;
   "no-dashboard": boolean;
   duration?: string;
+  "new-keys-only": boolean;
 }
 
 export function commonOptions(
@@ -103,6 +108,7 @@ export function commonOptions(
     durationSeconds: values.duration === undefined
       ? undefined
       : parsePositiveInteger("--duration", values.duration, MAX_DURATION_SECONDS),
+    newKeysOnly: values["new-keys-only"],
   };
 }
 

@@ -185,6 +185,7 @@ async function startServices(config: BotRunConfig, cleanups: Cleanups, say: (tex
 
   say("starting PostgREST, the gateway and the functions");
   const stack = await startStack({
+    keyMode: options.newKeysOnly ? "new-only" : "with-legacy",
     databaseUrl: database.databaseUrl,
     functionEnv: market.functionEnv,
     workDir: options.dataDir,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { serverKey, stackTest } from "../support/stack.ts";
+import { clientKey, keyHeaders, serverKey, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const sim = await startSimulator({ seed: 4 });
@@ -48,7 +48,7 @@ stackTest("balance-sync end to end against the simulator", {
   const url = `${stack.gatewayUrl}/functions/v1/balance-sync`;
   const invoke = async (body: string | undefined, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (key !== null) Object.assign(headers, keyHeaders(key));
     const res = await fetch(url, { method: "POST", headers, body });
     return { status: res.status, body: await res.json() };
   };
@@ -63,7 +63,7 @@ stackTest("balance-sync end to end against the simulator", {
       const before = await connections(sql);
       const none = await invoke("{}", null);
       assert.equal(none.status, 401);
-      const anon = await invoke("{}", stack.anonKey);
+      const anon = await invoke("{}", clientKey(stack));
       assert.equal(anon.status, 403);
       const user = await invoke("{}", stack.authenticatedKey);
       assert.equal(user.status, 403);

@@ -19,9 +19,9 @@ interface ReadyLine {
   mode: string;
   gatewayUrl: string;
   databaseUrl: string;
-  serviceRoleKey: string;
-  publishableKey: string;
   secretKey: string;
+  serviceRoleKey: string | null;
+  publishableKey: string;
   /** The web dashboard, with the demo operator's session in the fragment. */
   dashboardUrl: string | null;
   dataDir: string;
@@ -245,37 +245,46 @@ Deno.test({
       }
     });
 
-    await t.step("a second run keeps the data, clears leftover leases, and stops on SIGINT", async () => {
-      const [before] = await withDb(dataDir, (sql) => sql`select count(*)::int as n from public.positions`);
-      const demo = spawnDemo(["--no-dashboard", "--data-dir", dataDir], marker);
-      await demo.waitFor(demo.stdout, /^\{"event":"ready"/);
-      await demo.waitFor(demo.stderr, /trade-burst: started/);
-      await checkWebDashboard(demo.ready());
-      // The marker check below is only meaningful if the running demo's processes carry it.
-      const running = await processesWithMarker(marker);
-      assert.ok(running.length >= 6, `demo, database, PostgREST and three functions carry the marker: ${running}`);
-      demo.child.kill("SIGINT");
-      const status = await demo.finished();
-      const stderr = demo.stderr.join("\n");
-      assert.equal(status.code, 0, `exit code; stderr:\n${stderr}`);
-      assert.match(stderr, /existing data/, "the embedded database reopened the folder");
-      assert.match(stderr, /signal received: stopping/);
-      assert.match(stderr, /demo: stopped cleanly$/m);
-      await assertNothingLeft(demo.ready(), marker);
+    // The first run had legacy keys beside the new ones; the second is a project created today: new keys only.
+    await t.step(
+      "a second run (--new-keys-only) keeps the data, clears leftover leases, and stops on SIGINT",
+      async () => {
+        const [before] = await withDb(dataDir, (sql) => sql`select count(*)::int as n from public.positions`);
+        const demo = spawnDemo(["--no-dashboard", "--new-keys-only", "--data-dir", dataDir], marker);
+        await demo.waitFor(demo.stdout, /^\{"event":"ready"/);
+        assert.equal(demo.ready().serviceRoleKey, null, "no legacy key in new-keys-only mode");
+        assert.match(demo.ready().secretKey, /^sb_secret_/);
+        // The scheduler's calls, made with the secret key in apikey, are accepted (the first round runs these two).
+        await demo.waitFor(demo.stderr, /latency-sample: HTTP 200/);
+        await demo.waitFor(demo.stderr, /balance-sync: HTTP 200/);
+        await demo.waitFor(demo.stderr, /trade-burst: started/);
+        await checkWebDashboard(demo.ready());
+        // The marker check below is only meaningful if the running demo's processes carry it.
+        const running = await processesWithMarker(marker);
+        assert.ok(running.length >= 6, `demo, database, PostgREST and three functions carry the marker: ${running}`);
+        demo.child.kill("SIGINT");
+        const status = await demo.finished();
+        const stderr = demo.stderr.join("\n");
+        assert.equal(status.code, 0, `exit code; stderr:\n${stderr}`);
+        assert.match(stderr, /existing data/, "the embedded database reopened the folder");
+        assert.match(stderr, /signal received: stopping/);
+        assert.match(stderr, /demo: stopped cleanly$/m);
+        await assertNothingLeft(demo.ready(), marker);
 
-      const [leftover, abandoned, after] = await withDb(
-        dataDir,
-        (sql) =>
-          sql`select (select count(*) from public.function_runs where outcome = 'running'
+        const [leftover, abandoned, after] = await withDb(
+          dataDir,
+          (sql) =>
+            sql`select (select count(*) from public.function_runs where outcome = 'running'
                     and started_at < ${firstRunEnded})::int as leftover,
                    (select count(*) from public.function_runs where outcome = 'abandoned'
                     and error like '%previous demo stopped%')::int as abandoned,
                    (select count(*) from public.positions)::int as n`,
-      );
-      assert.ok(after >= before && before >= 1, `positions kept: ${before} before, ${after} after`);
-      assert.equal(leftover, 0, "nothing the first demo left running is still running");
-      assert.equal(abandoned, leftRunning, "exactly the runs the first demo left running were marked abandoned");
-    });
+        );
+        assert.ok(after >= before && before >= 1, `positions kept: ${before} before, ${after} after`);
+        assert.equal(leftover, 0, "nothing the first demo left running is still running");
+        assert.equal(abandoned, leftRunning, "exactly the runs the first demo left running were marked abandoned");
+      },
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

@@ -99,23 +99,36 @@ Deno.test("embedded Postgres: fresh folder, migrations via the CLI, PostgREST ro
     const postgrest = await postgrestOn(first, keys, dataDir);
     stops.push(postgrest.stop);
 
-    await t.step("PostgREST: the service role reads exchange_connections, the anon key sees nothing", async () => {
-      const service = await rest(
-        postgrest,
-        keys.serviceRoleKey,
-        "/exchange_connections?select=exchange_name&order=exchange_name",
-      );
-      assert.equal(service.status, 200);
-      assert.deepEqual(service.body, [{ exchange_name: "binance" }, { exchange_name: "okx" }]);
+    await t.step(
+      "PostgREST: the service role reads exchange_connections, the anon key sees nothing, a member reads",
+      async () => {
+        const service = await rest(
+          postgrest,
+          keys.serviceRoleKey,
+          "/exchange_connections?select=exchange_name&order=exchange_name",
+        );
+        assert.equal(service.status, 200);
+        assert.deepEqual(service.body, [{ exchange_name: "binance" }, { exchange_name: "okx" }]);
 
-      const anon = await rest(postgrest, keys.anonKey, "/exchange_connections?select=exchange_name");
-      assert.equal(anon.status, 401);
-      assert.equal((anon.body as { code: string }).code, "42501"); // permission denied: no rows, no columns
+        const anon = await rest(postgrest, keys.anonKey, "/exchange_connections?select=exchange_name");
+        assert.equal(anon.status, 401);
+        assert.equal((anon.body as { code: string }).code, "42501"); // permission denied: no rows, no columns
 
-      const user = await rest(postgrest, keys.authenticatedKey, "/exchange_connections?select=exchange_name");
-      assert.equal(user.status, 200);
-      assert.equal((user.body as unknown[]).length, 2);
-    });
+        // A signed-in user reads nothing until a member (issue 12), then both rows.
+        const path = "/exchange_connections?select=exchange_name";
+        const stranger = await rest(postgrest, keys.authenticatedKey, path);
+        assert.equal(stranger.status, 200);
+        assert.deepEqual(stranger.body, []);
+        const added = await rest(postgrest, keys.serviceRoleKey, "/members", {
+          method: "POST",
+          body: JSON.stringify({ user_id: keys.authenticatedUserId, role: "viewer" }),
+        });
+        assert.equal(added.status, 201);
+        const user = await rest(postgrest, keys.authenticatedKey, path);
+        assert.equal(user.status, 200);
+        assert.equal((user.body as unknown[]).length, 2);
+      },
+    );
 
     await t.step("PostgREST writes as the service role; the anon key may not", async () => {
       const written = await rest(postgrest, keys.serviceRoleKey, "/exchange_connections?exchange_name=eq.okx", {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { serverKey, stackTest } from "../support/stack.ts";
+import { clientKey, keyHeaders, serverKey, stackTest } from "../support/stack.ts";
 
 const sim = await startSimulator({ seed: 7 });
 globalThis.addEventListener("unload", () => void sim.stop());
@@ -53,7 +53,7 @@ stackTest("latency-sample end to end against the simulator", {
   const url = `${stack.gatewayUrl}/functions/v1/latency-sample`;
   const invoke = async (body: string | undefined, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (key !== null) Object.assign(headers, keyHeaders(key));
     const res = await fetch(url, { method: "POST", headers, body });
     return { status: res.status, body: await res.json() };
   };
@@ -68,7 +68,7 @@ stackTest("latency-sample end to end against the simulator", {
 
     await t.step("wrong callers and bad bodies are refused and write nothing", async () => {
       assert.equal((await invoke("{}", null)).status, 401);
-      assert.equal((await invoke("{}", stack.anonKey)).status, 403);
+      assert.equal((await invoke("{}", clientKey(stack))).status, 403);
       assert.equal((await invoke("{}", stack.authenticatedKey)).status, 403);
       const tooMany = await invoke(JSON.stringify({ samples: 21 }));
       assert.equal(tooMany.status, 400);

@@ -11,7 +11,7 @@ import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts"
 import type { PricePoint } from "../../dev/sim/engine.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { serverKey, type Stack, stackTest } from "../support/stack.ts";
+import { clientKey, keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const binanceConfig = defaultBinanceConfig();
@@ -126,7 +126,7 @@ async function reset(sql: Sql, mode: "paper" | "testnet", settings: Record<strin
 function invoker(stack: Stack) {
   return async (body: unknown, key: string | null = serverKey(stack)) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (key !== null) Object.assign(headers, keyHeaders(key));
     const res = await fetch(`${stack.gatewayUrl}/functions/v1/trade-burst`, {
       method: "POST",
       headers,
@@ -208,7 +208,7 @@ stackTest("trade-burst in testnet mode against the simulator", {
     await t.step("wrong callers and bad bodies are refused and write nothing", async () => {
       await reset(sql, "testnet");
       assert.equal((await invoke({}, null)).status, 401);
-      assert.equal((await invoke({}, stack.anonKey)).status, 403);
+      assert.equal((await invoke({}, clientKey(stack))).status, 403);
       assert.equal((await invoke({}, stack.authenticatedKey)).status, 403);
       const tooLong = await invoke({ duration_ms: 600_000 });
       assert.equal(tooLong.status, 400);

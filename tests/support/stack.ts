@@ -5,9 +5,22 @@
 
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { fileURLToPath } from "node:url";
-import { type Stack, type StackOptions, startStack } from "../../dev/stack/stack.ts";
+import { KEY_MODES, type KeyMode, type Stack, type StackOptions, startStack } from "../../dev/stack/stack.ts";
 
 export type { Stack, StackOptions };
+
+/**
+ * STACK_KEY_MODE=new-only runs a file's stacks without legacy keys (scripts/test.sh does that for the function
+ * suites); unset, a stack has both kinds of keys. An explicit `keyMode` option wins.
+ */
+export function envKeyMode(): KeyMode | undefined {
+  const value = Deno.env.get("STACK_KEY_MODE");
+  if (value === undefined || value === "") return undefined;
+  if (!(KEY_MODES as readonly string[]).includes(value)) {
+    throw new Error(`STACK_KEY_MODE must be one of ${KEY_MODES.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as KeyMode;
+}
 
 /** The fixture functions (`echo`, `echo-open`) and their config.toml, for tests of the stack itself. */
 export const FIXTURE_FUNCTIONS_DIR = fileURLToPath(new URL("../fixtures/functions", import.meta.url));
@@ -15,7 +28,8 @@ export const FIXTURE_CONFIG_TOML = `${FIXTURE_FUNCTIONS_DIR}/config.toml`;
 
 /** Starts a stack, runs `body` with it, and stops it whatever happens (so sanitizers see no leftovers). */
 export async function withStack<T>(options: StackOptions, body: (stack: Stack) => Promise<T>): Promise<T> {
-  const stack = await startStack(options);
+  const keyMode = options.keyMode ?? envKeyMode();
+  const stack = await startStack(keyMode ? { ...options, keyMode } : options);
   try {
     return await body(stack);
   } finally {
@@ -29,7 +43,11 @@ export function stackTest(
   options: StackOptions,
   body: (t: Deno.TestContext, stack: Stack) => Promise<void>,
 ): void {
-  Deno.test({ name, sanitizeOps: true, sanitizeResources: true }, (t) => withStack(options, (stack) => body(t, stack)));
+  const mode = options.keyMode ?? envKeyMode();
+  Deno.test(
+    { name: mode ? `${name} [${mode}]` : name, sanitizeOps: true, sanitizeResources: true },
+    (t) => withStack(options, (stack) => body(t, stack)),
+  );
 }
 
 /** A supabase-js client for the gateway that acts with `key` (anon, authenticated or service role). */
@@ -57,7 +75,10 @@ export function keyHeaders(key: string): Record<string, string> {
   return key.startsWith("sb_") ? { apikey: key } : { authorization: `Bearer ${key}` };
 }
 
-/** The suites that run in both key modes name their tests with this. */
-export function modeLabel(stack: { keyMode: string } | string): string {
-  return typeof stack === "string" ? stack : stack.keyMode;
+/** supabase-js as a signed-in user: the publishable key in `apikey`, the user's JWT as the session (both modes). */
+export function userClient(stack: Stack, accessToken: string = stack.authenticatedKey): SupabaseClient {
+  return createClient(stack.gatewayUrl, stack.publishableKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    accessToken: () => Promise.resolve(accessToken),
+  });
 }

@@ -16,7 +16,7 @@ export const BASE_URL_OVERRIDE_VARS: Record<PaperLiveVenue, string> = {
 };
 
 export const PAPER_LIVE_USAGE = `Usage: deno task paper-live [--reset] [--data-dir DIR] [--db-url URL] [--no-dashboard]
-                            [--duration SECONDS] [--probe-timeout-ms MS]
+                            [--duration SECONDS] [--probe-timeout-ms MS] [--new-keys-only]
 
 Paper trading on the real venues' public market data: no API keys, no real orders.
 
@@ -26,6 +26,7 @@ Paper trading on the real venues' public market data: no API keys, no real order
   --no-dashboard      plain progress lines instead of the refreshing dashboard
   --duration          stop by itself this many seconds after start-up
   --probe-timeout-ms  how long each venue gets to answer the reachability check (default ${DEFAULT_PROBE_TIMEOUT_MS})
+  --new-keys-only     a local project without legacy JWT keys (sb_publishable_/sb_secret_ only)
 
 Env PAPER_LIVE_BINANCE_URL / PAPER_LIVE_OKX_URL replace https://api.binance.com / https://www.okx.com (a proxy).
 `;

@@ -23,6 +23,12 @@ Deno.test("dashboard options come from flags, then env, and name what is wrong",
     });
     assert.equal(parseDashboardArgs(["--key", "flag-key"], fromEnv).key, "flag-key");
   });
+  await t.step("a member's session token from --token or SUPABASE_ACCESS_TOKEN", () => {
+    const base = ["--url", "http://x", "--key", "sb_publishable_fake"];
+    assert.equal(parseDashboardArgs([...base, "--token", "flag.jwt"], noEnv).accessToken, "flag.jwt");
+    assert.equal(parseDashboardArgs(base, env({ SUPABASE_ACCESS_TOKEN: "env.jwt" })).accessToken, "env.jwt");
+    assert.equal(parseDashboardArgs(base, env({ SUPABASE_ACCESS_TOKEN: "" })).accessToken, undefined);
+  });
   const failures: Array<[string[], RegExp]> = [
     [["--key", "k"], /--url \(or env SUPABASE_URL\) is required/],
     [["--url", "http://x"], /--key \(or env SUPABASE_KEY\) is required/],
@@ -53,6 +59,18 @@ Deno.test("dashboard options come from flags, then env, and name what is wrong",
 function unreachableClient() {
   return dashboardClient("http://127.0.0.1:9", "key", () => Promise.reject(new TypeError("connection refused")));
 }
+
+Deno.test("with a session token the client sends the key in apikey and the token as bearer", async () => {
+  const seen: Request[] = [];
+  const recording: typeof fetch = (input, init) => {
+    seen.push(new Request(input, init));
+    return Promise.resolve(Response.json([]));
+  };
+  await dashboardClient("http://127.0.0.1:9", "sb_publishable_fake", recording, "member.session.jwt")
+    .from("bot_settings").select("id");
+  assert.equal(seen[0].headers.get("apikey"), "sb_publishable_fake");
+  assert.equal(seen[0].headers.get("authorization"), "Bearer member.session.jwt");
+});
 
 Deno.test("dashboard --once prints the read error and exits 1 when the project cannot be read", async () => {
   const output: string[] = [];

@@ -97,11 +97,11 @@ export function headerHtml(snapshot: WebSnapshot, now: Date, view: HeaderView): 
       ${operator ? "" : `<span class="muted" id="switch-note">${esc(switchTitle)}</span>`}
     </div>
     <div class="burst" id="last-burst">${burst}</div>
-    <div class="ages muted" id="ages">read ${time(snapshot.takenAt, now)} · settings changed ${
-    time(settings.updated_at, now)
-  } · ${view.paused ? "refresh paused (tab hidden)" : `refreshing every ${view.refreshSeconds} s`} · ${
-    esc(view.email ?? "signed in")
-  } (${esc(view.role ?? "no role")})</div>`;
+    <div class="ages muted" id="ages"><span id="clock">${esc(utcAndLocal(snapshot.takenAt))}</span> · read ${
+    time(snapshot.takenAt, now)
+  } · settings changed ${time(settings.updated_at, now)} · ${
+    view.paused ? "refresh paused (tab hidden)" : `refreshing every ${view.refreshSeconds} s`
+  } · ${esc(view.email ?? "signed in")} (${esc(view.role ?? "no role")})</div>`;
 }
 
 export function failingExits(snapshot: WebSnapshot): FailingExit[] {

@@ -72,6 +72,7 @@ Deno.test("header: live mode cannot be missed; viewers get a disabled switch, op
   assert.match(viewer, /<button id="trading-switch" type="button" data-action="stop" disabled/);
   assert.match(viewer, /Viewers cannot start or stop trading/);
   assert.match(viewer, /refreshing every 10 s/);
+  assert.match(viewer, /<span id="clock">2026-12-01 12:00:00 UTC · \d\d:\d\d:\d\d local<\/span>/);
   const operator = headerHtml(snapshot({ settings: { ...snapshot().settings, trading_enabled: false } }), NOW, {
     ...view,
     role: "operator",

@@ -90,28 +90,37 @@ export interface RiskToday {
   maxLoss: number;
   /** 1 = full size; below 1 the bot sizes entries down after losses (the burst's own formula). */
   throttle: number;
-  openPositions: number;
+  /** Not-final positions per venue: the open-position limit applies to each venue on its own, as in the burst. */
+  openByVenue: { venue: string; open: number }[];
   maxOpenPositions: number;
   /** Limits already reached: no new entry until the day turns (or a position closes). */
   blocked: string[];
 }
 
+/**
+ * The day against the limits, counted as the burst counts them: entries and realized PnL over every venue in the
+ * current mode (one daily tally), open positions per venue.
+ */
 export function riskToday(
   daily: { entries: number; realizedPnl: number },
-  openPositions: number,
+  openByVenue: ReadonlyMap<string, number>,
   limits: RiskLimits,
 ): RiskToday {
   const blocked: string[] = [];
   if (daily.entries >= limits.max_trades_per_day) blocked.push("daily entry cap reached");
   if (daily.realizedPnl <= -limits.max_daily_loss_usd) blocked.push("daily loss limit reached");
-  if (openPositions >= limits.max_open_positions) blocked.push("open position limit reached");
+  const venues = [...openByVenue.entries()].sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([venue, open]) => ({ venue, open }));
+  for (const { venue, open } of venues) {
+    if (open >= limits.max_open_positions) blocked.push(`open position limit reached on ${venue}`);
+  }
   return {
     entries: daily.entries,
     maxEntries: limits.max_trades_per_day,
     realizedPnl: daily.realizedPnl,
     maxLoss: limits.max_daily_loss_usd,
     throttle: drawdownThrottle(daily.realizedPnl, limits),
-    openPositions,
+    openByVenue: venues,
     maxOpenPositions: limits.max_open_positions,
     blocked,
   };

@@ -231,6 +231,9 @@ stackTest("web dashboard in headless Chromium", {
         assert.match(await operator.page.textContent("#attention") ?? "", /okx balance is stale/);
         // Today: 3 trades closed today (+0.42 −0.30 +2.05) and 4 positions opened today (3 closed, 1 open).
         assert.equal(Number(await operator.page.getAttribute("#risk-today div:nth-child(2) dd", "data-value")), 2.17);
+        // Open positions count per venue, as the burst's limit does.
+        assert.equal(await operator.page.getAttribute('#risk-today span[data-venue="okx"]', "data-value"), "1");
+        assert.equal(await operator.page.getAttribute('#risk-today span[data-venue="binance"]', "data-value"), "0");
         assert.deepEqual(operator.errors, []);
       });
 

@@ -185,7 +185,13 @@ export function venuesHtml(snapshot: WebSnapshot, now: Date): string {
 }
 
 export function riskHtml(snapshot: WebSnapshot): string {
-  const risk = riskToday(snapshot.daily, snapshot.openPositions.length, snapshot.settings);
+  const openByVenue = new Map<string, number>(
+    snapshot.venues.filter((v) => v.is_active).map((v) => [v.exchange_name, 0]),
+  );
+  for (const p of snapshot.openPositions) {
+    if (p.mode === snapshot.settings.mode) openByVenue.set(p.venue, (openByVenue.get(p.venue) ?? 0) + 1);
+  }
+  const risk = riskToday(snapshot.daily, openByVenue, snapshot.settings);
   const bar = (used: number, max: number) => {
     const ratio = max > 0 ? Math.min(1, Math.max(0, used / max)) : 1;
     return `<span class="bar"><span style="width:${(ratio * 100).toFixed(1)}%"></span></span>`;
@@ -201,8 +207,12 @@ export function riskHtml(snapshot: WebSnapshot): string {
     <div><dt>Drawdown throttle</dt><dd data-value="${esc(risk.throttle)}">${
     risk.throttle >= 1 ? "none (full size)" : `size × ${esc(risk.throttle.toFixed(2))}`
   }</dd></div>
-    <div><dt>Open positions</dt><dd data-value="${risk.openPositions}">${risk.openPositions} / ${risk.maxOpenPositions} ${
-    bar(risk.openPositions, risk.maxOpenPositions)
+    <div><dt>Open positions (limit per venue)</dt><dd>${
+    risk.openByVenue.map((v) =>
+      `<span data-venue="${esc(v.venue)}" data-value="${v.open}">${esc(v.venue)} ${v.open} / ${risk.maxOpenPositions} ${
+        bar(v.open, risk.maxOpenPositions)
+      }</span>`
+    ).join("<br>") || "none"
   }</dd></div>
   </dl>${
     risk.blocked.length ? `<p class="neg" id="risk-blocked">No new entries: ${esc(risk.blocked.join("; "))}</p>` : ""

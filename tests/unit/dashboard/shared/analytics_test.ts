@@ -45,7 +45,7 @@ Deno.test("performance per venue and symbol: trades, win rate, PnL, fees; best f
   ]);
 });
 
-Deno.test("risk today: limits reached block entries; the throttle is the burst's own", () => {
+Deno.test("risk today: limits reached block entries (open positions per venue); the throttle is the burst's own", () => {
   const limits = {
     max_trades_per_day: 10,
     max_daily_loss_usd: 50,
@@ -53,13 +53,16 @@ Deno.test("risk today: limits reached block entries; the throttle is the burst's
     drawdown_throttle_floor: 0.4,
     drawdown_throttle_slope: 0.6,
   };
-  const calm = riskToday({ entries: 3, realizedPnl: 4 }, 1, limits);
+  const calm = riskToday({ entries: 3, realizedPnl: 4 }, new Map([["okx", 1], ["binance", 0]]), limits);
   assert.equal(calm.throttle, 1);
   assert.deepEqual(calm.blocked, []);
-  const bad = riskToday({ entries: 10, realizedPnl: -25 }, 2, limits);
+  assert.deepEqual(calm.openByVenue, [{ venue: "binance", open: 0 }, { venue: "okx", open: 1 }]);
+  const bad = riskToday({ entries: 10, realizedPnl: -25 }, new Map([["okx", 2], ["binance", 1]]), limits);
   assert.equal(bad.throttle, 0.7);
-  assert.deepEqual(bad.blocked, ["daily entry cap reached", "open position limit reached"]);
-  assert.deepEqual(riskToday({ entries: 0, realizedPnl: -50 }, 0, limits).blocked, ["daily loss limit reached"]);
+  assert.deepEqual(bad.blocked, ["daily entry cap reached", "open position limit reached on okx"]);
+  assert.deepEqual(riskToday({ entries: 0, realizedPnl: -50 }, new Map(), limits).blocked, [
+    "daily loss limit reached",
+  ]);
 });
 
 Deno.test("cron punctuality: due after the last start, late past the grace, never ran, disabled", () => {

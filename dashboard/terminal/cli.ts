@@ -116,9 +116,17 @@ export interface RunDashboardDeps {
 }
 
 /** One screen: the rendered snapshot, or the error that stopped it. Returns false when the read failed. */
+/**
+ * The settings row always exists (the migrations seed it and nobody may delete it), so a read that returns no row
+ * means row level security hid it: the session is signed in but not a member.
+ */
+export const NOT_A_MEMBER = "dashboard: signed in, but not a member of this project, so every table reads empty. " +
+  "An operator adds you in public.members (docs/DEPLOY.md, step 4b).\n";
+
 export async function renderOnce(client: SupabaseClient, now: () => Date): Promise<{ ok: boolean; text: string }> {
   try {
     const snapshot = await loadSnapshot(client, { now: now() });
+    if (snapshot.settings === null) return { ok: false, text: NOT_A_MEMBER };
     return { ok: true, text: render(snapshot, now()) };
   } catch (error) {
     return { ok: false, text: `dashboard: ${error instanceof Error ? error.message : String(error)}\n` };

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { REPO_ROOT } from "../../dev/stack/commands.ts";
-import { dashboardClient } from "../../dashboard/terminal/cli.ts";
+import { dashboardClient, NOT_A_MEMBER } from "../../dashboard/terminal/cli.ts";
 import { render } from "../../dashboard/terminal/render.ts";
 import { loadSnapshot } from "../../dashboard/terminal/snapshot.ts";
 import { clientKey, gatewayClient, serverKey, type Stack, withStack } from "../support/stack.ts";
@@ -239,118 +239,117 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
   await withStack({ functions: false }, async (stack) => {
     await populate(gatewayClient(stack, serverKey(stack)));
 
-    await t.step("a signed-in user who is not a member sees none of the data", async () => {
-      const { stdout } = await runDashboardScript(stack, stack.publishableKey, stack.authenticatedKey);
-      assert.doesNotMatch(stdout, /BN-E2E-1001|21ms/);
+    await t.step("a signed-in user who is not a member sees none of the data, and is told why", async () => {
+      const { code, stdout } = await runDashboardScript(stack, stack.publishableKey, stack.authenticatedKey);
+      assert.equal(code, 1);
+      assert.equal(stdout, NOT_A_MEMBER);
     });
 
     await withSql(
       stack.databaseUrl,
       (sql) => sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`,
     );
+    const member = stack.authenticatedKey;
 
-    await t.step(
-      "`scripts/dashboard.ts --once` as a member (publishable key + session) prints every section",
-      async () => {
-        const { code, stdout, stderr } = await runDashboardScript(stack, stack.publishableKey, stack.authenticatedKey);
-        assert.equal(code, 0, stderr);
-        const text = stdout;
-        if (Deno.env.get("SHOW_DASHBOARD")) console.log(text);
-        assert.match(
-          text,
-          /^Latency-adaptive scalper — \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| mode paper \| trading ON/,
-        );
+    await t.step("`scripts/dashboard.ts --once` as a member's session prints every section", async () => {
+      const { code, stdout, stderr } = await runDashboardScript(stack, stack.publishableKey, member);
+      assert.equal(code, 0, stderr);
+      const text = stdout;
+      if (Deno.env.get("SHOW_DASHBOARD")) console.log(text);
+      assert.match(
+        text,
+        /^Latency-adaptive scalper — \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| mode paper \| trading ON/,
+      );
 
-        const binance = row(text, /^binance /);
-        assert.deepEqual(binance.slice(0, 9), [
-          "binance",
-          "21ms",
-          "24ms",
-          "61ms",
-          "aggressive",
-          "10250.50",
-          "9650.50",
-          "paper",
-          "ok",
-        ]);
-        assert.match(binance[9], /^\d+s$/, "a fresh balance shows its age in seconds");
-        const okx = row(text, /^okx /);
-        assert.deepEqual(okx.slice(0, 9), [
-          "okx",
-          "140ms",
-          "118ms",
-          "900ms",
-          "defensive",
-          "4000.00",
-          "4000.00",
-          "exchange",
-          "STALE",
-        ]);
-        assert.equal(okx[9], "3h");
-        assert.match(okx[10], /^RequestTimeout: okx fetchBalance timed out/);
+      const binance = row(text, /^binance /);
+      assert.deepEqual(binance.slice(0, 9), [
+        "binance",
+        "21ms",
+        "24ms",
+        "61ms",
+        "aggressive",
+        "10250.50",
+        "9650.50",
+        "paper",
+        "ok",
+      ]);
+      assert.match(binance[9], /^\d+s$/, "a fresh balance shows its age in seconds");
+      const okx = row(text, /^okx /);
+      assert.deepEqual(okx.slice(0, 9), [
+        "okx",
+        "140ms",
+        "118ms",
+        "900ms",
+        "defensive",
+        "4000.00",
+        "4000.00",
+        "exchange",
+        "STALE",
+      ]);
+      assert.equal(okx[9], "3h");
+      assert.match(okx[10], /^RequestTimeout: okx fetchBalance timed out/);
 
-        // Today: the closed position made +1.80 and two positions were opened today.
-        assert.match(
-          text,
-          /^Daily PnL: \+1\.80 USDT \(max loss 75\.00\) \| Trades: 2\/120 \| Open positions: 1\/3 \| since \d{4}-\d\d-\d\d 00:00 UTC$/m,
-        );
-        const open = row(text, /^\d+[smh] ago\s+okx\s+ETH\/USDT/);
-        assert.deepEqual(open.slice(1), ["okx", "ETH/USDT", "open", "0.2", "3000.50", "paper"]);
+      // Today: the closed position made +1.80 and two positions were opened today.
+      assert.match(
+        text,
+        /^Daily PnL: \+1\.80 USDT \(max loss 75\.00\) \| Trades: 2\/120 \| Open positions: 1\/3 \| since \d{4}-\d\d-\d\d 00:00 UTC$/m,
+      );
+      const open = row(text, /^\d+[smh] ago\s+okx\s+ETH\/USDT/);
+      assert.deepEqual(open.slice(1), ["okx", "ETH/USDT", "open", "0.2", "3000.50", "paper"]);
 
-        const trade = row(text, /^\d\d:\d\d:\d\d\s+binance\s+BTC\/USDT\s+long/);
-        assert.deepEqual(trade.slice(1), [
-          "binance",
-          "BTC/USDT",
-          "long",
-          "600.00",
-          "60000.00",
-          "60300.00",
-          "+1.80",
-          "1.2030",
-          "120.0",
-          "BN-E2E-1001",
-          "filled",
-          "take_profit",
-        ]);
+      const trade = row(text, /^\d\d:\d\d:\d\d\s+binance\s+BTC\/USDT\s+long/);
+      assert.deepEqual(trade.slice(1), [
+        "binance",
+        "BTC/USDT",
+        "long",
+        "600.00",
+        "60000.00",
+        "60300.00",
+        "+1.80",
+        "1.2030",
+        "120.0",
+        "BN-E2E-1001",
+        "filled",
+        "take_profit",
+      ]);
 
-        const pending = row(text, /^\d+[smh] ago\s+okx\s+SOL\/USDT/);
-        assert.deepEqual(pending.slice(1), [
-          "okx",
-          "SOL/USDT",
-          "buy",
-          "limit",
-          "entry",
-          "150.25",
-          "2",
-          "0",
-          "open",
-          "e2e-okx-entry-2",
-          "OKX-E2E-77",
-        ]);
-        assert.doesNotMatch(text, /e2e-bn-(entry|exit)-1/, "filled orders are not pending");
+      const pending = row(text, /^\d+[smh] ago\s+okx\s+SOL\/USDT/);
+      assert.deepEqual(pending.slice(1), [
+        "okx",
+        "SOL/USDT",
+        "buy",
+        "limit",
+        "entry",
+        "150.25",
+        "2",
+        "0",
+        "open",
+        "e2e-okx-entry-2",
+        "OKX-E2E-77",
+      ]);
+      assert.doesNotMatch(text, /e2e-bn-(entry|exit)-1/, "filled orders are not pending");
 
-        assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+latency-sample/).slice(1), [
-          "latency-sample",
-          "all",
-          "error",
-          "1000ms",
-          "latency-sample exploded on purpose",
-        ]);
-        assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+balance-sync/).slice(1), [
-          "balance-sync",
-          "all",
-          "partial",
-          "2000ms",
-          "okx: RequestTimeout",
-        ]);
+      assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+latency-sample/).slice(1), [
+        "latency-sample",
+        "all",
+        "error",
+        "1000ms",
+        "latency-sample exploded on purpose",
+      ]);
+      assert.deepEqual(row(text, /^\S+ \(\d+[smh] ago\)\s+balance-sync/).slice(1), [
+        "balance-sync",
+        "all",
+        "partial",
+        "2000ms",
+        "okx: RequestTimeout",
+      ]);
 
-        const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
-        assert.deepEqual(notes.map((note) => note.replace(/\d+[smh] ago/, "N ago")), [
-          "  ! okx balance STALE (last good sync N ago): RequestTimeout: okx fetchBalance timed out after 10000 ms",
-          "  ! latency-sample error N ago: latency-sample exploded on purpose",
-        ]);
-      },
-    );
+      const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
+      assert.deepEqual(notes.map((note) => note.replace(/\d+[smh] ago/, "N ago")), [
+        "  ! okx balance STALE (last good sync N ago): RequestTimeout: okx fetchBalance timed out after 10000 ms",
+        "  ! latency-sample error N ago: latency-sample exploded on purpose",
+      ]);
+    });
 
     await t.step("the library path renders the same data the command printed", async () => {
       const snapshot = await loadSnapshot(

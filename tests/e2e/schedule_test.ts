@@ -12,7 +12,7 @@ import { DEFAULT_BOOTSTRAP_SQL, DEFAULT_MIGRATIONS_DIR } from "../../dev/stack/d
 import { jobAction, loadCadence, type ScheduledJob } from "../../dev/schedule/cadence.ts";
 import { createLocalScheduler } from "../../dev/schedule/local.ts";
 import type { SchedulerEvent } from "../../dev/schedule/scheduler.ts";
-import { KEY_MODES } from "../../dev/stack/stack.ts";
+import { KEY_MODES, type KeyMode } from "../../dev/stack/stack.ts";
 import { clientKey, gatewayClient, serverKey, type Stack, userClient, withStack } from "../support/stack.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 
@@ -97,148 +97,146 @@ async function assertCadenceAgrees(stack: Stack): Promise<JobView[]> {
 }
 
 for (const keyMode of KEY_MODES) {
-  Deno.test(`pg_cron jobs and the local scheduler run the same cadence (${keyMode})`, async (t) => {
-    const functionsDir = await writeEchoFunctions();
-    try {
-      await withStack({ functionsDir, keyMode }, async (stack) => {
-        await t.step("the real cron.job rows equal the local scheduler's jobs", async () => {
-          const jobs = await assertCadenceAgrees(stack);
-          // And they are the default cadence the issue asks for.
-          assert.deepEqual(jobs.map((job) => `${job.name} ${job.cron}`), [
-            "balance-sync */5 * * * *",
-            "latency-sample * * * * *",
-            "prune-old-rows 0 3 * * *",
-            "trade-burst * * * * *",
-          ]);
-          const burst = jobs.find((job) => job.name === "trade-burst")!.action;
-          assert.ok(burst.kind === "edge_function");
-          assert.deepEqual(burst.body, { duration_ms: 45000 });
-          assert.ok(burst.timeoutMs > 45000, "the request outlives the burst");
+  Deno.test(`pg_cron jobs and the local scheduler run the same cadence (${keyMode})`, (t) => cadenceTest(t, keyMode));
+}
+
+async function cadenceTest(t: Deno.TestContext, keyMode: KeyMode): Promise<void> {
+  const functionsDir = await writeEchoFunctions();
+  try {
+    await withStack({ functionsDir, keyMode }, async (stack) => {
+      await t.step("the real cron.job rows equal the local scheduler's jobs", async () => {
+        const jobs = await assertCadenceAgrees(stack);
+        // And they are the default cadence the issue asks for.
+        assert.deepEqual(jobs.map((job) => `${job.name} ${job.cron}`), [
+          "balance-sync */5 * * * *",
+          "latency-sample * * * * *",
+          "prune-old-rows 0 3 * * *",
+          "trade-burst * * * * *",
+        ]);
+        const burst = jobs.find((job) => job.name === "trade-burst")!.action;
+        assert.ok(burst.kind === "edge_function");
+        assert.deepEqual(burst.body, { duration_ms: 45000 });
+        assert.ok(burst.timeoutMs > 45000, "the request outlives the burst");
+      });
+
+      await t.step("an edit through the API moves both, and they still agree", async () => {
+        const service = gatewayClient(stack, serverKey(stack));
+        const updated = await service.from("function_schedules")
+          .update({ cron: "*/2 * * * *", body: { venues: ["okx"] } }).eq("name", "balance-sync").select("name");
+        assert.equal(updated.error, null, JSON.stringify(updated.error));
+        const disabled = await service.from("function_schedules").update({ enabled: false }).eq("name", "trade-burst")
+          .select("name");
+        assert.equal(disabled.error, null, JSON.stringify(disabled.error));
+
+        const jobs = await assertCadenceAgrees(stack);
+        assert.deepEqual(jobs.map((job) => job.name), ["balance-sync", "latency-sample", "prune-old-rows"]);
+        assert.deepEqual(jobs[0], {
+          name: "balance-sync",
+          cron: "*/2 * * * *",
+          action: { kind: "edge_function", functionName: "balance-sync", body: { venues: ["okx"] }, timeoutMs: 30000 },
         });
 
-        await t.step("an edit through the API moves both, and they still agree", async () => {
-          const service = gatewayClient(stack, serverKey(stack));
-          const updated = await service.from("function_schedules")
-            .update({ cron: "*/2 * * * *", body: { venues: ["okx"] } }).eq("name", "balance-sync").select("name");
-          assert.equal(updated.error, null, JSON.stringify(updated.error));
-          const disabled = await service.from("function_schedules").update({ enabled: false }).eq("name", "trade-burst")
-            .select("name");
-          assert.equal(disabled.error, null, JSON.stringify(disabled.error));
+        const restored = await service.from("function_schedules").update({ enabled: true }).eq("name", "trade-burst")
+          .select("name");
+        assert.equal(restored.error, null, JSON.stringify(restored.error));
+        await assertCadenceAgrees(stack);
+      });
 
-          const jobs = await assertCadenceAgrees(stack);
-          assert.deepEqual(jobs.map((job) => job.name), ["balance-sync", "latency-sample", "prune-old-rows"]);
-          assert.deepEqual(jobs[0], {
-            name: "balance-sync",
-            cron: "*/2 * * * *",
-            action: {
-              kind: "edge_function",
-              functionName: "balance-sync",
-              body: { venues: ["okx"] },
-              timeoutMs: 30000,
-            },
-          });
+      await t.step("a member can read the cadence but not change it; a non-member reads none", async () => {
+        const user = userClient(stack);
+        assert.equal((await loadCadence(user)).length, 0, "not a member yet");
+        await withSql(
+          stack.databaseUrl,
+          (sql) => sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`,
+        );
+        assert.equal((await loadCadence(user)).length, 4);
+        const attempt = await user.from("function_schedules").update({ cron: "0 0 * * *" }).eq("name", "trade-burst")
+          .select("name");
+        assert.notEqual(attempt.error, null, "the update is refused");
+        const anon = await gatewayClient(stack, clientKey(stack)).from("function_schedules").select("name");
+        assert.notEqual(anon.error, null, "anon cannot read it");
+      });
 
-          const restored = await service.from("function_schedules").update({ enabled: true }).eq("name", "trade-burst")
-            .select("name");
-          assert.equal(restored.error, null, JSON.stringify(restored.error));
-          await assertCadenceAgrees(stack);
-        });
-
-        await t.step("a member can read the cadence but not change it; a non-member reads none", async () => {
-          const user = userClient(stack);
-          assert.equal((await loadCadence(user)).length, 0, "not a member yet");
-          await withSql(
-            stack.databaseUrl,
-            (sql) => sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`,
-          );
-          assert.equal((await loadCadence(user)).length, 4);
-          const attempt = await user.from("function_schedules").update({ cron: "0 0 * * *" }).eq("name", "trade-burst")
-            .select("name");
-          assert.notEqual(attempt.error, null, "the update is refused");
-          const anon = await gatewayClient(stack, clientKey(stack)).from("function_schedules").select("name");
-          assert.notEqual(anon.error, null, "anon cannot read it");
-        });
-
-        await t.step(
-          "the local scheduler's calls reach the functions and the retention RPC through the gateway",
-          async () => {
-            const oldSample = await withSql(stack.databaseUrl, (sql) =>
-              sql<{ id: string }[]>`
+      await t.step(
+        "the local scheduler's calls reach the functions and the retention RPC through the gateway",
+        async () => {
+          const oldSample = await withSql(stack.databaseUrl, (sql) =>
+            sql<{ id: string }[]>`
             insert into public.latency_logs (venue, latency_ms, ts) values ('okx', 33, now() - interval '400 days')
             returning id::text`);
-            const events: SchedulerEvent[] = [];
-            const scheduler = await createLocalScheduler({
-              url: stack.gatewayUrl,
-              serverKey: serverKey(stack),
-              onEvent: (event) => events.push(event),
-            });
-            const jobs = scheduler.jobs;
-            assert.deepEqual(scheduler.runNow(), ["balance-sync", "latency-sample", "prune-old-rows", "trade-burst"]);
-            await scheduler.idle();
+          const events: SchedulerEvent[] = [];
+          const scheduler = await createLocalScheduler({
+            url: stack.gatewayUrl,
+            serverKey: serverKey(stack),
+            onEvent: (event) => events.push(event),
+          });
+          const jobs = scheduler.jobs;
+          assert.deepEqual(scheduler.runNow(), ["balance-sync", "latency-sample", "prune-old-rows", "trade-burst"]);
+          await scheduler.idle();
 
-            const answers = new Map(
-              events.flatMap((event) => event.type === "finished" ? [[event.job, event.result] as const] : []),
-            );
-            assert.deepEqual(events.filter((event) => event.type === "failed"), []);
-            for (const job of jobs.filter((job) => job.kind === "edge_function")) {
-              assert.deepEqual(answers.get(job.name), {
-                status: 200,
-                body: { path: `/${job.name}`, body: job.body, service_role: true },
-              }, job.name);
-            }
-            const pruned = answers.get("prune-old-rows");
-            assert.equal(pruned?.status, 200);
-            assert.equal((pruned?.body as { latency_logs_deleted: number }).latency_logs_deleted, 1);
-            const left = await withSql(
-              stack.databaseUrl,
-              (sql) => sql`select 1 from public.latency_logs where id = ${oldSample[0].id}::bigint`,
-            );
-            assert.equal(left.length, 0, "the 400-day-old sample is gone");
-          },
-        );
+          const answers = new Map(
+            events.flatMap((event) => event.type === "finished" ? [[event.job, event.result] as const] : []),
+          );
+          assert.deepEqual(events.filter((event) => event.type === "failed"), []);
+          for (const job of jobs.filter((job) => job.kind === "edge_function")) {
+            assert.deepEqual(answers.get(job.name), {
+              status: 200,
+              body: { path: `/${job.name}`, body: job.body, service_role: true },
+            }, job.name);
+          }
+          const pruned = answers.get("prune-old-rows");
+          assert.equal(pruned?.status, 200);
+          assert.equal((pruned?.body as { latency_logs_deleted: number }).latency_logs_deleted, 1);
+          const left = await withSql(
+            stack.databaseUrl,
+            (sql) => sql`select 1 from public.latency_logs where id = ${oldSample[0].id}::bigint`,
+          );
+          assert.equal(left.length, 0, "the 400-day-old sample is gone");
+        },
+      );
 
-        // Does not depend on the keys: once is enough.
-        await t.step({
-          name: "the migrations apply where pg_cron cannot be installed, and say what they skipped",
-          ignore: keyMode !== "with-legacy",
-          fn: async () => {
-            const database = `no_cron_${crypto.randomUUID().replaceAll("-", "")}`;
-            await withSql(stack.databaseUrl, (sql) => sql.unsafe(`create database ${database}`));
-            const url = new URL(stack.databaseUrl);
-            url.pathname = `/${database}`;
-            const notices: string[] = [];
-            const sql = postgres(url.toString(), {
-              max: 1,
-              connect_timeout: 10,
-              onnotice: (notice) => notices.push(String(notice.message)),
-            });
-            try {
-              await sql.unsafe(await Deno.readTextFile(DEFAULT_BOOTSTRAP_SQL));
-              // The bootstrap quiets notices for its own session; the migrations' notices are what this step checks.
-              await sql.unsafe("set client_min_messages = notice");
-              const files = [...Deno.readDirSync(DEFAULT_MIGRATIONS_DIR)].map((entry) => entry.name)
-                .filter((name) => name.endsWith(".sql")).sort();
-              for (const file of files) await sql.unsafe(await Deno.readTextFile(`${DEFAULT_MIGRATIONS_DIR}/${file}`));
+      // Does not depend on the keys: run once, in the with-legacy test (ignored, and reported so, in the other).
+      const name = "the migrations apply where pg_cron cannot be installed, and say what they skipped";
+      await t.step({
+        name,
+        ignore: keyMode !== "with-legacy",
+        fn: async () => {
+          const database = `no_cron_${crypto.randomUUID().replaceAll("-", "")}`;
+          await withSql(stack.databaseUrl, (sql) => sql.unsafe(`create database ${database}`));
+          const url = new URL(stack.databaseUrl);
+          url.pathname = `/${database}`;
+          const notices: string[] = [];
+          const sql = postgres(url.toString(), {
+            max: 1,
+            connect_timeout: 10,
+            onnotice: (notice) => notices.push(String(notice.message)),
+          });
+          try {
+            await sql.unsafe(await Deno.readTextFile(DEFAULT_BOOTSTRAP_SQL));
+            // The bootstrap quiets notices for its own session; the migrations' notices are what this step checks.
+            await sql.unsafe("set client_min_messages = notice");
+            const files = [...Deno.readDirSync(DEFAULT_MIGRATIONS_DIR)].map((entry) => entry.name)
+              .filter((name) => name.endsWith(".sql")).sort();
+            for (const file of files) await sql.unsafe(await Deno.readTextFile(`${DEFAULT_MIGRATIONS_DIR}/${file}`));
 
-              const joined = notices.join("\n");
-              assert.match(joined, /scheduling: pg_cron is available but could not be installed here/);
-              assert.match(joined, /scheduling: pg_net is not available on this server/);
-              assert.match(joined, /scheduling: Vault \(supabase_vault\) is not available on this server/);
-              assert.match(joined, /sync_function_schedules: pg_cron is not installed; no cron jobs/);
-              const [{ schedules, cron_schema }] = await sql<{ schedules: number; cron_schema: boolean }[]>`
+            const joined = notices.join("\n");
+            assert.match(joined, /scheduling: pg_cron is available but could not be installed here/);
+            assert.match(joined, /scheduling: pg_net is not available on this server/);
+            assert.match(joined, /scheduling: Vault \(supabase_vault\) is not available on this server/);
+            assert.match(joined, /sync_function_schedules: pg_cron is not installed; no cron jobs/);
+            const [{ schedules, cron_schema }] = await sql<{ schedules: number; cron_schema: boolean }[]>`
             select (select count(*)::int from public.function_schedules) as schedules,
                    exists (select 1 from pg_namespace where nspname = 'cron') as cron_schema`;
-              assert.equal(schedules, 4, "the cadence is there for the local scheduler");
-              assert.equal(cron_schema, false, "no pg_cron in this database");
-            } finally {
-              await sql.end({ timeout: 5 });
-              await withSql(stack.databaseUrl, (admin) => admin.unsafe(`drop database ${database} with (force)`));
-            }
-          },
-        });
+            assert.equal(schedules, 4, "the cadence is there for the local scheduler");
+            assert.equal(cron_schema, false, "no pg_cron in this database");
+          } finally {
+            await sql.end({ timeout: 5 });
+            await withSql(stack.databaseUrl, (admin) => admin.unsafe(`drop database ${database} with (force)`));
+          }
+        },
       });
-    } finally {
-      await Deno.remove(functionsDir, { recursive: true });
-    }
-  });
+    });
+  } finally {
+    await Deno.remove(functionsDir, { recursive: true });
+  }
 }

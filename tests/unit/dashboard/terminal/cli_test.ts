@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { dashboardClient, parseDashboardArgs, runDashboard, UsageError } from "../../../../dashboard/terminal/cli.ts";
+import {
+  dashboardClient,
+  NOT_A_MEMBER,
+  parseDashboardArgs,
+  runDashboard,
+  UsageError,
+} from "../../../../dashboard/terminal/cli.ts";
 
 const noEnv = () => undefined;
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -70,6 +76,22 @@ Deno.test("with a session token the client sends the key in apikey and the token
     .from("bot_settings").select("id");
   assert.equal(seen[0].headers.get("apikey"), "sb_publishable_fake");
   assert.equal(seen[0].headers.get("authorization"), "Bearer member.session.jwt");
+});
+
+Deno.test("dashboard --once says so and exits 1 when every table reads empty (a signed-in non-member)", async () => {
+  const empty: typeof fetch = () => Promise.resolve(Response.json([]));
+  const output: string[] = [];
+  const code = await runDashboard(
+    { url: "http://127.0.0.1:9", key: "key", once: true, intervalSeconds: 5 },
+    {
+      client: dashboardClient("http://127.0.0.1:9", "key", empty),
+      write: (text) => output.push(text),
+      sleep: () => Promise.resolve(),
+    },
+    new AbortController().signal,
+  );
+  assert.equal(code, 1);
+  assert.deepEqual(output, [NOT_A_MEMBER]);
 });
 
 Deno.test("dashboard --once prints the read error and exits 1 when the project cannot be read", async () => {

@@ -1,8 +1,9 @@
 /**
- * CORS on the gateway's /rest/v1, as hosted Supabase's API gateway does it: a preflight is answered by the gateway
- * itself (it carries no apikey, so the key check must not see it), and every /rest/v1 answer, the gateway's own
- * refusals included, lets any origin read it. Without this a web page on another origin sees "Failed to fetch" for a
- * wrong key instead of the 401 that says so. The functions (/functions/v1) answer their own CORS, as on hosted.
+ * CORS on the gateway's API paths, as hosted Supabase's API gateway does it: a preflight is answered by the gateway
+ * itself (it carries no apikey, so the key check must not see it), and every answer, the gateway's own refusals and
+ * 404s included (e.g. /auth/v1, which the local stack does not have), lets any origin read it. Without this a web page
+ * on another origin sees "Failed to fetch" for a wrong key instead of the 401 that says so. The functions
+ * (/functions/v1) answer their own CORS, as on hosted.
  */
 
 export const REST_CORS_HEADERS: Record<string, string> = {
@@ -15,13 +16,13 @@ export const REST_CORS_HEADERS: Record<string, string> = {
   "access-control-max-age": "3600",
 };
 
-const isRest = (request: Request) => /^\/rest\/v1(\/|$)/.test(new URL(request.url).pathname);
+const isApi = (request: Request) => !/^\/functions\/v1(\/|$)/.test(new URL(request.url).pathname);
 
-export function withRestCors(
+export function withApiCors(
   handler: (request: Request) => Promise<Response>,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
-    if (!isRest(request)) return await handler(request);
+    if (!isApi(request)) return await handler(request);
     if (request.method === "OPTIONS" && request.headers.has("access-control-request-method")) {
       return new Response(null, { status: 204, headers: REST_CORS_HEADERS });
     }

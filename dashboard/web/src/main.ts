@@ -267,7 +267,14 @@ function signInForm(client: SupabaseClient, config: PageConfig, note?: string): 
       : await client.auth.signInWithPassword({ email, password });
     if (error) {
       const unreachable = error.name === "AuthRetryableFetchError" || error.status === 0;
-      say(unreachable ? `Cannot reach ${config.supabaseUrl}: check the project URL.` : error.message);
+      say(
+        unreachable
+          ? `Cannot reach ${config.supabaseUrl}: check the project URL.`
+          : error.status === 404
+          ? `${config.supabaseUrl} has no Supabase Auth (no /auth/v1): check the project URL. ` +
+            "A local stack has no Auth server; open the URL the demo printed instead."
+          : error.message,
+      );
       return;
     }
     if (magic) say(`Check ${email} for the sign-in link.`);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { withRestCors } from "../../../../dev/stack/cors.ts";
+import { withApiCors } from "../../../../dev/stack/cors.ts";
 
-Deno.test("gateway CORS: /rest/v1 preflights answered before any key check, refusals readable cross-origin", async () => {
+Deno.test("gateway CORS: API preflights answered before any key check, refusals readable cross-origin", async () => {
   const seen: string[] = [];
-  const handler = withRestCors((request) => {
+  const handler = withApiCors((request) => {
     seen.push(`${request.method} ${new URL(request.url).pathname}`);
     return Promise.resolve(Response.json({ message: "Invalid API key" }, { status: 401 }));
   });
@@ -26,6 +26,11 @@ Deno.test("gateway CORS: /rest/v1 preflights answered before any key check, refu
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get("access-control-allow-origin"), "*");
   assert.deepEqual(await refused.json(), { message: "Invalid API key" });
+
+  const auth = await handler(
+    new Request("http://gw/auth/v1/token", { method: "POST", headers: { origin: "http://page" } }),
+  );
+  assert.equal(auth.headers.get("access-control-allow-origin"), "*", "a 404 for /auth/v1 is readable too");
 
   const fn = await handler(new Request("http://gw/functions/v1/trade-burst", { method: "POST" }));
   assert.equal(fn.headers.get("access-control-allow-origin"), null, "functions answer their own CORS");

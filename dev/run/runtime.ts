@@ -289,7 +289,8 @@ export async function runBot(config: BotRunConfig): Promise<number> {
       say(`web dashboard not started: ${message(error)}`);
       return undefined;
     });
-    if (web) cleanups.push("the web dashboard", () => web!.stop());
+    const served = web;
+    if (served) cleanups.push("the web dashboard", () => served.stop());
     const limit = dailyLimitNote(await loadSnapshot(serviceClient));
     if (limit) say(limit);
     scheduler = await createLocalScheduler({ url: stack.gatewayUrl, serverKey: stack.secretKey, onEvent });

@@ -40,6 +40,7 @@ interface PageConfig {
 }
 
 const SESSION_KEY = "scalper-dashboard-session";
+const SIGNIN_NOTE_KEY = "scalper-dashboard-signin-note";
 const REFRESH_CHOICES = [5, 10, 30, 60];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -277,8 +278,16 @@ function signInForm(client: SupabaseClient, config: PageConfig, note?: string): 
       );
       return;
     }
-    if (magic) say(`Check ${email} for the sign-in link.`);
+    if (magic) return say(`Check ${email} for the sign-in link.`);
+    // Signed in: supabase-js kept the session; a fresh start picks it up with no timers left from the form.
+    location.reload();
   };
+}
+
+/** Reloads onto the sign-in form with `note` (a reload stops every timer of the dashboard that was running). */
+function backToSignIn(note: string): void {
+  sessionStorage.setItem(SIGNIN_NOTE_KEY, note);
+  location.reload();
 }
 
 async function main(): Promise<void> {
@@ -318,9 +327,14 @@ async function main(): Promise<void> {
       auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: true },
     });
     const { data, error } = await client.auth.getSession();
-    if (error || !data.session) return signInForm(client, config, error ? error.message : undefined);
+    if (error || !data.session) {
+      const note = sessionStorage.getItem(SIGNIN_NOTE_KEY) ?? (error ? error.message : undefined);
+      sessionStorage.removeItem(SIGNIN_NOTE_KEY);
+      return signInForm(client, config, note);
+    }
     client.auth.onAuthStateChange((event) => {
-      if (event === "SIGNED_OUT") signInForm(client, config, "Signed out (or the session expired): sign in again.");
+      // Also what a failed token refresh ends in: the session is gone.
+      if (event === "SIGNED_OUT") backToSignIn("Signed out (or the session expired): sign in again.");
     });
     await start(client, config, data.session.user.email ?? null, async () => {
       await client.auth.signOut();

@@ -28,7 +28,7 @@ import {
   utcClock,
 } from "../../shared/format.ts";
 import type { Explanation } from "../../shared/explain.ts";
-import type { Role, TradeRow, WebSnapshot } from "./data.ts";
+import { type Role, TRADE_DAYS, TRADE_LIMIT, type TradeRow, type WebSnapshot } from "./data.ts";
 
 export function esc(value: unknown): string {
   return String(value ?? "").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
@@ -301,8 +301,11 @@ export function tradesHtml(trades: readonly TradeRow[]): string {
       num(esc(money(t.fees_usd, quote)), t.fees_usd)
     }${num(esc(duration(t.dur_seconds)), t.dur_seconds)}${cell(esc(t.position?.exit_reason ?? MISSING))}</tr>`;
   });
+  const capped = trades.length >= TRADE_LIMIT
+    ? ` (the newest ${TRADE_LIMIT} of the last ${TRADE_DAYS} days are read)`
+    : "";
   const more = trades.length > TRADE_ROWS_SHOWN
-    ? `<p class="muted small">Newest ${TRADE_ROWS_SHOWN} of ${trades.length} shown; the chart and totals use all.</p>`
+    ? `<p class="muted small">Newest ${TRADE_ROWS_SHOWN} of ${trades.length} shown; the chart and per-symbol figures use all ${trades.length}${capped}.</p>`
     : "";
   return table(
     ["Time (UTC)", "Venue", "Symbol", "Side", "Size", "Entry", "Exit", "PnL", "Fees", "Held", "Exit reason"],

@@ -122,6 +122,10 @@ Deno.test("trades: filter by venue and symbol; PnL signed with raw values kept",
   assert.match(html, /data-value="1.5"><span class="pos">\+1\.50<\/span>/);
   assert.match(html, /data-value="-0.25"><span class="neg">\u22120\.25<\/span>/);
   assert.match(tradesHtml([]), /No closed trades/);
+  const many = Array.from({ length: 1000 }, (_, i) => trade(`T${i}`, "okx", "ETH/USDT", 0.1));
+  const capped = tradesHtml(many);
+  assert.equal(capped.match(/<tr data-order-id=/g)?.length, 50);
+  assert.match(capped, /Newest 50 of 1000 shown; .* use all 1000 \(the newest 1000 of the last 30 days are read\)/);
 });
 
 Deno.test("positions: protection shows TP/SL, a working exit, or failing exits", () => {

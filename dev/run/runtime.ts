@@ -21,6 +21,7 @@ import { DEMO_LOG_FILE_NAME, type DemoDatabase, openDemoDatabase, redactUrl, res
 import type { Market } from "./demo/market.ts";
 import { prepareForPaperRun } from "./prepare.ts";
 import { ActivityLog, dailyLimitNote, showProgress } from "./progress.ts";
+import { startWebDashboard, type WebDashboard } from "./web_dashboard.ts";
 
 export interface RunIo {
   /** stdout */
@@ -273,6 +274,7 @@ export async function runBot(config: BotRunConfig): Promise<number> {
     if (!options.dashboard) say(line);
   };
   let scheduler: LocalScheduler;
+  let web: WebDashboard | undefined;
   try {
     for (
       const note of await prepareForPaperRun(serviceClient, { exclusiveDatabase: !!database.embedded, now: new Date() })
@@ -281,6 +283,14 @@ export async function runBot(config: BotRunConfig): Promise<number> {
       log.line(name, note);
     }
     await addDemoViewer(serviceClient, stack.authenticatedUserId);
+    // The web dashboard is a convenience: a build problem is reported, the bot runs anyway.
+    say("building the web dashboard");
+    web = await startWebDashboard(stack, serviceClient, options.dataDir).catch((error) => {
+      say(`web dashboard not started: ${message(error)}`);
+      return undefined;
+    });
+    const served = web;
+    if (served) cleanups.push("the web dashboard", () => served.stop());
     const limit = dailyLimitNote(await loadSnapshot(serviceClient));
     if (limit) say(limit);
     scheduler = await createLocalScheduler({ url: stack.gatewayUrl, serverKey: stack.secretKey, onEvent });
@@ -292,8 +302,9 @@ export async function runBot(config: BotRunConfig): Promise<number> {
 
   const startupMs = Math.round(performance.now() - startedMs);
   const enabled = new Set(scheduler.jobs.map((job) => job.name));
-  io.out(JSON.stringify(await readyLine(config, started, startupMs)) + "\n");
+  io.out(JSON.stringify({ ...await readyLine(config, started, startupMs), dashboardUrl: web?.url ?? null }) + "\n");
   const header = screenHeader(config, started, scheduler.jobs);
+  if (web) header.push(`${name}: web dashboard (signed in as the demo operator): ${web.url}`);
   say(`ready in ${(startupMs / 1000).toFixed(1)} s; gateway ${stack.gatewayUrl}`);
   // The database line was said during start-up already.
   for (const line of header.filter((_, i) => i !== 1)) io.err(`${line}\n`);

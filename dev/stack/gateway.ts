@@ -4,6 +4,7 @@
  */
 
 import { constantTimeEqual, verifyJwt } from "./keys.ts";
+import { withApiCors } from "./cors.ts";
 import { LOOPBACK } from "./net.ts";
 
 export interface GatewayRoutes {
@@ -175,7 +176,7 @@ export function startGateway(options: GatewayOptions): Gateway {
   // per request costs well under a millisecond.
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   const handler = createGatewayHandler(options, client);
-  const server = Deno.serve({ hostname: LOOPBACK, port: options.port ?? 0, onListen: () => {} }, handler);
+  const server = Deno.serve({ hostname: LOOPBACK, port: options.port ?? 0, onListen: () => {} }, withApiCors(handler));
   const port = server.addr.port;
   let stopping: Promise<void> | undefined;
   return {

@@ -21,10 +21,35 @@ interface ReadyLine {
   databaseUrl: string;
   secretKey: string;
   serviceRoleKey: string | null;
+  publishableKey: string;
+  /** The web dashboard, with the demo operator's session in the fragment. */
+  dashboardUrl: string | null;
   dataDir: string;
   logPath: string;
   startupMs: number;
   pids: { main: number; database: number | null; stack: number[] };
+}
+
+/**
+ * The web dashboard the demo serves: the page and its config (publishable key only), and the session in the URL is
+ * the seeded operator's. The page itself is driven in a real browser by dashboard_web_test.ts.
+ */
+async function checkWebDashboard(ready: ReadyLine): Promise<void> {
+  assert.ok(ready.dashboardUrl, "the ready line has the dashboard URL");
+  const url = new URL(ready.dashboardUrl);
+  const session = /^#session=(.+)$/.exec(url.hash)?.[1];
+  assert.ok(session, "the URL hands over a session");
+  const page = await fetch(new URL("/", url));
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<script type="module" src="\.\/app\.js">/);
+  const config = await (await fetch(new URL("/config.json", url))).json();
+  assert.deepEqual(config, { supabaseUrl: ready.gatewayUrl, publishableKey: ready.publishableKey });
+  const role = await fetch(`${ready.gatewayUrl}/rest/v1/rpc/member_role`, {
+    method: "POST",
+    headers: { apikey: ready.publishableKey, authorization: `Bearer ${session}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(await role.json(), "operator", "the handed-over session is an operator's");
 }
 
 /** A running demo whose stdout and stderr are collected line by line as they arrive. */
@@ -233,6 +258,7 @@ Deno.test({
         await demo.waitFor(demo.stderr, /latency-sample: HTTP 200/);
         await demo.waitFor(demo.stderr, /balance-sync: HTTP 200/);
         await demo.waitFor(demo.stderr, /trade-burst: started/);
+        await checkWebDashboard(demo.ready());
         // The marker check below is only meaningful if the running demo's processes carry it.
         const running = await processesWithMarker(marker);
         assert.ok(running.length >= 6, `demo, database, PostgREST and three functions carry the marker: ${running}`);

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import type { WebSnapshot } from "../../../../dashboard/web/src/data.ts";
+import {
+  attentionHtml,
+  esc,
+  failingExits,
+  filterTrades,
+  headerHtml,
+  messageHtml,
+  positionsHtml,
+  riskHtml,
+  tradesHtml,
+  venuesHtml,
+} from "../../../../dashboard/web/src/view.ts";
+
+const NOW = new Date("2026-12-01T12:00:00Z");
+
+function snapshot(overrides: Partial<WebSnapshot> = {}): WebSnapshot {
+  return {
+    takenAt: NOW.toISOString(),
+    settings: {
+      mode: "paper",
+      trading_enabled: true,
+      live_trading_enabled: false,
+      max_trades_per_day: 10,
+      max_daily_loss_usd: 50,
+      max_open_positions: 2,
+      max_order_usd: 600,
+      drawdown_throttle_floor: 0.4,
+      drawdown_throttle_slope: 0.6,
+      take_profit_pct: 0.2,
+      stop_loss_pct: 0.2,
+      updated_at: "2026-12-01T11:00:00Z",
+    },
+    venues: [],
+    latency: [],
+    openPositions: [],
+    workingOrders: [],
+    exitOrders: [],
+    trades: [],
+    daily: { since: "2026-12-01T00:00:00.000Z", entries: 0, realizedPnl: 0 },
+    runs: [],
+    lastBurst: null,
+    schedules: [],
+    lastStartByFunction: new Map(),
+    audit: [],
+    ...overrides,
+  };
+}
+
+const trade = (order_id: string, venue: string, symbol: string, pnl: number) => ({
+  ts: "2026-12-01T11:00:00Z",
+  venue,
+  symbol,
+  side: "long",
+  size_usd: 600,
+  entry_px: 3000,
+  exit_px: 3006,
+  pnl,
+  dur_seconds: 30,
+  order_id,
+  order_status: "filled",
+  fees_usd: 0.96,
+  position: { exit_reason: "take_profit" },
+});
+
+Deno.test("header: live mode cannot be missed; viewers get a disabled switch, operators a working one", () => {
+  const view = { role: "viewer" as const, email: "v@example.test", refreshSeconds: 10, paused: false };
+  const live = snapshot({ settings: { ...snapshot().settings, mode: "live" } });
+  const viewer = headerHtml(live, NOW, view);
+  assert.match(viewer, /class="mode mode-live" data-mode="live">LIVE</);
+  assert.match(viewer, /<button id="trading-switch" type="button" data-action="stop" disabled/);
+  assert.match(viewer, /Viewers cannot start or stop trading/);
+  assert.match(viewer, /refreshing every 10 s/);
+  assert.match(viewer, /<span id="clock">2026-12-01 12:00:00 UTC · \d\d:\d\d:\d\d local<\/span>/);
+  const operator = headerHtml(snapshot({ settings: { ...snapshot().settings, trading_enabled: false } }), NOW, {
+    ...view,
+    role: "operator",
+    paused: true,
+  });
+  assert.match(operator, /data-action="start"\s+title="">Start trading/);
+  assert.doesNotMatch(operator, /disabled/);
+  assert.match(operator, /trading OFF/);
+  assert.match(operator, /refresh paused \(tab hidden\)/);
+  assert.match(attentionHtml(live, NOW), /LIVE mode: orders use real funds/);
+});
+
+Deno.test("every value from the tables is escaped", () => {
+  assert.equal(esc(`<img src=x onerror="a">&'`), "&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;");
+  const html = venuesHtml(
+    snapshot({
+      venues: [{
+        exchange_name: "<b>x</b>",
+        is_active: true,
+        balance_usdt: 1,
+        balance_usdt_free: 1,
+        balance_usdt_used: 0,
+        balance_status: "error",
+        balance_source: null,
+        last_balance_update: null,
+        last_balance_attempt: null,
+        last_error: "<script>alert(1)</script>",
+        latency_last_ms: null,
+        latency_avg_ms: null,
+        latency_max_ms: null,
+        latency_band: null,
+        latency_updated_at: null,
+      }],
+    }),
+    NOW,
+  );
+  assert.doesNotMatch(html, /<script>|<b>x/);
+  assert.match(html, /&lt;script&gt;/);
+  assert.match(messageHtml({ problem: "unknown", title: "<t>", fix: "f", detail: "" }), /&lt;t&gt;/);
+});
+
+Deno.test("trades: filter by venue and symbol; PnL signed with raw values kept", () => {
+  const trades = [trade("A", "okx", "ETH/USDT", 1.5), trade("B", "binance", "ETH/USDT", -0.25)];
+  assert.deepEqual(filterTrades(trades, { venue: "okx", symbol: "" }).map((t) => t.order_id), ["A"]);
+  assert.deepEqual(filterTrades(trades, { venue: "", symbol: "ETH/USDT" }).length, 2);
+  const html = tradesHtml(trades);
+  assert.match(html, /data-value="1.5"><span class="pos">\+1\.50<\/span>/);
+  assert.match(html, /data-value="-0.25"><span class="neg">\u22120\.25<\/span>/);
+  assert.match(tradesHtml([]), /No closed trades/);
+  const many = Array.from({ length: 1000 }, (_, i) => trade(`T${i}`, "okx", "ETH/USDT", 0.1));
+  const capped = tradesHtml(many);
+  assert.equal(capped.match(/<tr data-order-id=/g)?.length, 50);
+  assert.match(capped, /Newest 50 of 1000 shown; .* use all 1000 \(the newest 1000 of the last 30 days are read\)/);
+});
+
+Deno.test("positions: protection shows TP/SL, a working exit, or failing exits", () => {
+  const position = {
+    id: "p1",
+    venue: "okx",
+    symbol: "ETH/USDT",
+    status: "open",
+    mode: "paper",
+    entry_qty: 0.2,
+    entry_avg_px: 3000,
+    entry_fees_usd: 0,
+    opened_at: "2026-12-01T11:59:15Z",
+  };
+  assert.match(positionsHtml(snapshot({ openPositions: [position] }), NOW), /TP 3,006\.00 \/ SL 2,994\.00/);
+  const failing = snapshot({
+    openPositions: [position],
+    exitOrders: [1, 2].map(() => ({
+      position_id: "p1",
+      venue: "okx",
+      symbol: "ETH/USDT",
+      order_status: "rejected",
+      last_error: "InsufficientFunds",
+      created_at: "2026-12-01T11:59:30Z",
+    })),
+  });
+  assert.deepEqual(failingExits(failing).map((f) => f.failures), [2]);
+  assert.match(positionsHtml(failing, NOW), /exit failed ×2/);
+  assert.match(attentionHtml(failing, NOW), /okx ETH\/USDT: exit failed 2 times \(InsufficientFunds\)/);
+});
+
+Deno.test("risk: limits reached say so", () => {
+  const html = riskHtml(snapshot({ daily: { since: "2026-12-01T00:00:00.000Z", entries: 10, realizedPnl: -25 } }));
+  assert.match(html, /10 \/ 10/);
+  assert.match(html, /size × 0\.70/);
+  assert.match(html, /No new entries: daily entry cap reached/);
+});

@@ -1,11 +1,13 @@
 /**
- * Table access for the functions: a supabase-js client with the service role (bypasses RLS), no session kept, and
- * the settings row read and validated.
+ * Table access for the functions: a PostgREST client with the service role (bypasses RLS), and the settings row read
+ * and validated. postgrest-js, not supabase-js: the functions only use tables and RPCs, and supabase-js would add
+ * auth, storage, realtime and functions clients to every deployed bundle.
  */
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { PostgrestClient } from "@supabase/postgrest-js";
 import { parseSettings, type Settings } from "./settings.ts";
 
-export type Db = SupabaseClient;
+/** What the functions call on a client; a supabase-js client (tests, dev tools) has the same two methods. */
+export type Db = Pick<PostgrestClient, "from" | "rpc">;
 
 /**
  * Upper bound of one PostgREST request. supabase-js sets none, so a database that stops answering (a hung proxy, a
@@ -23,17 +25,22 @@ export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch):
   };
 }
 
-/** A service-role client. No session persistence or refresh: each invocation is stateless. */
+/**
+ * A service-role client for `<supabaseUrl>/rest/v1`, sending the key the way supabase-js does (`apikey` and a bearer
+ * token). Stateless: there is no session to keep or refresh.
+ */
 export function createServiceClient(
   env: { supabaseUrl: string; serviceRoleKey: string },
   options: { requestTimeoutMs?: number } = {},
 ): Db {
-  return createClient(env.supabaseUrl, env.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: {
-      headers: { "x-client-info": "scalper-functions" },
-      fetch: fetchWithTimeout(options.requestTimeoutMs ?? DB_REQUEST_TIMEOUT_MS),
+  const base = env.supabaseUrl.endsWith("/") ? env.supabaseUrl : `${env.supabaseUrl}/`;
+  return new PostgrestClient(new URL("rest/v1", base).href, {
+    headers: {
+      apikey: env.serviceRoleKey,
+      authorization: `Bearer ${env.serviceRoleKey}`,
+      "x-client-info": "scalper-functions",
     },
+    fetch: fetchWithTimeout(options.requestTimeoutMs ?? DB_REQUEST_TIMEOUT_MS),
   });
 }
 
@@ -45,7 +52,7 @@ export class DbError extends Error {
   }
 }
 
-/** Unwraps a supabase-js result: returns data or throws DbError naming the operation. */
+/** Unwraps a postgrest-js (or supabase-js) result: returns data or throws DbError naming the operation. */
 export function must<T>(
   operation: string,
   result: { data: T | null; error: { message: string; code?: string; details?: string | null } | null },

@@ -103,6 +103,9 @@ export async function buildFunction(name: string): Promise<BuiltFunction> {
     mainFields: ["module", "main"],
     conditions: ["import", "default"],
     minify: true,
+    // Class and function names survive minification: ccxt's errors take their `name` from `constructor.name`, and
+    // our logs and error rows print those names.
+    keepNames: true,
     legalComments: "none",
     charset: "utf8",
     preserveSymlinks: true,

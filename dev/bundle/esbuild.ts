@@ -59,11 +59,26 @@ export class BundlerMissingError extends Error {
 
 let loaded: Esbuild | undefined;
 
+/** esbuild's native binary as npm installed it (`@esbuild/<os>-<cpu>`), if it is there. */
+function installedBinary(): string | undefined {
+  const cpu = ({ x86_64: "x64", aarch64: "arm64" } as Record<string, string>)[Deno.build.arch];
+  const path = `${REPO_ROOT}/node_modules/@esbuild/${Deno.build.os}-${cpu}/bin/esbuild`;
+  try {
+    return Deno.statSync(path).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadEsbuild(): Esbuild {
   if (!loaded) {
+    // By path, not `require("esbuild")`: a bare name would resolve through Deno's npm cache (package.json lists
+    // esbuild), which a fresh clone only fills from the network. The binary likewise comes from node_modules.
+    const binary = installedBinary();
+    if (binary && !Deno.env.get("ESBUILD_BINARY_PATH")) Deno.env.set("ESBUILD_BINARY_PATH", binary);
     const require = createRequire(`${REPO_ROOT}/package.json`);
     try {
-      loaded = require("esbuild") as Esbuild;
+      loaded = require(`${REPO_ROOT}/node_modules/esbuild/lib/main.js`) as Esbuild;
     } catch (error) {
       throw new BundlerMissingError(error);
     }

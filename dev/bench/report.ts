@@ -65,7 +65,8 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
     "## 1. Cold start",
     "",
     `Median of ${results.options.coldRuns} runs each (after one unmeasured start that fills Deno's caches, so these ` +
-    "are cold processes on a warm disk cache, like an isolate booting from a deployed bundle). **listen**: spawn → " +
+    "are cold processes on a warm disk cache, like an isolate booting from a deployed bundle), taken round-robin " +
+    "across the rows so that the machine's load weighs on baselines and functions alike. **listen**: spawn → " +
     "the port accepts a connection; every import of the functions is static, so by then the whole module graph " +
     "(ccxt included) has been evaluated. **first answer**: spawn → the first real request fully answered; the request " +
     "does the function's job against the simulator and the stack (service role), because the handlers build their " +

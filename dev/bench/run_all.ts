@@ -12,7 +12,7 @@ import {
   ccxtPackageDir,
   type ColdStartRun,
   type ColdStartTarget,
-  measureColdStart,
+  measureColdStartsInterleaved,
   measureStartupAnatomy,
   writeTwoClassProbe,
 } from "./cold_start.ts";
@@ -200,20 +200,16 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         request: "`{duration_ms: 1000}`: the shortest burst, 2 venues × 4 symbols",
       },
     ];
-    for (const target of targets) {
-      try {
-        const runs = await measureColdStart(target, { env, logDir, runs: options.coldRuns, log });
-        results.coldStarts.push({ name: target.name, baseline: target.baseline, request: target.request, runs });
-      } catch (error) {
-        log(`cold start ${target.name} failed: ${describe(error)}`);
-        results.coldStarts.push({
-          name: target.name,
-          baseline: target.baseline,
-          request: target.request,
-          runs: [],
-          error: describe(error),
-        });
-      }
+    const measured = await measureColdStartsInterleaved(targets, { env, logDir, runs: options.coldRuns, log });
+    for (const { target, runs, error } of measured) {
+      if (error !== undefined) log(`cold start ${target.name} failed: ${describe(error)}`);
+      results.coldStarts.push({
+        name: target.name,
+        baseline: target.baseline,
+        request: target.request,
+        runs,
+        ...(error === undefined ? {} : { error: describe(error) }),
+      });
     }
     try {
       results.anatomy = await measureStartupAnatomy(options.coldRuns, REPO_ROOT);

@@ -106,7 +106,8 @@ export async function buildFunction(name: string): Promise<BuiltFunction> {
     // Class and function names survive minification: ccxt's errors take their `name` from `constructor.name`, and
     // our logs and error rows print those names.
     keepNames: true,
-    legalComments: "none",
+    // The libraries' license notices (MIT and alike) ride along, gathered at the end of the file.
+    legalComments: "eof",
     charset: "utf8",
     preserveSymlinks: true,
     banner: { js: banner(name, esbuild) },

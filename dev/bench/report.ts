@@ -391,7 +391,7 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
     "(Binance `GET /api/v3/ticker/bookTicker`, OKX `GET /api/v5/market/tickers`; target 1), the legacy bot made one " +
     "per symbol. **all / tick** adds order refreshes, balance reads and orders. DB round trips are counted by a proxy " +
     "the bench puts in front of the gateway's `/rest/v1` (the functions' SUPABASE_URL points at it): every table " +
-    "access of the functions goes through supabase-js, so each request there is one round trip; pg_stat_statements " +
+    "access of the functions goes through postgrest-js, so each request there is one round trip; pg_stat_statements " +
     "would count statements, of which PostgREST runs several per request. DB per tick = all round trips of the burst " +
     "(including its fixed lease, run-log and reconcile calls) / venue-ticks.",
     "",

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Simulator } from "../sim/server.ts";
 import type { DbProxy } from "./db_proxy.ts";
-import { type BenchProcess, startFunctionProcess, timedRequest } from "./function_process.ts";
+import { type BenchProcess, shippedEntry, startFunctionProcess, timedRequest } from "./function_process.ts";
 import { readCpuMs, readPeakRssMb, readThreadCpuMs } from "./proc.ts";
 import {
   type BenchVenue,
@@ -176,7 +176,7 @@ async function runOnce(
 /** A fresh process per configuration, one short unmeasured burst (JIT, connections), then `runs` measured bursts. */
 export async function measureBurstConfig(deps: BurstBenchDeps, config: BurstConfig): Promise<BurstRun[]> {
   const proc = await startFunctionProcess({
-    entry: "supabase/functions/trade-burst/index.ts",
+    entry: await shippedEntry("trade-burst"),
     env: deps.env,
     logDir: deps.logDir,
   });

@@ -74,27 +74,44 @@ async function measureOnce(target: ColdStartTarget, env: Record<string, string>,
   }
 }
 
+export interface InterleavedResult<T extends ColdStartTarget> {
+  target: T;
+  runs: ColdStartRun[];
+  error?: unknown;
+}
+
 /**
- * One unmeasured start first (a fresh clone compiles and caches npm packages and V8 code on it), then `runs` measured
- * ones. Returns the measured runs.
+ * Every target's cold start, measured round-robin (one unmeasured start each, then run i of every target before run
+ * i + 1 of any), so a change in the machine's load while the bench runs weighs on the baselines and the functions
+ * alike and their ratios stay comparable. A target that fails is dropped from the remaining rounds with its error.
  */
-export async function measureColdStart(
-  target: ColdStartTarget,
+export async function measureColdStartsInterleaved<T extends ColdStartTarget>(
+  targets: readonly T[],
   options: { env: Record<string, string>; logDir: string; runs: number; log?: (line: string) => void },
-): Promise<ColdStartRun[]> {
-  await measureOnce(target, options.env, options.logDir);
-  const runs: ColdStartRun[] = [];
-  for (let i = 0; i < options.runs; i++) {
-    const run = await measureOnce(target, options.env, options.logDir);
-    options.log?.(
-      `cold start ${target.name} #${i + 1}: listen ${run.listenMs.toFixed(0)} ms, first answer ` +
-        `${run.firstAnswerMs.toFixed(0)} ms, warm ${run.warmRequestMs.toFixed(0)} ms, peak ${
-          run.peakRssMb.toFixed(0)
-        } MB`,
-    );
-    runs.push(run);
+): Promise<InterleavedResult<T>[]> {
+  const results: InterleavedResult<T>[] = targets.map((target) => ({ target, runs: [] }));
+  const attempt = async (result: InterleavedResult<T>, round: number) => {
+    if (result.error !== undefined) return;
+    try {
+      const run = await measureOnce(result.target, options.env, options.logDir);
+      if (round < 0) return;
+      result.runs.push(run);
+      options.log?.(
+        `cold start ${result.target.name} #${round + 1}: listen ${run.listenMs.toFixed(0)} ms, first answer ` +
+          `${run.firstAnswerMs.toFixed(0)} ms, warm ${run.warmRequestMs.toFixed(0)} ms, peak ${
+            run.peakRssMb.toFixed(0)
+          } MB`,
+      );
+    } catch (error) {
+      result.error = error;
+      result.runs = [];
+    }
+  };
+  for (const result of results) await attempt(result, -1);
+  for (let round = 0; round < options.runs; round++) {
+    for (const result of results) await attempt(result, round);
   }
-  return runs;
+  return results;
 }
 
 export interface AnatomyRun {

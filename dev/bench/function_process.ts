@@ -3,7 +3,9 @@
  * (`deno run -A --no-prompt <entry>`, repository as working folder, DENO_SERVE_ADDRESS on a free loopback port), but
  * owned by the bench so it knows the pid (for /proc) and the moment of the spawn.
  */
+import { relative } from "node:path";
 import { REPO_ROOT } from "../stack/commands.ts";
+import { loadEntrypoints } from "../stack/function_config.ts";
 import { freePort, LOOPBACK } from "../stack/net.ts";
 import { type ServiceProcess, spawnService } from "../stack/service_process.ts";
 
@@ -45,9 +47,18 @@ async function accepts(port: number): Promise<boolean> {
   }
 }
 
+/** The file supabase/config.toml deploys for function `name` (its bundle), relative to the repository. */
+export async function shippedEntry(name: string): Promise<string> {
+  const entry = await loadEntrypoints(`${REPO_ROOT}/supabase/config.toml`, `${REPO_ROOT}/supabase/functions`);
+  return relative(REPO_ROOT, entry(name));
+}
+
 export async function startFunctionProcess(options: StartOptions): Promise<BenchProcess> {
   const port = freePort();
-  const name = options.entry.split("/").slice(-2).join("_").replace(/\W+/g, "_");
+  const name = options.entry.replace(/\/dist\/index\.js$/, "/bundle").split("/").slice(-2).join("_").replace(
+    /\W+/g,
+    "_",
+  );
   const logPath = `${options.logDir}/${name}-${port}.log`;
   const spawnedAt = performance.now();
   const child: ServiceProcess = await spawnService(Deno.execPath(), {

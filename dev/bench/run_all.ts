@@ -12,11 +12,13 @@ import {
   ccxtPackageDir,
   type ColdStartRun,
   type ColdStartTarget,
-  measureColdStart,
+  measureColdStartsInterleaved,
   measureStartupAnatomy,
   writeTwoClassProbe,
 } from "./cold_start.ts";
+import { type ArtifactResults, measureArtifacts } from "./artifacts.ts";
 import { startDbProxy } from "./db_proxy.ts";
+import { shippedEntry } from "./function_process.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
 import { benchSimConfig, benchSymbols } from "./scenario.ts";
 
@@ -88,6 +90,9 @@ export interface BenchResults {
   anatomy: AnatomyRun[];
   anatomyError?: string;
   bursts: BurstResult[];
+  /** The shipped bundles' sizes (absent in results saved before bundling). */
+  artifacts?: ArtifactResults;
+  artifactsError?: string;
 }
 
 /** The two-class probe as a cold-start target, or nothing when ccxt's files are not where Deno keeps npm packages. */
@@ -140,6 +145,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     bursts: [],
   };
   try {
+    results.artifacts = await measureArtifacts();
+  } catch (error) {
+    results.artifactsError = describe(error);
+  }
+  try {
     // Cold starts: testnet settings, 4 symbols, so every function does its real work against the simulator.
     const prepare = async () => {
       await sql`delete from public.function_runs`;
@@ -156,8 +166,18 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       },
       ...await twoClassProbe(logDir),
       {
+        // The same function from its TypeScript sources (npm: imports, whole ccxt): what the bundle replaced.
+        name: "reference: trade-burst from its sources",
+        entry: "supabase/functions/trade-burst/index.ts",
+        body: { duration_ms: 1_000, venues: ["binance", "okx"] },
+        bearer: stack.serviceRoleKey,
+        before: prepare,
+        baseline: true,
+        request: "as trade-burst below",
+      },
+      {
         name: "balance-sync",
-        entry: "supabase/functions/balance-sync/index.ts",
+        entry: await shippedEntry("balance-sync"),
         body: {},
         bearer: serviceRoleKey,
         before: prepare,
@@ -166,7 +186,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       },
       {
         name: "latency-sample",
-        entry: "supabase/functions/latency-sample/index.ts",
+        entry: await shippedEntry("latency-sample"),
         body: { samples: 1, spacing_ms: 0 },
         bearer: serviceRoleKey,
         before: prepare,
@@ -175,7 +195,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       },
       {
         name: "trade-burst",
-        entry: "supabase/functions/trade-burst/index.ts",
+        entry: await shippedEntry("trade-burst"),
         body: { duration_ms: 1_000, venues: ["binance", "okx"] },
         bearer: serviceRoleKey,
         before: prepare,
@@ -183,20 +203,16 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         request: "`{duration_ms: 1000}`: the shortest burst, 2 venues × 4 symbols",
       },
     ];
-    for (const target of targets) {
-      try {
-        const runs = await measureColdStart(target, { env, logDir, runs: options.coldRuns, log });
-        results.coldStarts.push({ name: target.name, baseline: target.baseline, request: target.request, runs });
-      } catch (error) {
-        log(`cold start ${target.name} failed: ${describe(error)}`);
-        results.coldStarts.push({
-          name: target.name,
-          baseline: target.baseline,
-          request: target.request,
-          runs: [],
-          error: describe(error),
-        });
-      }
+    const measured = await measureColdStartsInterleaved(targets, { env, logDir, runs: options.coldRuns, log });
+    for (const { target, runs, error } of measured) {
+      if (error !== undefined) log(`cold start ${target.name} failed: ${describe(error)}`);
+      results.coldStarts.push({
+        name: target.name,
+        baseline: target.baseline,
+        request: target.request,
+        runs,
+        ...(error === undefined ? {} : { error: describe(error) }),
+      });
     }
     try {
       results.anatomy = await measureStartupAnatomy(options.coldRuns, REPO_ROOT);

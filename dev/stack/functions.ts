@@ -35,6 +35,8 @@ export interface FunctionRunnerOptions {
   logDir: string;
   /** Also receives everything a function prints, with its name. */
   onOutput?: (name: string, chunk: Uint8Array) => void;
+  /** The file each function runs (stack.ts: config.toml's entrypoint). Default `<functionsDir>/<name>/index.ts`. */
+  entry?: (name: string) => string;
   /** Upper bound for one function to accept connections. Default 60 s (the first run may compile npm packages). */
   readyTimeoutMs?: number;
 }
@@ -101,7 +103,7 @@ export class FunctionRunner {
   async #start(name: string): Promise<void> {
     const port = this.#port(name);
     const logPath = this.logPath(name);
-    const entry = `${this.#options.functionsDir}/${name}/index.ts`;
+    const entry = this.#options.entry?.(name) ?? `${this.#options.functionsDir}/${name}/index.ts`;
     const process = await spawnService(Deno.execPath(), {
       args: ["run", "-A", "--no-prompt", entry],
       env: { ...this.#env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, DENO_NO_UPDATE_CHECK: "1" },

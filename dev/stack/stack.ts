@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { REPO_ROOT } from "./commands.ts";
 import { startDatabase } from "./database.ts";
 import { StackStartError } from "./errors.ts";
-import { loadVerifyJwt } from "./function_config.ts";
+import { loadEntrypoints, loadVerifyJwt } from "./function_config.ts";
 import { discoverFunctions, FunctionRunner } from "./functions.ts";
 import { type Gateway, startGateway } from "./gateway.ts";
 import { mintStackKeys, randomJwtSecret } from "./keys.ts";
@@ -29,7 +29,10 @@ export interface StackOptions {
   functionsDir?: string;
   /** Which functions to run: names, `false` for none. Default: every folder with an index.ts except `_shared`. */
   functions?: string[] | false;
-  /** Default `<repo>/supabase/config.toml` (read for `[functions.<name>] verify_jwt`). */
+  /**
+   * Default `<repo>/supabase/config.toml`, read for `[functions.<name>] verify_jwt` and `entrypoint` (the file each
+   * function process runs, when it lies inside functionsDir; else `<functionsDir>/<name>/index.ts`).
+   */
   configPath?: string;
   /** Gateway port. Default: a free one. */
   gatewayPort?: number;
@@ -158,18 +161,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   // Absolute, because function processes run with the repository as their working folder.
   const functionsDir = resolve(options.functionsDir ?? `${REPO_ROOT}/supabase/functions`);
+  const configPath = options.configPath ?? `${REPO_ROOT}/supabase/config.toml`;
   const runner = await step("find functions", async () => {
     const names = options.functions === false ? [] : options.functions ?? await discoverFunctions(functionsDir);
+    const entry = await loadEntrypoints(configPath, functionsDir);
     for (const name of names) {
-      await Deno.stat(`${functionsDir}/${name}/index.ts`).catch(() => {
-        throw new Error(`function ${name} has no ${functionsDir}/${name}/index.ts`);
+      // A missing bundle fails here, naming the file (run `deno task build`), instead of a process that exits.
+      await Deno.stat(entry(name)).catch(() => {
+        throw new Error(`function ${name} has no ${entry(name)}`);
       });
     }
-    return new FunctionRunner({ functionsDir, names, logDir, onOutput: options.onOutput });
+    return new FunctionRunner({ functionsDir, names, logDir, onOutput: options.onOutput, entry });
   });
 
   const gateway: Gateway = await step("start gateway", async () => {
-    const verifyJwt = await loadVerifyJwt(options.configPath ?? `${REPO_ROOT}/supabase/config.toml`);
+    const verifyJwt = await loadVerifyJwt(configPath);
     const started = startGateway({
       postgrestUrl: postgrest.url,
       jwtSecret: keys.jwtSecret,

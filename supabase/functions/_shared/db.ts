@@ -1,13 +1,17 @@
 /**
- * Table access for the functions: a supabase-js client acting as the service role (bypasses RLS), no session kept, and
- * the settings row read and validated.
+ * Table access for the functions: a PostgREST client with the service role (bypasses RLS), and the settings row read
+ * and validated. postgrest-js, not supabase-js: the functions only use tables and RPCs, and supabase-js would add
+ * auth, storage, realtime and functions clients to every deployed bundle.
  */
-import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { PostgrestClient } from "@supabase/postgrest-js";
 import type { Database } from "./database.types.ts";
 import { parseSettings, type Settings } from "./settings.ts";
 
-/** Every client is typed with the generated schema (database.types.ts), so a column typo fails `deno check`. */
-export type Db = SupabaseClient<Database>;
+/**
+ * What the functions call on a client, typed with the generated schema (database.types.ts) so a column typo fails
+ * `deno check`; a supabase-js client typed the same way (tests, dev tools) has the same two methods.
+ */
+export type Db = Pick<PostgrestClient<Database>, "from" | "rpc">;
 
 /**
  * Upper bound of one PostgREST request. supabase-js sets none, so a database that stops answering (a hung proxy, a
@@ -26,19 +30,22 @@ export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch):
 }
 
 /**
- * A service-role client, built with a secret key (or the legacy service role key on a project without one). No
- * session persistence or refresh: each invocation is stateless.
+ * A service-role client for `<supabaseUrl>/rest/v1`, built with a secret key (or the legacy service role key on a
+ * project without one) and sending it the way supabase-js does (`apikey` and a bearer token). Stateless: there is no
+ * session to keep or refresh.
  */
 export function createServiceClient(
   env: { supabaseUrl: string; serverKey: string },
   options: { requestTimeoutMs?: number } = {},
 ): Db {
-  return createClient<Database>(env.supabaseUrl, env.serverKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: {
-      headers: { "x-client-info": "scalper-functions" },
-      fetch: fetchWithTimeout(options.requestTimeoutMs ?? DB_REQUEST_TIMEOUT_MS),
+  const base = env.supabaseUrl.endsWith("/") ? env.supabaseUrl : `${env.supabaseUrl}/`;
+  return new PostgrestClient<Database>(new URL("rest/v1", base).href, {
+    headers: {
+      apikey: env.serverKey,
+      authorization: `Bearer ${env.serverKey}`,
+      "x-client-info": "scalper-functions",
     },
+    fetch: fetchWithTimeout(options.requestTimeoutMs ?? DB_REQUEST_TIMEOUT_MS),
   });
 }
 

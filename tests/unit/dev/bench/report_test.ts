@@ -76,3 +76,51 @@ Deno.test("a venue asked more than once per tick for market data gets a miss lin
 Deno.test("a run without entries says the latency figure is missing and why", () => {
   assert.match(renderReport(results(10)), /no entry was paired with its order request/);
 });
+
+function cold(listenMs: number, peakRssMb: number) {
+  return {
+    listenMs,
+    firstAnswerMs: listenMs + 10,
+    firstRequestMs: 10,
+    warmRequestMs: 5,
+    startupCpuMs: listenMs,
+    firstRequestCpuMs: 5,
+    warmRequestCpuMs: 5,
+    peakRssMb,
+    status: 200,
+  };
+}
+
+function withColdStarts(baselineMs: number, burstMs: number, burstRssMb: number): BenchResults {
+  const base = results(10);
+  base.coldStarts = [
+    { name: "baseline: naive `import ccxt`", baseline: true, request: "GET", runs: [cold(baselineMs, 120)] },
+    { name: "trade-burst", baseline: false, request: "burst", runs: [cold(burstMs, burstRssMb)] },
+  ];
+  return base;
+}
+
+Deno.test("cold start and memory misses follow issue 13's targets (≤ 0.4× the baseline, ≤ 90 MB)", () => {
+  const fine = renderReport(withColdStarts(300, 120, 85));
+  assert.doesNotMatch(fine, /\*\*Cold start of trade-burst\*\*/);
+  assert.doesNotMatch(fine, /\*\*Memory of trade-burst\*\*/);
+  const slow = renderReport(withColdStarts(300, 150, 95));
+  assert.match(slow, /\*\*Cold start of trade-burst\*\*: listens after 150 ms, 0\.50× the naive baseline/);
+  assert.match(slow, /\*\*Memory of trade-burst\*\*: peak RSS 95\.0 MB after a 1 s burst/);
+});
+
+Deno.test("the deploy-artifact section lists each bundle and misses one over 2 MB or with imports left", () => {
+  const base = results(10);
+  base.artifacts = {
+    functions: [
+      { name: "small", path: "a", bytes: 1_100_000, eszipBytes: 1_100_500, importsLeft: [], sourceGraphBytes: 73e6 },
+      { name: "big", path: "b", bytes: 2_500_000, eszipBytes: null, importsLeft: ["npm:zod"], sourceGraphBytes: null },
+    ],
+  };
+  const text = renderReport(base);
+  assert.match(text, /\| small \| 1\.10 \| 1\.10 \| none \| 69\.6 \| 1\.5 % \| yes \|/);
+  assert.match(text, /\| big \| 2\.50 \| n\/a \| npm:zod \| n\/a \| n\/a \| no \|/);
+  assert.match(text, /\*\*Deploy artifact of big\*\*: 2\.50 MB, over the 2 MB target/);
+  assert.match(text, /\*\*Deploy artifact of big\*\* still imports npm:zod/);
+  assert.doesNotMatch(text, /Deploy artifact of small/);
+});

@@ -2,9 +2,20 @@
 // Loopback only (the server binds 127.0.0.1), JSON in and out, bodies validated with zod.
 
 import { z } from "zod";
-import { SimRejection, type VenueId } from "./engine.ts";
-import { faultSpecSchema } from "./faults.ts";
-import type { ServerState } from "./server.ts";
+import { SimRejection } from "./rejection.ts";
+import type { VenueId } from "./types.ts";
+import type { MarketControls } from "./controls.ts";
+import type { VenueEngine } from "./engine.ts";
+import { type FaultInjector, faultSpecSchema } from "./faults.ts";
+import type { RequestLog } from "./request_log.ts";
+
+/** What the admin API works on: the server hands in its own state. */
+export interface AdminState {
+  engines: Record<VenueId, VenueEngine>;
+  faults: FaultInjector;
+  log: RequestLog;
+  controls: MarketControls;
+}
 
 const venueSchema = z.enum(["binance", "okx"]);
 const pricePointSchema = z.union([
@@ -76,7 +87,7 @@ const ROUTES = [
   "GET /admin/orders?venue=[&accountId=]",
 ];
 
-async function route(req: Request, path: string, url: URL, state: ServerState): Promise<unknown> {
+async function route(req: Request, path: string, url: URL, state: AdminState): Promise<unknown> {
   const key = `${req.method} ${path}`;
   const demo = (venue: VenueId) => url.searchParams.get("accountId") ?? state.engines[venue].listAccounts()[0].id;
   switch (key) {
@@ -149,7 +160,7 @@ async function route(req: Request, path: string, url: URL, state: ServerState): 
 }
 
 /** Serves `/admin/*` (`path` is below `/admin`). */
-export async function handleAdmin(req: Request, path: string, state: ServerState): Promise<Response> {
+export async function handleAdmin(req: Request, path: string, state: AdminState): Promise<Response> {
   const url = new URL(req.url);
   const entry = state.log.start({
     venue: "admin",

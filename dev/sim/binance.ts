@@ -1,20 +1,20 @@
 // Binance spot REST (/api/v3) over the simulator's engine: the subset unmodified ccxt `binance` uses for spot trading.
 // Shapes, codes and HTTP statuses follow Binance's spot API docs; ccxt's binance.js decides which fields matter.
 
-import {
-  type Account,
-  type MarketInfo,
-  type OrderSide,
-  type OrderStatus,
-  type PlaceOrderRequest,
-  type SimOrder,
-  SimRejection,
-  type SimTicker,
-  type SimTrade,
-  type TimeInForce,
-  type VenueContext,
-  type VenueEngine,
-} from "./engine.ts";
+import type { VenueEngine } from "./engine.ts";
+import { SimRejection } from "./rejection.ts";
+import type {
+  Account,
+  MarketInfo,
+  OrderSide,
+  OrderStatus,
+  PlaceOrderRequest,
+  SimOrder,
+  SimTicker,
+  SimTrade,
+  TimeInForce,
+} from "./types.ts";
+import type { VenueContext } from "./venue_context.ts";
 
 /** Binance's own rule: recvWindow may not exceed one minute. */
 const MAX_RECV_WINDOW_MS = 60_000;

@@ -2,17 +2,10 @@
 // `{ code, msg, data }` envelope; shapes live in okx_shapes.ts, codes in okx_errors.ts, parameters in okx_params.ts.
 // NOTES-okx.md lists each endpoint with the request ccxt sends and the fields it reads.
 
-import {
-  type Account,
-  type MarketInfo,
-  type OrderRef,
-  type PlaceOrderRequest,
-  type SimOrder,
-  SimRejection,
-  type SimTrade,
-  type VenueContext,
-  type VenueEngine,
-} from "./engine.ts";
+import type { VenueEngine } from "./engine.ts";
+import { SimRejection } from "./rejection.ts";
+import type { Account, MarketInfo, OrderRef, PlaceOrderRequest, SimOrder, SimTrade } from "./types.ts";
+import type { VenueContext } from "./venue_context.ts";
 import { authenticateOkx } from "./okx_auth.ts";
 import {
   cancelFailure,

@@ -23,7 +23,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { SimTrade } from "../../dev/sim/engine.ts";
+import type { SimTrade } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import {
   arrivedWithin,

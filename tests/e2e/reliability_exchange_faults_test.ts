@@ -21,7 +21,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { SimTrade, VenueId } from "../../dev/sim/engine.ts";
+import type { SimTrade, VenueId } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import {
   BREAKER_COOL_DOWN_MS,

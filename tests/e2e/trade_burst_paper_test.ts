@@ -15,7 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { PricePoint, VenueConfig, VenueId } from "../../dev/sim/engine.ts";
+import type { PricePoint, VenueConfig, VenueId } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import type { BurstSummary } from "../../supabase/functions/trade-burst/summary.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { PricePoint } from "../../dev/sim/engine.ts";
+import type { PricePoint } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";

@@ -5,7 +5,7 @@
  * docs/RELIABILITY.md is built from.
  */
 import assert from "node:assert/strict";
-import type { PricePoint, SimOrder, VenueId } from "../../dev/sim/engine.ts";
+import type { PricePoint, SimOrder, VenueId } from "../../dev/sim/types.ts";
 import type { Simulator } from "../../dev/sim/server.ts";
 import type { Sql } from "./sql.ts";
 

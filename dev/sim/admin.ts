@@ -27,7 +27,12 @@ const stepSchema = z.strictObject({
   venue: venueSchema.optional(),
   count: z.number().int().min(1).max(10_000).default(1),
 });
-const pathSchema = z.strictObject({ venue: venueSchema, symbol: z.string(), points: z.array(pricePointSchema).min(1) });
+const pathSchema = z.strictObject({
+  venue: venueSchema,
+  symbol: z.string(),
+  points: z.array(pricePointSchema).min(1),
+  advance: z.enum(["clock", "read"]).default("clock"),
+});
 const quoteSchema = z.strictObject({
   venue: venueSchema,
   symbol: z.string(),
@@ -78,7 +83,7 @@ const ROUTES = [
   "GET /admin/requests[?venue=&afterId=&private=true|false]",
   "DELETE /admin/requests",
   "POST /admin/step {venue?, count?}",
-  "POST /admin/path {venue, symbol, points: [{bid, ask} | {mid, spread}]}",
+  "POST /admin/path {venue, symbol, points: [{bid, ask} | {mid, spread}], advance?: clock | read}",
   "DELETE /admin/path?venue=&symbol=",
   "POST /admin/quote {venue, symbol, bid, ask}",
   "POST /admin/balance {venue, asset, free, locked?, accountId?}",
@@ -123,8 +128,8 @@ async function route(req: Request, path: string, url: URL, state: AdminState): P
       return { stepped: count };
     }
     case "POST /path": {
-      const { venue, symbol, points } = await body(req, pathSchema);
-      state.controls.setPath(venue, symbol, points);
+      const { venue, symbol, points, advance } = await body(req, pathSchema);
+      state.controls.setPath(venue, symbol, points, advance);
       return { ok: true };
     }
     case "DELETE /path": {

@@ -452,6 +452,7 @@ const PUBLIC: Record<string, Route> = {
   "GET /api/v3/depth": ({ params, ctx }) => {
     const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
     const limit = Math.min(parseInteger(params, "limit") ?? 100, 5000);
+    ctx.engine.marketDataRead([market.symbol]);
     const book = ctx.engine.orderBook(market.symbol, Math.min(limit, 50));
     return {
       lastUpdateId: book.sequence,
@@ -465,10 +466,12 @@ function tickerRoute<T>(params: URLSearchParams, ctx: VenueContext, shape: (t: S
   const one = params.get("symbol");
   if (one) {
     const market = resolveSymbol(ctx.engine, one);
+    ctx.engine.marketDataRead([market.symbol]);
     return shape(ctx.engine.ticker(market.symbol), marketId(market));
   }
   const many = params.get("symbols");
   const markets = many ? parseSymbolList(ctx.engine, many) : ctx.engine.markets();
+  ctx.engine.marketDataRead(markets.map((m) => m.symbol));
   return markets.map((m) => shape(ctx.engine.ticker(m.symbol), marketId(m)));
 }
 

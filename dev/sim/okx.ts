@@ -313,6 +313,7 @@ const ROUTES: Record<string, Route> = {
     run: ({ ctx, query }) => {
       const q = parseParams(tickersQuery, query);
       if (q.instType !== "SPOT") return ok([]);
+      ctx.engine.marketDataRead(ctx.engine.markets().map((m) => m.symbol));
       return ok(ctx.engine.tickers().map((t) => tickerShape(t, lastTradeSize(ctx.engine, t.symbol))));
     },
   },
@@ -323,6 +324,7 @@ const ROUTES: Record<string, Route> = {
     run: ({ ctx, query }) => {
       const q = parseParams(tickerQuery, query);
       const market = marketOf(ctx.engine, q.instId);
+      ctx.engine.marketDataRead([market.symbol]);
       return ok([tickerShape(ctx.engine.ticker(market.symbol), lastTradeSize(ctx.engine, market.symbol))]);
     },
   },
@@ -334,6 +336,7 @@ const ROUTES: Record<string, Route> = {
       const q = parseParams(booksQuery, query);
       const market = marketOf(ctx.engine, q.instId);
       const depth = q.sz ?? 1; // OKX's default depth is one level
+      ctx.engine.marketDataRead([market.symbol]);
       return ok([bookShape(ctx.engine.orderBook(market.symbol, depth), depth)]);
     },
   },

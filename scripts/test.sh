@@ -12,10 +12,11 @@ log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 status=0
 
-echo "== deno fmt --check, lint, check"
+echo "== deno fmt --check, lint, check, import cycles"
 "$deno" fmt --check || status=1
 "$deno" lint || status=1
 "$deno" task check || status=1
+"$deno" task check:cycles || status=1
 
 echo "== pgTAP (pg_prove)"
 "$deno" task test:db 2>&1 | tee "$log_dir/pgtap.log"

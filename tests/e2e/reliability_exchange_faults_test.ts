@@ -234,13 +234,12 @@ stackTest("reliability: exchange faults during a burst", {
       const [entry] = await orderRows(sql);
       assert.ok(entry, "the entry was recorded before it was sent");
       // Bounded wait until the simulator has executed the late placement, then the next burst reconciles it.
-      for (
-        let i = 0;
-        i < 50 && sim.engines.binance.allOrders(account).every((o) => o.clientOrderId !== entry.client_order_id);
-        i++
-      ) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await eventually(
+        "the late placement reached the simulator",
+        () =>
+          sim.engines.binance.allOrders(account).some((o) => o.clientOrderId === entry.client_order_id) || undefined,
+        { attempts: 600, intervalMs: 50 },
+      );
       await burst(stack, sql, { ...start, durationMs: 1500 });
       const [after] = await orderRows(sql);
       assert.equal(after.order_status, "open", "found by client order id and recorded as the venue has it");

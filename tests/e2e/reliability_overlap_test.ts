@@ -121,9 +121,15 @@ stackTest("reliability: overlapping bursts and leases of dead bursts", {
       const expectedTtl = Math.ceil((durationMs + EXCHANGE_TIMEOUT_MS + LEASE_DB_MARGIN_MS) / 1000);
       assert.equal(Math.round(lease.ttl), expectedTtl, "TTL = duration + exchange timeout + database margin");
 
+      // Restarting the function on a busy machine can take longer than the TTL: hold the dead lease open while the
+      // next burst is refused, then give it back its own expiry, so the refusal does not depend on how fast that was.
+      const [{ expires }] = await sql<{ expires: Date }[]>`
+        update public.function_runs set lease_expires_at = now() + interval '1 hour' where id = ${lease.id}
+        returning (started_at + make_interval(secs => ${lease.ttl})) as expires`;
       const blocked = await invoke({ duration_ms: 1000, venues: ["binance"], symbols: [ETH] });
       assert.equal(blocked.status, 200);
       assert.equal(blocked.body.venues![0].skip_reason, "lease_held", "the dead lease still counts until its TTL");
+      await sql`update public.function_runs set lease_expires_at = ${expires} where id = ${lease.id}`;
 
       // Bounded wait: at most the TTL (checked every 250 ms) plus a little.
       await eventually("the dead lease expired", async () => {

@@ -10,7 +10,8 @@
  * a fill by, so a paper fill is whole (every paper order here is asserted filled 0 or in full). The partial-fill
  * scenario is covered on the exchange path only (tests/e2e/trade_burst_test.ts).
  *
- * Prices step every 200 ms of the simulator's clock and the burst ticks every 100 ms, so every scripted point is seen.
+ * Scripted paths move one point per quote request of the burst (tests/support/reliability.ts setPath), so every
+ * point is seen, in order, however slowly the function starts or ticks.
  * Scenarios trade ETH/USDT on the binance venue.
  */
 import assert from "node:assert/strict";

@@ -3,13 +3,15 @@
  * ccxt talking to the exchange simulator, whose scripted price paths drive each scenario. Table state is checked with
  * direct SQL and compared with the simulator's own fills.
  *
- * Prices step every 200 ms of the simulator's clock and the burst ticks every 100 ms, so every scripted point is seen.
+ * Scripted paths move one point per quote request of the burst, so every point is seen, in order, however slowly the
+ * function starts or ticks; unscripted symbols random-walk every 200 ms of the simulator's clock.
  * Scenarios trade ETH/USDT (and SOL/USDT for the partial fill) on the binance venue only.
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
 import type { PricePoint } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
+import { setPath as setScriptedPath } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
@@ -24,13 +26,9 @@ const binanceAccount = sim.engines.binance.listAccounts()[0].id;
 
 const ETH = "ETH/USDT";
 
-/**
- * Starts a scripted path now. The engine runs the price steps due by its clock lazily, on the next request; catch up
- * first, or an idle gap before the burst would consume the whole path at once.
- */
+/** A scripted path the burst's quote requests move on, one point per tick (tests/support/reliability.ts). */
 function setPath(venue: "binance", symbol: string, points: PricePoint[]): void {
-  sim.engines[venue].sync();
-  sim.market.setPath(venue, symbol, points);
+  setScriptedPath(sim, venue, symbol, points);
 }
 const SOL = "SOL/USDT";
 

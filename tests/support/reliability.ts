@@ -265,12 +265,12 @@ export function resentClientIds(creates: readonly CreateOrderRequest[]): string[
 // ---- scenario helpers -----------------------------------------------------------------------------------------------
 
 /**
- * Starts a scripted path now. The engine runs the price steps due by its clock lazily, on the next request; catch up
- * first, or an idle gap before the burst would consume the whole path at once.
+ * Starts a scripted path that moves one point per quote request of the burst (`advance: "read"`), not with the
+ * clock: however slowly the function starts or ticks on a busy machine, each tick sees the next point, in order, and
+ * the last one holds. `sim.market.step` moves it on when no burst is reading.
  */
 export function setPath(sim: Simulator, venue: VenueId, symbol: string, points: PricePoint[]): void {
-  sim.engines[venue].sync();
-  sim.market.setPath(venue, symbol, points);
+  sim.market.setPath(venue, symbol, points, "read");
 }
 
 /** `n` points rising 0.01 % each from `start`, with a spread of 0.2 % (wide enough for every latency band). */

@@ -32,6 +32,7 @@ import {
   assertTablesMatchSimulator,
   createOrderRequests,
   entryThen,
+  eventually,
   invokeBurst,
   isCreateOrder,
   orderRows,

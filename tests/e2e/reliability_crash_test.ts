@@ -28,6 +28,7 @@ import { startSimulator } from "../../dev/sim/server.ts";
 import {
   arrivedWithin,
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
   type Hold,
@@ -40,6 +41,7 @@ import {
   resentClientIds,
   resetTables,
   rising,
+  ROUND_TRIP_TICKS,
   setPath,
   startRecordingProxy,
   type VenueResult,
@@ -68,7 +70,12 @@ const isSell = (r: ProxiedRequest) => isCreateOrder(r) && /side=SELL/.test(r.bod
 const isBuy = (r: ProxiedRequest) => isCreateOrder(r) && /side=BUY/.test(r.body);
 
 /** Runs a burst, waits for the hold, kills the function while the request is held, restarts it. */
-async function killWhileHeld(stack: Stack, hold: Hold, what: string, durationMs = 6000): Promise<void> {
+async function killWhileHeld(
+  stack: Stack,
+  hold: Hold,
+  what: string,
+  durationMs = burstBudgetMs(ROUND_TRIP_TICKS),
+): Promise<void> {
   const pending = invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
     duration_ms: durationMs,
     venues: ["binance"],

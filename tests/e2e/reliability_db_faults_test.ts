@@ -22,6 +22,7 @@ import { DB_REQUEST_TIMEOUT_MS } from "../../supabase/functions/_shared/db.ts";
 import {
   arrivedWithin,
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
   invokeBurst,
@@ -32,6 +33,7 @@ import {
   resentClientIds,
   resetTables,
   setPath,
+  SIGNAL_TICKS,
   startRecordingProxy,
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
@@ -112,7 +114,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { since, firstRequest } = await begin();
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       const recordEntry = dbProxy.hold("request", (r) => r.method === "POST" && r.path.startsWith("/rest/v1/orders"));
-      const pending = invoke(4000);
+      const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
       await arrivedWithin(recordEntry, 15_000, "the entry's insert");
       await dbProxy.cut(); // the held insert fails, and nothing listens any more
       totals.faults += 1;
@@ -136,7 +138,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { since, firstRequest } = await begin();
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       const accepted = exchangeProxy.hold("response", isCreateOrder);
-      const pending = invoke(4000);
+      const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
       await arrivedWithin(accepted, 15_000, "the entry's placement");
       await dbProxy.cut();
       totals.faults += 1;

@@ -30,6 +30,7 @@ import {
 import {
   arrivedWithin,
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
   eventually,
@@ -41,7 +42,9 @@ import {
   resentClientIds,
   resetTables,
   rising,
+  ROUND_TRIP_TICKS,
   setPath,
+  SIGNAL_TICKS,
   startRecordingProxy,
   type VenueResult,
 } from "../support/reliability.ts";
@@ -197,7 +200,7 @@ stackTest("reliability: exchange faults during a burst", {
         method: "POST",
         times: 1,
       });
-      const { requests } = await burst(stack, sql, { ...start, durationMs: 4000 });
+      const { requests } = await burst(stack, sql, { ...start, durationMs: burstBudgetMs(ROUND_TRIP_TICKS) });
       assert.equal(requests.filter((r) => r.fault === "unknown_after_place").length, 1);
       const [entry] = await orderRows(sql);
       assert.ok(entry.exchange_order_id, "recorded with the venue's id");
@@ -212,7 +215,7 @@ stackTest("reliability: exchange faults during a burst", {
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       proxy.replaceNextResponse(isCreateOrder, { status: 200, body: '{"symbol":"ETHUSDT","orderId":12' });
       totals.faults += 1;
-      await burst(stack, sql, { ...start, durationMs: 4000 });
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(ROUND_TRIP_TICKS) });
       const [entry] = await orderRows(sql);
       assert.notEqual(entry.order_status, "rejected", entry.last_error ?? "");
       assert.equal(entry.order_status, "filled", JSON.stringify(entry));
@@ -231,7 +234,7 @@ stackTest("reliability: exchange faults during a burst", {
         method: "POST",
         times: 1,
       });
-      await burst(stack, sql, { ...start, durationMs: 4000 });
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(SIGNAL_TICKS) });
       const [entry] = await orderRows(sql);
       assert.ok(entry, "the entry was recorded before it was sent");
       // Bounded wait until the simulator has executed the late placement, then the next burst reconciles it.
@@ -252,7 +255,8 @@ stackTest("reliability: exchange faults during a burst", {
     await t.step("malformed quote bodies: counted as quote errors, the burst carries on", async () => {
       const start = await begin();
       sim.faults.add({ venue: "binance", kind: "malformed", path: QUOTES, times: 2 });
-      const { venue } = await burst(stack, sql, { ...start, durationMs: 2000 });
+      // Two malformed answers and at least one good tick after them.
+      const { venue } = await burst(stack, sql, { ...start, durationMs: burstBudgetMs(4) });
       assert.equal(venue.status, "ran");
       assert.ok(venue.quote_errors >= 1, JSON.stringify(venue));
       assert.ok(venue.ticks > venue.quote_errors, "later ticks got good quotes");
@@ -261,7 +265,11 @@ stackTest("reliability: exchange faults during a burst", {
     await t.step("OKX end to end: an entry and a take profit, PnL from the venue's fills", async () => {
       const start = await begin();
       setPath(sim, "okx", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
-      const { venue } = await burst(stack, sql, { ...start, venue: "okx", durationMs: 4000 });
+      const { venue } = await burst(stack, sql, {
+        ...start,
+        venue: "okx",
+        durationMs: burstBudgetMs(ROUND_TRIP_TICKS),
+      });
       assert.equal(venue.positions_opened, 1, JSON.stringify(venue));
       assert.equal(venue.positions_closed, 1);
       const [entry, exit] = await orderRows(sql);

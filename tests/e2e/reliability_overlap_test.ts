@@ -17,6 +17,7 @@ import { startSimulator } from "../../dev/sim/server.ts";
 import { LEASE_DB_MARGIN_MS } from "../../supabase/functions/trade-burst/run_burst.ts";
 import {
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
   eventually,
@@ -25,6 +26,7 @@ import {
   reportCounts,
   resentClientIds,
   resetTables,
+  ROUND_TRIP_TICKS,
   setPath,
   startRecordingProxy,
 } from "../support/reliability.ts";
@@ -63,7 +65,10 @@ stackTest("reliability: overlapping bursts and leases of dead bursts", {
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
 
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => invoke({ duration_ms: 4000, venues: ["binance"], symbols: [ETH] })),
+        Array.from(
+          { length: 10 },
+          () => invoke({ duration_ms: burstBudgetMs(ROUND_TRIP_TICKS), venues: ["binance"], symbols: [ETH] }),
+        ),
       );
       assert.ok(
         results.every((r) => r.status === 200),

@@ -273,6 +273,21 @@ export function setPath(sim: Simulator, venue: VenueId, symbol: string, points: 
   sim.market.setPath(venue, symbol, points, "read");
 }
 
+/**
+ * The burst budget (duration_ms) for a scenario that needs `ticks` ticks, plus `waitMs` of the bot's own timers (an
+ * entry timeout, a time stop). The burst runs on the wall clock and stops when its budget is spent, so this is the
+ * one bound a scenario cannot script away: it allows 2 s of start-up and 500 ms per tick, five times the 100 ms tick
+ * (a loaded 2-core machine was seen at about 300 ms).
+ */
+export function burstBudgetMs(ticks: number, waitMs = 0): number {
+  return 2_000 + ticks * 500 + waitMs;
+}
+
+/** Ticks a round trip on `entryThen` needs: its 12 points, then one to send the exit. */
+export const ROUND_TRIP_TICKS = 13;
+/** Ticks until the momentum signal (momentum_min_samples 5) has its samples, and one to act on it. */
+export const SIGNAL_TICKS = 6;
+
 /** `n` points rising 0.01 % each from `start`, with a spread of 0.2 % (wide enough for every latency band). */
 export function rising(start: number, n: number): PricePoint[] {
   return Array.from({ length: n }, (_, i) => ({ mid: start * (1 + 0.0001 * i), spread: start * 0.002 }));

@@ -97,7 +97,8 @@ async function expireDeadLeases(sql: Sql): Promise<number> {
   return rows.length;
 }
 
-async function nextBurst(stack: Stack, durationMs = 1500): Promise<VenueResult> {
+/** The burst after a crash: it must reconcile (markets, lookups) inside its budget, on a busy machine too. */
+async function nextBurst(stack: Stack, durationMs = burstBudgetMs(2)): Promise<VenueResult> {
   const res = await invokeBurst(stack.gatewayUrl, stack.serviceRoleKey, {
     duration_ms: durationMs,
     venues: ["binance"],

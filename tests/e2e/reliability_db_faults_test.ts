@@ -127,7 +127,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       dbProxy.restore();
       assert.equal((await orderRows(sql)).length, 0);
       await expireDeadLeases(sql);
-      const next = await invoke(1000);
+      const next = await invoke(burstBudgetMs(2));
       assert.equal(next.status, 200, JSON.stringify(next.body));
       assert.equal((await positionRows(sql))[0].status, "failed", "the orphan position does not block ETH/USDT");
       await assertNothingSentUnrecorded(sql, firstRequest);
@@ -153,7 +153,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       assert.equal(stale.order_status, "pending_submit", "the venue's answer could not be written");
       await assertNothingSentUnrecorded(sql, firstRequest);
       await expireDeadLeases(sql);
-      const next = await invoke(1500);
+      const next = await invoke(burstBudgetMs(2));
       assert.equal(next.status, 200, JSON.stringify(next.body));
       const [entry] = await orderRows(sql);
       assert.ok(entry.exchange_order_id, "found by its client order id");
@@ -166,7 +166,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { firstRequest } = await begin();
       // The lease release at the end of the burst is held (never forwarded) until the function gives up on it.
       const release = dbProxy.hold("request", (r) => r.path.startsWith("/rest/v1/rpc/release_venue_lease"));
-      const pending = invoke(1000);
+      const pending = invoke(burstBudgetMs(2));
       await arrivedWithin(release, 15_000, "the lease release");
       totals.faults += 1;
       const res = await pending;

@@ -246,7 +246,7 @@ stackTest("reliability: exchange faults during a burst", {
           sim.engines.binance.allOrders(account).some((o) => o.clientOrderId === entry.client_order_id) || undefined,
         { attempts: 600, intervalMs: 50 },
       );
-      await burst(stack, sql, { ...start, durationMs: 1500 });
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(2) });
       const [after] = await orderRows(sql);
       assert.equal(after.order_status, "open", "found by client order id and recorded as the venue has it");
       assert.ok(after.exchange_order_id);

@@ -143,7 +143,7 @@ stackTest("reliability: overlapping bursts and leases of dead bursts", {
         return row.expired ? true : undefined;
       }, { attempts: expectedTtl * 4 + 20, intervalMs: 250 });
 
-      const after = await invoke({ duration_ms: 1000, venues: ["binance"], symbols: [ETH] });
+      const after = await invoke({ duration_ms: burstBudgetMs(2), venues: ["binance"], symbols: [ETH] });
       assert.equal(after.status, 200, JSON.stringify(after.body));
       assert.equal(after.body.venues![0].status, "ran", JSON.stringify(after.body.venues![0]));
       const [dead] = await sql<{ outcome: string; error: string }[]>`

@@ -12,10 +12,11 @@ log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 status=0
 
-echo "== deno fmt --check, lint, check, shipped bundles match the sources"
+echo "== deno fmt --check, lint, check, import cycles, shipped bundles match the sources"
 "$deno" fmt --check || status=1
 "$deno" lint || status=1
 "$deno" task check || status=1
+"$deno" task check:cycles || status=1
 "$deno" task check:artifacts || status=1
 
 echo "== generated database types match the migrations"

@@ -4,7 +4,7 @@
  * real work on every tick: quotes, order refreshes, position moves, entries and exits. Pure.
  */
 import { defaultBinanceConfig, defaultOkxConfig } from "../sim/config.ts";
-import type { MarketConfig, PricePoint, SimConfig } from "../sim/engine.ts";
+import type { MarketConfig, PricePoint, SimConfig } from "../sim/types.ts";
 
 /** bot_settings.symbols allows up to 50. */
 export const MAX_BENCH_SYMBOLS = 50;

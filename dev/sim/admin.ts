@@ -2,9 +2,20 @@
 // Loopback only (the server binds 127.0.0.1), JSON in and out, bodies validated with zod.
 
 import { z } from "zod";
-import { SimRejection, type VenueId } from "./engine.ts";
-import { faultSpecSchema } from "./faults.ts";
-import type { ServerState } from "./server.ts";
+import { SimRejection } from "./rejection.ts";
+import type { VenueId } from "./types.ts";
+import type { MarketControls } from "./controls.ts";
+import type { VenueEngine } from "./engine.ts";
+import { type FaultInjector, faultSpecSchema } from "./faults.ts";
+import type { RequestLog } from "./request_log.ts";
+
+/** What the admin API works on: the server hands in its own state. */
+export interface AdminState {
+  engines: Record<VenueId, VenueEngine>;
+  faults: FaultInjector;
+  log: RequestLog;
+  controls: MarketControls;
+}
 
 const venueSchema = z.enum(["binance", "okx"]);
 const pricePointSchema = z.union([
@@ -16,7 +27,12 @@ const stepSchema = z.strictObject({
   venue: venueSchema.optional(),
   count: z.number().int().min(1).max(10_000).default(1),
 });
-const pathSchema = z.strictObject({ venue: venueSchema, symbol: z.string(), points: z.array(pricePointSchema).min(1) });
+const pathSchema = z.strictObject({
+  venue: venueSchema,
+  symbol: z.string(),
+  points: z.array(pricePointSchema).min(1),
+  advance: z.enum(["clock", "read"]).default("clock"),
+});
 const quoteSchema = z.strictObject({
   venue: venueSchema,
   symbol: z.string(),
@@ -67,7 +83,7 @@ const ROUTES = [
   "GET /admin/requests[?venue=&afterId=&private=true|false]",
   "DELETE /admin/requests",
   "POST /admin/step {venue?, count?}",
-  "POST /admin/path {venue, symbol, points: [{bid, ask} | {mid, spread}]}",
+  "POST /admin/path {venue, symbol, points: [{bid, ask} | {mid, spread}], advance?: clock | read}",
   "DELETE /admin/path?venue=&symbol=",
   "POST /admin/quote {venue, symbol, bid, ask}",
   "POST /admin/balance {venue, asset, free, locked?, accountId?}",
@@ -76,7 +92,7 @@ const ROUTES = [
   "GET /admin/orders?venue=[&accountId=]",
 ];
 
-async function route(req: Request, path: string, url: URL, state: ServerState): Promise<unknown> {
+async function route(req: Request, path: string, url: URL, state: AdminState): Promise<unknown> {
   const key = `${req.method} ${path}`;
   const demo = (venue: VenueId) => url.searchParams.get("accountId") ?? state.engines[venue].listAccounts()[0].id;
   switch (key) {
@@ -112,8 +128,8 @@ async function route(req: Request, path: string, url: URL, state: ServerState): 
       return { stepped: count };
     }
     case "POST /path": {
-      const { venue, symbol, points } = await body(req, pathSchema);
-      state.controls.setPath(venue, symbol, points);
+      const { venue, symbol, points, advance } = await body(req, pathSchema);
+      state.controls.setPath(venue, symbol, points, advance);
       return { ok: true };
     }
     case "DELETE /path": {
@@ -149,7 +165,7 @@ async function route(req: Request, path: string, url: URL, state: ServerState): 
 }
 
 /** Serves `/admin/*` (`path` is below `/admin`). */
-export async function handleAdmin(req: Request, path: string, state: ServerState): Promise<Response> {
+export async function handleAdmin(req: Request, path: string, state: AdminState): Promise<Response> {
   const url = new URL(req.url);
   const entry = state.log.start({
     venue: "admin",

@@ -1,20 +1,20 @@
 // Binance spot REST (/api/v3) over the simulator's engine: the subset unmodified ccxt `binance` uses for spot trading.
 // Shapes, codes and HTTP statuses follow Binance's spot API docs; ccxt's binance.js decides which fields matter.
 
-import {
-  type Account,
-  type MarketInfo,
-  type OrderSide,
-  type OrderStatus,
-  type PlaceOrderRequest,
-  type SimOrder,
-  SimRejection,
-  type SimTicker,
-  type SimTrade,
-  type TimeInForce,
-  type VenueContext,
-  type VenueEngine,
-} from "./engine.ts";
+import type { VenueEngine } from "./engine.ts";
+import { SimRejection } from "./rejection.ts";
+import type {
+  Account,
+  MarketInfo,
+  OrderSide,
+  OrderStatus,
+  PlaceOrderRequest,
+  SimOrder,
+  SimTicker,
+  SimTrade,
+  TimeInForce,
+} from "./types.ts";
+import type { VenueContext } from "./venue_context.ts";
 
 /** Binance's own rule: recvWindow may not exceed one minute. */
 const MAX_RECV_WINDOW_MS = 60_000;
@@ -452,6 +452,7 @@ const PUBLIC: Record<string, Route> = {
   "GET /api/v3/depth": ({ params, ctx }) => {
     const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
     const limit = Math.min(parseInteger(params, "limit") ?? 100, 5000);
+    ctx.engine.marketDataRead([market.symbol]);
     const book = ctx.engine.orderBook(market.symbol, Math.min(limit, 50));
     return {
       lastUpdateId: book.sequence,
@@ -465,10 +466,12 @@ function tickerRoute<T>(params: URLSearchParams, ctx: VenueContext, shape: (t: S
   const one = params.get("symbol");
   if (one) {
     const market = resolveSymbol(ctx.engine, one);
+    ctx.engine.marketDataRead([market.symbol]);
     return shape(ctx.engine.ticker(market.symbol), marketId(market));
   }
   const many = params.get("symbols");
   const markets = many ? parseSymbolList(ctx.engine, many) : ctx.engine.markets();
+  ctx.engine.marketDataRead(markets.map((m) => m.symbol));
   return markets.map((m) => shape(ctx.engine.ticker(m.symbol), marketId(m)));
 }
 

@@ -1,7 +1,7 @@
 // The simulator's configuration: defaults that look like the real venues, and a zod schema for config files.
 
 import { z } from "zod";
-import type { MarketConfig, SimConfig, VenueConfig } from "./engine.ts";
+import type { MarketConfig, SimConfig, VenueConfig } from "./types.ts";
 
 const marketSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/, "symbol must look like BTC/USDT"),

@@ -1,7 +1,7 @@
 // Fault injection: which requests misbehave, how, and for how long. The server consults it for every venue request.
 
 import { z } from "zod";
-import type { VenueId } from "./engine.ts";
+import type { VenueId } from "./types.ts";
 import type { Random } from "./prng.ts";
 
 /** The longest a hang may last, so a forgotten fault cannot wedge a test run. */

@@ -2,17 +2,10 @@
 // `{ code, msg, data }` envelope; shapes live in okx_shapes.ts, codes in okx_errors.ts, parameters in okx_params.ts.
 // NOTES-okx.md lists each endpoint with the request ccxt sends and the fields it reads.
 
-import {
-  type Account,
-  type MarketInfo,
-  type OrderRef,
-  type PlaceOrderRequest,
-  type SimOrder,
-  SimRejection,
-  type SimTrade,
-  type VenueContext,
-  type VenueEngine,
-} from "./engine.ts";
+import type { VenueEngine } from "./engine.ts";
+import { SimRejection } from "./rejection.ts";
+import type { Account, MarketInfo, OrderRef, PlaceOrderRequest, SimOrder, SimTrade } from "./types.ts";
+import type { VenueContext } from "./venue_context.ts";
 import { authenticateOkx } from "./okx_auth.ts";
 import {
   cancelFailure,
@@ -320,6 +313,7 @@ const ROUTES: Record<string, Route> = {
     run: ({ ctx, query }) => {
       const q = parseParams(tickersQuery, query);
       if (q.instType !== "SPOT") return ok([]);
+      ctx.engine.marketDataRead(ctx.engine.markets().map((m) => m.symbol));
       return ok(ctx.engine.tickers().map((t) => tickerShape(t, lastTradeSize(ctx.engine, t.symbol))));
     },
   },
@@ -330,6 +324,7 @@ const ROUTES: Record<string, Route> = {
     run: ({ ctx, query }) => {
       const q = parseParams(tickerQuery, query);
       const market = marketOf(ctx.engine, q.instId);
+      ctx.engine.marketDataRead([market.symbol]);
       return ok([tickerShape(ctx.engine.ticker(market.symbol), lastTradeSize(ctx.engine, market.symbol))]);
     },
   },
@@ -341,6 +336,7 @@ const ROUTES: Record<string, Route> = {
       const q = parseParams(booksQuery, query);
       const market = marketOf(ctx.engine, q.instId);
       const depth = q.sz ?? 1; // OKX's default depth is one level
+      ctx.engine.marketDataRead([market.symbol]);
       return ok([bookShape(ctx.engine.orderBook(market.symbol, depth), depth)]);
     },
   },

@@ -3,7 +3,8 @@
 // with OK-ACCESS-KEY, OK-ACCESS-TIMESTAMP (ISO 8601 with milliseconds, UTC) and OK-ACCESS-PASSPHRASE.
 
 import { timingSafeEqual } from "node:crypto";
-import type { Account, VenueEngine } from "./engine.ts";
+import type { VenueEngine } from "./engine.ts";
+import type { Account } from "./types.ts";
 import {
   expiredTimestamp,
   invalidKey,

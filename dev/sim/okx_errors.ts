@@ -2,7 +2,7 @@
 // Codes and HTTP statuses follow OKX's REST error-code table; the ccxt class each produces (okx.js `exceptions.exact`)
 // is noted so the simulator fails the way the real venue does.
 
-import type { RejectionReason } from "./engine.ts";
+import type { RejectionReason } from "./rejection.ts";
 
 /** A request-level failure: the handler answers `{ code, msg, data: [] }` with this HTTP status. */
 export class OkxApiError extends Error {

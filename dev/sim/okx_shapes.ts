@@ -1,7 +1,7 @@
 // OKX v5 response objects built from engine state. Every number is a decimal string (never exponent notation), empty
 // fields are "", and field names follow OKX's docs for SPOT; ccxt's okx.js reads the subset noted per shape.
 
-import type { BalanceEntry, MarketInfo, OrderBookSnapshot, SimOrder, SimTicker, SimTrade } from "./engine.ts";
+import type { BalanceEntry, MarketInfo, OrderBookSnapshot, SimOrder, SimTicker, SimTrade } from "./types.ts";
 
 /** Plain decimal text: 0.00001 stays "0.00001" (not "1e-5"), trailing zeros go. */
 export function dec(value: number, decimals = 12): string {

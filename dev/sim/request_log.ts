@@ -1,6 +1,7 @@
 // The simulator's request log: every request with venue, path, privacy, timings and status, for tests to assert on.
 
-import type { RequestLogEntry, VenueId } from "./engine.ts";
+import type { VenueId } from "./types.ts";
+import type { RequestLogEntry } from "./venue_context.ts";
 
 /** Oldest entries are dropped past this many, so a long-running simulator stays bounded. */
 const MAX_ENTRIES = 50_000;

@@ -4,21 +4,16 @@
 //   http://127.0.0.1:<port>/okx/...      → OKX v5 handler (sees /api/v5/...)         base URL for ccxt: .../okx
 //   http://127.0.0.1:<port>/admin/...    → admin API (admin.ts)
 // Unprefixed /api/v5/... goes to OKX and /api/..., /sapi/... to Binance, for clients that cannot keep a path prefix.
-// VenueContext and VenueHandler are defined in engine.ts; handlers are `handleBinance` and `handleOkx`.
+// VenueContext and VenueHandler are defined in venue_context.ts; handlers are `handleBinance` and `handleOkx`.
 
 import { handleAdmin } from "./admin.ts";
 import { handleBinance } from "./binance.ts";
 import { defaultSimConfig } from "./config.ts";
-import {
-  type Clock,
-  createEngines,
-  type PricePoint,
-  realClock,
-  type SimConfig,
-  type VenueEngine,
-  type VenueHandler,
-  type VenueId,
-} from "./engine.ts";
+import { type Clock, realClock } from "./clock.ts";
+import { createMarketControls, type MarketControls } from "./controls.ts";
+import { createEngines, type VenueEngine } from "./engine.ts";
+import type { SimConfig, VenueId } from "./types.ts";
+import type { VenueHandler } from "./venue_context.ts";
 import { FaultInjector, faultResponse, MAX_HANG_MS, unknownStatusResponse } from "./faults.ts";
 import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -32,18 +27,6 @@ export interface SimulatorOptions {
   port?: number;
   /** injected clock for market time; the real clock by default */
   clock?: Clock;
-}
-
-/** Test and admin controls over both venues' markets. */
-export interface MarketControls {
-  engine(venue: VenueId): VenueEngine;
-  /** price steps on demand (both venues when venue is omitted) */
-  step(venue?: VenueId, count?: number): void;
-  setPath(venue: VenueId, symbol: string, points: PricePoint[]): void;
-  clearPath(venue: VenueId, symbol: string): void;
-  setQuote(venue: VenueId, symbol: string, point: PricePoint): void;
-  /** sets an asset of the venue's demo account (or of `accountId`) */
-  setBalance(venue: VenueId, asset: string, free: number, options?: { locked?: number; accountId?: string }): void;
 }
 
 export interface Simulator {
@@ -173,18 +156,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
   const log = new RequestLog();
   const stopper = new AbortController();
 
-  const demoAccountId = (venue: VenueId) => engines[venue].listAccounts()[0].id;
-  const controls: MarketControls = {
-    engine: (venue) => engines[venue],
-    step: (venue, count = 1) => {
-      for (const v of venue ? [venue] : (["binance", "okx"] as const)) engines[v].step(count);
-    },
-    setPath: (venue, symbol, points) => engines[venue].setPath(symbol, points),
-    clearPath: (venue, symbol) => engines[venue].clearPath(symbol),
-    setQuote: (venue, symbol, point) => engines[venue].setQuote(symbol, point),
-    setBalance: (venue, asset, free, opts = {}) =>
-      engines[venue].setBalance(opts.accountId ?? demoAccountId(venue), asset, free, opts.locked),
-  };
+  const controls = createMarketControls(engines);
   const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls };
 
   return new Promise((resolve) => {
@@ -237,5 +209,3 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
     });
   });
 }
-
-export type { ServerState };

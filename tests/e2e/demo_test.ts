@@ -3,12 +3,18 @@
  * then the tables read back from the embedded database it left behind (which also proves the data persists). A
  * second run on the same folder is stopped with SIGINT, as Ctrl-C would. After each run: exit code 0, no process
  * left, neither the pids it printed nor anything else that carries this test's marker in its environment.
+ *
+ * The demo's own market is a random walk stepped by the clock, so whether a given minute holds a round trip would
+ * depend on how fast a busy machine runs the bursts. Once the demo is ready, the test scripts one round trip on ETH/USDT
+ * over the simulator's admin API, moving one point per quote request (advance: read), so the first burst sees it
+ * whatever the load.
  */
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { startEmbeddedPostgres } from "../../dev/embedded/pglite_server.ts";
 import { REPO_ROOT } from "../../dev/stack/commands.ts";
+import { entryThen } from "../support/reliability.ts";
 
 const DEMO = `${REPO_ROOT}/scripts/demo.ts`;
 /** Enough for a fresh start-up, the 60 s run and the stop on a slow machine; a hang fails instead of blocking CI. */
@@ -28,6 +34,23 @@ interface ReadyLine {
   logPath: string;
   startupMs: number;
   pids: { main: number; database: number | null; stack: number[] };
+  simulator: { adminUrl: string };
+}
+
+/** Rising, a dip that fills the resting paper buy, then a take profit, on both venues: one round trip each. */
+async function scriptRoundTrip(ready: ReadyLine): Promise<void> {
+  for (const venue of ["binance", "okx"]) {
+    const res = await fetch(`${ready.simulator.adminUrl}/path`, {
+      method: "POST",
+      body: JSON.stringify({
+        venue,
+        symbol: "ETH/USDT",
+        points: entryThen(3200, { bid: 3240, ask: 3240.5 }),
+        advance: "read",
+      }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
 }
 
 /**
@@ -180,6 +203,8 @@ Deno.test({
 
     await t.step("a fresh run (--reset, --duration 60) exits 0 and leaves no process behind", async () => {
       const demo = spawnDemo(["--reset", "--no-dashboard", "--duration", "60", "--data-dir", dataDir], marker);
+      await demo.waitFor(demo.stdout, /^\{"event":"ready"/);
+      await scriptRoundTrip(demo.ready());
       const status = await demo.finished();
       firstRunEnded = new Date();
       const stderr = demo.stderr.join("\n");

@@ -22,6 +22,7 @@ import { DB_REQUEST_TIMEOUT_MS } from "../../supabase/functions/_shared/db.ts";
 import {
   arrivedWithin,
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
   invokeBurst,
@@ -32,6 +33,7 @@ import {
   resentClientIds,
   resetTables,
   setPath,
+  SIGNAL_TICKS,
   startRecordingProxy,
 } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
@@ -112,7 +114,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { since, firstRequest } = await begin();
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       const recordEntry = dbProxy.hold("request", (r) => r.method === "POST" && r.path.startsWith("/rest/v1/orders"));
-      const pending = invoke(4000);
+      const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
       await arrivedWithin(recordEntry, 15_000, "the entry's insert");
       await dbProxy.cut(); // the held insert fails, and nothing listens any more
       totals.faults += 1;
@@ -125,7 +127,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       dbProxy.restore();
       assert.equal((await orderRows(sql)).length, 0);
       await expireDeadLeases(sql);
-      const next = await invoke(1000);
+      const next = await invoke(burstBudgetMs(2));
       assert.equal(next.status, 200, JSON.stringify(next.body));
       assert.equal((await positionRows(sql))[0].status, "failed", "the orphan position does not block ETH/USDT");
       await assertNothingSentUnrecorded(sql, firstRequest);
@@ -136,7 +138,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { since, firstRequest } = await begin();
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       const accepted = exchangeProxy.hold("response", isCreateOrder);
-      const pending = invoke(4000);
+      const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
       await arrivedWithin(accepted, 15_000, "the entry's placement");
       await dbProxy.cut();
       totals.faults += 1;
@@ -151,7 +153,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       assert.equal(stale.order_status, "pending_submit", "the venue's answer could not be written");
       await assertNothingSentUnrecorded(sql, firstRequest);
       await expireDeadLeases(sql);
-      const next = await invoke(1500);
+      const next = await invoke(burstBudgetMs(2));
       assert.equal(next.status, 200, JSON.stringify(next.body));
       const [entry] = await orderRows(sql);
       assert.ok(entry.exchange_order_id, "found by its client order id");
@@ -164,7 +166,7 @@ stackTest("reliability: the database is unreachable during a burst", {
       const { firstRequest } = await begin();
       // The lease release at the end of the burst is held (never forwarded) until the function gives up on it.
       const release = dbProxy.hold("request", (r) => r.path.startsWith("/rest/v1/rpc/release_venue_lease"));
-      const pending = invoke(1000);
+      const pending = invoke(burstBudgetMs(2));
       await arrivedWithin(release, 15_000, "the lease release");
       totals.faults += 1;
       const res = await pending;

@@ -21,7 +21,7 @@
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { SimTrade, VenueId } from "../../dev/sim/engine.ts";
+import type { SimTrade, VenueId } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import {
   BREAKER_COOL_DOWN_MS,
@@ -30,8 +30,10 @@ import {
 import {
   arrivedWithin,
   assertTablesMatchSimulator,
+  burstBudgetMs,
   createOrderRequests,
   entryThen,
+  eventually,
   invokeBurst,
   isCreateOrder,
   orderRows,
@@ -40,7 +42,9 @@ import {
   resentClientIds,
   resetTables,
   rising,
+  ROUND_TRIP_TICKS,
   setPath,
+  SIGNAL_TICKS,
   startRecordingProxy,
   type VenueResult,
 } from "../support/reliability.ts";
@@ -147,10 +151,12 @@ stackTest("reliability: exchange faults during a burst", {
     await t.step("a 429 storm: after the breaker's threshold the venue is left alone", async () => {
       const start = await begin();
       sim.faults.add({ venue: "binance", kind: "rate_limit", path: QUOTES, retryAfterSeconds: 0 });
-      const { venue, requests } = await burst(stack, sql, { ...start, durationMs: 4000 });
+      // Room for the storm's slow ticks (retries) and then the ticks the open breaker lets pass without a call.
+      const durationMs = burstBudgetMs(12);
+      const { venue, requests } = await burst(stack, sql, { ...start, durationMs });
       const storm = requests.filter((r) => r.path === QUOTES);
-      // Without the breaker every 100 ms tick would send one (plus retries): about 40 requests.
-      assert.ok(storm.length <= maxStormRequests(4000), `${storm.length} quote requests during the storm`);
+      // Without the breaker every 100 ms tick would send one (plus retries): about 80 requests.
+      assert.ok(storm.length <= maxStormRequests(durationMs), `${storm.length} quote requests during the storm`);
       assert.ok(venue.ticks > storm.length, `ticks (${venue.ticks}) went on without calling the venue`);
       assert.ok(venue.notes.some((n) => /circuit open/.test(n)), JSON.stringify(venue.notes));
     });
@@ -196,7 +202,7 @@ stackTest("reliability: exchange faults during a burst", {
         method: "POST",
         times: 1,
       });
-      const { requests } = await burst(stack, sql, { ...start, durationMs: 4000 });
+      const { requests } = await burst(stack, sql, { ...start, durationMs: burstBudgetMs(ROUND_TRIP_TICKS) });
       assert.equal(requests.filter((r) => r.fault === "unknown_after_place").length, 1);
       const [entry] = await orderRows(sql);
       assert.ok(entry.exchange_order_id, "recorded with the venue's id");
@@ -211,7 +217,7 @@ stackTest("reliability: exchange faults during a burst", {
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
       proxy.replaceNextResponse(isCreateOrder, { status: 200, body: '{"symbol":"ETHUSDT","orderId":12' });
       totals.faults += 1;
-      await burst(stack, sql, { ...start, durationMs: 4000 });
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(ROUND_TRIP_TICKS) });
       const [entry] = await orderRows(sql);
       assert.notEqual(entry.order_status, "rejected", entry.last_error ?? "");
       assert.equal(entry.order_status, "filled", JSON.stringify(entry));
@@ -230,18 +236,17 @@ stackTest("reliability: exchange faults during a burst", {
         method: "POST",
         times: 1,
       });
-      await burst(stack, sql, { ...start, durationMs: 4000 });
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(SIGNAL_TICKS) });
       const [entry] = await orderRows(sql);
       assert.ok(entry, "the entry was recorded before it was sent");
       // Bounded wait until the simulator has executed the late placement, then the next burst reconciles it.
-      for (
-        let i = 0;
-        i < 50 && sim.engines.binance.allOrders(account).every((o) => o.clientOrderId !== entry.client_order_id);
-        i++
-      ) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await burst(stack, sql, { ...start, durationMs: 1500 });
+      await eventually(
+        "the late placement reached the simulator",
+        () =>
+          sim.engines.binance.allOrders(account).some((o) => o.clientOrderId === entry.client_order_id) || undefined,
+        { attempts: 600, intervalMs: 50 },
+      );
+      await burst(stack, sql, { ...start, durationMs: burstBudgetMs(2) });
       const [after] = await orderRows(sql);
       assert.equal(after.order_status, "open", "found by client order id and recorded as the venue has it");
       assert.ok(after.exchange_order_id);
@@ -252,7 +257,8 @@ stackTest("reliability: exchange faults during a burst", {
     await t.step("malformed quote bodies: counted as quote errors, the burst carries on", async () => {
       const start = await begin();
       sim.faults.add({ venue: "binance", kind: "malformed", path: QUOTES, times: 2 });
-      const { venue } = await burst(stack, sql, { ...start, durationMs: 2000 });
+      // Two malformed answers and at least one good tick after them.
+      const { venue } = await burst(stack, sql, { ...start, durationMs: burstBudgetMs(4) });
       assert.equal(venue.status, "ran");
       assert.ok(venue.quote_errors >= 1, JSON.stringify(venue));
       assert.ok(venue.ticks > venue.quote_errors, "later ticks got good quotes");
@@ -261,7 +267,11 @@ stackTest("reliability: exchange faults during a burst", {
     await t.step("OKX end to end: an entry and a take profit, PnL from the venue's fills", async () => {
       const start = await begin();
       setPath(sim, "okx", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
-      const { venue } = await burst(stack, sql, { ...start, venue: "okx", durationMs: 4000 });
+      const { venue } = await burst(stack, sql, {
+        ...start,
+        venue: "okx",
+        durationMs: burstBudgetMs(ROUND_TRIP_TICKS),
+      });
       assert.equal(venue.positions_opened, 1, JSON.stringify(venue));
       assert.equal(venue.positions_closed, 1);
       const [entry, exit] = await orderRows(sql);

@@ -47,7 +47,7 @@ config.okx.accounts = [{
   passphrase: randomSecret(8),
   balances: { ...BALANCES },
 }];
-// Prices step every 200 ms so a scripted up-move is seen within a short burst.
+// Unscripted prices step every 200 ms; the scripted up-move below moves with the burst's quote requests instead.
 config.binance.priceStepIntervalMs = 200;
 config.okx.priceStepIntervalMs = 200;
 const sim = await startSimulator({ seed: 73, config });
@@ -59,11 +59,12 @@ const ETH = "ETH/USDT";
 /** An up-move with a 0.2 % spread on both venues: the burst sees an entry signal and goes to the private API. */
 function scriptEntrySignal(): void {
   for (const venue of ["binance", "okx"] as const) {
-    sim.engines[venue].sync();
+    // One point per quote request, so a slow start on a busy machine cannot let the up-move pass unseen.
     sim.market.setPath(
       venue,
       ETH,
       Array.from({ length: 12 }, (_, i) => ({ mid: 3000 * (1 + 0.0001 * i), spread: 6 })),
+      "read",
     );
   }
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { artifactPath, SHIPPED_FUNCTIONS } from "../../dev/bundle/build.ts";
 import { REPO_ROOT } from "../../dev/stack/commands.ts";
-import { stackTest } from "../support/stack.ts";
+import { keyHeaders, serverKey, stackTest } from "../support/stack.ts";
 
 async function commandLine(pid: number): Promise<string[]> {
   try {
@@ -28,7 +28,7 @@ stackTest("the stack's function processes run the shipped bundles", {}, async (t
     async () => {
       const res = await fetch(`${stack.gatewayUrl}/functions/v1/latency-sample`, {
         method: "POST",
-        headers: { authorization: `Bearer ${stack.serviceRoleKey}`, "content-type": "application/json" },
+        headers: { ...keyHeaders(serverKey(stack)), "content-type": "application/json" },
         body: JSON.stringify({ samples: "many" }),
       });
       const body = await res.json();

@@ -10,12 +10,13 @@
  * a fill by, so a paper fill is whole (every paper order here is asserted filled 0 or in full). The partial-fill
  * scenario is covered on the exchange path only (tests/e2e/trade_burst_test.ts).
  *
- * Prices step every 200 ms of the simulator's clock and the burst ticks every 100 ms, so every scripted point is seen.
+ * Scripted paths move one point per quote request of the burst (tests/support/reliability.ts setPath), so every
+ * point is seen, in order, however slowly the function starts or ticks.
  * Scenarios trade ETH/USDT on the binance venue.
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { PricePoint, VenueConfig, VenueId } from "../../dev/sim/engine.ts";
+import type { PricePoint, VenueConfig, VenueId } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
 import type { BurstSummary } from "../../supabase/functions/trade-burst/summary.ts";
 import {
@@ -33,7 +34,15 @@ import {
   sellableQty,
   tradeLogRows,
 } from "../support/paper_scenarios.ts";
-import { entryThen, resetTables, rising, setPath } from "../support/reliability.ts";
+import {
+  burstBudgetMs,
+  entryThen,
+  resetTables,
+  rising,
+  ROUND_TRIP_TICKS,
+  setPath,
+  SIGNAL_TICKS,
+} from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
 
@@ -43,7 +52,8 @@ const sim = await startSimulator({ seed: 11, config: configs });
 globalThis.addEventListener("unload", () => void sim.stop());
 
 const ETH = "ETH/USDT";
-const ETH_BURST = { duration_ms: 4000, venues: ["binance"], symbols: [ETH] };
+/** Long enough for a round trip on a busy machine, and the one-second time stop after it. */
+const ETH_BURST = { duration_ms: burstBudgetMs(ROUND_TRIP_TICKS, 1000), venues: ["binance"], symbols: [ETH] };
 
 /** What paper fills on `venue` must charge (the fee schedule the simulated venue publishes) and its ETH lot step. */
 function venueTerms(venue: VenueId): { fees: FeeRates; ethStep: number } {
@@ -225,7 +235,8 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
       // Rising (the entry rests at a mid of at most 3001.5), then held with the ask above it. The held spread is
       // too narrow for a new signal, so the one entry is all there is.
       setPath(sim, "binance", ETH, [...rising(3000, 6), { bid: 3001.6, ask: 3001.9 }]);
-      const res = await invoke(stack, { ...ETH_BURST, duration_ms: 3000 });
+      // Seven points, the one-second entry timeout, a tick to cancel.
+      const res = await invoke(stack, { ...ETH_BURST, duration_ms: burstBudgetMs(8, 1000) });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const rows = await paperOrderRows(sql);
       assert.deepEqual(rows.map((o) => [o.purpose, o.side, o.type, o.order_status]), [
@@ -291,7 +302,7 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
         await refusal.setup?.();
         try {
           setPath(sim, "binance", ETH, rising(3000, 10));
-          const res = await invoke(stack, { ...ETH_BURST, duration_ms: 1500 });
+          const res = await invoke(stack, { ...ETH_BURST, duration_ms: burstBudgetMs(SIGNAL_TICKS) });
           assert.equal(res.status, 200, JSON.stringify(res.body));
           const [venue] = res.body.venues;
           assert.ok((venue.refusals[refusal.reason] ?? 0) > 0, JSON.stringify(venue));
@@ -311,7 +322,7 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
     await scenario("a short signal on spot sends nothing in paper mode", async () => {
       await resetPaper(sql);
       setPath(sim, "binance", ETH, falling(3000, 10));
-      const res = await invoke(stack, { ...ETH_BURST, duration_ms: 1500 });
+      const res = await invoke(stack, { ...ETH_BURST, duration_ms: burstBudgetMs(SIGNAL_TICKS) });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const [venue] = res.body.venues;
       assert.ok((venue.signals.skipped.short_without_inventory ?? 0) > 0, JSON.stringify(venue));

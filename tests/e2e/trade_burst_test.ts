@@ -3,13 +3,15 @@
  * ccxt talking to the exchange simulator, whose scripted price paths drive each scenario. Table state is checked with
  * direct SQL and compared with the simulator's own fills.
  *
- * Prices step every 200 ms of the simulator's clock and the burst ticks every 100 ms, so every scripted point is seen.
+ * Scripted paths move one point per quote request of the burst, so every point is seen, in order, however slowly the
+ * function starts or ticks; unscripted symbols random-walk every 200 ms of the simulator's clock.
  * Scenarios trade ETH/USDT (and SOL/USDT for the partial fill) on the binance venue only.
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
-import type { PricePoint } from "../../dev/sim/engine.ts";
+import type { PricePoint } from "../../dev/sim/types.ts";
 import { startSimulator } from "../../dev/sim/server.ts";
+import { burstBudgetMs, ROUND_TRIP_TICKS, setPath as setScriptedPath, SIGNAL_TICKS } from "../support/reliability.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { clientKey, keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
@@ -24,13 +26,9 @@ const binanceAccount = sim.engines.binance.listAccounts()[0].id;
 
 const ETH = "ETH/USDT";
 
-/**
- * Starts a scripted path now. The engine runs the price steps due by its clock lazily, on the next request; catch up
- * first, or an idle gap before the burst would consume the whole path at once.
- */
+/** A scripted path the burst's quote requests move on, one point per tick (tests/support/reliability.ts). */
 function setPath(venue: "binance", symbol: string, points: PricePoint[]): void {
-  sim.engines[venue].sync();
-  sim.market.setPath(venue, symbol, points);
+  setScriptedPath(sim, venue, symbol, points);
 }
 const SOL = "SOL/USDT";
 
@@ -163,7 +161,7 @@ stackTest("trade-burst in paper mode runs with no keys and calls no private endp
       await reset(sql, "paper");
       const before = sim.requestLog.lastId();
       setPath("binance", ETH, [...rising(3000, 10), dipEth, { bid: 3012, ask: 3012.5 }]);
-      const res = await invoke({ duration_ms: 4000, venues: ["binance"], symbols: [ETH] });
+      const res = await invoke({ duration_ms: burstBudgetMs(ROUND_TRIP_TICKS), venues: ["binance"], symbols: [ETH] });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.mode, "paper");
 
@@ -202,7 +200,8 @@ stackTest("trade-burst in testnet mode against the simulator", {
   functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   const invoke = invoker(stack);
-  const eth = { duration_ms: 4000, venues: ["binance"], symbols: [ETH] };
+  /** Long enough for a round trip on a busy machine, and the one-second time stop after it. */
+  const eth = { duration_ms: burstBudgetMs(ROUND_TRIP_TICKS, 1000), venues: ["binance"], symbols: [ETH] };
 
   await withSql(stack.databaseUrl, async (sql) => {
     await t.step("wrong callers and bad bodies are refused and write nothing", async () => {
@@ -329,7 +328,8 @@ stackTest("trade-burst in testnet mode against the simulator", {
       await reset(sql, "testnet", { entry_timeout_seconds: 1 });
       // Rising, then held below the top: the ask (3004.6) never comes down to the entry price again.
       setPath("binance", ETH, [...rising(3000, 6), { mid: 3001.6, spread: 6 }]);
-      const res = await invoke({ ...eth, duration_ms: 3000 });
+      // Seven points, the one-second entry timeout, a tick to cancel.
+      const res = await invoke({ ...eth, duration_ms: burstBudgetMs(8, 1000) });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const [entry] = await orders(sql);
       assert.equal(entry.purpose, "entry");
@@ -349,7 +349,8 @@ stackTest("trade-burst in testnet mode against the simulator", {
         { bid: 149.99, ask: 150 }, // one step at the entry price: 0.5 SOL of liquidity
         { mid: 150.1, spread: 0.3 }, // then away: the rest never fills
       ]);
-      const res = await invoke({ duration_ms: 4000, venues: ["binance"], symbols: [SOL] });
+      // Seven points, the one-second entry timeout, a tick to cancel.
+      const res = await invoke({ duration_ms: burstBudgetMs(8, 1000), venues: ["binance"], symbols: [SOL] });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const filledEntries = (await orders(sql)).filter((o) => o.purpose === "entry" && num(o.filled) > 0);
       assert.equal(filledEntries.length, 1, JSON.stringify(res.body.venues[0]));
@@ -402,7 +403,7 @@ stackTest("trade-burst in testnet mode against the simulator", {
         await setup();
         const before = sim.requestLog.lastId();
         setPath("binance", ETH, rising(3000, 10));
-        const res = await invoke({ ...eth, duration_ms: 1500 });
+        const res = await invoke({ ...eth, duration_ms: burstBudgetMs(SIGNAL_TICKS) });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.ok(res.body.venues[0].refusals[reason] > 0, JSON.stringify(res.body.venues[0]));
         assert.equal(res.body.totals.refusals[reason], res.body.venues[0].refusals[reason]);
@@ -419,7 +420,7 @@ stackTest("trade-burst in testnet mode against the simulator", {
       await reset(sql, "testnet");
       const before = sim.requestLog.lastId();
       setPath("binance", ETH, falling(3000, 10));
-      const res = await invoke({ ...eth, duration_ms: 1500 });
+      const res = await invoke({ ...eth, duration_ms: burstBudgetMs(SIGNAL_TICKS) });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.ok(res.body.venues[0].signals.skipped.short_without_inventory > 0, JSON.stringify(res.body.venues[0]));
       assert.equal((await orders(sql)).length, 0);

@@ -2,7 +2,10 @@
 
 import assert from "node:assert/strict";
 import { defaultBinanceConfig } from "../../dev/sim/config.ts";
-import { ManualClock, type MarketConfig, SimRejection, type VenueConfig, VenueEngine } from "../../dev/sim/engine.ts";
+import { ManualClock } from "../../dev/sim/clock.ts";
+import { VenueEngine } from "../../dev/sim/engine.ts";
+import { SimRejection } from "../../dev/sim/rejection.ts";
+import type { MarketConfig, VenueConfig } from "../../dev/sim/types.ts";
 import { FaultInjector } from "../../dev/sim/faults.ts";
 import { mulberry32 } from "../../dev/sim/prng.ts";
 

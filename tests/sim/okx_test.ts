@@ -16,7 +16,7 @@ import {
   RequestTimeout,
 } from "ccxt";
 import { defaultSimConfig } from "../../dev/sim/config.ts";
-import { ManualClock } from "../../dev/sim/engine.ts";
+import { ManualClock } from "../../dev/sim/clock.ts";
 import { okxSignature } from "../../dev/sim/okx_auth.ts";
 import { type Simulator, startSimulator } from "../../dev/sim/server.ts";
 import { createCcxtClient } from "../../supabase/functions/_shared/exchange/ccxt_client.ts";

@@ -5,7 +5,7 @@
  * reached the simulator, and the simulator's books hold no order.
  */
 import assert from "node:assert/strict";
-import type { VenueId } from "../../dev/sim/engine.ts";
+import type { VenueId } from "../../dev/sim/types.ts";
 import type { Simulator } from "../../dev/sim/server.ts";
 import type { Sql } from "./sql.ts";
 

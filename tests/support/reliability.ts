@@ -5,7 +5,7 @@
  * docs/RELIABILITY.md is built from.
  */
 import assert from "node:assert/strict";
-import type { PricePoint, SimOrder, VenueId } from "../../dev/sim/engine.ts";
+import type { PricePoint, SimOrder, VenueId } from "../../dev/sim/types.ts";
 import type { Simulator } from "../../dev/sim/server.ts";
 import type { Sql } from "./sql.ts";
 import { keyHeaders } from "./stack.ts";
@@ -266,13 +266,28 @@ export function resentClientIds(creates: readonly CreateOrderRequest[]): string[
 // ---- scenario helpers -----------------------------------------------------------------------------------------------
 
 /**
- * Starts a scripted path now. The engine runs the price steps due by its clock lazily, on the next request; catch up
- * first, or an idle gap before the burst would consume the whole path at once.
+ * Starts a scripted path that moves one point per quote request of the burst (`advance: "read"`), not with the
+ * clock: however slowly the function starts or ticks on a busy machine, each tick sees the next point, in order, and
+ * the last one holds. `sim.market.step` moves it on when no burst is reading.
  */
 export function setPath(sim: Simulator, venue: VenueId, symbol: string, points: PricePoint[]): void {
-  sim.engines[venue].sync();
-  sim.market.setPath(venue, symbol, points);
+  sim.market.setPath(venue, symbol, points, "read");
 }
+
+/**
+ * The burst budget (duration_ms) for a scenario that needs `ticks` ticks, plus `waitMs` of the bot's own timers (an
+ * entry timeout, a time stop). The burst runs on the wall clock and stops when its budget is spent, so this is the
+ * one bound a scenario cannot script away: it allows 2 s of start-up and 500 ms per tick, five times the 100 ms tick
+ * (a loaded 2-core machine was seen at about 300 ms).
+ */
+export function burstBudgetMs(ticks: number, waitMs = 0): number {
+  return 2_000 + ticks * 500 + waitMs;
+}
+
+/** Ticks a round trip on `entryThen` needs: its 12 points, then one to send the exit. */
+export const ROUND_TRIP_TICKS = 13;
+/** Ticks until the momentum signal (momentum_min_samples 5) has its samples, and one to act on it. */
+export const SIGNAL_TICKS = 6;
 
 /** `n` points rising 0.01 % each from `start`, with a spread of 0.2 % (wide enough for every latency band). */
 export function rising(start: number, n: number): PricePoint[] {

@@ -9,7 +9,7 @@
  */
 
 import { defaultSimConfig } from "../../sim/config.ts";
-import type { SimConfig } from "../../sim/engine.ts";
+import type { SimConfig } from "../../sim/types.ts";
 import { startSimulator } from "../../sim/server.ts";
 
 export const DEMO_SPREAD_BPS = 12;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PricePoint } from "../../../../dev/sim/engine.ts";
+import type { PricePoint } from "../../../../dev/sim/types.ts";
 import { benchSimConfig, benchSymbols, CYCLE_POINTS, cyclePath, cyclesFor } from "../../../../dev/bench/scenario.ts";
 
 const bidAsk = (p: PricePoint) => "bid" in p ? p : { bid: p.mid - p.spread / 2, ask: p.mid + p.spread / 2 };

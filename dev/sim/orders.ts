@@ -1,0 +1,301 @@
+// A venue's orders and fills: placement checks (filters, funds, client ids), matching against a symbol's quote and
+// its top-of-book liquidity, fees, and the funds each order locks and releases.
+
+import type { AccountBook } from "./accounts.ts";
+import type { Clock } from "./clock.ts";
+import { clean, DUST, floorToStep, isMultipleOf, roundToStep } from "./numbers.ts";
+import type { SymbolMarket } from "./prices.ts";
+import { SimRejection } from "./rejection.ts";
+import type { FeeSchedule, OrderRef, PlaceOrderRequest, SimOrder, SimTrade, TradeQuery, VenueConfig } from "./types.ts";
+
+export interface OrderBookDeps {
+  venue: string;
+  clock: Clock;
+  fees: FeeSchedule;
+  accounts: AccountBook;
+  /** the symbol's market, or a SimRejection("unknown_symbol") */
+  market: (symbol: string) => SymbolMarket;
+  clientOrderIdScope: VenueConfig["clientOrderIdScope"];
+  orderIdStart: number;
+}
+
+export class OrderBook {
+  private readonly orders = new Map<string, SimOrder>();
+  /** order ids in arrival order: time priority for matching */
+  private readonly openOrderIds: string[] = [];
+  private readonly trades: SimTrade[] = [];
+  private nextOrderId: number;
+  private nextTradeId = 1;
+  private nextClientId = 1;
+
+  constructor(private readonly deps: OrderBookDeps) {
+    this.nextOrderId = deps.orderIdStart;
+  }
+
+  placeOrder(accountId: string, req: PlaceOrderRequest): SimOrder {
+    const { accounts } = this.deps;
+    accounts.assertExists(accountId);
+    const market = this.deps.market(req.symbol);
+    const info = market.info;
+    const clientOrderId = req.clientOrderId ?? `sim-${this.deps.venue}-${this.nextClientId++}`;
+    this.checkClientOrderId(accountId, clientOrderId);
+    const timeInForce = req.timeInForce ?? (req.type === "market" ? "IOC" : "GTC");
+
+    let price: number | undefined;
+    if (req.type === "limit") {
+      price = req.price;
+      if (price === undefined || !(price > 0) || !isMultipleOf(price, info.tickSize)) {
+        throw new SimRejection("invalid_price", `price ${price} is not a positive multiple of ${info.tickSize}`);
+      }
+      price = roundToStep(price, info.tickSize);
+    } else if (req.price !== undefined) {
+      throw new SimRejection("invalid_parameter", "a market order takes no price");
+    }
+
+    let amount = req.amount;
+    if (req.type === "market" && amount === undefined && req.quoteAmount !== undefined) {
+      if (!(req.quoteAmount > 0)) throw new SimRejection("invalid_quantity", `quoteAmount must be > 0`);
+      const reference = req.side === "buy" ? market.ask : market.bid;
+      amount = floorToStep(req.quoteAmount / reference, info.stepSize);
+    }
+    if (amount === undefined || !(amount > 0) || !isMultipleOf(amount, info.stepSize)) {
+      throw new SimRejection("invalid_quantity", `amount ${amount} is not a positive multiple of ${info.stepSize}`);
+    }
+    amount = roundToStep(amount, info.stepSize);
+    if (amount < info.minQty - DUST) throw new SimRejection("min_quantity", `amount ${amount} < minQty ${info.minQty}`);
+    if (amount > info.maxQty + DUST) throw new SimRejection("max_quantity", `amount ${amount} > maxQty ${info.maxQty}`);
+    const referencePrice = price ?? (req.side === "buy" ? market.ask : market.bid);
+    if (info.minNotional > 0 && amount * referencePrice < info.minNotional - DUST) {
+      throw new SimRejection(
+        "min_notional",
+        `notional ${clean(amount * referencePrice)} < minNotional ${info.minNotional}`,
+      );
+    }
+    const marketable = req.side === "buy" ? market.ask <= referencePrice : market.bid >= referencePrice;
+    if (req.postOnly && marketable) {
+      throw new SimRejection("post_only_would_take", "order would immediately match and take");
+    }
+
+    // Funds: a buy needs (and a limit buy locks) quote, a sell needs (and a limit sell locks) base.
+    const lockAsset = req.side === "buy" ? info.quote : info.base;
+    const needed = req.side === "buy" ? amount * referencePrice : amount;
+    const available = accounts.balance(accountId, lockAsset).free;
+    if (available < needed - DUST) {
+      throw new SimRejection(
+        "insufficient_balance",
+        `needs ${clean(needed)} ${lockAsset}, has ${clean(available)} free`,
+      );
+    }
+
+    const now = this.deps.clock.now();
+    const order: SimOrder = {
+      orderId: String(this.nextOrderId++),
+      clientOrderId,
+      accountId,
+      symbol: req.symbol,
+      side: req.side,
+      type: req.type,
+      timeInForce,
+      postOnly: req.postOnly ?? false,
+      price,
+      amount,
+      quoteAmount: req.quoteAmount,
+      filled: 0,
+      cost: 0,
+      average: 0,
+      feeAsset: req.side === "buy" ? info.base : info.quote,
+      feeTotal: 0,
+      status: "new",
+      createdAt: now,
+      updatedAt: now,
+      lockedRemaining: 0,
+    };
+
+    if (timeInForce === "FOK" && marketable) {
+      const liquidity = req.side === "buy" ? market.askLiquidity : market.bidLiquidity;
+      if (liquidity < amount - DUST) {
+        order.status = "expired";
+        this.orders.set(order.orderId, order);
+        return { ...order };
+      }
+    }
+    if (timeInForce === "FOK" && !marketable) {
+      order.status = "expired";
+      this.orders.set(order.orderId, order);
+      return { ...order };
+    }
+
+    // Lock funds for the whole order (market orders lock their reference cost for the duration of the call).
+    const funds = accounts.funds(accountId, lockAsset);
+    order.lockedRemaining = clean(needed);
+    funds.free = clean(funds.free - needed);
+    funds.locked = clean(funds.locked + needed);
+    this.orders.set(order.orderId, order);
+
+    if (marketable) this.fill(order, market, false);
+    if (order.status === "new" || order.status === "partially_filled") {
+      if (timeInForce === "GTC") {
+        this.openOrderIds.push(order.orderId);
+      } else {
+        this.close(order, "expired");
+      }
+    }
+    return { ...order };
+  }
+
+  cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
+    const order = this.findOrder(accountId, ref, symbol);
+    if (order.status !== "new" && order.status !== "partially_filled") {
+      throw new SimRejection("order_not_open", `order ${order.orderId} is ${order.status}`);
+    }
+    this.close(order, "canceled");
+    return { ...order };
+  }
+
+  /** Finds an order by exchange id or client id (the newest with that client id). */
+  getOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
+    return { ...this.findOrder(accountId, ref, symbol) };
+  }
+
+  openOrders(accountId: string, symbol?: string): SimOrder[] {
+    return this.openOrderIds
+      .map((id) => this.orders.get(id)!)
+      .filter((o) => o.accountId === accountId && (symbol === undefined || o.symbol === symbol))
+      .map((o) => ({ ...o }));
+  }
+
+  /** Every order of the account, oldest first. */
+  allOrders(accountId: string, symbol?: string): SimOrder[] {
+    return [...this.orders.values()]
+      .filter((o) => o.accountId === accountId && (symbol === undefined || o.symbol === symbol))
+      .map((o) => ({ ...o }));
+  }
+
+  /** The account's fills, oldest first, filtered; `limit` keeps the oldest matches (Binance semantics). */
+  myTrades(accountId: string, query: TradeQuery = {}): SimTrade[] {
+    const matches = this.trades.filter((t) =>
+      t.accountId === accountId &&
+      (query.symbol === undefined || t.symbol === query.symbol) &&
+      (query.orderId === undefined || t.orderId === query.orderId) &&
+      (query.since === undefined || t.timestamp >= query.since) &&
+      (query.until === undefined || t.timestamp <= query.until) &&
+      (query.fromId === undefined || Number(t.tradeId) >= query.fromId)
+    );
+    const limited = query.limit === undefined ? matches : matches.slice(0, query.limit);
+    return limited.map((t) => ({ ...t }));
+  }
+
+  /** Matches this symbol's resting orders, oldest first, against the current quote and its liquidity. */
+  matchResting(symbol: string): void {
+    const market = this.deps.market(symbol);
+    for (const id of [...this.openOrderIds]) {
+      const order = this.orders.get(id)!;
+      if (order.symbol !== symbol || order.price === undefined) continue;
+      const crosses = order.side === "buy" ? market.ask <= order.price : market.bid >= order.price;
+      if (crosses) this.fill(order, market, true);
+    }
+  }
+
+  private checkClientOrderId(accountId: string, clientOrderId: string): void {
+    const scopeOpen = this.deps.clientOrderIdScope === "open";
+    for (const order of this.orders.values()) {
+      if (order.accountId !== accountId || order.clientOrderId !== clientOrderId) continue;
+      const open = order.status === "new" || order.status === "partially_filled";
+      if (!scopeOpen || open) {
+        throw new SimRejection("duplicate_client_order_id", `client order id already used: ${clientOrderId}`);
+      }
+    }
+  }
+
+  private findOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
+    let found: SimOrder | undefined;
+    if (ref.orderId !== undefined) {
+      found = this.orders.get(ref.orderId);
+    } else if (ref.clientOrderId !== undefined) {
+      for (const order of this.orders.values()) {
+        if (order.accountId === accountId && order.clientOrderId === ref.clientOrderId) found = order;
+      }
+    } else {
+      throw new SimRejection("invalid_parameter", "orderId or clientOrderId is required");
+    }
+    if (!found || found.accountId !== accountId || (symbol !== undefined && found.symbol !== symbol)) {
+      throw new SimRejection("order_not_found", "order does not exist");
+    }
+    return found;
+  }
+
+  /** Fills as much of `order` as the top of book allows, at the touch (taker) or the order's price (maker). */
+  private fill(order: SimOrder, market: SymbolMarket, isMaker: boolean): void {
+    const info = market.info;
+    const remaining = clean(order.amount - order.filled);
+    const liquidity = order.side === "buy" ? market.askLiquidity : market.bidLiquidity;
+    const qty = floorToStep(Math.min(remaining, liquidity), info.stepSize);
+    if (qty <= 0) return;
+    const touch = order.side === "buy" ? market.ask : market.bid;
+    const fillPrice = isMaker && order.price !== undefined ? order.price : touch;
+    const cost = clean(qty * fillPrice);
+    const feeRate = isMaker ? this.deps.fees.maker : this.deps.fees.taker;
+    const base = this.deps.accounts.funds(order.accountId, info.base);
+    const quote = this.deps.accounts.funds(order.accountId, info.quote);
+    let fee: number;
+    if (order.side === "buy") {
+      // Release the lock for this quantity at the price it was locked at, pay the actual cost, receive base - fee.
+      const lockPrice = order.price ?? order.lockedRemaining / remaining;
+      const release = clean(Math.min(order.lockedRemaining, qty * lockPrice));
+      quote.locked = clean(quote.locked - release);
+      quote.free = clean(quote.free + release - cost);
+      order.lockedRemaining = clean(order.lockedRemaining - release);
+      fee = clean(qty * feeRate);
+      base.free = clean(base.free + qty - fee);
+      market.askLiquidity = clean(market.askLiquidity - qty);
+    } else {
+      base.locked = clean(base.locked - qty);
+      order.lockedRemaining = clean(order.lockedRemaining - qty);
+      fee = clean(cost * feeRate);
+      quote.free = clean(quote.free + cost - fee);
+      market.bidLiquidity = clean(market.bidLiquidity - qty);
+    }
+    const now = this.deps.clock.now();
+    order.filled = clean(order.filled + qty);
+    order.cost = clean(order.cost + cost);
+    order.average = clean(order.cost / order.filled);
+    order.feeTotal = clean(order.feeTotal + fee);
+    order.updatedAt = now;
+    this.trades.push({
+      tradeId: String(this.nextTradeId++),
+      orderId: order.orderId,
+      clientOrderId: order.clientOrderId,
+      accountId: order.accountId,
+      symbol: order.symbol,
+      side: order.side,
+      price: fillPrice,
+      amount: qty,
+      cost,
+      fee,
+      feeAsset: order.feeAsset,
+      isMaker,
+      timestamp: now,
+    });
+    market.recordTrade(now, fillPrice, qty, cost);
+    if (order.filled >= order.amount - DUST) {
+      this.close(order, "filled");
+    } else {
+      order.status = "partially_filled";
+    }
+  }
+
+  /** Ends an order: releases whatever it still locks and takes it off the open list. */
+  private close(order: SimOrder, status: "filled" | "canceled" | "expired"): void {
+    const info = this.deps.market(order.symbol).info;
+    const lockAsset = this.deps.accounts.funds(order.accountId, order.side === "buy" ? info.quote : info.base);
+    lockAsset.locked = clean(lockAsset.locked - order.lockedRemaining);
+    lockAsset.free = clean(lockAsset.free + order.lockedRemaining);
+    order.lockedRemaining = 0;
+    order.status = status;
+    order.updatedAt = this.deps.clock.now();
+    // A quote-sized market order reports what it actually traded.
+    if (order.type === "market" && order.quoteAmount !== undefined) order.amount = order.filled || order.amount;
+    const index = this.openOrderIds.indexOf(order.orderId);
+    if (index >= 0) this.openOrderIds.splice(index, 1);
+  }
+}

@@ -18,7 +18,7 @@ export function productionCallerKeys(): CallerKeys {
   return productionKeys;
 }
 
-export async function acceptServiceRoleCall<S extends z.ZodType>(
+export async function acceptServerCall<S extends z.ZodType>(
   req: Request,
   getDeps: () => VenueFunctionDeps,
   bodySchema: S,

@@ -86,9 +86,9 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
     const names = credentialVarNames(venue);
     const set = names.filter((name) => present(source[name]));
     if (set.length > 0 && set.length < names.length) {
-      const missing = names.filter((name) => !set.includes(name));
+      const [firstMissing = names.join(", ")] = names.filter((name) => !set.includes(name));
       throw new EnvError(
-        missing[0],
+        firstMissing,
         `is missing while ${set.join(", ")} ${set.length === 1 ? "is" : "are"} set: ` +
           `set all of ${names.join(", ")} for ${venue}, or none`,
       );

@@ -111,7 +111,7 @@ function requireJsonContentType(req: Request): void {
   const header = req.headers.get("content-type");
   const declaredEmpty = req.headers.get("content-length") === "0";
   if (header === null || declaredEmpty) return;
-  const mediaType = header.split(";")[0].trim().toLowerCase();
+  const mediaType = (header.split(";")[0] ?? "").trim().toLowerCase();
   if (mediaType === "application/json" || mediaType.endsWith("+json")) return;
   throw new HttpError(415, "content-type must be application/json", [
     { path: "(content-type)", message: `must be application/json, got ${JSON.stringify(mediaType.slice(0, 100))}` },

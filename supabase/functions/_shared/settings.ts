@@ -173,7 +173,7 @@ export function crossFieldIssues(s: Settings): SettingsIssue[] {
         message: "only the last band may have max_ms null; give this band a limit or move it last",
       });
     }
-    const previous = i > 0 ? bands[i - 1].max_ms : null;
+    const previous = bands[i - 1]?.max_ms ?? null;
     if (band.max_ms !== null && previous !== null && band.max_ms <= previous) {
       issues.push({
         field: `latency_bands[${i}].max_ms`,

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { type Db, loadSettings, must } from "../_shared/db.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
-import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
+import { acceptServerCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import type { Balances } from "../_shared/exchange/venue_client.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
@@ -87,7 +87,7 @@ function outcomeOf(results: readonly VenueBalanceResult[]): RunOutcome {
 /** The HTTP handler. `getDeps` is called per request so a bad env is answered (500, naming the variable). */
 export function createBalanceSyncHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    const { deps, body } = await acceptServiceRoleCall(req, getDeps, balanceSyncBodySchema);
+    const { deps, body } = await acceptServerCall(req, getDeps, balanceSyncBodySchema);
 
     const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
     try {

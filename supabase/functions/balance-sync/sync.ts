@@ -70,7 +70,8 @@ async function maybeSnapshot(
     await db.from("balance_history").select("ts").eq("exchange_name", venue).order("ts", { ascending: false })
       .limit(1),
   );
-  const lastMs = latest.length > 0 ? Date.parse(latest[0].ts) : null;
+  const lastTs = latest[0]?.ts;
+  const lastMs = lastTs === undefined ? null : Date.parse(lastTs);
   if (lastMs !== null && now.getTime() - lastMs < intervalMinutes * 60_000) return false;
   must(
     `insert balance_history (${venue})`,

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { type Db, loadSettings, must } from "../_shared/db.ts";
 import { describeError } from "../_shared/describe_error.ts";
-import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
+import { acceptServerCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
 import { type RunOutcome, startRun } from "../_shared/run_log.ts";
@@ -136,7 +136,7 @@ function outcomeOf(results: readonly VenueLatencyResult[]): RunOutcome {
 
 export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    const { deps, body } = await acceptServiceRoleCall(req, getDeps, latencySampleBodySchema);
+    const { deps, body } = await acceptServerCall(req, getDeps, latencySampleBodySchema);
 
     const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
     try {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { DbError, loadSettings } from "../_shared/db.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
-import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
+import { acceptServerCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { VenueClientLimits } from "../_shared/exchange/venue_factory.ts";
@@ -49,7 +49,7 @@ export function tradingClientFactory(
 
 export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req: Request) => Promise<Response> {
   return jsonHandler(async (req) => {
-    const { deps, body } = await acceptServiceRoleCall(req, getDeps, tradeBurstBodySchema);
+    const { deps, body } = await acceptServerCall(req, getDeps, tradeBurstBodySchema);
     let summary;
     try {
       summary = await runBurst({

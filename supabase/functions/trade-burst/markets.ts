@@ -4,6 +4,7 @@
  */
 import type { FeeRates } from "../_shared/exchange/venues.ts";
 import type { PaperMarket } from "../_shared/paper/fill_engine.ts";
+import { pairOf } from "../_shared/trading/pnl.ts";
 import {
   CCXT_TICK_SIZE,
   type CcxtMarketLike,
@@ -69,7 +70,7 @@ export function selectMarkets(
       skipped[symbol] = "no_precision";
       continue;
     }
-    const [base, quote] = symbol.split("/");
+    const { base, quote } = pairOf(symbol);
     out.set(symbol, {
       symbol,
       rules,

@@ -31,15 +31,17 @@ export interface LatencySummary {
 
 /** Legacy `pick_band`: the first band whose max_ms >= avg (null = no limit), else the last band. */
 export function pickBand(avgMs: number, bands: readonly LatencyBand[]): LatencyBand {
-  if (bands.length === 0) throw new RangeError("pickBand needs at least one latency band");
-  if (Number.isNaN(avgMs)) return bands[bands.length - 1];
-  return bands.find((band) => band.max_ms === null || avgMs <= band.max_ms) ?? bands[bands.length - 1];
+  const last = bands.at(-1);
+  if (last === undefined) throw new RangeError("pickBand needs at least one latency band");
+  if (Number.isNaN(avgMs)) return last;
+  return bands.find((band) => band.max_ms === null || avgMs <= band.max_ms) ?? last;
 }
 
 /** The band named `defensive`, or the last (slowest) band when no band carries that name. */
 export function defensiveBand(bands: readonly LatencyBand[]): LatencyBand {
-  if (bands.length === 0) throw new RangeError("defensiveBand needs at least one latency band");
-  return bands.find((band) => band.name === "defensive") ?? bands[bands.length - 1];
+  const last = bands.at(-1);
+  if (last === undefined) throw new RangeError("defensiveBand needs at least one latency band");
+  return bands.find((band) => band.name === "defensive") ?? last;
 }
 
 function isUsable(sample: LatencySample): sample is { latency_ms: number; success: true } {

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import type { Balances } from "../exchange/venue_client.ts";
 import { numeric } from "../numeric_text.ts";
+import { pairOf } from "../trading/pnl.ts";
 import { SYMBOL_PATTERN } from "../trading/symbol.ts";
 
 export const PAPER_ORDER_COLUMNS =
@@ -54,10 +55,11 @@ export function paperBalances(startingUsdt: number, rows: readonly unknown[]): B
     const parsed = paperOrderSchema.safeParse(row);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new PaperLedgerError(`paper order #${index}: ${issue.path.join(".")}: ${issue.message}`);
+      const where = issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid";
+      throw new PaperLedgerError(`paper order #${index}: ${where}`);
     }
     const order = parsed.data;
-    const [base, quote] = order.symbol.split("/");
+    const { base, quote } = pairOf(order.symbol);
     if (order.filled > 0) {
       const cost = order.cost ?? (order.average !== null ? order.filled * order.average : null);
       if (cost === null) {

@@ -46,8 +46,11 @@ export interface PairCurrencies {
 /** `BTC/USDT` → `{ base: "BTC", quote: "USDT" }`. */
 export function pairOf(symbol: string): PairCurrencies {
   const match = /^([A-Za-z0-9]+)\/([A-Za-z0-9]+)$/.exec(symbol);
-  if (!match) throw new RangeError(`symbol must look like BASE/QUOTE, got ${JSON.stringify(symbol)}`);
-  return { base: match[1].toUpperCase(), quote: match[2].toUpperCase() };
+  const [base, quote] = [match?.[1], match?.[2]];
+  if (base === undefined || quote === undefined) {
+    throw new RangeError(`symbol must look like BASE/QUOTE, got ${JSON.stringify(symbol)}`);
+  }
+  return { base: base.toUpperCase(), quote: quote.toUpperCase() };
 }
 
 export class InvalidFillError extends Error {

@@ -29,9 +29,9 @@ export function pushMid(buffer: readonly number[], mid: number, window: number):
  * buffered (legacy `momentum_ok`: at least 5 of the last 10).
  */
 export function momentumPct(buffer: readonly number[], minSamples: number): number | null {
-  if (buffer.length === 0 || buffer.length < minSamples) return null;
   const first = buffer[0];
-  const last = buffer[buffer.length - 1];
+  const last = buffer.at(-1);
+  if (first === undefined || last === undefined || buffer.length < minSamples) return null;
   return first > 0 ? ((last - first) / first) * 100 : 0;
 }
 

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { render } from "./render.ts";
 import { loadSnapshot } from "./snapshot.ts";
+import type { Database } from "../../supabase/functions/_shared/database.types.ts";
 
 export const USAGE =
   `Usage: deno run -A scripts/dashboard.ts [--url URL] [--key KEY] [--token JWT] [--once] [--interval SECONDS]
@@ -95,8 +96,8 @@ export function dashboardClient(
   key: string,
   fetchImpl?: typeof fetch,
   accessToken?: string,
-): SupabaseClient {
-  return createClient(url, key, {
+): SupabaseClient<Database> {
+  return createClient<Database>(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     db: { retry: false, timeout: READ_TIMEOUT_MS },
     ...(accessToken ? { accessToken: () => Promise.resolve(accessToken) } : {}),
@@ -108,7 +109,7 @@ export function dashboardClient(
 const CLEAR_SCREEN = "\x1b[2J\x1b[H";
 
 export interface RunDashboardDeps {
-  client: SupabaseClient;
+  client: SupabaseClient<Database>;
   write: (text: string) => void;
   now?: () => Date;
   /** Waits between refreshes; resolves early when the signal aborts. */
@@ -123,7 +124,10 @@ export interface RunDashboardDeps {
 export const NOT_A_MEMBER = "dashboard: signed in, but not a member of this project, so every table reads empty. " +
   "An operator adds you in public.members (docs/DEPLOY.md, step 4b).\n";
 
-export async function renderOnce(client: SupabaseClient, now: () => Date): Promise<{ ok: boolean; text: string }> {
+export async function renderOnce(
+  client: SupabaseClient<Database>,
+  now: () => Date,
+): Promise<{ ok: boolean; text: string }> {
   try {
     const snapshot = await loadSnapshot(client, { now: now() });
     if (snapshot.settings === null) return { ok: false, text: NOT_A_MEMBER };

@@ -22,6 +22,7 @@ import type { Market } from "./demo/market.ts";
 import { prepareForPaperRun } from "./prepare.ts";
 import { ActivityLog, dailyLimitNote, showProgress } from "./progress.ts";
 import { startWebDashboard, type WebDashboard } from "./web_dashboard.ts";
+import type { Database } from "../../supabase/functions/_shared/database.types.ts";
 
 export interface RunIo {
   /** stdout */
@@ -197,7 +198,7 @@ async function startServices(config: BotRunConfig, cleanups: Cleanups, say: (tex
 }
 
 /** Makes the stack's signed-in user a viewer, so the screen (and a dashboard given its token) reads the tables. */
-async function addDemoViewer(service: SupabaseClient, userId: string): Promise<void> {
+async function addDemoViewer(service: SupabaseClient<Database>, userId: string): Promise<void> {
   const { error } = await service.from("members").upsert({ user_id: userId, role: "viewer" });
   if (error) throw new Error(`could not add the demo viewer to public.members: ${error.message}`);
 }
@@ -258,7 +259,7 @@ export async function runBot(config: BotRunConfig): Promise<number> {
   }
   const { database, stack, log } = started;
 
-  const serviceClient: SupabaseClient = createClient(stack.gatewayUrl, stack.secretKey, {
+  const serviceClient: SupabaseClient<Database> = createClient<Database>(stack.gatewayUrl, stack.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
   const activity = new ActivityLog();

@@ -8,6 +8,7 @@ import { createClient } from "@supabase/supabase-js";
 import { loadCadence } from "./cadence.ts";
 import { gatewayInvoker } from "./invoke.ts";
 import { LocalScheduler, type SchedulerClock, type SchedulerEvent } from "./scheduler.ts";
+import type { Database } from "../../supabase/functions/_shared/database.types.ts";
 
 export interface LocalScheduleOptions {
   /** Gateway (or project) URL. */
@@ -21,7 +22,7 @@ export interface LocalScheduleOptions {
 
 /** Loads the cadence and builds a scheduler; call `run(signal)` on it (and `runNow()` to start at once). */
 export async function createLocalScheduler(options: LocalScheduleOptions): Promise<LocalScheduler> {
-  const client = createClient(options.url, options.serverKey, {
+  const client = createClient<Database>(options.url, options.serverKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: options.fetch ? { fetch: options.fetch } : undefined,
   });

@@ -21,6 +21,7 @@ import {
 import { simulatorEnv } from "../support/sim_env.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
+import type { Database } from "../../supabase/functions/_shared/database.types.ts";
 
 const FUNCTIONS = ["balance-sync", "latency-sample", "trade-burst"];
 
@@ -139,7 +140,7 @@ async function gatewaySteps(t: Deno.TestContext, stack: Stack, sql: Sql, operato
       const session = (sub: string) => async () =>
         await mintJwt(stack.jwtSecret, { iss: "supabase", role: "authenticated", aud: "authenticated", sub });
       const client = (sub: string) =>
-        createClient(stack.gatewayUrl, stack.publishableKey, {
+        createClient<Database>(stack.gatewayUrl, stack.publishableKey, {
           auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
           accessToken: session(sub),
         });

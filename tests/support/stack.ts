@@ -6,6 +6,7 @@
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { fileURLToPath } from "node:url";
 import { KEY_MODES, type KeyMode, type Stack, type StackOptions, startStack } from "../../dev/stack/stack.ts";
+import type { Database } from "../../supabase/functions/_shared/database.types.ts";
 
 export type { Stack, StackOptions };
 
@@ -51,8 +52,8 @@ export function stackTest(
 }
 
 /** A supabase-js client for the gateway that acts with `key` (anon, authenticated or service role). */
-export function gatewayClient(stack: Stack, key: string): SupabaseClient {
-  return createClient(stack.gatewayUrl, key, {
+export function gatewayClient(stack: Stack, key: string): SupabaseClient<Database> {
+  return createClient<Database>(stack.gatewayUrl, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
 }
@@ -76,8 +77,8 @@ export function keyHeaders(key: string): Record<string, string> {
 }
 
 /** supabase-js as a signed-in user: the publishable key in `apikey`, the user's JWT as the session (both modes). */
-export function userClient(stack: Stack, accessToken: string = stack.authenticatedKey): SupabaseClient {
-  return createClient(stack.gatewayUrl, stack.publishableKey, {
+export function userClient(stack: Stack, accessToken: string = stack.authenticatedKey): SupabaseClient<Database> {
+  return createClient<Database>(stack.gatewayUrl, stack.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     accessToken: () => Promise.resolve(accessToken),
   });

@@ -17,6 +17,7 @@ import {
 } from "../../shared/explain.ts";
 import { LatencyChart, PnlChart } from "./charts.ts";
 import { loadRole, loadWebSnapshot, probeProject, type Role, setTradingEnabled, type WebSnapshot } from "./data.ts";
+import type { Database } from "../../../supabase/functions/_shared/database.types.ts";
 import {
   attentionHtml,
   chartSeries,
@@ -98,7 +99,7 @@ class Dashboard {
   readonly #pnl = new PnlChart($("pnl-chart"));
 
   constructor(
-    readonly client: SupabaseClient,
+    readonly client: SupabaseClient<Database>,
     readonly config: PageConfig,
     readonly role: Role,
     readonly email: string | null,
@@ -238,7 +239,12 @@ class Dashboard {
   }
 }
 
-async function start(client: SupabaseClient, config: PageConfig, email: string | null, signOut: () => Promise<void>) {
+async function start(
+  client: SupabaseClient<Database>,
+  config: PageConfig,
+  email: string | null,
+  signOut: () => Promise<void>,
+) {
   const role = await loadRole(client);
   if (role === null) {
     showMessage({
@@ -252,7 +258,7 @@ async function start(client: SupabaseClient, config: PageConfig, email: string |
   await new Dashboard(client, config, role, email, signOut).refresh();
 }
 
-function signInForm(client: SupabaseClient, config: PageConfig, note?: string): void {
+function signInForm(client: SupabaseClient<Database>, config: PageConfig, note?: string): void {
   show("signin");
   $("signin-note").textContent = note ?? "";
   const form = $<HTMLFormElement>("signin-form");
@@ -313,7 +319,7 @@ async function main(): Promise<void> {
           detail: `the session ended ${new Date(exp * 1000).toISOString()}`,
         });
       }
-      const client = createClient(config.supabaseUrl, config.publishableKey, {
+      const client = createClient<Database>(config.supabaseUrl, config.publishableKey, {
         accessToken: () => Promise.resolve(token),
       });
       const email = typeof claims?.email === "string" ? claims.email : null;
@@ -323,7 +329,7 @@ async function main(): Promise<void> {
         return Promise.resolve();
       });
     }
-    const client = createClient(config.supabaseUrl, config.publishableKey, {
+    const client = createClient<Database>(config.supabaseUrl, config.publishableKey, {
       auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: true },
     });
     const { data, error } = await client.auth.getSession();

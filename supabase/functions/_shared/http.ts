@@ -100,10 +100,6 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
 }
 
 /**
- * Reads the JSON body and validates it with `schema` (make it `.strict()` so unknown keys are refused). An empty body
- * counts as `{}`. Non-JSON, oversized or invalid bodies throw BadRequestError (400) naming the field.
- */
-/**
  * A body announced as something other than JSON is refused before it is read: a form post or text/plain body that
  * happens to hold valid JSON must not start a burst. A bodiless call (no content-length, no content-type) is fine.
  */
@@ -118,6 +114,10 @@ function requireJsonContentType(req: Request): void {
   ]);
 }
 
+/**
+ * Reads the JSON body and validates it with `schema` (make it `.strict()` so unknown keys are refused). An empty body
+ * counts as `{}`. Non-JSON, oversized or invalid bodies throw BadRequestError (400) naming the field.
+ */
 export async function parseJsonBody<S extends z.ZodType>(
   req: Request,
   schema: S,

@@ -13,6 +13,12 @@ export interface PostgrestOptions {
   onOutput?: (chunk: Uint8Array) => void;
   /** Upper bound for the readiness wait. Default 30 s. */
   readyTimeoutMs?: number;
+  /**
+   * How long a request may wait for a pooled connection before PostgREST answers 504 (PGRST003). Unset: PostgREST's
+   * default of 10 s, as hosted. Tests that queue hundreds of requests on purpose raise it, so a busy machine slows them
+   * down instead of failing them.
+   */
+  poolAcquisitionTimeoutSeconds?: number;
 }
 
 export interface PostgrestServer {
@@ -38,6 +44,9 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Postgre
     PGRST_ADMIN_SERVER_PORT: String(adminPort),
     PGRST_LOG_LEVEL: "warn",
     PGRST_DB_POOL: "10",
+    ...(options.poolAcquisitionTimeoutSeconds === undefined
+      ? {}
+      : { PGRST_DB_POOL_ACQUISITION_TIMEOUT: String(options.poolAcquisitionTimeoutSeconds) }),
   };
   const process: ServiceProcess = await spawnService(binary, {
     args: [],

@@ -43,6 +43,8 @@ async function postgrestOn(db: EmbeddedPostgres, keys: StackKeys, logDir: string
     dbUri: db.authenticatorUrl,
     jwtSecret: keys.jwtSecret,
     logPath: `${logDir}/postgrest-${crypto.randomUUID()}.log`,
+    // 240 requests queue on purpose for one single-threaded embedded database: wait for a connection, do not 504.
+    poolAcquisitionTimeoutSeconds: 300,
   });
 }
 

@@ -572,6 +572,10 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      daily_trade_stats: {
+        Args: { p_mode: string; p_since: string };
+        Returns: Json;
+      };
       function_schedule_command: {
         Args: {
           p_body: Json;

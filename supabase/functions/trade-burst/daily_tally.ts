@@ -1,8 +1,9 @@
 /**
  * Today's risk counters (entries, realized PnL) for one burst: read from the tables once, then moved by what the
  * burst's venues do, which are the only writers of positions while they hold their leases. One tally is shared by
- * all venues of a burst (the counters are per mode, over every venue). It mirrors `TradeStore.dailyStats`: an entry
- * counts while its position has not failed; PnL counts when a position closes. A new UTC day reads the tables again.
+ * all venues of a burst (the counters are per mode, over every venue). It mirrors `TradeStore.dailyStats`: every entry
+ * sent counts (one that timed out unfilled too), one the venue refused does not; PnL counts when a position closes. A
+ * new UTC day reads the tables again.
  */
 import type { DailyStats, TradeStore } from "../_shared/orders/store.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
@@ -40,8 +41,8 @@ export class DailyTally {
     if (this.#today(position.opened_at)) this.#stats.entries += 1;
   }
 
-  /** A position failed: its entry no longer counts as a trade. */
-  recordFailed(position: Pick<PositionRow, "opened_at">): void {
+  /** The venue refused the position's entry: nothing was placed, so it does not count towards the cap. */
+  recordRefused(position: Pick<PositionRow, "opened_at">): void {
     if (this.#today(position.opened_at)) this.#stats.entries = Math.max(0, this.#stats.entries - 1);
   }
 

@@ -19,6 +19,8 @@ export interface EntryInput {
   freeQuote: number | null;
   openPositions: number;
   rules: MarketRules;
+  /** exchange_connections.is_active: an inactive venue opens nothing new (its open positions are still managed). */
+  venueActive: boolean;
 }
 
 /**
@@ -38,6 +40,7 @@ export function decideEntry(input: EntryInput): EntryDecision {
     freeQuote: Number.MAX_SAFE_INTEGER,
   });
   if (probe.action === "skip") return { action: "skip", reason: probe.reason ?? "skip" };
+  if (!input.venueActive) return { action: "refuse", reason: "venue_inactive" };
   const freeQuote = input.freeQuote;
   if (freeQuote === null) {
     return { action: "refuse", reason: settings.trading_enabled ? "balance_unavailable" : "trading_disabled" };

@@ -53,6 +53,11 @@ export interface VenueBurstContext {
   markets: ReadonlyMap<string, BurstMarket>;
   /** Symbols to trade this burst (already filtered to what the venue lists). */
   symbols: readonly string[];
+  /**
+   * Symbols to quote: `symbols` plus every symbol the venue holds an active position in, whatever the settings or the
+   * request say now (a position is managed until it is closed). Defaults to `symbols`.
+   */
+  managedSymbols?: readonly string[];
   /** Shared with the paper executor, which fills against it. */
   quotes: Map<string, Quote>;
   clock: Clock;
@@ -76,9 +81,10 @@ export class VenueBurst {
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
   #band: LatencyBand | null = null;
+  #venueActive = true;
 
   constructor(private readonly ctx: VenueBurstContext) {
-    this.#quotes = new QuoteFeed(ctx);
+    this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
     this.#funds = new FreeQuoteLedger(async () => {
       const asset = this.#quoteAsset();
       return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
@@ -140,8 +146,11 @@ export class VenueBurst {
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
       onPositionEvent: (result) => this.#positions.count(result),
     });
-    this.#band = bandFor(settings, await store.latencyBandName(venue));
+    const connection = await store.venueConnection(venue);
+    this.#band = bandFor(settings, connection.latencyBand);
+    this.#venueActive = connection.isActive;
     this.ctx.summary.band = this.#band.name;
+    if (!connection.isActive) note(this.ctx.summary, "venue inactive: no new entries; open positions still managed");
   }
 
   /**
@@ -250,6 +259,7 @@ export class VenueBurst {
         freeQuote: this.#funds.free,
         openPositions,
         rules: market.rules,
+        venueActive: this.#venueActive,
       });
       s.signals.evaluated += 1;
       if (decision.action !== "enter") {
@@ -276,6 +286,7 @@ export class VenueBurst {
         position_id: position.id,
         mode: settings.mode,
       });
+      if (order.order_status === "rejected") ctx.daily.recordRefused(position);
       // What the venue now holds for it (a refused order reserved nothing, and made the balance stale).
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
         this.#funds.reserve(decision.amount * decision.price);

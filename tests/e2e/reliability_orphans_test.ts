@@ -6,8 +6,10 @@
  * - the venue is set inactive (`exchange_connections.is_active = false`): no new entry, the open position still closes;
  * - the symbol is removed from `bot_settings.symbols`: the position still gets quotes and closes;
  * - a request body narrowed to another symbol: the position still closes;
+ * - three exits refused (InsufficientFunds): the position is raised for a person, retried, and closes;
  * - a mode switch (testnet → paper) while a testnet position is open: refused by the database, with the reason;
  * - an entry that timed out unfilled still counts towards the daily cap;
+ * - max_open_positions = 1 with two venues signalling at once: one position in all;
  * - lowering paper_starting_usdt below what open paper positions use: refused, with the reason;
  * - 1 200 old paper orders (PostgREST caps answers at 1 000 rows): the paper position still exits and closes.
  */
@@ -133,6 +135,47 @@ stackTest("reliability: positions outside the current settings are still managed
       await checkVenue(sql);
     });
 
+    await t.step(
+      "exits refused three times: raised for a person, retried, and closed once the balance is back",
+      async () => {
+        const opened = await openEthPosition(stack, sql);
+        const account = sim.engines.binance.listAccounts()[0].id;
+        const eth = sim.engines.binance.balances(account).find((b) => b.asset === "ETH")!;
+        // The base asset is briefly unavailable: every sell is refused with InsufficientFunds (-2010).
+        sim.market.setBalance("binance", "ETH", 0);
+        totals.faults += 1;
+        setPath(sim, "binance", ETH, [{ bid: 3012, ask: 3012.5 }]);
+        const refused = await burst(stack, { duration_ms: burstBudgetMs(6), symbols: [ETH] });
+        const [{ rejected }] = await sql<{ rejected: number }[]>`
+        select count(*)::int as rejected from public.orders
+        where position_id = ${opened.id} and purpose = 'exit' and order_status = 'rejected'`;
+        assert.ok(rejected >= 3, `three exits refused (${rejected}; ${JSON.stringify(refused.notes)})`);
+        totals.refused += rejected;
+        assert.equal((await positionRows(sql))[0].status, "closing", "the position waits for its exit");
+
+        sim.market.setBalance("binance", "ETH", Number(eth.free));
+        let last: VenueResult & Record<string, unknown> = refused;
+        for (let i = 0; i < 8 && (await positionRows(sql))[0].status !== "closed"; i++) {
+          last = await burst(stack, { duration_ms: burstBudgetMs(4), symbols: [ETH] });
+        }
+        const [position] = await positionRows(sql);
+        assert.equal(
+          position.status,
+          "closed",
+          `the refused position closed once ETH was back (${JSON.stringify(last.notes)})`,
+        );
+        const [row] = await sql<{ needs_attention: boolean; attention: string | null }[]>`
+        select needs_attention, attention from public.positions where id = ${opened.id}`;
+        assert.equal(row.needs_attention, false, "the flag is cleared once it closed");
+        assert.match(row.attention ?? "", /exits refused/, "the row keeps why it needed a person");
+        assert.ok(
+          (refused.needs_attention as string[] | undefined)?.includes(opened.id),
+          `the run summary lists it: ${JSON.stringify(refused.needs_attention)}`,
+        );
+        await checkVenue(sql);
+      },
+    );
+
     await t.step("a mode switch that would hide an open position is refused, with the reason", async () => {
       await openEthPosition(stack, sql);
       totals.faults += 1;
@@ -174,6 +217,31 @@ stackTest("reliability: positions outside the current settings are still managed
       await checkVenue(sql);
     });
 
+    await t.step("max_open_positions is global: two venues signalling together open one position", async () => {
+      await resetTables(sql, { max_open_positions: 1 });
+      since = Date.now();
+      sim.market.setBalance("binance", "USDT", 10_000);
+      sim.market.setBalance("okx", "USDT", 10_000);
+      setPath(sim, "binance", ETH, rising(3000, 14));
+      setPath(sim, "okx", ETH, rising(3000, 14));
+      totals.faults += 1;
+      const res = await invokeBurst(stack.gatewayUrl, serverKey(stack), {
+        duration_ms: burstBudgetMs(14),
+        venues: ["binance", "okx"],
+        symbols: [ETH],
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const positions = await positionRows(sql);
+      assert.equal(positions.length, 1, `one position over both venues (${JSON.stringify(positions)})`);
+      const refused = res.body.venues!.reduce(
+        (n, v) => n + (((v as unknown as { refusals: Record<string, number> }).refusals.max_open_positions) ?? 0),
+        0,
+      );
+      assert.ok(refused >= 1, `the other venue was refused as max_open_positions (${refused})`);
+      totals.refused += refused;
+      await checkVenue(sql);
+    });
+
     await t.step("lowering paper_starting_usdt below what open paper positions use is refused", async () => {
       await openEthPosition(stack, sql, "paper");
       totals.faults += 1;
@@ -185,26 +253,29 @@ stackTest("reliability: positions outside the current settings are still managed
       await sql`update public.bot_settings set paper_starting_usdt = 5000 where id = 1`;
     });
 
-    await t.step("1 200 old paper orders: the paper position still exits (no answer is cut at 1 000 rows)", async () => {
-      await openEthPosition(stack, sql, "paper");
-      await sql`
+    await t.step(
+      "1 200 old paper orders: the paper position still exits (no answer is cut at 1 000 rows)",
+      async () => {
+        await openEthPosition(stack, sql, "paper");
+        await sql`
         insert into public.orders (client_order_id, venue, symbol, side, type, purpose, mode, price, amount, filled,
                                    remaining, order_status, created_at, updated_at)
         select 'old-' || g, 'binance', 'ETH/USDT', 'buy', 'limit', 'entry', 'paper', 2000, 0.1, 0, 0.1, 'cancelled',
                now() - interval '2 days' - g * interval '1 second', now() - interval '2 days'
         from generate_series(1, 1200) g`;
-      totals.faults += 1;
-      setPath(sim, "binance", ETH, [{ bid: 3012, ask: 3012.5 }]);
-      const venue = await burst(stack, { duration_ms: burstBudgetMs(4), symbols: [ETH] });
-      const rows = await positionRows(sql);
-      const position = rows.find((p) => p.symbol === ETH && p.status !== "failed")!;
-      assert.equal(position.status, "closed", `the paper position closed (${JSON.stringify(venue.notes)})`);
-      reportCounts(FILE, "positions_outside_settings", {
-        faults_injected: totals.faults,
-        calls_refused: totals.refused,
-        orders_lost: totals.lost,
-        orders_doubled: totals.doubled,
-      });
-    });
+        totals.faults += 1;
+        setPath(sim, "binance", ETH, [{ bid: 3012, ask: 3012.5 }]);
+        const venue = await burst(stack, { duration_ms: burstBudgetMs(4), symbols: [ETH] });
+        const rows = await positionRows(sql);
+        const position = rows.find((p) => p.symbol === ETH && p.status !== "failed")!;
+        assert.equal(position.status, "closed", `the paper position closed (${JSON.stringify(venue.notes)})`);
+        reportCounts(FILE, "positions_outside_settings", {
+          faults_injected: totals.faults,
+          calls_refused: totals.refused,
+          orders_lost: totals.lost,
+          orders_doubled: totals.doubled,
+        });
+      },
+    );
   });
 });

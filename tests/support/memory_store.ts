@@ -144,13 +144,18 @@ export class MemoryTradeStore implements TradeStore {
     // As daily_trade_stats: a failed position counts when its entry was recorded and not refused.
     const sent = (positionId: string) =>
       this.orders.some((o) => o.position_id === positionId && o.purpose === "entry" && o.order_status !== "rejected");
-    const entries = this.positions.filter((p) =>
-      p.mode === mode && Date.parse(p.opened_at) >= sinceMs && (p.status !== "failed" || sent(p.id))
-    ).length;
+    const entries =
+      this.positions.filter((p) =>
+        p.mode === mode && Date.parse(p.opened_at) >= sinceMs && (p.status !== "failed" || sent(p.id))
+      ).length;
     const realizedPnl = this.positions
       .filter((p) => p.mode === mode && p.closed_at !== null && Date.parse(p.closed_at) >= sinceMs)
       .reduce((sum, p) => sum + (p.realized_pnl ?? 0), 0);
-    return Promise.resolve({ entries, realizedPnl });
+    const openPositions =
+      this.positions.filter((p) =>
+        p.mode === mode && (p.status === "opening" || p.status === "open" || p.status === "closing")
+      ).length;
+    return Promise.resolve({ entries, realizedPnl, openPositions });
   }
 
   venueConnection(venue: Venue): Promise<VenueConnection> {

@@ -58,6 +58,7 @@ export type Database = {
           live_trading_enabled: boolean;
           max_daily_loss_usd: number;
           max_open_positions: number;
+          max_open_positions_per_venue: number | null;
           max_order_usd: number;
           max_trades_per_day: number;
           min_order_balance_usdt: number;
@@ -91,6 +92,7 @@ export type Database = {
           live_trading_enabled?: boolean;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
+          max_open_positions_per_venue?: number | null;
           max_order_usd?: number;
           max_trades_per_day?: number;
           min_order_balance_usdt?: number;
@@ -124,6 +126,7 @@ export type Database = {
           live_trading_enabled?: boolean;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
+          max_open_positions_per_venue?: number | null;
           max_order_usd?: number;
           max_trades_per_day?: number;
           min_order_balance_usdt?: number;
@@ -419,6 +422,7 @@ export type Database = {
       };
       positions: {
         Row: {
+          attention: string | null;
           closed_at: string | null;
           created_at: string;
           entry_avg_px: number | null;
@@ -430,6 +434,7 @@ export type Database = {
           exit_reason: string | null;
           id: string;
           mode: string;
+          needs_attention: boolean;
           opened_at: string;
           realized_pnl: number | null;
           side: string;
@@ -439,6 +444,7 @@ export type Database = {
           venue: string;
         };
         Insert: {
+          attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
           entry_avg_px?: number | null;
@@ -450,6 +456,7 @@ export type Database = {
           exit_reason?: string | null;
           id?: string;
           mode: string;
+          needs_attention?: boolean;
           opened_at?: string;
           realized_pnl?: number | null;
           side?: string;
@@ -459,6 +466,7 @@ export type Database = {
           venue: string;
         };
         Update: {
+          attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
           entry_avg_px?: number | null;
@@ -470,6 +478,7 @@ export type Database = {
           exit_reason?: string | null;
           id?: string;
           mode?: string;
+          needs_attention?: boolean;
           opened_at?: string;
           realized_pnl?: number | null;
           side?: string;
@@ -590,6 +599,10 @@ export type Database = {
         Returns: number;
       };
       latency_bands_are_valid: { Args: { bands: Json }; Returns: boolean };
+      mark_position_handled: {
+        Args: { p_note: string; p_position_id: string; p_realized_pnl: number };
+        Returns: undefined;
+      };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
       release_venue_lease: {
@@ -599,6 +612,10 @@ export type Database = {
           p_run_id: string;
           p_summary: Json;
         };
+        Returns: undefined;
+      };
+      retry_position_exit: {
+        Args: { p_position_id: string };
         Returns: undefined;
       };
       set_trading_enabled: { Args: { enabled: boolean }; Returns: boolean };

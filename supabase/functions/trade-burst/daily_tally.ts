@@ -12,7 +12,7 @@ import { utcDayStart } from "../_shared/trading/risk.ts";
 
 export class DailyTally {
   #since: Date | null = null;
-  #stats: DailyStats = { entries: 0, realizedPnl: 0 };
+  #stats: DailyStats = { entries: 0, realizedPnl: 0, openPositions: 0 };
   #loading: Promise<void> | null = null;
 
   constructor(private readonly store: TradeStore, readonly mode: TradingMode) {}
@@ -44,6 +44,19 @@ export class DailyTally {
   /** The venue refused the position's entry: nothing was placed, so it does not count towards the cap. */
   recordRefused(position: Pick<PositionRow, "opened_at">): void {
     if (this.#today(position.opened_at)) this.#stats.entries = Math.max(0, this.#stats.entries - 1);
+  }
+
+  /**
+   * An entry was decided: one more active position on some venue, counted at once (before any await) so venues
+   * ticking together cannot both take the last slot of the global max_open_positions.
+   */
+  reserveOpen(): void {
+    this.#stats.openPositions += 1;
+  }
+
+  /** A position ended (failed or closed): its slot is free again. */
+  recordEnded(): void {
+    this.#stats.openPositions = Math.max(0, this.#stats.openPositions - 1);
   }
 
   /** A position closed with its realized PnL. */

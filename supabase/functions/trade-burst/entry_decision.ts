@@ -14,9 +14,10 @@ export interface EntryInput {
   buffer: readonly number[];
   band: LatencyBand;
   settings: Settings;
-  daily: { entries: number; realizedPnl: number };
+  daily: { entries: number; realizedPnl: number; openPositions: number };
   /** null when the balance is not known this tick (trading off when the tick began, or the read failed). */
   freeQuote: number | null;
+  /** Active positions on this venue (the global count is daily.openPositions). */
   openPositions: number;
   rules: MarketRules;
   /** exchange_connections.is_active: an inactive venue opens nothing new (its open positions are still managed). */
@@ -51,7 +52,8 @@ export function decideEntry(input: EntryInput): EntryDecision {
     tradingEnabled: settings.trading_enabled,
     tradesToday: daily.entries,
     realizedPnlToday: daily.realizedPnl,
-    openPositions: input.openPositions,
+    openPositions: daily.openPositions,
+    openPositionsVenue: input.openPositions,
     freeQuote,
     orderUsd: decision.size_usd,
   }, settings);

@@ -46,6 +46,7 @@ export class PositionKeeper {
   /** Keeps today's counters in step with what happened to a position (reconcile reports its events here too). */
   count(result: AdvanceResult): void {
     // A failed position's entry was sent (or refused, which the burst counts when it happens): it stays counted.
+    if (result.event === "failed" || result.event === "closed") this.ctx.daily.recordEnded();
     if (result.event === "closed") this.ctx.daily.recordClosed(result.position);
   }
 

@@ -34,6 +34,7 @@ import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import { decideEntry } from "./entry_decision.ts";
+import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
@@ -41,8 +42,7 @@ import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 
-/** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
-export const MAX_REJECTED_EXITS = 3;
+export { MAX_REJECTED_EXITS } from "./exit_retry.ts";
 
 export interface VenueBurstContext {
   venue: Venue;
@@ -80,6 +80,7 @@ export class VenueBurst {
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
+  readonly #retries: ExitRetry;
   #band: LatencyBand | null = null;
   #venueActive = true;
 
@@ -110,6 +111,7 @@ export class VenueBurst {
       },
     });
     this.#positions = new PositionKeeper({ ...ctx, orders: this.#orders, budgetSpent: () => this.#budgetSpent() });
+    this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
   }
 
   get summary(): VenueSummary {
@@ -215,7 +217,7 @@ export class VenueBurst {
       } else if (position.status === "closing" && !figures.liveExit) {
         // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
         if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
-          note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
+          ({ position, figures } = await this.#retries.step(position, figures, quote, settings.mode));
         } else if (quote) {
           ({ position, figures } = await this.#positions.exit(
             position,
@@ -267,6 +269,7 @@ export class VenueBurst {
         continue;
       }
       s.signals.entries += 1;
+      ctx.daily.reserveOpen();
       // The position row first (the order row refers to it), then the order row, then the order.
       const position = await ctx.store.insertPosition({
         venue: ctx.venue,

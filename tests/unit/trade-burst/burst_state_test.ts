@@ -173,24 +173,30 @@ Deno.test("DailyTally reads the tables once a day and then follows the venues' e
   // unfilled and is cancelled (still counted: it was sent). The tally moves as the tables do.
   const a = await openPosition(tables);
   tally.recordEntry(a);
+  tally.reserveOpen();
   await tables.insertOrder(intent(a.id), at(2));
   const b = await openPosition(tables);
   tally.recordEntry(b);
+  tally.reserveOpen();
   const refused = await tables.insertOrder(intent(b.id), at(3));
   await tables.updateOrder(refused.id, { order_status: "rejected" }, at(3));
   tally.recordRefused(b);
   await tables.updatePosition(b.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
+  tally.recordEnded();
   const c = await openPosition(tables);
   tally.recordEntry(c);
+  tally.reserveOpen();
   const timedOut = await tables.insertOrder(intent(c.id), at(4));
   await tables.updateOrder(timedOut.id, { order_status: "cancelled" }, at(6));
   await tables.updatePosition(c.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
+  tally.recordEnded();
   const closedA = await tables.updatePosition(a.id, {
     status: "closed",
     realized_pnl: 1.5,
     closed_at: at(8).toISOString(),
   }, at(8));
   tally.recordClosed(closedA);
+  tally.recordEnded();
   assert.deepEqual(await tally.current(at(9)), await truth());
   assert.equal((await truth()).entries, 3, "a, c and the closed position: c timed out but was sent");
   assert.equal(calls.dailyStats, 1);

@@ -41,6 +41,8 @@ export interface DailyStats {
   entries: number;
   /** Σ realized_pnl of positions closed since `since`. */
   realizedPnl: number;
+  /** Active positions (opening, open, closing) of the mode on every venue, now: max_open_positions is global. */
+  openPositions: number;
 }
 
 export interface VenueConnection {

@@ -155,8 +155,12 @@ export class SupabaseTradeStore implements TradeStore {
     const stats = must(
       "daily_trade_stats",
       await this.db.rpc("daily_trade_stats", { p_mode: mode, p_since: since.toISOString() }),
-    ) as { entries?: unknown; realized_pnl?: unknown } | null;
-    return { entries: num(stats?.entries), realizedPnl: num(stats?.realized_pnl) };
+    ) as { entries?: unknown; realized_pnl?: unknown; open_positions?: unknown } | null;
+    return {
+      entries: num(stats?.entries),
+      realizedPnl: num(stats?.realized_pnl),
+      openPositions: num(stats?.open_positions),
+    };
   }
 
   async venueConnection(venue: Venue): Promise<VenueConnection> {

@@ -77,6 +77,10 @@ export interface PositionRow {
   opened_at: string;
   closed_at: string | null;
   updated_at: string;
+  /** True while the bot cannot close it by itself (exits refused repeatedly); it keeps retrying. Absent = false. */
+  needs_attention?: boolean;
+  /** Why it needed a person, and what was done. */
+  attention?: string | null;
 }
 
 /** The mutable part of a position: what the burst writes as fills arrive. */
@@ -93,6 +97,8 @@ export type PositionPatch = Partial<
     | "realized_pnl"
     | "exit_reason"
     | "closed_at"
+    | "needs_attention"
+    | "attention"
   >
 >;
 

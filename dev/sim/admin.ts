@@ -47,6 +47,12 @@ const balanceSchema = z.strictObject({
   accountId: z.string().optional(),
 });
 
+const bnbFeesSchema = z.strictObject({
+  venue: z.literal("binance").default("binance"),
+  enabled: z.boolean(),
+  accountId: z.string().optional(),
+});
+
 class AdminError extends Error {
   constructor(readonly status: number, message: string, readonly details?: unknown) {
     super(message);
@@ -88,6 +94,7 @@ const ROUTES = [
   "POST /admin/quote {venue, symbol, bid, ask}",
   "POST /admin/balance {venue, asset, free, locked?, accountId?}",
   "GET /admin/balances?venue=[&accountId=]",
+  "POST /admin/bnb-fees {venue?: binance, enabled, accountId?}",
   "GET /admin/tickers?venue=",
   "GET /admin/orders?venue=[&accountId=]",
 ];
@@ -146,6 +153,11 @@ async function route(req: Request, path: string, url: URL, state: AdminState): P
       const b = await body(req, balanceSchema);
       state.controls.setBalance(b.venue, b.asset, b.free, { locked: b.locked, accountId: b.accountId });
       return { ok: true };
+    }
+    case "POST /bnb-fees": {
+      const b = await body(req, bnbFeesSchema);
+      state.controls.setBnbFees(b.enabled, b.accountId);
+      return { bnbFees: b.enabled };
     }
     case "GET /balances": {
       const venue = queryVenue(url, true)!;

@@ -22,6 +22,7 @@ const accountSchema = z.strictObject({
   secret: z.string().min(1),
   passphrase: z.string().min(1).optional(),
   balances: z.record(z.string(), z.number().min(0)),
+  bnbFees: z.boolean().optional(),
 });
 
 const venueSchema = z.strictObject({
@@ -31,6 +32,7 @@ const venueSchema = z.strictObject({
   priceStepIntervalMs: z.number().int().min(0),
   clientOrderIdScope: z.enum(["open", "all"]),
   orderIdStart: z.number().int().positive(),
+  bnbFeeDiscount: z.number().min(0).max(1),
 });
 
 /** A config file: every key optional; what is given replaces the default for that venue key. */
@@ -109,6 +111,7 @@ export function defaultBinanceConfig(): VenueConfig {
     priceStepIntervalMs: 1000,
     clientOrderIdScope: "open",
     orderIdStart: 1_000_001,
+    bnbFeeDiscount: 0.25,
   };
 }
 

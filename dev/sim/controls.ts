@@ -14,6 +14,8 @@ export interface MarketControls {
   setQuote(venue: VenueId, symbol: string, point: PricePoint): void;
   /** sets an asset of the venue's demo account (or of `accountId`) */
   setBalance(venue: VenueId, asset: string, free: number, options?: { locked?: number; accountId?: string }): void;
+  /** Binance's "use BNB to pay fees" for the demo account (or `accountId`) */
+  setBnbFees(enabled: boolean, accountId?: string): void;
 }
 
 export function createMarketControls(engines: Record<VenueId, VenueEngine>): MarketControls {
@@ -28,5 +30,6 @@ export function createMarketControls(engines: Record<VenueId, VenueEngine>): Mar
     setQuote: (venue, symbol, point) => engines[venue].setQuote(symbol, point),
     setBalance: (venue, asset, free, opts = {}) =>
       engines[venue].setBalance(opts.accountId ?? demoAccountId(venue), asset, free, opts.locked),
+    setBnbFees: (enabled, accountId) => engines.binance.setBnbFees(accountId ?? demoAccountId("binance"), enabled),
   };
 }

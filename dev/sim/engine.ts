@@ -66,6 +66,8 @@ export class VenueEngine {
       market: (symbol) => this.symbolMarket(symbol),
       clientOrderIdScope: config.clientOrderIdScope,
       orderIdStart: config.orderIdStart,
+      bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
+      bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
@@ -96,6 +98,30 @@ export class VenueEngine {
   /** Sets the free amount (and optionally the locked amount) of an asset directly: a test and admin tool. */
   setBalance(accountId: string, asset: string, free: number, locked?: number): void {
     this.accounts.setBalance(accountId, asset, free, locked);
+  }
+
+  /** Binance's "use BNB to pay fees" switch for one account. */
+  setBnbFees(accountId: string, enabled: boolean): void {
+    this.accounts.setBnbFees(accountId, enabled);
+  }
+
+  bnbFees(accountId: string): boolean {
+    return this.accounts.bnbFees(accountId);
+  }
+
+  /** BNB per unit of `asset` at the current mids (via BNB/asset, or asset/USDT and BNB/USDT). */
+  bnbPerUnit(asset: string): number | undefined {
+    if (asset === "BNB") return 1;
+    const mid = (symbol: string) => {
+      const s = this.symbols.get(symbol);
+      return s ? (s.bid + s.ask) / 2 : undefined;
+    };
+    const direct = mid(`BNB/${asset}`);
+    if (direct !== undefined) return 1 / direct;
+    const assetUsdt = asset === "USDT" ? 1 : mid(`${asset}/USDT`);
+    const bnbUsdt = mid("BNB/USDT");
+    if (assetUsdt === undefined || bnbUsdt === undefined) return undefined;
+    return assetUsdt / bnbUsdt;
   }
 
   // --- markets and prices

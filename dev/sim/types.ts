@@ -43,6 +43,8 @@ export interface AccountConfig {
   passphrase?: string;
   /** free balances per asset */
   balances: Record<string, number>;
+  /** Binance only: "use BNB to pay fees" is on (fills charge BNB while the account holds enough free BNB) */
+  bnbFees?: boolean;
 }
 
 export interface VenueConfig {
@@ -55,6 +57,8 @@ export interface VenueConfig {
   clientOrderIdScope: "open" | "all";
   /** the first exchange order id; ids count up from here */
   orderIdStart: number;
+  /** Binance only: discount on fees paid in BNB (0.25 = Binance's 25 %); default 0.25 */
+  bnbFeeDiscount?: number;
 }
 
 export interface SimConfig {
@@ -115,6 +119,8 @@ export interface Account {
   apiKey: string;
   secret: string;
   passphrase?: string;
+  /** Binance only: fees are paid in BNB when the account holds enough */
+  bnbFees?: boolean;
 }
 
 export interface PlaceOrderRequest {

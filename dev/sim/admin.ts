@@ -53,6 +53,11 @@ const bnbFeesSchema = z.strictObject({
   accountId: z.string().optional(),
 });
 
+const clockOffsetSchema = z.strictObject({
+  venue: venueSchema,
+  offsetMs: z.number().int().min(-86_400_000).max(86_400_000),
+});
+
 class AdminError extends Error {
   constructor(readonly status: number, message: string, readonly details?: unknown) {
     super(message);
@@ -94,6 +99,8 @@ const ROUTES = [
   "POST /admin/quote {venue, symbol, bid, ask}",
   "POST /admin/balance {venue, asset, free, locked?, accountId?}",
   "GET /admin/balances?venue=[&accountId=]",
+  "GET /admin/clock",
+  "POST /admin/clock-offset {venue, offsetMs}",
   "POST /admin/bnb-fees {venue?: binance, enabled, accountId?}",
   "GET /admin/tickers?venue=",
   "GET /admin/orders?venue=[&accountId=]",
@@ -153,6 +160,18 @@ async function route(req: Request, path: string, url: URL, state: AdminState): P
       const b = await body(req, balanceSchema);
       state.controls.setBalance(b.venue, b.asset, b.free, { locked: b.locked, accountId: b.accountId });
       return { ok: true };
+    }
+    case "GET /clock":
+      return Object.fromEntries(
+        (["binance", "okx"] as const).map((v) => [
+          v,
+          { offsetMs: state.engines[v].clockOffsetMs(), now: state.engines[v].clock.now() },
+        ]),
+      );
+    case "POST /clock-offset": {
+      const b = await body(req, clockOffsetSchema);
+      state.controls.setClockOffset(b.venue, b.offsetMs);
+      return { venue: b.venue, offsetMs: b.offsetMs };
     }
     case "POST /bnb-fees": {
       const b = await body(req, bnbFeesSchema);

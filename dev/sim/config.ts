@@ -33,6 +33,7 @@ const venueSchema = z.strictObject({
   clientOrderIdScope: z.enum(["open", "all"]),
   orderIdStart: z.number().int().positive(),
   bnbFeeDiscount: z.number().min(0).max(1),
+  clockOffsetMs: z.number().int(),
 });
 
 /** A config file: every key optional; what is given replaces the default for that venue key. */

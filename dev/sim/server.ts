@@ -116,7 +116,7 @@ async function handleVenue(
       return new Response("gateway timeout", { status });
     }
     if (fault && fault.kind !== "unknown_after_place") {
-      const response = faultResponse(venue, fault, state.clock.now());
+      const response = faultResponse(venue, fault, state.engines[venue].clock.now());
       status = response.status;
       return response;
     }
@@ -127,11 +127,12 @@ async function handleVenue(
       headers: req.headers,
       body: req.body,
     });
-    const response = await HANDLERS[venue](inner, { venue, engine, clock: state.clock, log: entry });
+    // The handler sees the venue's clock (offset included): its time answers and signature windows use it.
+    const response = await HANDLERS[venue](inner, { venue, engine, clock: engine.clock, log: entry });
     if (fault?.kind === "unknown_after_place") {
       // The venue did the work; the client only learns that the outcome is unknown.
       await response.body?.cancel();
-      const unknown = unknownStatusResponse(venue, path, state.clock.now());
+      const unknown = unknownStatusResponse(venue, path, engine.clock.now());
       status = unknown.status;
       return unknown;
     }

@@ -57,6 +57,8 @@ export interface VenueConfig {
   clientOrderIdScope: "open" | "all";
   /** the first exchange order id; ids count up from here */
   orderIdStart: number;
+  /** the venue's server time minus ours, in ms (its /time answers, timestamps and signature windows use it); 0 */
+  clockOffsetMs?: number;
   /** Binance only: discount on fees paid in BNB (0.25 = Binance's 25 %); default 0.25 */
   bnbFeeDiscount?: number;
 }

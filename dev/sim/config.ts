@@ -34,6 +34,16 @@ const venueSchema = z.strictObject({
   orderIdStart: z.number().int().positive(),
   bnbFeeDiscount: z.number().min(0).max(1),
   clockOffsetMs: z.number().int(),
+  rateLimits: z.strictObject({
+    enabled: z.boolean().optional(),
+    requestWeightPerMinute: z.number().int().positive().optional(),
+    ordersPer10s: z.number().int().positive().optional(),
+    ordersPerDay: z.number().int().positive().optional(),
+    banAfter429s: z.number().int().min(0).optional(),
+    firstBanMs: z.number().int().positive().optional(),
+    maxBanMs: z.number().int().positive().optional(),
+    per2s: z.record(z.string().regex(/^(GET|POST) \/api\/v5\//), z.number().int().positive()).optional(),
+  }),
 });
 
 /** A config file: every key optional; what is given replaces the default for that venue key. */

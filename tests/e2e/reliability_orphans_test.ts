@@ -7,6 +7,7 @@
  * - the symbol is removed from `bot_settings.symbols`: the position still gets quotes and closes;
  * - a request body narrowed to another symbol: the position still closes;
  * - three exits refused (InsufficientFunds): the position is raised for a person, retried, and closes;
+ * - fees charged in BNB (the simulator's per-account switch): entry, exit and PnL with the fee valued at BNB/USDT;
  * - a mode switch (testnet → paper) while a testnet position is open: refused by the database, with the reason;
  * - an entry that timed out unfilled still counts towards the daily cap;
  * - max_open_positions = 1 with two venues signalling at once: one position in all;
@@ -175,6 +176,46 @@ stackTest("reliability: positions outside the current settings are still managed
         await checkVenue(sql);
       },
     );
+
+    await t.step("fees in BNB: entry, exit and PnL valued at the BNB quote; the venue keeps trading", async () => {
+      await resetTables(sql);
+      since = Date.now();
+      sim.market.setBalance("binance", "USDT", 10_000);
+      sim.market.setBalance("binance", "BNB", 5);
+      setPath(sim, "binance", "BNB/USDT", [{ bid: 600, ask: 600.2 }]);
+      setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
+      sim.market.setBnbFees(true);
+      totals.faults += 1;
+      let venue: VenueResult;
+      try {
+        venue = await burst(stack, { duration_ms: burstBudgetMs(ROUND_TRIP_TICKS + 2), symbols: [ETH] });
+      } finally {
+        sim.market.setBnbFees(false);
+      }
+      const [position] = await positionRows(sql);
+      assert.equal(position?.status, "closed", `the BNB-fee round trip closed (${JSON.stringify(venue.notes)})`);
+      const orders = await sql<
+        { client_order_id: string; purpose: string; fee_currency: string; fee_cost: string; rate: string | null }[]
+      >`select client_order_id, purpose, fee_currency, fee_cost::text, fee_rate_used::text as rate
+        from public.orders where position_id = ${position.id} order by created_at`;
+      assert.deepEqual(orders.map((o) => [o.purpose, o.fee_currency]), [["entry", "BNB"], ["exit", "BNB"]]);
+      for (const o of orders) assert.equal(Number(o.rate), 600.1, `${o.purpose}: the BNB/USDT mid is the rate used`);
+      // PnL from the simulator's own trades: the whole amount arrives and is sold; fees are BNB at 600.1.
+      const account = sim.engines.binance.listAccounts()[0].id;
+      const trades = sim.engines.binance.myTrades(account, { symbol: ETH, since });
+      const of = (o: { client_order_id: string }) => trades.filter((x) => x.clientOrderId === o.client_order_id);
+      const [inTrades, outTrades] = [of(orders[0]), of(orders[1])];
+      assert.ok([...inTrades, ...outTrades].every((x) => x.feeAsset === "BNB"), "the simulator charged BNB");
+      const sum = (list: typeof trades, f: (x: (typeof trades)[number]) => number) =>
+        list.reduce((a, x) => a + f(x), 0);
+      const bnbFees = sum(inTrades, (x) => x.fee) + sum(outTrades, (x) => x.fee);
+      const pnl = sum(outTrades, (x) => x.cost) - sum(inTrades, (x) => x.cost) - bnbFees * 600.1;
+      assert.ok(
+        Math.abs(Number(position.realized_pnl) - pnl) < 1e-6,
+        `realized_pnl ${position.realized_pnl} vs ${pnl}`,
+      );
+      await checkVenue(sql);
+    });
 
     await t.step("a mode switch that would hide an open position is refused, with the reason", async () => {
       await openEthPosition(stack, sql);

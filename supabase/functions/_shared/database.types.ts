@@ -339,6 +339,8 @@ export type Database = {
           exchange_order_id: string | null;
           fee_cost: number | null;
           fee_currency: string | null;
+          fee_rate_used: number | null;
+          fee_valued_usd: number | null;
           filled: number;
           id: string;
           last_error: string | null;
@@ -366,6 +368,8 @@ export type Database = {
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
+          fee_rate_used?: number | null;
+          fee_valued_usd?: number | null;
           filled?: number;
           id?: string;
           last_error?: string | null;
@@ -393,6 +397,8 @@ export type Database = {
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
+          fee_rate_used?: number | null;
+          fee_valued_usd?: number | null;
           filled?: number;
           id?: string;
           last_error?: string | null;

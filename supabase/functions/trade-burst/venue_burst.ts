@@ -35,6 +35,7 @@ import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import { decideEntry } from "./entry_decision.ts";
 import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
+import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
@@ -110,7 +111,12 @@ export class VenueBurst {
         note: (text) => note(ctx.summary, text),
       },
     });
-    this.#positions = new PositionKeeper({ ...ctx, orders: this.#orders, budgetSpent: () => this.#budgetSpent() });
+    this.#positions = new PositionKeeper({
+      ...ctx,
+      orders: this.#orders,
+      budgetSpent: () => this.#budgetSpent(),
+      fees: new FeeValuation(ctx),
+    });
     this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
   }
 

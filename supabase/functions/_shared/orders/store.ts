@@ -19,6 +19,8 @@ export type OrderPatch = Partial<
     | "cost"
     | "fee_cost"
     | "fee_currency"
+    | "fee_rate_used"
+    | "fee_valued_usd"
     | "last_error"
     | "raw"
     | "submitted_at"

@@ -34,6 +34,8 @@ function orderFromRow(row: Record<string, unknown>): OrderRow {
     filled: num(row.filled ?? 0),
     remaining: numOrNull(row.remaining),
     average: numOrNull(row.average),
+    fee_rate_used: numOrNull(row.fee_rate_used),
+    fee_valued_usd: numOrNull(row.fee_valued_usd),
     cost: num(row.cost ?? 0),
     fee_cost: numOrNull(row.fee_cost),
   };

@@ -27,6 +27,10 @@ export interface OrderRow {
   cost: number;
   fee_cost: number | null;
   fee_currency: string | null;
+  /** A third-currency fee's price in quote when it was valued (issue 14); null = not valued (yet). */
+  fee_rate_used?: number | null;
+  /** fee_cost × fee_rate_used, in quote. */
+  fee_valued_usd?: number | null;
   order_status: OrderStatus;
   purpose: OrderPurpose;
   position_id: string | null;

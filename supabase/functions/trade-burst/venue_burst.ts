@@ -12,7 +12,8 @@
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
- * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries.
+ * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries, ExitRetry retries refused
+ * exits, FeeValuation values fees paid in a third currency.
  *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
@@ -42,8 +43,6 @@ import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
-
-export { MAX_REJECTED_EXITS } from "./exit_retry.ts";
 
 export interface VenueBurstContext {
   venue: Venue;
@@ -111,11 +110,12 @@ export class VenueBurst {
         note: (text) => note(ctx.summary, text),
       },
     });
+    const fees = new FeeValuation(ctx);
     this.#positions = new PositionKeeper({
       ...ctx,
       orders: this.#orders,
       budgetSpent: () => this.#budgetSpent(),
-      fees: new FeeValuation(ctx),
+      fees,
     });
     this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
   }
@@ -221,17 +221,13 @@ export class VenueBurst {
           ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
       } else if (position.status === "closing" && !figures.liveExit) {
-        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
+        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another (refused
+        // again and again: ExitRetry, with backoff and a flag for a person).
+        const reason = position.exit_reason ?? "manual";
         if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
           ({ position, figures } = await this.#retries.step(position, figures, quote, settings.mode));
         } else if (quote) {
-          ({ position, figures } = await this.#positions.exit(
-            position,
-            figures,
-            position.exit_reason ?? "manual",
-            quote,
-            settings.mode,
-          ));
+          ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
       }
       this.#stopIfNeedsHuman();

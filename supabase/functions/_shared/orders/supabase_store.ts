@@ -2,7 +2,7 @@
  * TradeStore over the tables, through supabase-js with the service role. PostgREST may return `numeric` columns as
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
-import { type Db, DbError, must, selectAllPages } from "../db.ts";
+import { type Db, must, selectAllPages } from "../db.ts";
 import type { TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";

@@ -53,6 +53,8 @@ export const positionViewSchema = z.object({
   entry_qty: num,
   entry_avg_px: numOrNull,
   opened_at: timestamp,
+  /** The bot cannot close it by itself (exits refused repeatedly): a person should look (DEPLOY.md). */
+  needs_attention: z.boolean().optional(),
 });
 export type PositionView = z.infer<typeof positionViewSchema>;
 
@@ -162,22 +164,16 @@ function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] 
   return parsed.data;
 }
 
+const dailyStatsSchema = z.object({ entries: num, realized_pnl: num });
+
 async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {
   const since = utcDayStart(now).toISOString();
-  const opened = await client.from("positions").select("id", { count: "exact", head: true })
-    .eq("mode", mode).gte("opened_at", since).neq("status", "failed");
-  if (opened.error) throw new SnapshotError("positions", opened.error.message);
-  const closed = rows(
-    "positions",
-    z.object({ realized_pnl: num }),
-    await client.from("positions").select("realized_pnl").eq("mode", mode).gte("closed_at", since)
-      .not("realized_pnl", "is", null),
-  );
-  return {
-    since,
-    entries: opened.count ?? 0,
-    realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0),
-  };
+  // The bot's own counters (every entry sent counts), aggregated in SQL: no row cap can cut them.
+  const answer = await client.rpc("daily_trade_stats", { p_mode: mode, p_since: since });
+  if (answer.error) throw new SnapshotError("daily_trade_stats", answer.error.message);
+  const stats = dailyStatsSchema.safeParse(answer.data);
+  if (!stats.success) throw new SnapshotError("daily_trade_stats", stats.error.issues.map((i) => i.message).join("; "));
+  return { since, entries: stats.data.entries, realizedPnl: stats.data.realized_pnl };
 }
 
 /** Reads everything the dashboard shows, in parallel. Throws SnapshotError naming the table that failed. */

@@ -164,16 +164,24 @@ function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] 
   return parsed.data;
 }
 
-const dailyStatsSchema = z.object({ entries: num, realized_pnl: num });
-
 async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {
   const since = utcDayStart(now).toISOString();
-  // The bot's own counters (every entry sent counts), aggregated in SQL: no row cap can cut them.
-  const answer = await client.rpc("daily_trade_stats", { p_mode: mode, p_since: since });
-  if (answer.error) throw new SnapshotError("daily_trade_stats", answer.error.message);
-  const stats = dailyStatsSchema.safeParse(answer.data);
-  if (!stats.success) throw new SnapshotError("daily_trade_stats", stats.error.issues.map((i) => i.message).join("; "));
-  return { since, entries: stats.data.entries, realizedPnl: stats.data.realized_pnl };
+  // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse, one that timed out
+  // unfilled included. A head count: no row cap applies.
+  const sent = await client.from("orders").select("id", { count: "exact", head: true })
+    .eq("mode", mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected");
+  if (sent.error) throw new SnapshotError("orders", sent.error.message);
+  const closed = rows(
+    "positions",
+    z.object({ realized_pnl: num }),
+    await client.from("positions").select("realized_pnl").eq("mode", mode).gte("closed_at", since)
+      .not("realized_pnl", "is", null),
+  );
+  return {
+    since,
+    entries: sent.count ?? 0,
+    realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0),
+  };
 }
 
 /** Reads everything the dashboard shows, in parallel. Throws SnapshotError naming the table that failed. */

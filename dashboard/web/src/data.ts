@@ -207,16 +207,19 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   }
   const schedules = rows("function_schedules", scheduleSchema, schedulesA);
 
-  const [dailyA, ...lastRunAnswers] = await Promise.all([
-    // The bot's own counters (every entry sent counts), aggregated in SQL: no row cap can cut them.
-    client.rpc("daily_trade_stats", { p_mode: settings.mode, p_since: since }),
+  const [sentA, closedA, ...lastRunAnswers] = await Promise.all([
+    // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse.
+    client.from("orders").select("id", { count: "exact", head: true })
+      .eq("mode", settings.mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected"),
+    client.from("positions").select("realized_pnl").eq("mode", settings.mode).gte("closed_at", since)
+      .not("realized_pnl", "is", null),
     ...schedules.map((job) =>
       client.from("function_runs").select("started_at").eq("function_name", job.name)
         .order("started_at", { ascending: false }).limit(1)
     ),
   ]);
-  if (dailyA.error) fail("daily_trade_stats", dailyA);
-  const daily = z.object({ entries: num, realized_pnl: num }).parse(dailyA.data);
+  if (sentA.error) fail("orders", sentA);
+  const closed = rows("positions", z.object({ realized_pnl: num }), closedA);
   const lastStartByFunction = new Map<string, string>();
   schedules.forEach((job, i) => {
     const [last] = rows("function_runs", z.object({ started_at: timestamp }), lastRunAnswers[i]);
@@ -237,7 +240,7 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     workingOrders: rows("orders", orderViewSchema, ordersA),
     exitOrders: rows("orders", exitOrderSchema, exitsA),
     trades: rows("trade_logs", tradeViewSchema, tradesA),
-    daily: { since, entries: daily.entries, realizedPnl: daily.realized_pnl },
+    daily: { since, entries: sentA.count ?? 0, realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0) },
     runs: rows("function_runs", runViewSchema, runsA),
     lastBurst: rows("function_runs", burstRunSchema, burstA)[0] ?? null,
     schedules,

@@ -8,14 +8,15 @@
 create or replace function public.bot_settings_guard_orphans()
 returns trigger
 language plpgsql
-set search_path = public, pg_temp
+set search_path = ''
 as $$
 declare
   v_positions int;
   v_orders int;
   v_used numeric;
 begin
-  if new.mode is distinct from old.mode then
+  -- An unknown mode is the check constraint's to refuse, with its own message.
+  if new.mode is distinct from old.mode and new.mode in ('paper', 'testnet', 'live') then
     select count(*) into v_positions from public.positions
       where mode = old.mode and status in ('opening', 'open', 'closing');
     select count(*) into v_orders from public.orders
@@ -62,7 +63,7 @@ returns jsonb
 language sql
 stable
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
   select jsonb_build_object(
     'entries', (

@@ -13,7 +13,7 @@ returns jsonb
 language sql
 stable
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
   select jsonb_build_object(
     'entries', (

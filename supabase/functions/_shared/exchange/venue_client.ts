@@ -5,7 +5,13 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
+import {
+  ClockSkewError,
+  isRetryableExchangeError,
+  RateLimitedError,
+  TemporaryExchangeError,
+  UnexpectedExchangeError,
+} from "./errors.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
 import { type Venue, VENUE_PROFILES } from "./venues.ts";
@@ -97,27 +103,35 @@ export interface VenueClient {
 }
 
 /** What we call on a ccxt instance. Tests pass a fake with these members. */
-export type CcxtExchange = Pick<
-  Exchange,
-  | "fetchTime"
-  | "fetchBalance"
-  | "fetchBidsAsks"
-  | "fetchTickers"
-  | "loadMarkets"
-  | "createOrder"
-  | "fetchOrder"
-  | "cancelOrder"
-  | "fetchOpenOrders"
-  | "fetchMyTrades"
-  | "last_response_headers"
-  | "fetch"
->;
+export type CcxtExchange =
+  & Pick<
+    Exchange,
+    | "fetchTime"
+    | "fetchBalance"
+    | "fetchBidsAsks"
+    | "fetchTickers"
+    | "loadMarkets"
+    | "createOrder"
+    | "fetchOrder"
+    | "cancelOrder"
+    | "fetchOpenOrders"
+    | "fetchMyTrades"
+    | "last_response_headers"
+    | "fetch"
+  >
+  // Re-reads the venue's time after a refused timestamp; fakes may leave it out.
+  & Partial<Pick<Exchange, "loadTimeDifference">>;
 
 export interface VenueClientOptions {
   /** Retry policy for reads (attempts, delays, injected sleep). */
   retry?: Omit<RetryOptions, "breaker">;
-  /** Breaker shared by this client's reads; omit for none. */
+  /** Breaker shared by this client's signed calls (and every read when there is no publicBreaker); omit for none. */
   breaker?: CircuitBreaker;
+  /**
+   * Breaker for public reads (quotes, markets, server time): failing signed calls (a clock skew, a key problem) must
+   * not block the quotes an exit is decided on (issue 14). Omit to share `breaker`.
+   */
+  publicBreaker?: CircuitBreaker;
   /** Strings to scrub from error messages (keys). */
   secrets?: readonly (string | undefined)[];
   /** Monotonic ms for round-trip timing. Default performance.now. */
@@ -298,25 +312,52 @@ function timeRoundTrips(exchange: CcxtExchange, nowMs: () => number): { lastMs()
 
 export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
   const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()));
-  /** Runs one ccxt call, translating whatever it throws. */
+  const translate = (error: unknown, operation: string) => {
+    forgetFailedMarketLoad(exchange);
+    return translateCcxtError(error, {
+      venue,
+      operation,
+      responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
+      secrets: options.secrets,
+    });
+  };
+  /**
+   * Runs one ccxt call, translating whatever it throws. A refused timestamp (nothing executed) re-reads the venue's
+   * time (ccxt keeps the difference in options.timeDifference and signs with it) and tries once more.
+   */
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      forgetFailedMarketLoad(exchange);
-      throw translateCcxtError(error, {
-        venue,
-        operation,
-        responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
-        secrets: options.secrets,
-      });
+      const translated = translate(error, operation);
+      if (!(translated instanceof ClockSkewError) || typeof exchange.loadTimeDifference !== "function") {
+        throw translated;
+      }
+      try {
+        assertBeforeDeadline(options.deadline);
+        await exchange.loadTimeDifference();
+        return await fn();
+      } catch (again) {
+        throw translate(again, operation);
+      }
     }
   }
+  const publicBreaker = options.publicBreaker ?? options.breaker;
+  /** A rate limit or a ban answers all our calls, signed or not: it counts on the other breaker too. */
+  function alsoOn(other: CircuitBreaker | undefined, own: CircuitBreaker | undefined, error: unknown): void {
+    if (error instanceof RateLimitedError && other !== undefined && other !== own) other.recordFailure(error);
+  }
   /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
-  function read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(() => call(operation, fn), {
+  function read<T>(operation: string, fn: () => Promise<T>, { isPublic = false } = {}): Promise<T> {
+    const own = isPublic ? publicBreaker : options.breaker;
+    const other = isPublic ? options.breaker : publicBreaker;
+    return withRetry(() =>
+      call(operation, fn).catch((error) => {
+        alsoOn(other, own, error);
+        throw error;
+      }), {
       ...options.retry,
-      breaker: options.breaker,
+      breaker: own,
       deadline: options.deadline,
     });
   }
@@ -334,6 +375,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       return result;
     } catch (error) {
       if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      alsoOn(publicBreaker, options.breaker, error);
       // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
       // a lookup can tell, so the caller must treat it as unknown, never as rejected.
       if (error instanceof UnexpectedExchangeError) {
@@ -353,7 +395,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
 
     async fetchServerTime({ retry = true } = {}) {
       const fetchTime = () => exchange.fetchTime();
-      const time = retry ? await read("fetchServerTime", fetchTime) : await call("fetchServerTime", fetchTime);
+      const time = retry
+        ? await read("fetchServerTime", fetchTime, { isPublic: true })
+        : await call("fetchServerTime", fetchTime);
       const parsed = z.number().finite().positive().safeParse(time);
       if (!parsed.success) {
         throw new InvalidExchangeResponseError(`fetchServerTime: server time ${String(time)} is not a timestamp`, {
@@ -385,12 +429,13 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const raw = await read(
         "fetchQuotes",
         () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
+        { isPublic: true },
       );
       return normalizeQuotes(raw, symbols, venue);
     },
 
     loadMarkets() {
-      return read("loadMarkets", () => exchange.loadMarkets());
+      return read("loadMarkets", () => exchange.loadMarkets(), { isPublic: true });
     },
 
     async createOrder(order) {

@@ -62,8 +62,33 @@ function marketId(info: MarketInfo): string {
   return `${info.base}${info.quote}`;
 }
 
+const idsByEngine = new WeakMap<VenueEngine, Map<string, MarketInfo>>();
+
+/** BTCUSDT → market; built once per engine (the listing is fixed at start). */
 function marketsById(engine: VenueEngine): Map<string, MarketInfo> {
-  return new Map(engine.markets().map((m) => [marketId(m), m]));
+  let ids = idsByEngine.get(engine);
+  if (!ids) {
+    ids = new Map(engine.markets().map((m) => [marketId(m), m]));
+    idsByEngine.set(engine, ids);
+  }
+  return ids;
+}
+
+const fullListingJson = new WeakMap<VenueEngine, string>();
+
+/** The JSON of every symbol's exchangeInfo entry, serialised once per engine: thousands of symbols are ~3 MB. */
+function allSymbolsJson(engine: VenueEngine): string {
+  let text = fullListingJson.get(engine);
+  if (text === undefined) {
+    text = JSON.stringify(engine.markets().map(symbolInfo));
+    fullListingJson.set(engine, text);
+  }
+  return text;
+}
+
+/** A route's answer that is already JSON text. */
+class RawJson {
+  constructor(readonly text: string) {}
 }
 
 function resolveSymbol(engine: VenueEngine, id: string | undefined): MarketInfo {
@@ -190,7 +215,7 @@ async function authenticate(
 function symbolInfo(m: MarketInfo) {
   return {
     symbol: marketId(m),
-    status: "TRADING",
+    status: m.status ?? "TRADING",
     baseAsset: m.base,
     baseAssetPrecision: 8,
     quoteAsset: m.quote,
@@ -361,6 +386,8 @@ function rejectionToApiError(error: SimRejection, forCancel: boolean): BinanceAp
       return new BinanceApiError(400, -2011, "Unknown order sent.");
     case "invalid_parameter":
       return new BinanceApiError(400, -1102, error.message);
+    case "market_closed":
+      return new BinanceApiError(400, -2010, "Market is closed.");
   }
 }
 
@@ -442,13 +469,9 @@ const PUBLIC: Record<string, Route> = {
   "GET /api/v3/exchangeInfo": ({ params, ctx }) => {
     const one = params.get("symbol");
     const many = params.get("symbols");
-    const markets = one
-      ? [resolveSymbol(ctx.engine, one)]
-      : many
-      ? parseSymbolList(ctx.engine, many)
-      : ctx.engine.markets();
+    const markets = one ? [resolveSymbol(ctx.engine, one)] : many ? parseSymbolList(ctx.engine, many) : [];
     const limits = ctx.limits.binance.figures();
-    return {
+    const head = {
       timezone: "UTC",
       serverTime: ctx.clock.now(),
       rateLimits: [
@@ -460,6 +483,10 @@ const PUBLIC: Record<string, Route> = {
       exchangeFilters: [],
       symbols: markets.map(symbolInfo),
     };
+    if (one || many) return head;
+    // The full listing: splice the cached symbols text in instead of serialising thousands of objects per request.
+    const text = JSON.stringify({ ...head, symbols: [] });
+    return new RawJson(`${text.slice(0, -"[]}".length)}${allSymbolsJson(ctx.engine)}}`);
   },
   "GET /api/v3/ticker/24hr": ({ params, ctx }) => tickerRoute(params, ctx, ticker24h),
   "GET /api/v3/ticker/bookTicker": ({ params, ctx }) => tickerRoute(params, ctx, bookTicker),
@@ -634,6 +661,12 @@ export async function handleBinance(req: Request, ctx: VenueContext): Promise<Re
       return acct;
     };
     const body = await route({ params, ctx, account });
+    if (body instanceof RawJson) {
+      return new Response(body.text, {
+        status: 200,
+        headers: { "content-type": "application/json;charset=UTF-8", ...headers() },
+      });
+    }
     return json(body, 200, headers());
   } catch (error) {
     if (error instanceof BinanceApiError) {

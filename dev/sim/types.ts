@@ -77,6 +77,8 @@ export interface VenueConfig {
   orderIdStart: number;
   /** the venue's server time minus ours, in ms (its /time answers, timestamps and signature windows use it); 0 */
   clockOffsetMs?: number;
+  /** "full" (default): the configured markets plus a venue-sized generated listing (catalog.ts); "short": only these */
+  marketList?: "full" | "short";
   /** rate limits; on with the venue's published figures by default */
   rateLimits?: RateLimitConfig;
   /** Binance only: discount on fees paid in BNB (0.25 = Binance's 25 %); default 0.25 */
@@ -94,6 +96,8 @@ export type PricePoint = { bid: number; ask: number } | { mid: number; spread: n
 export interface MarketInfo extends MarketConfig {
   base: string;
   quote: string;
+  /** Binance's symbol status; BREAK = listed, orders refused. Absent = TRADING */
+  status?: "TRADING" | "BREAK";
 }
 
 export interface Quote {

@@ -7,6 +7,7 @@ import { AccountBook } from "./accounts.ts";
 import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
+import { type OcoRequest, OrderLists, type SimOrderList } from "./order_lists.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -49,6 +50,7 @@ export class VenueEngine {
   private readonly seed: number;
   private readonly accounts: AccountBook;
   private readonly orders: OrderBook;
+  private readonly lists: OrderLists;
   private lastStepAt: number;
 
   constructor(venue: VenueId, config: VenueConfig, options: { seed: number; clock?: Clock }) {
@@ -88,6 +90,7 @@ export class VenueEngine {
       bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
       bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
+    this.lists = new OrderLists(this.orders, () => this.clock.now());
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
 
@@ -281,6 +284,37 @@ export class VenueEngine {
 
   cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
     return this.orders.cancelOrder(accountId, ref, symbol);
+  }
+
+  // --- order lists (OCO)
+
+  /** Places an OCO; its prices are judged against the symbol's last price (last trade, else the mid). */
+  placeOco(accountId: string, req: OcoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    const s = this.liveMarket(req.symbol);
+    return this.lists.placeOco(accountId, req, s.ticker(this.clock.now()).last);
+  }
+
+  orderList(accountId: string, ref: { orderListId?: string; listClientOrderId?: string }): SimOrderList {
+    return this.lists.getList(accountId, ref);
+  }
+
+  openOrderLists(accountId: string): SimOrderList[] {
+    return this.lists.openLists(accountId);
+  }
+
+  cancelOrderList(
+    accountId: string,
+    ref: { orderListId?: string; listClientOrderId?: string },
+    symbol: string,
+  ): SimOrderList {
+    return this.lists.cancelList(accountId, ref, symbol);
+  }
+
+  /** The legs of a list, as they are now. */
+  orderListLegs(list: SimOrderList): SimOrder[] {
+    return this.lists.legs(list);
   }
 
   /** Finds an order by exchange id or client id (the newest with that client id). */

@@ -8,7 +8,7 @@ import { AlgoBook, type AlgoSpec, type SimAlgo } from "./algo_orders.ts";
 import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
-import { type OcoRequest, OrderLists, type SimOrderList } from "./order_lists.ts";
+import { type OcoRequest, OrderLists, type OtocoRequest, type SimOrderList } from "./order_lists.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -329,6 +329,14 @@ export class VenueEngine {
     if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
     const s = this.liveMarket(req.symbol);
     return this.lists.placeOco(accountId, req, s.ticker(this.clock.now()).last);
+  }
+
+  /** Places an OTOCO: the working order now, its OCO once the working order has filled. */
+  placeOtoco(accountId: string, req: OtocoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    this.liveMarket(req.symbol);
+    return this.lists.placeOtoco(accountId, req);
   }
 
   orderList(accountId: string, ref: { orderListId?: string; listClientOrderId?: string }): SimOrderList {

@@ -48,6 +48,7 @@ export type Database = {
           drawdown_throttle_floor: number;
           drawdown_throttle_slope: number;
           entry_timeout_seconds: number;
+          exit_protection: boolean;
           id: number;
           latency_bands: NonNullable<Json>;
           latency_failure_ratio_defensive: number;
@@ -81,6 +82,7 @@ export type Database = {
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          exit_protection?: boolean;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -114,6 +116,7 @@ export type Database = {
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          exit_protection?: boolean;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -333,12 +336,14 @@ export type Database = {
           closed_at: string | null;
           cost: number | null;
           created_at: string;
+          exchange_list_id: string | null;
           exchange_order_id: string | null;
           fee_cost: number | null;
           fee_currency: string | null;
           filled: number;
           id: string;
           last_error: string | null;
+          list_client_id: string | null;
           mode: string;
           order_status: string;
           position_id: string | null;
@@ -349,6 +354,7 @@ export type Database = {
           side: string;
           submitted_at: string | null;
           symbol: string;
+          trigger_price: number | null;
           type: string;
           updated_at: string;
           venue: string;
@@ -360,12 +366,14 @@ export type Database = {
           closed_at?: string | null;
           cost?: number | null;
           created_at?: string;
+          exchange_list_id?: string | null;
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
           filled?: number;
           id?: string;
           last_error?: string | null;
+          list_client_id?: string | null;
           mode: string;
           order_status?: string;
           position_id?: string | null;
@@ -376,6 +384,7 @@ export type Database = {
           side: string;
           submitted_at?: string | null;
           symbol: string;
+          trigger_price?: number | null;
           type: string;
           updated_at?: string;
           venue: string;
@@ -387,12 +396,14 @@ export type Database = {
           closed_at?: string | null;
           cost?: number | null;
           created_at?: string;
+          exchange_list_id?: string | null;
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
           filled?: number;
           id?: string;
           last_error?: string | null;
+          list_client_id?: string | null;
           mode?: string;
           order_status?: string;
           position_id?: string | null;
@@ -403,6 +414,7 @@ export type Database = {
           side?: string;
           submitted_at?: string | null;
           symbol?: string;
+          trigger_price?: number | null;
           type?: string;
           updated_at?: string;
           venue?: string;

@@ -34,6 +34,8 @@ export interface PositionKeeperContext {
   orders: OrderTracker;
   /** True once the burst's budget is spent: no exit is sent after it. */
   budgetSpent: () => boolean;
+  /** Cancels the position's protection on the venue before an exit of ours (ProtectionKeeper.release). */
+  release?: (settled: Settled) => Promise<Settled>;
 }
 
 export function isActive(position: PositionRow): boolean {
@@ -104,7 +106,11 @@ export class PositionKeeper {
     return settled;
   }
 
-  /** Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). */
+  /**
+   * Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). Protection
+   * resting on the venue is cancelled first; while a leg is still live the sell waits (the venue could sell the same
+   * base), the position marked `closing` so the next tick tries again.
+   */
   async exit(
     position: PositionRow,
     figures: PositionFigures,
@@ -113,6 +119,16 @@ export class PositionKeeper {
     mode: TradingMode,
   ): Promise<Settled> {
     const { store, clock } = this.ctx;
+    if (figures.liveProtection.length > 0 && this.ctx.release) {
+      ({ position, figures } = await this.ctx.release({ position, figures }));
+      if (!isActive(position)) return { position, figures };
+      if (figures.liveProtection.length > 0) {
+        if (position.status !== "closing") {
+          position = await store.updatePosition(position.id, { status: "closing", exit_reason: reason }, clock.now());
+        }
+        return { position, figures };
+      }
+    }
     const market = this.ctx.markets.get(position.symbol);
     const markClosing = () =>
       position.status === "closing"

@@ -37,6 +37,7 @@ import { decideEntry } from "./entry_decision.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
@@ -72,6 +73,8 @@ export function bandFor(settings: Settings, name: string | null): LatencyBand {
 export class VenueBurst {
   readonly #quotes: QuoteFeed;
   readonly #positions: PositionKeeper;
+  /** Take profit and stop loss resting on the venue for every position that holds something. */
+  readonly #protection: ProtectionKeeper;
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
@@ -103,7 +106,19 @@ export class VenueBurst {
         note: (text) => note(ctx.summary, text),
       },
     });
-    this.#positions = new PositionKeeper({ ...ctx, orders: this.#orders, budgetSpent: () => this.#budgetSpent() });
+    const budgetSpent = () => this.#budgetSpent();
+    this.#positions = new PositionKeeper({
+      ...ctx,
+      orders: this.#orders,
+      budgetSpent,
+      release: (settled) => this.#protection.release(settled),
+    });
+    this.#protection = new ProtectionKeeper({
+      ...ctx,
+      orders: this.#orders,
+      advance: (position) => this.#positions.advance(position),
+      budgetSpent,
+    });
   }
 
   get summary(): VenueSummary {
@@ -140,6 +155,8 @@ export class VenueBurst {
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
       onPositionEvent: (result) => this.#positions.count(result),
     });
+    // Before anything else: a position left without protection (a crash between fill and protect) gets it now.
+    await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
     this.#band = bandFor(settings, await store.latencyBandName(venue));
     this.ctx.summary.band = this.#band.name;
   }
@@ -154,7 +171,7 @@ export class VenueBurst {
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
     await this.#orders.refreshWorking(ctx.venue, settings.mode);
-    const settled = await this.#positions.settle(settings);
+    const settled = await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
 
@@ -172,7 +189,8 @@ export class VenueBurst {
   async finishTicks(): Promise<void> {
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
-    await this.#positions.settle(this.ctx.settings.current);
+    const settings = this.ctx.settings.current;
+    await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -192,7 +210,7 @@ export class VenueBurst {
       let { position, figures } = current;
       const quote = this.ctx.quotes.get(position.symbol);
       if (position.status === "open") {
-        const reason = quote && position.entry_avg_px
+        let reason = quote && position.entry_avg_px
           ? decideExit(
             { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
             quote,
@@ -200,6 +218,8 @@ export class VenueBurst {
             settings,
           )
           : null;
+        // Price exits are the venue's while protection rests there; the time stop stays ours.
+        if (reason !== "time_stop" && figures.liveProtection.length > 0) reason = null;
         if (reason && quote) {
           ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
@@ -280,7 +300,7 @@ export class VenueBurst {
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
         this.#funds.reserve(decision.amount * decision.price);
       }
-      const result = await this.#positions.advance(position);
+      const result = await this.#protection.ensure(await this.#positions.advance(position), settings);
       this.#stopIfNeedsHuman();
       if (result.position.status === "failed") continue;
       openPositions += 1;

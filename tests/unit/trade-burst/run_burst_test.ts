@@ -193,11 +193,12 @@ function scenario(script: Q[], settings: Settings, options: { allowPrivate?: boo
 
 const REQUEST = { durationMs: 2_000, venues: ["binance"] as Venue[] };
 
-Deno.test("paper: an up-move with a wide spread enters at the mid, and take profit closes it from fills", async () => {
+Deno.test("paper, bot-managed exits: an up-move enters at the mid, and take profit closes it from fills", async () => {
   // Ticks 0-4 rise (entry at tick 4, when 5 mids are buffered); tick 5 the ask comes down to the entry price;
   // tick 6 the bid is above entry × 1.002.
   const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
-  const s = scenario(script, settingsWith());
+  // Bot-managed exits (the fallback to protection on the venue): the burst decides take profit and sells at market.
+  const s = scenario(script, settingsWith({ exit_protection: false }));
   const summary = await runBurst(s.deps, REQUEST);
 
   const venue = summary.venues[0];
@@ -248,9 +249,12 @@ Deno.test("paper: an up-move with a wide spread enters at the mid, and take prof
   assert.equal(s.store.leases[0].outcome, "ok");
 });
 
-Deno.test("paper: a drop after the fill hits the stop loss; a flat market hits the time stop", async (t) => {
+Deno.test("paper, bot-managed exits: a drop after the fill hits the stop loss; a flat market hits the time stop", async (t) => {
   await t.step("stop loss", async () => {
-    const s = scenario([...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 2995, ask: 2996 }], settingsWith());
+    const s = scenario(
+      [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 2995, ask: 2996 }],
+      settingsWith({ exit_protection: false }),
+    );
     await runBurst(s.deps, REQUEST);
     const [position] = s.store.positions;
     assert.equal(position.status, "closed");

@@ -48,6 +48,8 @@ export class ExchangeExecutor implements OrderExecutor {
   constructor(readonly mode: Exclude<TradingMode, "paper">, private readonly client: VenueClient) {}
 
   async create(order: OrderRow): Promise<ExchangeOrderView> {
+    // A stop leg exists only as part of its protection list (createProtection), never on its own.
+    if (order.type === "stop") throw new FinalExchangeError("a stop order is sent only as part of a protection list");
     const answer = await this.client.createOrder({
       symbol: order.symbol,
       side: order.side,

@@ -36,6 +36,7 @@ function orderFromRow(row: Record<string, unknown>): OrderRow {
     average: numOrNull(row.average),
     cost: num(row.cost ?? 0),
     fee_cost: numOrNull(row.fee_cost),
+    trigger_price: numOrNull(row.trigger_price),
   };
 }
 

@@ -69,7 +69,8 @@ function falling(start: number, n: number): PricePoint[] {
 }
 
 async function resetPaper(sql: Sql, settings: Record<string, string | number | boolean> = {}): Promise<void> {
-  await resetTables(sql, { mode: "paper", ...settings });
+  // Protection on the venue is the product's default; the bot-managed scenarios turn it off (BOT_EXITS).
+  await resetTables(sql, { mode: "paper", exit_protection: true, ...settings });
 }
 
 async function invoke(stack: Stack, body: unknown): Promise<{ status: number; body: BurstSummary }> {

@@ -811,3 +811,28 @@ Deno.test("paper, protected: a holding the venue's minimums refuse is noted and 
     summary.venues[0].notes.join(" | "),
   );
 });
+
+Deno.test("paper, protected: a 30-minute outage while the price falls through the stop loses what the stop allows", async () => {
+  // Burst 1 enters and protects, the price holds. Then no burst for 30 minutes while the price falls far below the
+  // stop's trigger but not below its limit; the first burst after the outage sells at the stop, not at a market
+  // exit decided whenever the functions came back.
+  const s = scenario(
+    [...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }],
+    settingsWith({ time_stop_seconds: 7_200 }),
+  );
+  await runBurst(s.deps, REQUEST);
+  assert.equal(s.store.positions[0].status, "open");
+  s.clock.advance(30 * 60_000);
+  s.venue.script.push({ bid: 2990, ask: 2990.5 });
+  s.venue.quoteCalls = s.venue.script.length - 1;
+  await runBurst(s.deps, REQUEST);
+  const [position] = s.store.positions;
+  assert.equal(position.status, "closed");
+  assert.equal(position.exit_reason, "stop_loss");
+  const { sl } = legsOf(s.store);
+  assert.equal(sl[0].average, 2990);
+  // Bounded: the entry cost × (stop % + the stop-limit band) plus both fees, at most.
+  const cost = 0.0582 * 3006;
+  assert.ok(position.realized_pnl! >= -cost * (0.002 + 0.005 + 0.002), `${position.realized_pnl}`);
+  assert.ok(Date.parse(position.closed_at!) - Date.parse(position.opened_at) >= 30 * 60_000);
+});

@@ -836,3 +836,16 @@ Deno.test("paper, protected: a 30-minute outage while the price falls through th
   assert.ok(position.realized_pnl! >= -cost * (0.002 + 0.005 + 0.002), `${position.realized_pnl}`);
   assert.ok(Date.parse(position.closed_at!) - Date.parse(position.opened_at) >= 30 * 60_000);
 });
+
+Deno.test("paper, protected: Stop (trading_enabled = false) leaves the protection resting", async () => {
+  let settings = settingsWith({ time_stop_seconds: 7_200 });
+  const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settings);
+  s.deps.loadSettings = () => Promise.resolve(settings);
+  await runBurst(s.deps, REQUEST);
+  settings = { ...settings, trading_enabled: false };
+  await runBurst(s.deps, REQUEST);
+  const { tp, sl } = legsOf(s.store);
+  assert.deepEqual([tp.length, sl.length], [1, 1]);
+  assert.deepEqual([tp[0].order_status, sl[0].order_status], ["open", "open"]);
+  assert.equal(s.store.positions[0].status, "open");
+});

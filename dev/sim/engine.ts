@@ -4,7 +4,7 @@
 // injected Clock, randomness from a seeded PRNG. Its method signatures are stable; additions only.
 
 import { AccountBook } from "./accounts.ts";
-import { type Clock, realClock } from "./clock.ts";
+import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
@@ -35,7 +35,9 @@ import type {
 export class VenueEngine {
   readonly venue: VenueId;
   readonly fees: FeeSchedule;
+  /** the venue's clock: the injected clock plus the venue's offset (see setClockOffset) */
   readonly clock: Clock;
+  private readonly venueClock: OffsetClock;
   private readonly config: VenueConfig;
   private readonly symbols = new Map<string, SymbolMarket>();
   private readonly accounts: AccountBook;
@@ -46,7 +48,8 @@ export class VenueEngine {
     this.venue = venue;
     this.config = config;
     this.fees = { ...config.fees };
-    this.clock = options.clock ?? realClock;
+    this.venueClock = new OffsetClock(options.clock ?? realClock, config.clockOffsetMs ?? 0);
+    this.clock = this.venueClock;
     const now = this.clock.now();
     this.lastStepAt = now;
     for (const market of config.markets) {
@@ -66,6 +69,8 @@ export class VenueEngine {
       market: (symbol) => this.symbolMarket(symbol),
       clientOrderIdScope: config.clientOrderIdScope,
       orderIdStart: config.orderIdStart,
+      bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
+      bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
@@ -96,6 +101,45 @@ export class VenueEngine {
   /** Sets the free amount (and optionally the locked amount) of an asset directly: a test and admin tool. */
   setBalance(accountId: string, asset: string, free: number, locked?: number): void {
     this.accounts.setBalance(accountId, asset, free, locked);
+  }
+
+  /** Binance's "use BNB to pay fees" switch for one account. */
+  setBnbFees(accountId: string, enabled: boolean): void {
+    this.accounts.setBnbFees(accountId, enabled);
+  }
+
+  bnbFees(accountId: string): boolean {
+    return this.accounts.bnbFees(accountId);
+  }
+
+  /** BNB per unit of `asset` at the current mids (via BNB/asset, or asset/USDT and BNB/USDT). */
+  bnbPerUnit(asset: string): number | undefined {
+    if (asset === "BNB") return 1;
+    const mid = (symbol: string) => {
+      const s = this.symbols.get(symbol);
+      return s ? (s.bid + s.ask) / 2 : undefined;
+    };
+    const direct = mid(`BNB/${asset}`);
+    if (direct !== undefined) return 1 / direct;
+    const assetUsdt = asset === "USDT" ? 1 : mid(`${asset}/USDT`);
+    const bnbUsdt = mid("BNB/USDT");
+    if (assetUsdt === undefined || bnbUsdt === undefined) return undefined;
+    return assetUsdt / bnbUsdt;
+  }
+
+  /** The venue's server time minus the injected clock's, in ms. */
+  clockOffsetMs(): number {
+    return this.venueClock.offsetMs;
+  }
+
+  /**
+   * Shifts the venue's clock. Steps already due run first and the step schedule moves with the clock, so a shift
+   * neither runs nor skips price steps.
+   */
+  setClockOffset(offsetMs: number): void {
+    this.sync();
+    this.lastStepAt += offsetMs - this.venueClock.offsetMs;
+    this.venueClock.offsetMs = offsetMs;
   }
 
   // --- markets and prices

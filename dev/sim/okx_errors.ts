@@ -33,6 +33,9 @@ export const invalidTimestamp = () => new OkxApiError(401, "50112", "Invalid OK-
 /** 50102: Timestamp request expired (ccxt InvalidNonce). */
 export const expiredTimestamp = () => new OkxApiError(401, "50102", "Timestamp request expired.");
 
+/** 50011: a per-endpoint rate limit was exceeded (HTTP 429; ccxt RateLimitExceeded). */
+export const tooManyRequests = () => new OkxApiError(429, "50011", "Too Many Requests");
+
 /** 50105: Request header "OK-ACCESS-PASSPHRASE" incorrect (ccxt AuthenticationError). */
 export const wrongPassphrase = () => new OkxApiError(401, "50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.');
 

@@ -38,6 +38,8 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Postgre
     PGRST_ADMIN_SERVER_PORT: String(adminPort),
     PGRST_LOG_LEVEL: "warn",
     PGRST_DB_POOL: "10",
+    // The hosted default (Supabase max_rows = 1000): reads that need every row must page or aggregate in SQL.
+    PGRST_DB_MAX_ROWS: "1000",
   };
   const process: ServiceProcess = await spawnService(binary, {
     args: [],

@@ -11,6 +11,7 @@ import type {
   NewPosition,
   OrderPatch,
   TradeStore,
+  VenueConnection,
 } from "../../supabase/functions/_shared/orders/store.ts";
 import type {
   OrderIntent,
@@ -38,6 +39,8 @@ export class MemoryTradeStore implements TradeStore {
   readonly tradeLogs: TradeLogRow[] = [];
   readonly leases: MemoryLease[] = [];
   readonly bands = new Map<Venue, string>();
+  /** Venues whose exchange_connections.is_active is false. */
+  readonly inactive = new Set<Venue>();
   #nextId = 1;
 
   constructor(private readonly nowMs: () => number = () => Date.now()) {}
@@ -138,17 +141,25 @@ export class MemoryTradeStore implements TradeStore {
 
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {
     const sinceMs = since.getTime();
+    // As daily_trade_stats: a failed position counts when its entry was recorded and not refused.
+    const sent = (positionId: string) =>
+      this.orders.some((o) => o.position_id === positionId && o.purpose === "entry" && o.order_status !== "rejected");
     const entries =
-      this.positions.filter((p) => p.mode === mode && Date.parse(p.opened_at) >= sinceMs && p.status !== "failed")
-        .length;
+      this.positions.filter((p) =>
+        p.mode === mode && Date.parse(p.opened_at) >= sinceMs && (p.status !== "failed" || sent(p.id))
+      ).length;
     const realizedPnl = this.positions
       .filter((p) => p.mode === mode && p.closed_at !== null && Date.parse(p.closed_at) >= sinceMs)
       .reduce((sum, p) => sum + (p.realized_pnl ?? 0), 0);
-    return Promise.resolve({ entries, realizedPnl });
+    const openPositions =
+      this.positions.filter((p) =>
+        p.mode === mode && (p.status === "opening" || p.status === "open" || p.status === "closing")
+      ).length;
+    return Promise.resolve({ entries, realizedPnl, openPositions });
   }
 
-  latencyBandName(venue: Venue): Promise<string | null> {
-    return Promise.resolve(this.bands.get(venue) ?? null);
+  venueConnection(venue: Venue): Promise<VenueConnection> {
+    return Promise.resolve({ latencyBand: this.bands.get(venue) ?? null, isActive: !this.inactive.has(venue) });
   }
 
   acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null> {

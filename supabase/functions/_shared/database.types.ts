@@ -59,6 +59,7 @@ export type Database = {
           live_trading_enabled: boolean;
           max_daily_loss_usd: number;
           max_open_positions: number;
+          max_open_positions_per_venue: number | null;
           max_order_usd: number;
           max_trades_per_day: number;
           min_order_balance_usdt: number;
@@ -93,6 +94,7 @@ export type Database = {
           live_trading_enabled?: boolean;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
+          max_open_positions_per_venue?: number | null;
           max_order_usd?: number;
           max_trades_per_day?: number;
           min_order_balance_usdt?: number;
@@ -127,6 +129,7 @@ export type Database = {
           live_trading_enabled?: boolean;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
+          max_open_positions_per_venue?: number | null;
           max_order_usd?: number;
           max_trades_per_day?: number;
           min_order_balance_usdt?: number;
@@ -340,6 +343,8 @@ export type Database = {
           exchange_order_id: string | null;
           fee_cost: number | null;
           fee_currency: string | null;
+          fee_rate_used: number | null;
+          fee_valued_usd: number | null;
           filled: number;
           id: string;
           last_error: string | null;
@@ -370,6 +375,8 @@ export type Database = {
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
+          fee_rate_used?: number | null;
+          fee_valued_usd?: number | null;
           filled?: number;
           id?: string;
           last_error?: string | null;
@@ -400,6 +407,8 @@ export type Database = {
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
+          fee_rate_used?: number | null;
+          fee_valued_usd?: number | null;
           filled?: number;
           id?: string;
           last_error?: string | null;
@@ -431,6 +440,7 @@ export type Database = {
       };
       positions: {
         Row: {
+          attention: string | null;
           closed_at: string | null;
           created_at: string;
           entry_avg_px: number | null;
@@ -442,6 +452,7 @@ export type Database = {
           exit_reason: string | null;
           id: string;
           mode: string;
+          needs_attention: boolean;
           opened_at: string;
           realized_pnl: number | null;
           side: string;
@@ -451,6 +462,7 @@ export type Database = {
           venue: string;
         };
         Insert: {
+          attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
           entry_avg_px?: number | null;
@@ -462,6 +474,7 @@ export type Database = {
           exit_reason?: string | null;
           id?: string;
           mode: string;
+          needs_attention?: boolean;
           opened_at?: string;
           realized_pnl?: number | null;
           side?: string;
@@ -471,6 +484,7 @@ export type Database = {
           venue: string;
         };
         Update: {
+          attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
           entry_avg_px?: number | null;
@@ -482,6 +496,7 @@ export type Database = {
           exit_reason?: string | null;
           id?: string;
           mode?: string;
+          needs_attention?: boolean;
           opened_at?: string;
           realized_pnl?: number | null;
           side?: string;
@@ -584,6 +599,10 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      daily_trade_stats: {
+        Args: { p_mode: string; p_since: string };
+        Returns: Json;
+      };
       function_schedule_command: {
         Args: {
           p_body: Json;
@@ -598,6 +617,10 @@ export type Database = {
         Returns: number;
       };
       latency_bands_are_valid: { Args: { bands: Json }; Returns: boolean };
+      mark_position_handled: {
+        Args: { p_note: string; p_position_id: string; p_realized_pnl: number };
+        Returns: undefined;
+      };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
       release_venue_lease: {
@@ -607,6 +630,10 @@ export type Database = {
           p_run_id: string;
           p_summary: Json;
         };
+        Returns: undefined;
+      };
+      retry_position_exit: {
+        Args: { p_position_id: string };
         Returns: undefined;
       };
       set_trading_enabled: { Args: { enabled: boolean }; Returns: boolean };

@@ -91,3 +91,31 @@ export async function loadSettings(db: Db): Promise<Settings> {
   if (!row) throw new DbError("select bot_settings", "the settings row (id = 1) is missing; run the migrations");
   return parseSettings(row);
 }
+
+/**
+ * Rows per page for reads that need every row. Hosted projects cap an answer at `max_rows` (1000 by default) and cut
+ * the rest silently; the local stack runs with the same cap. A project that lowers max_rows must lower this too.
+ */
+export const PAGE_ROWS = 1000;
+/** A bound on pages (10 M rows): a read never loops forever on a misbehaving server. */
+const MAX_PAGES = 10_000;
+
+/**
+ * Reads every page of a query, so no row cap cuts the answer. `page` builds the query for one range; it must be
+ * ordered on a unique key, or rows could move between pages.
+ */
+export async function selectAllPages<T>(
+  operation: string,
+  page: (from: number, to: number) => PromiseLike<{ data: T[] | null; error: PostgrestErrorLike | null }>,
+  pageRows = PAGE_ROWS,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const result = await page(out.length, out.length + pageRows - 1);
+    if (result.error) must(`${operation} (rows ${out.length}+)`, result);
+    const rows: T[] = result.data ?? [];
+    out.push(...rows);
+    if (rows.length < pageRows) return out;
+  }
+  throw new DbError(operation, `more than ${MAX_PAGES * pageRows} rows`);
+}

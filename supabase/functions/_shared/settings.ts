@@ -47,7 +47,10 @@ export const settingsSchema = z.object({
   latency_sample_spacing_ms: numeric(int().min(0).max(10_000)),
   max_trades_per_day: numeric(int().min(0).max(100_000)),
   max_daily_loss_usd: numeric(num().positive().max(1_000_000)),
+  /** Over every venue of the mode. */
   max_open_positions: numeric(int().min(0).max(1_000)),
+  /** Optional limit per venue (null = only the global one). */
+  max_open_positions_per_venue: numeric(int().min(0).max(1_000)).nullable(),
   max_order_usd: numeric(num().positive().max(1_000_000)),
   min_order_balance_usdt: numeric(num().min(0)),
   balance_use_fraction: numeric(num().positive().max(1)),
@@ -108,6 +111,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze<Settings>({
   max_trades_per_day: 250,
   max_daily_loss_usd: 50,
   max_open_positions: 4,
+  max_open_positions_per_venue: null,
   max_order_usd: 600,
   min_order_balance_usdt: 10,
   balance_use_fraction: 0.95,

@@ -4,7 +4,7 @@
  * Mode comes from bot_settings: `paper` reads the paper ledger (no keys), `testnet`/`live` read the exchange.
  */
 import { z } from "zod";
-import { type Db, loadSettings, must } from "../_shared/db.ts";
+import { type Db, loadSettings, must, selectAllPages } from "../_shared/db.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
 import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
@@ -54,11 +54,14 @@ function balanceReader(deps: VenueFunctionDeps, venue: Venue, settings: Settings
       source: "paper",
       read: async () => {
         // Fills move the ledger; resting orders lock funds. Everything else (rejected, unfilled cancels) is noise.
-        const rows = must(
+        // Paged: a row cap (max_rows) must not cut fills out of the ledger (issue 14).
+        const rows = await selectAllPages<unknown>(
           `select paper orders (${venue})`,
-          await deps.db.from("orders").select(PAPER_ORDER_COLUMNS).eq("venue", venue).eq("mode", "paper")
-            .or("filled.gt.0,order_status.in.(open,partially_filled)").order("created_at", { ascending: true }),
-        ) as unknown[];
+          (from, to) =>
+            deps.db.from("orders").select(PAPER_ORDER_COLUMNS).eq("venue", venue).eq("mode", "paper")
+              .or("filled.gt.0,order_status.in.(open,partially_filled)").order("created_at", { ascending: true })
+              .order("id", { ascending: true }).range(from, to),
+        );
         return paperBalances(settings.paper_starting_usdt, rows);
       },
     };

@@ -1,8 +1,9 @@
 /**
  * Today's risk counters (entries, realized PnL) for one burst: read from the tables once, then moved by what the
  * burst's venues do, which are the only writers of positions while they hold their leases. One tally is shared by
- * all venues of a burst (the counters are per mode, over every venue). It mirrors `TradeStore.dailyStats`: an entry
- * counts while its position has not failed; PnL counts when a position closes. A new UTC day reads the tables again.
+ * all venues of a burst (the counters are per mode, over every venue). It mirrors `TradeStore.dailyStats`: every entry
+ * sent counts (one that timed out unfilled too), one the venue refused does not; PnL counts when a position closes. A
+ * new UTC day reads the tables again.
  */
 import type { DailyStats, TradeStore } from "../_shared/orders/store.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
@@ -11,7 +12,7 @@ import { utcDayStart } from "../_shared/trading/risk.ts";
 
 export class DailyTally {
   #since: Date | null = null;
-  #stats: DailyStats = { entries: 0, realizedPnl: 0 };
+  #stats: DailyStats = { entries: 0, realizedPnl: 0, openPositions: 0 };
   #loading: Promise<void> | null = null;
 
   constructor(private readonly store: TradeStore, readonly mode: TradingMode) {}
@@ -40,9 +41,22 @@ export class DailyTally {
     if (this.#today(position.opened_at)) this.#stats.entries += 1;
   }
 
-  /** A position failed: its entry no longer counts as a trade. */
-  recordFailed(position: Pick<PositionRow, "opened_at">): void {
+  /** The venue refused the position's entry: nothing was placed, so it does not count towards the cap. */
+  recordRefused(position: Pick<PositionRow, "opened_at">): void {
     if (this.#today(position.opened_at)) this.#stats.entries = Math.max(0, this.#stats.entries - 1);
+  }
+
+  /**
+   * An entry was decided: one more active position on some venue, counted at once (before any await) so venues
+   * ticking together cannot both take the last slot of the global max_open_positions.
+   */
+  reserveOpen(): void {
+    this.#stats.openPositions += 1;
+  }
+
+  /** A position ended (failed or closed): its slot is free again. */
+  recordEnded(): void {
+    this.#stats.openPositions = Math.max(0, this.#stats.openPositions - 1);
   }
 
   /** A position closed with its realized PnL. */

@@ -14,11 +14,14 @@ export interface EntryInput {
   buffer: readonly number[];
   band: LatencyBand;
   settings: Settings;
-  daily: { entries: number; realizedPnl: number };
+  daily: { entries: number; realizedPnl: number; openPositions: number };
   /** null when the balance is not known this tick (trading off when the tick began, or the read failed). */
   freeQuote: number | null;
+  /** Active positions on this venue (the global count is daily.openPositions). */
   openPositions: number;
   rules: MarketRules;
+  /** exchange_connections.is_active: an inactive venue opens nothing new (its open positions are still managed). */
+  venueActive: boolean;
 }
 
 /**
@@ -38,6 +41,7 @@ export function decideEntry(input: EntryInput): EntryDecision {
     freeQuote: Number.MAX_SAFE_INTEGER,
   });
   if (probe.action === "skip") return { action: "skip", reason: probe.reason ?? "skip" };
+  if (!input.venueActive) return { action: "refuse", reason: "venue_inactive" };
   const freeQuote = input.freeQuote;
   if (freeQuote === null) {
     return { action: "refuse", reason: settings.trading_enabled ? "balance_unavailable" : "trading_disabled" };
@@ -48,7 +52,8 @@ export function decideEntry(input: EntryInput): EntryDecision {
     tradingEnabled: settings.trading_enabled,
     tradesToday: daily.entries,
     realizedPnlToday: daily.realizedPnl,
-    openPositions: input.openPositions,
+    openPositions: daily.openPositions,
+    openPositionsVenue: input.openPositions,
     freeQuote,
     orderUsd: decision.size_usd,
   }, settings);

@@ -13,6 +13,7 @@ import { shouldCancelEntry } from "../_shared/trading/exits.ts";
 import { prepareSell } from "../_shared/trading/precision.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { DailyTally } from "./daily_tally.ts";
+import type { FeeValuation } from "./fee_valuation.ts";
 import type { BurstMarket } from "./markets.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
@@ -36,6 +37,8 @@ export interface PositionKeeperContext {
   budgetSpent: () => boolean;
   /** Cancels the position's protection on the venue before an exit of ours (ProtectionKeeper.release). */
   release?: (settled: Settled) => Promise<Settled>;
+  /** Values fees charged in a third currency (BNB) before the figures are computed. */
+  fees?: FeeValuation;
 }
 
 export function isActive(position: PositionRow): boolean {
@@ -47,7 +50,8 @@ export class PositionKeeper {
 
   /** Keeps today's counters in step with what happened to a position (reconcile reports its events here too). */
   count(result: AdvanceResult): void {
-    if (result.event === "failed") this.ctx.daily.recordFailed(result.position);
+    // A failed position's entry was sent (or refused, which the burst counts when it happens): it stays counted.
+    if (result.event === "failed" || result.event === "closed") this.ctx.daily.recordEnded();
     if (result.event === "closed") this.ctx.daily.recordClosed(result.position);
   }
 
@@ -62,10 +66,11 @@ export class PositionKeeper {
   /** Applies the position's fills (its orders read again unless given) and counts what happened. */
   async advance(position: PositionRow, orders?: readonly OrderRow[]): Promise<Settled> {
     const { ctx } = this;
+    const own = orders ?? await ctx.store.listOrdersOfPositions([position.id]);
     const result = await advancePosition(
       ctx.store,
       position,
-      orders ?? await ctx.store.listOrdersOfPositions([position.id]),
+      ctx.fees ? await ctx.fees.value(own.filter((o) => o.position_id === position.id)) : own,
       {
         rules: ctx.markets.get(position.symbol)?.rules,
         referencePrice: ctx.quotes.get(position.symbol)?.bid ?? null,

@@ -14,6 +14,7 @@ import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { ExchangeExecutor } from "../_shared/orders/exchange_executor.ts";
 import { LeasedVenueStore } from "../_shared/orders/leased_store.ts";
+import { ACTIVE_POSITION_STATUSES } from "../_shared/orders/types.ts";
 import type { LeaseOutcome, TradeStore } from "../_shared/orders/store.ts";
 import { PaperExecutor } from "../_shared/paper/paper_executor.ts";
 import type { Deadline } from "../_shared/exchange/retry.ts";
@@ -157,7 +158,10 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const leased = new LeasedVenueStore(store, venue, settings.mode);
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
-    const selected = selectMarkets(await client.loadMarkets(), options.symbols, {
+    // Every symbol with an active position is managed, even one the settings or the request left out (issue 14).
+    const held = await leased.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
+    const managedSymbols = [...new Set([...options.symbols, ...held.map((p) => p.symbol)])];
+    const selected = selectMarkets(await client.loadMarkets(), managedSymbols, {
       paperFees: VENUE_PROFILES[venue].baseTierSpotFees,
     });
     summary.skipped_symbols = selected.skipped;
@@ -179,6 +183,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       executor,
       markets: selected.markets,
       symbols,
+      managedSymbols: managedSymbols.filter((s) => selected.markets.has(s)),
       quotes,
       clock,
       settings: options.settings,

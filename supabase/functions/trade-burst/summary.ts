@@ -35,6 +35,8 @@ export interface VenueSummary {
   realized_pnl: number;
   skipped_symbols: Record<string, string>;
   reconcile?: ReconcileReport;
+  /** Positions the bot cannot close by itself this burst (exits refused repeatedly; still retried with backoff). */
+  needs_attention: string[];
   notes: string[];
   duration_ms: number;
 }
@@ -76,6 +78,7 @@ export function emptyVenueSummary(venue: Venue): VenueSummary {
     exits_by_reason: {},
     realized_pnl: 0,
     skipped_symbols: {},
+    needs_attention: [],
     notes: [],
     duration_ms: 0,
   };

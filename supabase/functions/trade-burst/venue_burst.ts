@@ -12,7 +12,8 @@
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
- * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries.
+ * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries, ExitRetry retries refused
+ * exits, FeeValuation values fees paid in a third currency.
  *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
@@ -34,6 +35,8 @@ import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import { decideEntry } from "./entry_decision.ts";
+import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
+import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
@@ -41,9 +44,6 @@ import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
-
-/** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
-export const MAX_REJECTED_EXITS = 3;
 
 export interface VenueBurstContext {
   venue: Venue;
@@ -54,6 +54,11 @@ export interface VenueBurstContext {
   markets: ReadonlyMap<string, BurstMarket>;
   /** Symbols to trade this burst (already filtered to what the venue lists). */
   symbols: readonly string[];
+  /**
+   * Symbols to quote: `symbols` plus every symbol the venue holds an active position in, whatever the settings or the
+   * request say now (a position is managed until it is closed). Defaults to `symbols`.
+   */
+  managedSymbols?: readonly string[];
   /** Shared with the paper executor, which fills against it. */
   quotes: Map<string, Quote>;
   clock: Clock;
@@ -78,10 +83,12 @@ export class VenueBurst {
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
+  readonly #retries: ExitRetry;
   #band: LatencyBand | null = null;
+  #venueActive = true;
 
   constructor(private readonly ctx: VenueBurstContext) {
-    this.#quotes = new QuoteFeed(ctx);
+    this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
     this.#funds = new FreeQuoteLedger(async () => {
       const asset = this.#quoteAsset();
       return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
@@ -111,6 +118,7 @@ export class VenueBurst {
       ...ctx,
       orders: this.#orders,
       budgetSpent,
+      fees: new FeeValuation(ctx),
       release: (settled) => this.#protection.release(settled),
     });
     this.#protection = new ProtectionKeeper({
@@ -119,6 +127,7 @@ export class VenueBurst {
       advance: (position) => this.#positions.advance(position),
       budgetSpent,
     });
+    this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
   }
 
   get summary(): VenueSummary {
@@ -157,8 +166,11 @@ export class VenueBurst {
     });
     // Before anything else: a position left without protection (a crash between fill and protect) gets it now.
     await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
-    this.#band = bandFor(settings, await store.latencyBandName(venue));
+    const connection = await store.venueConnection(venue);
+    this.#band = bandFor(settings, connection.latencyBand);
+    this.#venueActive = connection.isActive;
     this.ctx.summary.band = this.#band.name;
+    if (!connection.isActive) note(this.ctx.summary, "venue inactive: no new entries; open positions still managed");
   }
 
   /**
@@ -224,17 +236,13 @@ export class VenueBurst {
           ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
       } else if (position.status === "closing" && !figures.liveExit) {
-        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
+        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another (refused
+        // again and again: ExitRetry, with backoff and a flag for a person).
+        const reason = position.exit_reason ?? "manual";
         if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
-          note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
+          ({ position, figures } = await this.#retries.step(position, figures, quote, settings.mode));
         } else if (quote) {
-          ({ position, figures } = await this.#positions.exit(
-            position,
-            figures,
-            position.exit_reason ?? "manual",
-            quote,
-            settings.mode,
-          ));
+          ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
       }
       this.#stopIfNeedsHuman();
@@ -270,6 +278,7 @@ export class VenueBurst {
         freeQuote: this.#funds.free,
         openPositions,
         rules: market.rules,
+        venueActive: this.#venueActive,
       });
       s.signals.evaluated += 1;
       if (decision.action !== "enter") {
@@ -277,6 +286,7 @@ export class VenueBurst {
         continue;
       }
       s.signals.entries += 1;
+      ctx.daily.reserveOpen();
       // The position row first (the order row refers to it), then the order row, then the order.
       const position = await ctx.store.insertPosition({
         venue: ctx.venue,
@@ -296,6 +306,7 @@ export class VenueBurst {
         position_id: position.id,
         mode: settings.mode,
       });
+      if (order.order_status === "rejected") ctx.daily.recordRefused(position);
       // What the venue now holds for it (a refused order reserved nothing, and made the balance stale).
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
         this.#funds.reserve(decision.amount * decision.price);

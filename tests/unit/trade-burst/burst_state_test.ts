@@ -169,24 +169,40 @@ Deno.test("DailyTally reads the tables once a day and then follows the venues' e
   assert.deepEqual(await Promise.all([tally.current(at(5)), tally.current(at(6))]), [await truth(), await truth()]);
   assert.equal(calls.dailyStats, 1, "one read, shared");
 
-  // A position opens, another opens and fails, a third closes with a loss: the tally moves as the tables do.
+  // A position opens and closes; another's entry is refused by the venue (not counted); a third's entry times out
+  // unfilled and is cancelled (still counted: it was sent). The tally moves as the tables do.
   const a = await openPosition(tables);
   tally.recordEntry(a);
+  tally.reserveOpen();
+  await tables.insertOrder(intent(a.id), at(2));
   const b = await openPosition(tables);
   tally.recordEntry(b);
-  const failedB = await tables.updatePosition(b.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
-  tally.recordFailed(failedB);
+  tally.reserveOpen();
+  const refused = await tables.insertOrder(intent(b.id), at(3));
+  await tables.updateOrder(refused.id, { order_status: "rejected" }, at(3));
+  tally.recordRefused(b);
+  await tables.updatePosition(b.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
+  tally.recordEnded();
+  const c = await openPosition(tables);
+  tally.recordEntry(c);
+  tally.reserveOpen();
+  const timedOut = await tables.insertOrder(intent(c.id), at(4));
+  await tables.updateOrder(timedOut.id, { order_status: "cancelled" }, at(6));
+  await tables.updatePosition(c.id, { status: "failed", closed_at: at(7).toISOString() }, at(7));
+  tally.recordEnded();
   const closedA = await tables.updatePosition(a.id, {
     status: "closed",
     realized_pnl: 1.5,
     closed_at: at(8).toISOString(),
   }, at(8));
   tally.recordClosed(closedA);
+  tally.recordEnded();
   assert.deepEqual(await tally.current(at(9)), await truth());
+  assert.equal((await truth()).entries, 3, "a, c and the closed position: c timed out but was sent");
   assert.equal(calls.dailyStats, 1);
 
-  // Yesterday's position failing today does not touch today's entries.
-  tally.recordFailed({ opened_at: new Date(utcDayStart(at(0)).getTime() - 1).toISOString() });
+  // Yesterday's position refused today does not touch today's entries.
+  tally.recordRefused({ opened_at: new Date(utcDayStart(at(0)).getTime() - 1).toISOString() });
   assert.deepEqual(await tally.current(at(9)), await truth());
 
   // A new UTC day starts from the tables again.

@@ -98,9 +98,18 @@ export class DeadlinePassedError extends TemporaryExchangeError {
   }
 }
 
-/** Raised before any request left (breaker open, budget spent): the venue never saw the call. */
+/**
+ * The venue refused the request's timestamp (Binance -1021 outside recvWindow, OKX 50102 expired): it checks the
+ * timestamp before anything else, so nothing was executed. Our clock is off from the venue's; the client re-reads the
+ * venue's time and tries once more before raising this (issue 14).
+ */
+export class ClockSkewError extends TemporaryExchangeError {
+  override name = "ClockSkewError";
+}
+
+/** The venue never acted on the call: breaker open or budget spent (not sent), or its timestamp refused. */
 export function isNotSentError(error: unknown): boolean {
-  return error instanceof CircuitOpenError || error instanceof DeadlinePassedError;
+  return error instanceof CircuitOpenError || error instanceof DeadlinePassedError || error instanceof ClockSkewError;
 }
 
 export function isRetryableExchangeError(error: unknown): error is TemporaryExchangeError | RateLimitedError {

@@ -12,6 +12,7 @@ import {
   CancelPending,
   DDoSProtection,
   ExchangeNotAvailable,
+  InvalidNonce,
   ManualInteractionNeeded,
   NetworkError,
   OperationFailed,
@@ -21,6 +22,7 @@ import {
   RestrictedLocation,
 } from "ccxt";
 import {
+  ClockSkewError,
   ExchangeLayerError,
   FinalExchangeError,
   NeedsHumanError,
@@ -88,6 +90,10 @@ export function translateCcxtError(error: unknown, context: TranslateContext = {
     error instanceof RestrictedLocation
   ) {
     return new NeedsHumanError(`${prefix}${source}: ${message}`, options);
+  }
+  // A refused timestamp (ccxt's InvalidNonce: Binance -1021, OKX 50102): not executed, and our clock is off.
+  if (error instanceof InvalidNonce) {
+    return new ClockSkewError(`${prefix}clock skew (${source}): ${message}`, options);
   }
   // The NetworkError family (timeouts, 5xx, maintenance, bad nonce) plus garbled answers and pending cancels:
   // the operation may succeed if repeated.

@@ -5,7 +5,7 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
+import { ClockSkewError, isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
 import { type Venue, VENUE_PROFILES } from "./venues.ts";
@@ -109,27 +109,35 @@ export interface VenueClient {
 }
 
 /** What we call on a ccxt instance. Tests pass a fake with these members. */
-export type CcxtExchange = Pick<
-  Exchange,
-  | "fetchTime"
-  | "fetchBalance"
-  | "fetchBidsAsks"
-  | "fetchTickers"
-  | "loadMarkets"
-  | "createOrder"
-  | "fetchOrder"
-  | "cancelOrder"
-  | "fetchOpenOrders"
-  | "fetchMyTrades"
-  | "last_response_headers"
-  | "fetch"
->;
+export type CcxtExchange =
+  & Pick<
+    Exchange,
+    | "fetchTime"
+    | "fetchBalance"
+    | "fetchBidsAsks"
+    | "fetchTickers"
+    | "loadMarkets"
+    | "createOrder"
+    | "fetchOrder"
+    | "cancelOrder"
+    | "fetchOpenOrders"
+    | "fetchMyTrades"
+    | "last_response_headers"
+    | "fetch"
+  >
+  // Re-reads the venue's time after a refused timestamp; fakes may leave it out.
+  & Partial<Pick<Exchange, "loadTimeDifference">>;
 
 export interface VenueClientOptions {
   /** Retry policy for reads (attempts, delays, injected sleep). */
   retry?: Omit<RetryOptions, "breaker">;
-  /** Breaker shared by this client's reads; omit for none. */
+  /** Breaker shared by this client's signed calls (and every read when there is no publicBreaker); omit for none. */
   breaker?: CircuitBreaker;
+  /**
+   * Breaker for public reads (quotes, markets, server time): failing signed calls (a clock skew, a key problem) must
+   * not block the quotes an exit is decided on (issue 14). Omit to share `breaker`.
+   */
+  publicBreaker?: CircuitBreaker;
   /** Strings to scrub from error messages (keys). */
   secrets?: readonly (string | undefined)[];
   /** Monotonic ms for round-trip timing. Default performance.now. */
@@ -310,25 +318,41 @@ function timeRoundTrips(exchange: CcxtExchange, nowMs: () => number): { lastMs()
 
 export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
   const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()));
-  /** Runs one ccxt call, translating whatever it throws. */
+  const translate = (error: unknown, operation: string) => {
+    forgetFailedMarketLoad(exchange);
+    return translateCcxtError(error, {
+      venue,
+      operation,
+      responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
+      secrets: options.secrets,
+    });
+  };
+  /**
+   * Runs one ccxt call, translating whatever it throws. A refused timestamp (nothing executed) re-reads the venue's
+   * time (ccxt keeps the difference in options.timeDifference and signs with it) and tries once more.
+   */
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      forgetFailedMarketLoad(exchange);
-      throw translateCcxtError(error, {
-        venue,
-        operation,
-        responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
-        secrets: options.secrets,
-      });
+      const translated = translate(error, operation);
+      if (!(translated instanceof ClockSkewError) || typeof exchange.loadTimeDifference !== "function") {
+        throw translated;
+      }
+      try {
+        assertBeforeDeadline(options.deadline);
+        await exchange.loadTimeDifference();
+        return await fn();
+      } catch (again) {
+        throw translate(again, operation);
+      }
     }
   }
   /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
-  function read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  function read<T>(operation: string, fn: () => Promise<T>, { isPublic = false } = {}): Promise<T> {
     return withRetry(() => call(operation, fn), {
       ...options.retry,
-      breaker: options.breaker,
+      breaker: isPublic ? options.publicBreaker ?? options.breaker : options.breaker,
       deadline: options.deadline,
     });
   }
@@ -365,7 +389,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
 
     async fetchServerTime({ retry = true } = {}) {
       const fetchTime = () => exchange.fetchTime();
-      const time = retry ? await read("fetchServerTime", fetchTime) : await call("fetchServerTime", fetchTime);
+      const time = retry
+        ? await read("fetchServerTime", fetchTime, { isPublic: true })
+        : await call("fetchServerTime", fetchTime);
       const parsed = z.number().finite().positive().safeParse(time);
       if (!parsed.success) {
         throw new InvalidExchangeResponseError(`fetchServerTime: server time ${String(time)} is not a timestamp`, {
@@ -397,12 +423,13 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const raw = await read(
         "fetchQuotes",
         () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
+        { isPublic: true },
       );
       return normalizeQuotes(raw, symbols, venue);
     },
 
     loadMarkets() {
-      return read("loadMarkets", () => exchange.loadMarkets());
+      return read("loadMarkets", () => exchange.loadMarkets(), { isPublic: true });
     },
 
     async createOrder(order) {

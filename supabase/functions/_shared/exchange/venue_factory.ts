@@ -81,16 +81,19 @@ export function buildVenueClient(
   const setup = venueSetup(venue, env, mode);
   const factory = options.ccxtFactory ?? createCcxtClient;
   const exchange = factory(venue, setup.ccxtOptions);
-  const breaker = options.breakerNowMs
-    ? new CircuitBreaker(venue, {
-      nowMs: options.breakerNowMs,
-      failureThreshold: BREAKER_FAILURE_THRESHOLD,
-      coolDownMs: BREAKER_COOL_DOWN_MS,
-    })
-    : undefined;
+  // Two breakers: failing signed calls (clock skew, keys) must not block the public quotes exits are decided on.
+  const newBreaker = () =>
+    options.breakerNowMs
+      ? new CircuitBreaker(venue, {
+        nowMs: options.breakerNowMs,
+        failureThreshold: BREAKER_FAILURE_THRESHOLD,
+        coolDownMs: BREAKER_COOL_DOWN_MS,
+      })
+      : undefined;
   const client = createVenueClient(venue, exchange, {
     retry: options.retry,
-    breaker,
+    breaker: newBreaker(),
+    publicBreaker: newBreaker(),
     secrets: [setup.credentials?.apiKey, setup.credentials?.secret, setup.credentials?.password],
     deadline: limits.deadline,
   });

@@ -8,7 +8,7 @@
  */
 import type { TradingMode } from "../settings.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
-import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore } from "./store.ts";
+import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore, VenueConnection } from "./store.ts";
 import {
   ACTIVE_POSITION_STATUSES,
   type OrderIntent,
@@ -138,8 +138,8 @@ export class LeasedVenueStore implements TradeStore {
     return this.inner.dailyStats(mode, since);
   }
 
-  latencyBandName(venue: Venue): Promise<string | null> {
-    return this.inner.latencyBandName(venue);
+  venueConnection(venue: Venue): Promise<VenueConnection> {
+    return this.inner.venueConnection(venue);
   }
 
   acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null> {

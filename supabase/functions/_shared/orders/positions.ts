@@ -33,16 +33,32 @@ export interface PositionFigures {
   heldQty: number;
 }
 
-/** One order's fills as a single fill at its average price (fees summed per order). */
+/**
+ * One order's fills as a single fill at its average price (fees summed per order). A fee in a third currency (BNB)
+ * counts at the rate recorded on the order (fee_rate_used, its price in quote); without a rate it is left out of the
+ * figures (unvalued, still on the row), so the position is managed all the same (issue 14).
+ */
 export function fillOf(order: OrderRow): FillLike | null {
   if (!(order.filled > 0)) return null;
   const price = order.average ?? (order.cost > 0 ? order.cost / order.filled : null);
   if (price === null || !(price > 0)) return null;
-  return {
-    price,
-    amount: order.filled,
-    fee: order.fee_cost ? { cost: order.fee_cost, currency: order.fee_currency } : null,
-  };
+  return { price, amount: order.filled, fee: feeOf(order) };
+}
+
+/** The fee currency when it is neither the order's base nor its quote (a BNB fee), else null. */
+export function thirdFeeCurrency(order: Pick<OrderRow, "symbol" | "fee_cost" | "fee_currency">): string | null {
+  if (!order.fee_cost || !order.fee_currency) return null;
+  const [base, quote] = order.symbol.split("/");
+  const currency = order.fee_currency.toUpperCase();
+  return currency === base || currency === quote ? null : currency;
+}
+
+function feeOf(order: OrderRow): FillLike["fee"] {
+  if (!order.fee_cost) return null;
+  if (thirdFeeCurrency(order) === null) return { cost: order.fee_cost, currency: order.fee_currency };
+  const rate = order.fee_rate_used;
+  if (rate === null || rate === undefined || !(rate >= 0)) return null;
+  return { cost: order.fee_cost * rate, currency: order.symbol.split("/")[1] };
 }
 
 const byCreated = (a: OrderRow, b: OrderRow) => a.created_at.localeCompare(b.created_at);

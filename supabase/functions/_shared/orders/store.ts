@@ -20,6 +20,8 @@ export type OrderPatch = Partial<
     | "cost"
     | "fee_cost"
     | "fee_currency"
+    | "fee_rate_used"
+    | "fee_valued_usd"
     | "last_error"
     | "raw"
     | "submitted_at"
@@ -35,10 +37,22 @@ export interface NewPosition {
 }
 
 export interface DailyStats {
-  /** Positions opened since `since` that did not fail (an entry that never filled is not a trade). */
+  /**
+   * Entries sent since `since`: positions opened that did not fail, plus failed ones whose entry order was recorded
+   * and not refused by the venue (an entry that timed out unfilled still counts towards the daily cap).
+   */
   entries: number;
   /** Σ realized_pnl of positions closed since `since`. */
   realizedPnl: number;
+  /** Active positions (opening, open, closing) of the mode on every venue, now: max_open_positions is global. */
+  openPositions: number;
+}
+
+export interface VenueConnection {
+  /** The current latency band name, null when never sampled. */
+  latencyBand: string | null;
+  /** exchange_connections.is_active: false means no new entries; open positions are still managed and closed. */
+  isActive: boolean;
 }
 
 export type LeaseOutcome = "ok" | "partial" | "error" | "skipped";
@@ -63,8 +77,8 @@ export interface TradeStore {
 
   /** Counters since `since` (00:00 UTC) over all venues of the mode, straight from the tables. */
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats>;
-  /** The venue's current latency band name (exchange_connections.latency_band), null when never sampled. */
-  latencyBandName(venue: Venue): Promise<string | null>;
+  /** The venue's row in exchange_connections: its latency band and whether it may open new positions. */
+  venueConnection(venue: Venue): Promise<VenueConnection>;
 
   /** `acquire_venue_lease`: the run id, or null when another burst holds the venue. */
   acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null>;

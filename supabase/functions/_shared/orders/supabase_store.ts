@@ -2,11 +2,11 @@
  * TradeStore over the tables, through supabase-js with the service role. PostgREST may return `numeric` columns as
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
-import { type Db, DbError, must } from "../db.ts";
+import { type Db, must, selectAllPages } from "../db.ts";
 import type { TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
-import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore } from "./store.ts";
+import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore, VenueConnection } from "./store.ts";
 import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
 import type { Venue } from "../exchange/venues.ts";
 import { parseNumericText } from "../numeric_text.ts";
@@ -34,6 +34,8 @@ function orderFromRow(row: Record<string, unknown>): OrderRow {
     filled: num(row.filled ?? 0),
     remaining: numOrNull(row.remaining),
     average: numOrNull(row.average),
+    fee_rate_used: numOrNull(row.fee_rate_used),
+    fee_valued_usd: numOrNull(row.fee_valued_usd),
     cost: num(row.cost ?? 0),
     fee_cost: numOrNull(row.fee_cost),
     trigger_price: numOrNull(row.trigger_price),
@@ -83,33 +85,38 @@ export class SupabaseTradeStore implements TradeStore {
   }
 
   async listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
-    const rows = must(
+    const rows = await selectAllPages<Record<string, unknown>>(
       `select non-final orders ${venue}`,
-      await this.db.from("orders").select("*").eq("venue", venue).eq("mode", mode).in("order_status", NON_FINAL)
-        .order("created_at", { ascending: true }),
-    ) as Record<string, unknown>[];
+      (from, to) =>
+        this.db.from("orders").select("*").eq("venue", venue).eq("mode", mode).in("order_status", NON_FINAL)
+          .order("created_at", { ascending: true }).order("id", { ascending: true }).range(from, to),
+    );
     return rows.map(orderFromRow);
   }
 
   async listOrdersOfPositions(positionIds: readonly string[]): Promise<OrderRow[]> {
     const out: OrderRow[] = [];
     for (let i = 0; i < positionIds.length; i += IN_CHUNK) {
-      const rows = must(
+      const chunk = positionIds.slice(i, i + IN_CHUNK);
+      const rows = await selectAllPages<Record<string, unknown>>(
         "select orders of positions",
-        await this.db.from("orders").select("*").in("position_id", positionIds.slice(i, i + IN_CHUNK))
-          .order("created_at", { ascending: true }),
-      ) as Record<string, unknown>[];
+        (from, to) =>
+          this.db.from("orders").select("*").in("position_id", chunk)
+            .order("created_at", { ascending: true }).order("id", { ascending: true }).range(from, to),
+      );
       out.push(...rows.map(orderFromRow));
     }
     return out;
   }
 
   async listOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
-    const rows = must(
+    // The paper ledger sums every order: a cut answer would forget fills (issue 14).
+    const rows = await selectAllPages<Record<string, unknown>>(
       `select orders ${venue} ${mode}`,
-      await this.db.from("orders").select("*").eq("venue", venue).eq("mode", mode)
-        .order("created_at", { ascending: true }),
-    ) as Record<string, unknown>[];
+      (from, to) =>
+        this.db.from("orders").select("*").eq("venue", venue).eq("mode", mode)
+          .order("created_at", { ascending: true }).order("id", { ascending: true }).range(from, to),
+    );
     return rows.map(orderFromRow);
   }
 
@@ -130,11 +137,12 @@ export class SupabaseTradeStore implements TradeStore {
   }
 
   async listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]> {
-    const rows = must(
+    const rows = await selectAllPages<Record<string, unknown>>(
       `select positions ${venue}`,
-      await this.db.from("positions").select("*").eq("venue", venue).eq("mode", mode).in("status", [...statuses])
-        .order("opened_at", { ascending: true }),
-    ) as Record<string, unknown>[];
+      (from, to) =>
+        this.db.from("positions").select("*").eq("venue", venue).eq("mode", mode).in("status", [...statuses])
+          .order("opened_at", { ascending: true }).order("id", { ascending: true }).range(from, to),
+    );
     return rows.map(positionFromRow);
   }
 
@@ -146,27 +154,26 @@ export class SupabaseTradeStore implements TradeStore {
   }
 
   async dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {
-    const iso = since.toISOString();
-    const opened = await this.db.from("positions").select("id", { count: "exact", head: true })
-      .eq("mode", mode).gte("opened_at", iso).neq("status", "failed");
-    if (opened.error) throw new DbError("count positions opened today", opened.error.message);
-    const closed = must(
-      "select positions closed today",
-      await this.db.from("positions").select("realized_pnl").eq("mode", mode).gte("closed_at", iso)
-        .not("realized_pnl", "is", null),
-    ) as { realized_pnl: unknown }[];
+    // Aggregated in SQL: one answer, whatever the row cap (see daily_trade_stats in the migrations).
+    const stats = must(
+      "daily_trade_stats",
+      await this.db.rpc("daily_trade_stats", { p_mode: mode, p_since: since.toISOString() }),
+    ) as { entries?: unknown; realized_pnl?: unknown; open_positions?: unknown } | null;
     return {
-      entries: opened.count ?? 0,
-      realizedPnl: closed.reduce((sum, row) => sum + num(row.realized_pnl), 0),
+      entries: num(stats?.entries),
+      realizedPnl: num(stats?.realized_pnl),
+      openPositions: num(stats?.open_positions),
     };
   }
 
-  async latencyBandName(venue: Venue): Promise<string | null> {
+  async venueConnection(venue: Venue): Promise<VenueConnection> {
     const row = must(
       `select exchange_connections ${venue}`,
-      await this.db.from("exchange_connections").select("latency_band").eq("exchange_name", venue).maybeSingle(),
-    ) as { latency_band: string | null } | null;
-    return row?.latency_band ?? null;
+      await this.db.from("exchange_connections").select("latency_band, is_active").eq("exchange_name", venue)
+        .maybeSingle(),
+    ) as { latency_band: string | null; is_active: boolean | null } | null;
+    // A venue without a row was never configured off: it trades as before.
+    return { latencyBand: row?.latency_band ?? null, isActive: row?.is_active !== false };
   }
 
   async acquireLease(functionName: string, venue: Venue, ttlSeconds: number): Promise<string | null> {

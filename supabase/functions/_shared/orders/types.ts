@@ -33,6 +33,10 @@ export interface OrderRow {
   cost: number;
   fee_cost: number | null;
   fee_currency: string | null;
+  /** A third-currency fee's price in quote when it was valued (issue 14); null = not valued (yet). */
+  fee_rate_used?: number | null;
+  /** fee_cost × fee_rate_used, in quote. */
+  fee_valued_usd?: number | null;
   order_status: OrderStatus;
   purpose: OrderPurpose;
   position_id: string | null;
@@ -91,6 +95,10 @@ export interface PositionRow {
   opened_at: string;
   closed_at: string | null;
   updated_at: string;
+  /** True while the bot cannot close it by itself (exits refused repeatedly); it keeps retrying. Absent = false. */
+  needs_attention?: boolean;
+  /** Why it needed a person, and what was done. */
+  attention?: string | null;
 }
 
 /** The mutable part of a position: what the burst writes as fills arrive. */
@@ -107,6 +115,8 @@ export type PositionPatch = Partial<
     | "realized_pnl"
     | "exit_reason"
     | "closed_at"
+    | "needs_attention"
+    | "attention"
   >
 >;
 

@@ -16,8 +16,10 @@ export interface EntryRiskState {
   tradesToday: number;
   /** Realized PnL since 00:00 UTC in quote currency (negative = loss). */
   realizedPnlToday: number;
-  /** Positions not yet closed (opening, open or closing) on this venue. */
+  /** Positions not yet closed (opening, open or closing) on every venue of the mode: max_open_positions is global. */
   openPositions: number;
+  /** The same on this venue, for the optional max_open_positions_per_venue. */
+  openPositionsVenue?: number;
   /** Free quote-currency balance (USDT). */
   freeQuote: number;
   /** The entry's notional in USD, as sized (see entrySizeUsd). */
@@ -29,15 +31,18 @@ export type EntryRiskReason =
   | "daily_trade_cap"
   | "daily_loss_limit"
   | "max_open_positions"
+  | "max_open_positions_per_venue"
   | "order_too_large"
   | "insufficient_balance";
 
 export type EntryRiskDecision = { allow: true } | { allow: false; reason: EntryRiskReason };
 
-export type RiskSettings = Pick<
-  Settings,
-  "max_trades_per_day" | "max_daily_loss_usd" | "max_open_positions" | "max_order_usd" | "min_order_balance_usdt"
->;
+export type RiskSettings =
+  & Pick<
+    Settings,
+    "max_trades_per_day" | "max_daily_loss_usd" | "max_open_positions" | "max_order_usd" | "min_order_balance_usdt"
+  >
+  & Partial<Pick<Settings, "max_open_positions_per_venue">>;
 
 /** A state that is not a set of finite numbers is a caller bug, not a market condition. */
 export class InvalidRiskStateError extends Error {
@@ -70,6 +75,10 @@ export function checkEntryRisk(state: EntryRiskState, settings: RiskSettings): E
   if (state.tradesToday >= settings.max_trades_per_day) return refuse("daily_trade_cap");
   if (state.realizedPnlToday <= -settings.max_daily_loss_usd) return refuse("daily_loss_limit");
   if (state.openPositions >= settings.max_open_positions) return refuse("max_open_positions");
+  const perVenue = settings.max_open_positions_per_venue;
+  if (perVenue !== null && perVenue !== undefined && (state.openPositionsVenue ?? 0) >= perVenue) {
+    return refuse("max_open_positions_per_venue");
+  }
   if (state.orderUsd > settings.max_order_usd + USD_TOLERANCE) return refuse("order_too_large");
   if (state.freeQuote < settings.min_order_balance_usdt || state.orderUsd > state.freeQuote + USD_TOLERANCE) {
     return refuse("insufficient_balance");

@@ -9,7 +9,7 @@ import { advancePosition, type AdvanceResult, type PositionFigures } from "../_s
 import type { TradeStore } from "../_shared/orders/store.ts";
 import { ACTIVE_POSITION_STATUSES, type ExitReason, type OrderRow, type PositionRow } from "../_shared/orders/types.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
-import { shouldCancelEntry } from "../_shared/trading/exits.ts";
+import { decideExit, shouldCancelEntry } from "../_shared/trading/exits.ts";
 import { prepareSell } from "../_shared/trading/precision.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { DailyTally } from "./daily_tally.ts";
@@ -39,6 +39,17 @@ export interface PositionKeeperContext {
   release?: (settled: Settled) => Promise<Settled>;
   /** Values fees charged in a third currency (BNB) before the figures are computed. */
   fees?: FeeValuation;
+}
+
+/**
+ * The exit the burst itself makes for an open position on this quote: exits.ts's decision, except that price exits
+ * are the venue's while protection rests there (the time stop stays ours).
+ */
+export function burstExitReason(current: Settled, quote: Quote, now: Date, settings: Settings): ExitReason | null {
+  const { position, figures } = current;
+  if (!position.entry_avg_px) return null;
+  const reason = decideExit(position as { entry_avg_px: number; opened_at: string }, quote, now, settings);
+  return reason !== "time_stop" && figures.liveProtection.length > 0 ? null : reason;
 }
 
 export function isActive(position: PositionRow): boolean {

@@ -13,7 +13,8 @@
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
  * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries, ExitRetry retries refused
- * exits, FeeValuation values fees paid in a third currency.
+ * exits, FeeValuation values fees paid in a third currency, ProtectionKeeper keeps a take profit and a stop loss
+ * resting on the venue for every position that holds something.
  *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
@@ -29,7 +30,6 @@ import { reconcileVenue } from "../_shared/orders/reconcile.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
-import { decideExit } from "../_shared/trading/exits.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
@@ -39,7 +39,7 @@ import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
-import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { burstExitReason, isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
@@ -165,7 +165,7 @@ export class VenueBurst {
       onPositionEvent: (result) => this.#positions.count(result),
     });
     // Before anything else: a position left without protection (a crash between fill and protect) gets it now.
-    await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
+    await this.#settleAndProtect(settings);
     const connection = await store.venueConnection(venue);
     this.#band = bandFor(settings, connection.latencyBand);
     this.#venueActive = connection.isActive;
@@ -183,7 +183,7 @@ export class VenueBurst {
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
     await this.#orders.refreshWorking(ctx.venue, settings.mode);
-    const settled = await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
+    const settled = await this.#settleAndProtect(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
 
@@ -201,8 +201,12 @@ export class VenueBurst {
   async finishTicks(): Promise<void> {
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
-    const settings = this.ctx.settings.current;
-    await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
+    await this.#settleAndProtect(this.ctx.settings.current);
+  }
+
+  /** Positions moved along their fills, then protected on the venue where they hold something. */
+  async #settleAndProtect(settings: Settings): Promise<Settled[]> {
+    return await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -222,16 +226,7 @@ export class VenueBurst {
       let { position, figures } = current;
       const quote = this.ctx.quotes.get(position.symbol);
       if (position.status === "open") {
-        let reason = quote && position.entry_avg_px
-          ? decideExit(
-            { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
-            quote,
-            this.ctx.clock.now(),
-            settings,
-          )
-          : null;
-        // Price exits are the venue's while protection rests there; the time stop stays ours.
-        if (reason !== "time_stop" && figures.liveProtection.length > 0) reason = null;
+        const reason = quote ? burstExitReason({ position, figures }, quote, this.ctx.clock.now(), settings) : null;
         if (reason && quote) {
           ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }

@@ -11,7 +11,6 @@
  *   the legs cannot be looked up as orders); its fact is null and the burst decides OKX exits itself.
  */
 import { z } from "zod";
-import type { VenueOrder } from "./venue_client.ts";
 
 export interface ProtectionListRequest {
   symbol: string;
@@ -21,10 +20,11 @@ export interface ProtectionListRequest {
   listClientId: string;
 }
 
-export interface ProtectionListAnswer {
+/** The venue's list id and each leg as `normalize` made it (the venue client's validated order). */
+export interface ProtectionListAnswer<Order> {
   listId: string | null;
-  takeProfit: VenueOrder;
-  stopLoss: VenueOrder;
+  takeProfit: Order;
+  stopLoss: Order;
 }
 
 /** The members of a ccxt binance instance this needs (the implicit endpoint and ccxt's own formatting/parsing). */
@@ -69,12 +69,12 @@ export class InvalidProtectionAnswerError extends Error {
  * Picks each leg's report out of the answer by its client order id and parses it as ccxt would parse the order.
  * `normalize` is the venue client's order validation.
  */
-export function parseBinanceOcoAnswer(
+export function parseBinanceOcoAnswer<Order>(
   exchange: Pick<BinanceOcoExchange, "parseOrder" | "market">,
   req: ProtectionListRequest,
   raw: unknown,
-  normalize: (order: unknown) => VenueOrder,
-): ProtectionListAnswer {
+  normalize: (order: unknown) => Order,
+): ProtectionListAnswer<Order> {
   const parsed = ocoAnswerSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -105,7 +105,7 @@ export interface VenueClient {
    * Places a take profit and a stop loss as one linked list (protection_orders.ts); sent once, never retried, like
    * createOrder. Absent when the venue's `protection` fact is null.
    */
-  createProtectionList?(list: ProtectionListRequest): Promise<ProtectionListAnswer>;
+  createProtectionList?(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>>;
 }
 
 /** What we call on a ccxt instance. Tests pass a fake with these members. */
@@ -477,7 +477,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
 
     ...(VENUE_PROFILES[venue].protection === "orderList/oco"
       ? {
-        async createProtectionList(list: ProtectionListRequest): Promise<ProtectionListAnswer> {
+        async createProtectionList(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>> {
           // ccxt's binance class carries the implicit endpoint and its formatting; the Exchange type does not.
           const oco = exchange as unknown as BinanceOcoExchange;
           const raw = await once("createProtectionList", async () => {

@@ -15,6 +15,7 @@ import type {
   TimeInForce,
 } from "./types.ts";
 import type { VenueContext } from "./venue_context.ts";
+import type { OcoLeg, SimOrderList } from "./order_lists.ts";
 import { binanceWeight } from "./binance_weights.ts";
 import type { BinanceLimitVerdict } from "./rate_limits.ts";
 
@@ -62,8 +63,33 @@ function marketId(info: MarketInfo): string {
   return `${info.base}${info.quote}`;
 }
 
+const idsByEngine = new WeakMap<VenueEngine, Map<string, MarketInfo>>();
+
+/** BTCUSDT → market; built once per engine (the listing is fixed at start). */
 function marketsById(engine: VenueEngine): Map<string, MarketInfo> {
-  return new Map(engine.markets().map((m) => [marketId(m), m]));
+  let ids = idsByEngine.get(engine);
+  if (!ids) {
+    ids = new Map(engine.markets().map((m) => [marketId(m), m]));
+    idsByEngine.set(engine, ids);
+  }
+  return ids;
+}
+
+const fullListingJson = new WeakMap<VenueEngine, string>();
+
+/** The JSON of every symbol's exchangeInfo entry, serialised once per engine: thousands of symbols are ~3 MB. */
+function allSymbolsJson(engine: VenueEngine): string {
+  let text = fullListingJson.get(engine);
+  if (text === undefined) {
+    text = JSON.stringify(engine.markets().map(symbolInfo));
+    fullListingJson.set(engine, text);
+  }
+  return text;
+}
+
+/** A route's answer that is already JSON text. */
+class RawJson {
+  constructor(readonly text: string) {}
 }
 
 function resolveSymbol(engine: VenueEngine, id: string | undefined): MarketInfo {
@@ -190,7 +216,7 @@ async function authenticate(
 function symbolInfo(m: MarketInfo) {
   return {
     symbol: marketId(m),
-    status: "TRADING",
+    status: m.status ?? "TRADING",
     baseAsset: m.base,
     baseAssetPrecision: 8,
     quoteAsset: m.quote,
@@ -198,9 +224,9 @@ function symbolInfo(m: MarketInfo) {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET"],
+    orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
     icebergAllowed: false,
-    ocoAllowed: false,
+    ocoAllowed: true,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: false,
@@ -268,6 +294,7 @@ const STATUS: Record<OrderStatus, string> = {
 };
 
 function orderType(o: SimOrder): string {
+  if (o.stopPrice !== undefined) return o.type === "market" ? "STOP_LOSS" : "STOP_LOSS_LIMIT";
   if (o.type === "market") return "MARKET";
   return o.postOnly ? "LIMIT_MAKER" : "LIMIT";
 }
@@ -276,7 +303,7 @@ function orderFields(o: SimOrder, id: string) {
   return {
     symbol: id,
     orderId: Number(o.orderId),
-    orderListId: -1,
+    orderListId: o.orderListId === undefined ? -1 : Number(o.orderListId),
     clientOrderId: o.clientOrderId,
     price: dec(o.price),
     origQty: dec(o.amount),
@@ -296,11 +323,12 @@ function queriedOrder(o: SimOrder, id: string) {
   const open = o.status === "new" || o.status === "partially_filled";
   return {
     ...orderFields(o, id),
-    stopPrice: dec(0),
+    stopPrice: dec(o.stopPrice ?? 0),
     icebergQty: dec(0),
     time: o.createdAt,
     updateTime: o.updatedAt,
-    isWorking: open,
+    // a stop leg is open but not working until its trigger
+    isWorking: open && (o.stopPrice === undefined || o.triggered === true),
   };
 }
 
@@ -319,7 +347,7 @@ function myTrade(t: SimTrade, id: string) {
     symbol: id,
     id: Number(t.tradeId),
     orderId: Number(t.orderId),
-    orderListId: -1,
+    orderListId: -1, // the simulator's trades do not carry their order's list
     price: dec(t.price),
     qty: dec(t.amount),
     quoteQty: dec(t.cost),
@@ -361,6 +389,10 @@ function rejectionToApiError(error: SimRejection, forCancel: boolean): BinanceAp
       return new BinanceApiError(400, -2011, "Unknown order sent.");
     case "invalid_parameter":
       return new BinanceApiError(400, -1102, error.message);
+    case "market_closed":
+      return new BinanceApiError(400, -2010, "Market is closed.");
+    case "price_relation":
+      return new BinanceApiError(400, -2010, "The relationship of the prices for the orders is not correct.");
   }
 }
 
@@ -414,6 +446,18 @@ function orderRequest(engine: VenueEngine, params: URLSearchParams): PlaceOrderR
       quoteAmount: quantity === undefined ? quoteOrderQty : undefined,
     };
   }
+  if (type === "STOP_LOSS" || type === "STOP_LOSS_LIMIT") {
+    // A lone stop order (ccxt createOrder with stopLossPrice): waits for its trigger, then works.
+    const stopPrice = parseNumber(params, "stopPrice");
+    if (stopPrice === undefined) throw mandatory("stopPrice");
+    if (quantity === undefined) throw mandatory("quantity");
+    if (type === "STOP_LOSS") return { ...base, type: "market", amount: quantity, stopPrice };
+    if (price === undefined) throw mandatory("price");
+    const tif = params.get("timeInForce");
+    if (!tif) throw mandatory("timeInForce");
+    if (tif !== "GTC" && tif !== "IOC" && tif !== "FOK") throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+    return { ...base, type: "limit", amount: quantity, price, stopPrice, timeInForce: tif };
+  }
   throw new BinanceApiError(400, -1116, "Invalid orderType.");
 }
 
@@ -430,6 +474,84 @@ function orderRef(params: URLSearchParams): { orderId?: string; clientOrderId?: 
   return orderId !== undefined ? { orderId: String(orderId) } : { clientOrderId };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Order lists (OCO, new-style POST /api/v3/orderList/oco)
+
+function listShape(engine: VenueEngine, list: SimOrderList, reports: boolean) {
+  const id = marketId(engine.market(list.symbol)!);
+  const legs = engine.orderListLegs(list);
+  return {
+    orderListId: Number(list.orderListId),
+    contingencyType: list.contingencyType,
+    listStatusType: list.listStatusType,
+    listOrderStatus: list.listOrderStatus,
+    listClientOrderId: list.listClientOrderId,
+    transactionTime: list.transactionTime,
+    symbol: id,
+    orders: legs.map((o) => ({ symbol: id, orderId: Number(o.orderId), clientOrderId: o.clientOrderId })),
+    ...(reports
+      ? {
+        orderReports: legs.map((o) => ({
+          ...orderFields(o, id),
+          transactTime: list.transactionTime,
+          ...(o.stopPrice === undefined ? {} : { stopPrice: dec(o.stopPrice) }),
+        })),
+      }
+      : {}),
+  };
+}
+
+const LEG_TYPES: Record<string, OcoLeg["type"]> = {
+  LIMIT_MAKER: "limit_maker",
+  STOP_LOSS: "stop_loss",
+  STOP_LOSS_LIMIT: "stop_loss_limit",
+};
+
+function ocoLeg(params: URLSearchParams, prefix: "above" | "below"): OcoLeg {
+  const rawType = params.get(`${prefix}Type`);
+  if (!rawType) throw mandatory(`${prefix}Type`);
+  const type = LEG_TYPES[rawType];
+  if (!type) {
+    // TAKE_PROFIT and TAKE_PROFIT_LIMIT legs are valid on Binance; the simulator does not model them.
+    throw new BinanceApiError(400, -1116, "Invalid orderType.");
+  }
+  const price = parseNumber(params, `${prefix}Price`);
+  const stopPrice = parseNumber(params, `${prefix}StopPrice`);
+  const tif = params.get(`${prefix}TimeInForce`) || undefined;
+  if (type === "stop_loss_limit" && tif === undefined) throw mandatory(`${prefix}TimeInForce`);
+  if (tif !== undefined && tif !== "GTC" && tif !== "IOC" && tif !== "FOK") {
+    throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+  }
+  if (type === "limit_maker" && price === undefined) throw mandatory(`${prefix}Price`);
+  if (type !== "limit_maker" && stopPrice === undefined) throw mandatory(`${prefix}StopPrice`);
+  if (type === "stop_loss_limit" && price === undefined) throw mandatory(`${prefix}Price`);
+  const clientOrderId = params.get(`${prefix}ClientOrderId`) || undefined;
+  return { type, price, stopPrice, timeInForce: tif as OcoLeg["timeInForce"], clientOrderId };
+}
+
+function listRef(params: URLSearchParams, clientName: string): { orderListId?: string; listClientOrderId?: string } {
+  const orderListId = parseInteger(params, "orderListId");
+  const listClientOrderId = params.get(clientName) || undefined;
+  if (orderListId === undefined && listClientOrderId === undefined) {
+    throw new BinanceApiError(
+      400,
+      -1102,
+      `Param '${clientName}' or 'orderListId' must be sent, but both were empty/null!`,
+    );
+  }
+  return orderListId !== undefined ? { orderListId: String(orderListId) } : { listClientOrderId };
+}
+
+function listRejection(error: unknown, forCancel: boolean): never {
+  if (error instanceof SimRejection && (error.reason === "order_not_found" || error.reason === "order_not_open")) {
+    throw forCancel
+      ? new BinanceApiError(400, -2011, "Unknown order list sent.")
+      : new BinanceApiError(400, -2013, "Order list does not exist.");
+  }
+  if (error instanceof SimRejection) throw rejectionToApiError(error, forCancel);
+  throw error;
+}
+
 type Route = (p: {
   params: URLSearchParams;
   ctx: VenueContext;
@@ -442,13 +564,9 @@ const PUBLIC: Record<string, Route> = {
   "GET /api/v3/exchangeInfo": ({ params, ctx }) => {
     const one = params.get("symbol");
     const many = params.get("symbols");
-    const markets = one
-      ? [resolveSymbol(ctx.engine, one)]
-      : many
-      ? parseSymbolList(ctx.engine, many)
-      : ctx.engine.markets();
+    const markets = one ? [resolveSymbol(ctx.engine, one)] : many ? parseSymbolList(ctx.engine, many) : [];
     const limits = ctx.limits.binance.figures();
-    return {
+    const head = {
       timezone: "UTC",
       serverTime: ctx.clock.now(),
       rateLimits: [
@@ -460,6 +578,10 @@ const PUBLIC: Record<string, Route> = {
       exchangeFilters: [],
       symbols: markets.map(symbolInfo),
     };
+    if (one || many) return head;
+    // The full listing: splice the cached symbols text in instead of serialising thousands of objects per request.
+    const text = JSON.stringify({ ...head, symbols: [] });
+    return new RawJson(`${text.slice(0, -"[]}".length)}${allSymbolsJson(ctx.engine)}}`);
   },
   "GET /api/v3/ticker/24hr": ({ params, ctx }) => tickerRoute(params, ctx, ticker24h),
   "GET /api/v3/ticker/bookTicker": ({ params, ctx }) => tickerRoute(params, ctx, bookTicker),
@@ -541,6 +663,53 @@ const PRIVATE: Record<string, Route> = {
     const result = { ...ack, ...orderFields(order, id) };
     if (respType === "RESULT") return result;
     return { ...result, fills: ctx.engine.myTrades(acct.id, { orderId: order.orderId }).map(fill) };
+  },
+  "POST /api/v3/orderList/oco": async ({ params, ctx, account }) => {
+    const acct = await account();
+    enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 2));
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const side = parseSide(params);
+    const quantity = parseNumber(params, "quantity");
+    if (quantity === undefined) throw mandatory("quantity");
+    const above = ocoLeg(params, "above");
+    const below = ocoLeg(params, "below");
+    const listClientOrderId = params.get("listClientOrderId") || undefined;
+    const list = withRejections(
+      false,
+      () =>
+        ctx.engine.placeOco(acct.id, {
+          symbol: market.symbol,
+          side,
+          amount: quantity,
+          listClientOrderId,
+          above,
+          below,
+        }),
+    );
+    return listShape(ctx.engine, list, true);
+  },
+  "GET /api/v3/orderList": async ({ params, ctx, account }) => {
+    const acct = await account();
+    const ref = listRef(params, "origClientOrderId");
+    try {
+      return listShape(ctx.engine, ctx.engine.orderList(acct.id, ref), false);
+    } catch (error) {
+      listRejection(error, false);
+    }
+  },
+  "GET /api/v3/openOrderList": async ({ ctx, account }) => {
+    const acct = await account();
+    return ctx.engine.openOrderLists(acct.id).map((l) => listShape(ctx.engine, l, false));
+  },
+  "DELETE /api/v3/orderList": async ({ params, ctx, account }) => {
+    const acct = await account();
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const ref = listRef(params, "listClientOrderId");
+    try {
+      return listShape(ctx.engine, ctx.engine.cancelOrderList(acct.id, ref, market.symbol), true);
+    } catch (error) {
+      listRejection(error, true);
+    }
   },
   "GET /api/v3/order": async ({ params, ctx, account }) => {
     const acct = await account();
@@ -634,6 +803,12 @@ export async function handleBinance(req: Request, ctx: VenueContext): Promise<Re
       return acct;
     };
     const body = await route({ params, ctx, account });
+    if (body instanceof RawJson) {
+      return new Response(body.text, {
+        status: 200,
+        headers: { "content-type": "application/json;charset=UTF-8", ...headers() },
+      });
+    }
     return json(body, 200, headers());
   } catch (error) {
     if (error instanceof BinanceApiError) {

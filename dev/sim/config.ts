@@ -34,6 +34,7 @@ const venueSchema = z.strictObject({
   orderIdStart: z.number().int().positive(),
   bnbFeeDiscount: z.number().min(0).max(1),
   clockOffsetMs: z.number().int(),
+  marketList: z.enum(["full", "short"]),
   rateLimits: z.strictObject({
     enabled: z.boolean().optional(),
     requestWeightPerMinute: z.number().int().positive().optional(),

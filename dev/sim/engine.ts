@@ -4,8 +4,10 @@
 // injected Clock, randomness from a seeded PRNG. Its method signatures are stable; additions only.
 
 import { AccountBook } from "./accounts.ts";
+import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
+import { type OcoRequest, OrderLists, type SimOrderList } from "./order_lists.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -39,9 +41,16 @@ export class VenueEngine {
   readonly clock: Clock;
   private readonly venueClock: OffsetClock;
   private readonly config: VenueConfig;
+  /** markets that take price steps: the configured ones, and listed ones once traded or scripted */
   private readonly symbols = new Map<string, SymbolMarket>();
+  /** the generated listing (marketList "full"): quoted at their seeded start price until activated */
+  private readonly listed = new Map<string, MarketInfo>();
+  private readonly idle = new Map<string, SymbolMarket>();
+  private readonly allInfos: MarketInfo[];
+  private readonly seed: number;
   private readonly accounts: AccountBook;
   private readonly orders: OrderBook;
+  private readonly lists: OrderLists;
   private lastStepAt: number;
 
   constructor(venue: VenueId, config: VenueConfig, options: { seed: number; clock?: Clock }) {
@@ -60,6 +69,15 @@ export class VenueEngine {
       const random = mulberry32(deriveSeed(options.seed, `${venue}:${market.symbol}`));
       this.symbols.set(market.symbol, new SymbolMarket({ ...market, base, quote }, random, now));
     }
+    this.seed = options.seed;
+    if ((config.marketList ?? "full") === "full") {
+      for (const m of generateCatalog(venue, options.seed)) {
+        if (this.symbols.has(m.symbol)) continue;
+        const [base, quote] = m.symbol.split("/");
+        this.listed.set(m.symbol, { ...m, base, quote });
+      }
+    }
+    this.allInfos = [...[...this.symbols.values()].map((s) => s.info), ...this.listed.values()];
     this.accounts = new AccountBook(venue);
     this.orders = new OrderBook({
       venue,
@@ -72,6 +90,7 @@ export class VenueEngine {
       bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
       bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
+    this.lists = new OrderLists(this.orders, () => this.clock.now());
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
 
@@ -144,13 +163,14 @@ export class VenueEngine {
 
   // --- markets and prices
 
-  markets(): MarketInfo[] {
-    return [...this.symbols.values()].map((s) => ({ ...s.info }));
+  /** Every listed market: the configured ones first, then the generated listing. Do not mutate. */
+  markets(): readonly MarketInfo[] {
+    return this.allInfos;
   }
 
   market(symbol: string): MarketInfo | undefined {
-    const s = this.symbols.get(symbol);
-    return s ? { ...s.info } : undefined;
+    const info = this.symbols.get(symbol)?.info ?? this.listed.get(symbol);
+    return info ? { ...info } : undefined;
   }
 
   quote(symbol: string): Quote {
@@ -163,7 +183,7 @@ export class VenueEngine {
   }
 
   tickers(symbols?: string[]): SimTicker[] {
-    const list = symbols ?? [...this.symbols.keys()];
+    const list = symbols ?? this.allInfos.map((m) => m.symbol);
     return list.map((symbol) => this.ticker(symbol));
   }
 
@@ -189,14 +209,14 @@ export class VenueEngine {
    * per `step()`, never with the clock.
    */
   setPath(symbol: string, points: PricePoint[], advance: PathAdvance = "clock"): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.setPath(points, advance);
   }
 
   /** Back to the random walk from the current price (after the steps already due). */
   clearPath(symbol: string): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.clearPath();
   }
@@ -206,7 +226,7 @@ export class VenueEngine {
    * first, so they cannot overwrite the quote on the next request.
    */
   setQuote(symbol: string, point: PricePoint): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.apply(point);
     s.bidLiquidity = s.info.topOfBookQty;
@@ -256,11 +276,45 @@ export class VenueEngine {
   // --- orders
 
   placeOrder(accountId: string, req: PlaceOrderRequest): SimOrder {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    if (info) this.liveMarket(req.symbol);
     return this.orders.placeOrder(accountId, req);
   }
 
   cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
     return this.orders.cancelOrder(accountId, ref, symbol);
+  }
+
+  // --- order lists (OCO)
+
+  /** Places an OCO; its prices are judged against the symbol's last price (last trade, else the mid). */
+  placeOco(accountId: string, req: OcoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    const s = this.liveMarket(req.symbol);
+    return this.lists.placeOco(accountId, req, s.ticker(this.clock.now()).last);
+  }
+
+  orderList(accountId: string, ref: { orderListId?: string; listClientOrderId?: string }): SimOrderList {
+    return this.lists.getList(accountId, ref);
+  }
+
+  openOrderLists(accountId: string): SimOrderList[] {
+    return this.lists.openLists(accountId);
+  }
+
+  cancelOrderList(
+    accountId: string,
+    ref: { orderListId?: string; listClientOrderId?: string },
+    symbol: string,
+  ): SimOrderList {
+    return this.lists.cancelList(accountId, ref, symbol);
+  }
+
+  /** The legs of a list, as they are now. */
+  orderListLegs(list: SimOrderList): SimOrder[] {
+    return this.lists.legs(list);
   }
 
   /** Finds an order by exchange id or client id (the newest with that client id). */
@@ -295,9 +349,32 @@ export class VenueEngine {
     }
   }
 
+  /** A market to read: a live one, or a listed one quoted at its seeded start price (not stepped). */
   private symbolMarket(symbol: string): SymbolMarket {
-    const s = this.symbols.get(symbol);
+    const s = this.symbols.get(symbol) ?? this.idleMarket(symbol);
     if (!s) throw new SimRejection("unknown_symbol", `unknown symbol: ${symbol}`);
+    return s;
+  }
+
+  /** A market that takes price steps from now on: a listed one is activated (its walk starts here). */
+  private liveMarket(symbol: string): SymbolMarket {
+    const live = this.symbols.get(symbol);
+    if (live) return live;
+    const s = this.symbolMarket(symbol);
+    this.idle.delete(symbol);
+    this.symbols.set(symbol, s);
+    return s;
+  }
+
+  private idleMarket(symbol: string): SymbolMarket | undefined {
+    let s = this.idle.get(symbol);
+    if (!s) {
+      const info = this.listed.get(symbol);
+      if (!info) return undefined;
+      const random = mulberry32(deriveSeed(this.seed, `${this.venue}:${symbol}`));
+      s = new SymbolMarket(info, random, this.clock.now());
+      this.idle.set(symbol, s);
+    }
     return s;
   }
 }

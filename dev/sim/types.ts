@@ -77,6 +77,8 @@ export interface VenueConfig {
   orderIdStart: number;
   /** the venue's server time minus ours, in ms (its /time answers, timestamps and signature windows use it); 0 */
   clockOffsetMs?: number;
+  /** "full" (default): the configured markets plus a venue-sized generated listing (catalog.ts); "short": only these */
+  marketList?: "full" | "short";
   /** rate limits; on with the venue's published figures by default */
   rateLimits?: RateLimitConfig;
   /** Binance only: discount on fees paid in BNB (0.25 = Binance's 25 %); default 0.25 */
@@ -94,6 +96,8 @@ export type PricePoint = { bid: number; ask: number } | { mid: number; spread: n
 export interface MarketInfo extends MarketConfig {
   base: string;
   quote: string;
+  /** Binance's symbol status; BREAK = listed, orders refused. Absent = TRADING */
+  status?: "TRADING" | "BREAK";
 }
 
 export interface Quote {
@@ -161,6 +165,8 @@ export interface PlaceOrderRequest {
   timeInForce?: TimeInForce;
   /** reject instead of taking liquidity (Binance LIMIT_MAKER, OKX post_only) */
   postOnly?: boolean;
+  /** a stop order: waits (locking nothing) until the market crosses this price, then works as `type` */
+  stopPrice?: number;
 }
 
 export interface SimOrder {
@@ -189,6 +195,11 @@ export interface SimOrder {
   updatedAt: number;
   /** quote still locked for a buy / base still locked for a sell */
   lockedRemaining: number;
+  /** stop orders: the trigger price; `triggered` once the market crossed it (until then it locks nothing) */
+  stopPrice?: number;
+  triggered?: boolean;
+  /** the order list (Binance OCO) this order is a leg of */
+  orderListId?: string;
 }
 
 export interface SimTrade {

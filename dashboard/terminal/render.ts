@@ -167,7 +167,7 @@ export function render(snapshot: DashboardSnapshot, now: Date, options: RenderOp
         `${age(p.opened_at, now)} ago`,
         p.venue,
         p.symbol,
-        p.status,
+        p.needs_attention ? `${p.status} NEEDS A PERSON` : p.status,
         quantity(p.entry_qty),
         price(p.entry_avg_px),
         p.mode,

@@ -53,6 +53,8 @@ export const positionViewSchema = z.object({
   entry_qty: num,
   entry_avg_px: numOrNull,
   opened_at: timestamp,
+  /** The bot cannot close it by itself (exits refused repeatedly): a person should look (DEPLOY.md). */
+  needs_attention: z.boolean().optional(),
 });
 export type PositionView = z.infer<typeof positionViewSchema>;
 
@@ -164,9 +166,11 @@ function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] 
 
 async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {
   const since = utcDayStart(now).toISOString();
-  const opened = await client.from("positions").select("id", { count: "exact", head: true })
-    .eq("mode", mode).gte("opened_at", since).neq("status", "failed");
-  if (opened.error) throw new SnapshotError("positions", opened.error.message);
+  // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse, one that timed out
+  // unfilled included. A head count: no row cap applies.
+  const sent = await client.from("orders").select("id", { count: "exact", head: true })
+    .eq("mode", mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected");
+  if (sent.error) throw new SnapshotError("orders", sent.error.message);
   const closed = rows(
     "positions",
     z.object({ realized_pnl: num }),
@@ -175,7 +179,7 @@ async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promi
   );
   return {
     since,
-    entries: opened.count ?? 0,
+    entries: sent.count ?? 0,
     realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0),
   };
 }

@@ -8,14 +8,15 @@
 create or replace function public.bot_settings_guard_orphans()
 returns trigger
 language plpgsql
-set search_path = public, pg_temp
+set search_path = ''
 as $$
 declare
   v_positions int;
   v_orders int;
   v_used numeric;
 begin
-  if new.mode is distinct from old.mode then
+  -- An unknown mode is the check constraint's to refuse, with its own message.
+  if new.mode is distinct from old.mode and new.mode in ('paper', 'testnet', 'live') then
     select count(*) into v_positions from public.positions
       where mode = old.mode and status in ('opening', 'open', 'closing');
     select count(*) into v_orders from public.orders
@@ -51,27 +52,27 @@ create trigger bot_settings_guard_orphans
   before update on public.bot_settings
   for each row execute function public.bot_settings_guard_orphans();
 
+-- A trigger function is never called by the API roles.
+revoke all on function public.bot_settings_guard_orphans() from public, anon, authenticated, service_role;
+
 -- Today's risk counters in one answer (no row cap can cut them). An entry counts once its order was recorded and not
--- refused by the venue: one that timed out unfilled and was cancelled still counts towards max_trades_per_day.
--- Security invoker: members read through their own RLS, the functions through the service role.
+-- refused by the venue: one that timed out unfilled and was cancelled still counts towards max_trades_per_day. The
+-- dashboards count the same rows (entry orders of the day, not rejected) through their own RLS reads.
 create or replace function public.daily_trade_stats(p_mode text, p_since timestamptz)
 returns jsonb
 language sql
 stable
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
   select jsonb_build_object(
     'entries', (
-      select count(*) from public.positions p
-      where p.mode = p_mode and p.opened_at >= p_since
-        and (p.status <> 'failed' or exists (
-          select 1 from public.orders o
-          where o.position_id = p.id and o.purpose = 'entry' and o.order_status <> 'rejected'))),
+      select count(*) from public.orders
+      where mode = p_mode and purpose = 'entry' and created_at >= p_since and order_status <> 'rejected'),
     'realized_pnl', (
       select coalesce(sum(realized_pnl), 0) from public.positions
       where mode = p_mode and closed_at >= p_since and realized_pnl is not null));
 $$;
 
 revoke all on function public.daily_trade_stats(text, timestamptz) from public, anon, authenticated, service_role;
-grant execute on function public.daily_trade_stats(text, timestamptz) to authenticated, service_role;
+grant execute on function public.daily_trade_stats(text, timestamptz) to service_role;

@@ -14,7 +14,7 @@ comment on column public.positions.attention is 'why the position needed a perso
 create function public.retry_position_exit(p_position_id uuid) returns void
 language plpgsql
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
 begin
   update public.positions set needs_attention = false,
@@ -31,7 +31,7 @@ $$;
 create function public.mark_position_handled(p_position_id uuid, p_realized_pnl numeric, p_note text) returns void
 language plpgsql
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
 declare
   v_position public.positions%rowtype;

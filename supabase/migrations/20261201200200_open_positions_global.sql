@@ -13,15 +13,12 @@ returns jsonb
 language sql
 stable
 security invoker
-set search_path = public, pg_temp
+set search_path = ''
 as $$
   select jsonb_build_object(
     'entries', (
-      select count(*) from public.positions p
-      where p.mode = p_mode and p.opened_at >= p_since
-        and (p.status <> 'failed' or exists (
-          select 1 from public.orders o
-          where o.position_id = p.id and o.purpose = 'entry' and o.order_status <> 'rejected'))),
+      select count(*) from public.orders
+      where mode = p_mode and purpose = 'entry' and created_at >= p_since and order_status <> 'rejected'),
     'realized_pnl', (
       select coalesce(sum(realized_pnl), 0) from public.positions
       where mode = p_mode and closed_at >= p_since and realized_pnl is not null),

@@ -8,6 +8,7 @@
  * - a request body narrowed to another symbol: the position still closes;
  * - three exits refused (InsufficientFunds): the position is raised for a person, retried, and closes;
  * - fees charged in BNB (the simulator's per-account switch): entry, exit and PnL with the fee valued at BNB/USDT;
+ * - the venue clock 2 s behind ours (Binance -1021 on every signed call): the round trip still completes;
  * - a mode switch (testnet → paper) while a testnet position is open: refused by the database, with the reason;
  * - an entry that timed out unfilled still counts towards the daily cap;
  * - max_open_positions = 1 with two venues signalling at once: one position in all;
@@ -214,6 +215,34 @@ stackTest("reliability: positions outside the current settings are still managed
         Math.abs(Number(position.realized_pnl) - pnl) < 1e-6,
         `realized_pnl ${position.realized_pnl} vs ${pnl}`,
       );
+      await checkVenue(sql);
+    });
+
+    await t.step("the venue clock 2 s behind ours: entry, exit and PnL still go through", async () => {
+      await resetTables(sql);
+      since = Date.now();
+      sim.market.setBalance("binance", "USDT", 10_000);
+      setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
+      // Every signed request is 2 s ahead of the venue's clock: Binance answers -1021 (more than 1 s ahead).
+      sim.market.setClockOffset("binance", -2_000);
+      totals.faults += 1;
+      const first = exchangeProxy.requests.length;
+      let venue: VenueResult;
+      try {
+        venue = await burst(stack, { duration_ms: burstBudgetMs(ROUND_TRIP_TICKS + 2), symbols: [ETH] });
+      } finally {
+        sim.market.setClockOffset("binance", 0);
+      }
+      const [position] = await positionRows(sql);
+      assert.equal(
+        position?.status,
+        "closed",
+        `the round trip closed under a 2 s skew (${JSON.stringify(venue.notes)})`,
+      );
+      assert.equal(position.exit_reason, "take_profit");
+      const timeReads = exchangeProxy.requests.slice(first).filter((r) => r.path.split("?")[0].endsWith("/api/v3/time"))
+        .length;
+      assert.ok(timeReads >= 1, "the client read the venue's time after the refused timestamp");
       await checkVenue(sql);
     });
 

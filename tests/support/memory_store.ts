@@ -141,12 +141,10 @@ export class MemoryTradeStore implements TradeStore {
 
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {
     const sinceMs = since.getTime();
-    // As daily_trade_stats: a failed position counts when its entry was recorded and not refused.
-    const sent = (positionId: string) =>
-      this.orders.some((o) => o.position_id === positionId && o.purpose === "entry" && o.order_status !== "rejected");
+    // As daily_trade_stats: every entry order recorded today and not refused by the venue.
     const entries =
-      this.positions.filter((p) =>
-        p.mode === mode && Date.parse(p.opened_at) >= sinceMs && (p.status !== "failed" || sent(p.id))
+      this.orders.filter((o) =>
+        o.mode === mode && o.purpose === "entry" && Date.parse(o.created_at) >= sinceMs && o.order_status !== "rejected"
       ).length;
     const realizedPnl = this.positions
       .filter((p) => p.mode === mode && p.closed_at !== null && Date.parse(p.closed_at) >= sinceMs)

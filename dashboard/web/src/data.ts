@@ -207,9 +207,10 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   }
   const schedules = rows("function_schedules", scheduleSchema, schedulesA);
 
-  const [openedA, closedA, ...lastRunAnswers] = await Promise.all([
-    client.from("positions").select("id", { count: "exact", head: true })
-      .eq("mode", settings.mode).gte("opened_at", since).neq("status", "failed"),
+  const [sentA, closedA, ...lastRunAnswers] = await Promise.all([
+    // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse.
+    client.from("orders").select("id", { count: "exact", head: true })
+      .eq("mode", settings.mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected"),
     client.from("positions").select("realized_pnl").eq("mode", settings.mode).gte("closed_at", since)
       .not("realized_pnl", "is", null),
     ...schedules.map((job) =>
@@ -217,7 +218,7 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
         .order("started_at", { ascending: false }).limit(1)
     ),
   ]);
-  if (openedA.error) fail("positions", openedA);
+  if (sentA.error) fail("orders", sentA);
   const closed = rows("positions", z.object({ realized_pnl: num }), closedA);
   const lastStartByFunction = new Map<string, string>();
   schedules.forEach((job, i) => {
@@ -239,7 +240,7 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     workingOrders: rows("orders", orderViewSchema, ordersA),
     exitOrders: rows("orders", exitOrderSchema, exitsA),
     trades: rows("trade_logs", tradeViewSchema, tradesA),
-    daily: { since, entries: openedA.count ?? 0, realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0) },
+    daily: { since, entries: sentA.count ?? 0, realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0) },
     runs: rows("function_runs", runViewSchema, runsA),
     lastBurst: rows("function_runs", burstRunSchema, burstA)[0] ?? null,
     schedules,

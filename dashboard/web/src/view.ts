@@ -229,7 +229,9 @@ export function positionsHtml(snapshot: WebSnapshot, now: Date): string {
     const quote = quoteOf(p.symbol);
     const entry = p.entry_avg_px;
     const failures = failing.get(p.id)?.failures ?? 0;
-    const protection = failures > 0
+    const protection = p.needs_attention
+      ? `<span class="neg">needs a person: exits refused ×${failures}, retrying</span>`
+      : failures > 0
       ? `<span class="neg">exit failed ×${failures}</span>`
       : p.status === "closing" || working.has(`${p.venue} ${p.symbol}`)
       ? "exit working"

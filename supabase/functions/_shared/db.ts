@@ -108,14 +108,18 @@ export async function selectAllPages<T>(
   operation: string,
   page: (from: number, to: number) => PromiseLike<{ data: T[] | null; error: PostgrestErrorLike | null }>,
   pageRows = PAGE_ROWS,
+  maxRows = Number.POSITIVE_INFINITY,
 ): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < MAX_PAGES; i++) {
-    const result = await page(out.length, out.length + pageRows - 1);
-    if (result.error) must(`${operation} (rows ${out.length}+)`, result);
+  for (let i = 0; i < MAX_PAGES && out.length < maxRows; i++) {
+    const from = out.length;
+    const to = Math.min(from + pageRows, maxRows) - 1;
+    const result = await page(from, to);
+    if (result.error) must(`${operation} (rows ${from}+)`, result);
     const rows: T[] = result.data ?? [];
     out.push(...rows);
-    if (rows.length < pageRows) return out;
+    if (rows.length < to - from + 1) return out;
   }
+  if (out.length >= maxRows) return out;
   throw new DbError(operation, `more than ${MAX_PAGES * pageRows} rows`);
 }

@@ -4,7 +4,7 @@
  * `exchange_connections` row via summarizeLatency.
  */
 import { z } from "zod";
-import { type Db, loadSettings, must } from "../_shared/db.ts";
+import { type Db, loadSettings, must, PAGE_ROWS, selectAllPages } from "../_shared/db.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { acceptServiceRoleCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
@@ -49,16 +49,23 @@ export interface VenueLatencyResult {
 async function recentSamples(db: Db, venue: Venue, window: number): Promise<LatencySample[]> {
   type Row = { id: number; latency_ms: number | string | null; success: boolean; ts: string };
   const columns = "id, latency_ms, success, ts";
-  const newest = must(
+  // Paged: latency_window may exceed PostgREST's row cap (max_rows, 1000 on hosted projects).
+  const newest = await selectAllPages<Row>(
     `select latency_logs (${venue})`,
-    await db.from("latency_logs").select(columns).eq("venue", venue).order("ts", { ascending: false })
-      .order("id", { ascending: false }).limit(window),
-  ) as Row[];
-  const newestGood = must(
+    (from, to) =>
+      db.from("latency_logs").select(columns).eq("venue", venue).order("ts", { ascending: false })
+        .order("id", { ascending: false }).range(from, to),
+    PAGE_ROWS,
+    window,
+  );
+  const newestGood = await selectAllPages<Row>(
     `select successful latency_logs (${venue})`,
-    await db.from("latency_logs").select(columns).eq("venue", venue).eq("success", true)
-      .order("ts", { ascending: false }).order("id", { ascending: false }).limit(window),
-  ) as Row[];
+    (from, to) =>
+      db.from("latency_logs").select(columns).eq("venue", venue).eq("success", true)
+        .order("ts", { ascending: false }).order("id", { ascending: false }).range(from, to),
+    PAGE_ROWS,
+    window,
+  );
   const byId = new Map<number, Row>();
   for (const row of [...newest, ...newestGood]) byId.set(row.id, row);
   return [...byId.values()]

@@ -44,8 +44,8 @@ select columns_are(
   array[
     'id', 'client_order_id', 'exchange_order_id', 'venue', 'symbol', 'side', 'type', 'price', 'amount', 'filled',
     'remaining', 'average', 'cost', 'fee_cost', 'fee_currency', 'order_status', 'purpose', 'position_id', 'mode',
-    'last_error', 'raw', 'trigger_price', 'list_client_id', 'exchange_list_id', 'created_at', 'submitted_at',
-    'updated_at', 'closed_at'
+    'last_error', 'raw', 'created_at', 'submitted_at', 'updated_at', 'closed_at', 'fee_rate_used', 'fee_valued_usd',
+    'trigger_price', 'list_client_id', 'exchange_list_id'
   ],
   'orders has the lifecycle columns of the contract.'
 );
@@ -62,7 +62,7 @@ select columns_are(
   array[
     'id', 'mode', 'trading_enabled', 'live_trading_enabled', 'symbols', 'latency_bands', 'latency_window',
     'latency_failure_ratio_defensive', 'latency_samples_per_call', 'latency_sample_spacing_ms', 'max_trades_per_day',
-    'max_daily_loss_usd', 'max_open_positions', 'max_order_usd', 'min_order_balance_usdt', 'balance_use_fraction',
+    'max_daily_loss_usd', 'max_open_positions', 'max_open_positions_per_venue', 'max_order_usd', 'min_order_balance_usdt', 'balance_use_fraction',
     'momentum_window', 'momentum_min_samples', 'momentum_min_pct', 'drawdown_throttle_floor',
     'drawdown_throttle_slope', 'take_profit_pct', 'stop_loss_pct', 'time_stop_seconds', 'entry_timeout_seconds',
     'burst_tick_ms', 'paper_starting_usdt', 'balance_snapshot_minutes', 'latency_retention_days',

@@ -198,7 +198,7 @@ Deno.test("DailyTally reads the tables once a day and then follows the venues' e
   tally.recordClosed(closedA);
   tally.recordEnded();
   assert.deepEqual(await tally.current(at(9)), await truth());
-  assert.equal((await truth()).entries, 3, "a, c and the closed position: c timed out but was sent");
+  assert.equal((await truth()).entries, 2, "a and c: c timed out unfilled but was sent; b was refused");
   assert.equal(calls.dailyStats, 1);
 
   // Yesterday's position refused today does not touch today's entries.

@@ -5,7 +5,13 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import { ClockSkewError, isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
+import {
+  ClockSkewError,
+  isRetryableExchangeError,
+  RateLimitedError,
+  TemporaryExchangeError,
+  UnexpectedExchangeError,
+} from "./errors.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
 import { type Venue, VENUE_PROFILES } from "./venues.ts";
@@ -348,11 +354,22 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       }
     }
   }
+  const publicBreaker = options.publicBreaker ?? options.breaker;
+  /** A rate limit or a ban answers all our calls, signed or not: it counts on the other breaker too. */
+  function alsoOn(other: CircuitBreaker | undefined, own: CircuitBreaker | undefined, error: unknown): void {
+    if (error instanceof RateLimitedError && other !== undefined && other !== own) other.recordFailure(error);
+  }
   /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
   function read<T>(operation: string, fn: () => Promise<T>, { isPublic = false } = {}): Promise<T> {
-    return withRetry(() => call(operation, fn), {
+    const own = isPublic ? publicBreaker : options.breaker;
+    const other = isPublic ? options.breaker : publicBreaker;
+    return withRetry(() =>
+      call(operation, fn).catch((error) => {
+        alsoOn(other, own, error);
+        throw error;
+      }), {
       ...options.retry,
-      breaker: isPublic ? options.publicBreaker ?? options.breaker : options.breaker,
+      breaker: own,
       deadline: options.deadline,
     });
   }
@@ -370,6 +387,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       return result;
     } catch (error) {
       if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      alsoOn(publicBreaker, options.breaker, error);
       // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
       // a lookup can tell, so the caller must treat it as unknown, never as rejected.
       if (error instanceof UnexpectedExchangeError) {

@@ -38,8 +38,8 @@ export interface NewPosition {
 
 export interface DailyStats {
   /**
-   * Entries sent since `since`: positions opened that did not fail, plus failed ones whose entry order was recorded
-   * and not refused by the venue (an entry that timed out unfilled still counts towards the daily cap).
+   * Entries sent since `since`: entry orders recorded and not refused by the venue (an entry that timed out unfilled
+   * still counts towards the daily cap).
    */
   entries: number;
   /** Σ realized_pnl of positions closed since `since`. */

@@ -88,3 +88,15 @@ Deno.test("risk gate throws on a state that is not numbers (a caller bug, not a 
     );
   }
 });
+
+Deno.test("max_open_positions counts every venue; max_open_positions_per_venue, when set, limits one venue", () => {
+  const settings = { ...DEFAULT_SETTINGS, max_open_positions: 4, max_open_positions_per_venue: 2 };
+  const gate = (openPositions: number, openPositionsVenue: number) =>
+    checkEntryRisk({ ...calm, openPositions, openPositionsVenue }, settings);
+  assert.deepEqual(gate(3, 1), { allow: true });
+  assert.deepEqual(gate(4, 0), { allow: false, reason: "max_open_positions" }, "global, whatever this venue holds");
+  assert.deepEqual(gate(2, 2), { allow: false, reason: "max_open_positions_per_venue" });
+  assert.deepEqual(checkEntryRisk({ ...calm, openPositions: 3, openPositionsVenue: 3 }, DEFAULT_SETTINGS), {
+    allow: true,
+  }, "no per-venue limit by default");
+});

@@ -310,7 +310,7 @@ function orderFields(o: SimOrder, id: string) {
     executedQty: dec(o.filled),
     origQuoteOrderQty: dec(o.quoteAmount),
     cummulativeQuoteQty: dec(o.cost),
-    status: STATUS[o.status],
+    status: o.held ? "PENDING_NEW" : STATUS[o.status],
     timeInForce: o.type === "market" || o.postOnly ? "GTC" : o.timeInForce,
     type: orderType(o),
     side: o.side.toUpperCase(),
@@ -328,7 +328,7 @@ function queriedOrder(o: SimOrder, id: string) {
     time: o.createdAt,
     updateTime: o.updatedAt,
     // a stop leg is open but not working until its trigger
-    isWorking: open && (o.stopPrice === undefined || o.triggered === true),
+    isWorking: open && !o.held && (o.stopPrice === undefined || o.triggered === true),
   };
 }
 
@@ -507,7 +507,8 @@ const LEG_TYPES: Record<string, OcoLeg["type"]> = {
   STOP_LOSS_LIMIT: "stop_loss_limit",
 };
 
-function ocoLeg(params: URLSearchParams, prefix: "above" | "below"): OcoLeg {
+/** One OCO leg's parameters: `above…` / `below…` (OCO) or `pendingAbove…` / `pendingBelow…` (OTOCO). */
+function ocoLeg(params: URLSearchParams, prefix: string): OcoLeg {
   const rawType = params.get(`${prefix}Type`);
   if (!rawType) throw mandatory(`${prefix}Type`);
   const type = LEG_TYPES[rawType];
@@ -686,6 +687,48 @@ const PRIVATE: Record<string, Route> = {
           below,
         }),
     );
+    return listShape(ctx.engine, list, true);
+  },
+  "POST /api/v3/orderList/otoco": async ({ params, ctx, account }) => {
+    const acct = await account();
+    enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 3));
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const workingType = params.get("workingType");
+    if (!workingType) throw mandatory("workingType");
+    if (workingType !== "LIMIT" && workingType !== "LIMIT_MAKER") {
+      throw new BinanceApiError(400, -1116, "Invalid orderType.");
+    }
+    const workingSide = params.get("workingSide");
+    if (!workingSide) throw mandatory("workingSide");
+    if (workingSide !== "BUY" && workingSide !== "SELL") throw new BinanceApiError(400, -1117, "Invalid side.");
+    const workingPrice = parseNumber(params, "workingPrice");
+    if (workingPrice === undefined) throw mandatory("workingPrice");
+    const workingQuantity = parseNumber(params, "workingQuantity");
+    if (workingQuantity === undefined) throw mandatory("workingQuantity");
+    const tif = params.get("workingTimeInForce") || undefined;
+    if (workingType === "LIMIT" && tif === undefined) throw mandatory("workingTimeInForce");
+    // The simulator's working order rests GTC; IOC/FOK working orders are not modelled.
+    if (tif !== undefined && tif !== "GTC") throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+    const pendingSide = params.get("pendingSide");
+    if (!pendingSide) throw mandatory("pendingSide");
+    if (pendingSide !== "BUY" && pendingSide !== "SELL") throw new BinanceApiError(400, -1117, "Invalid side.");
+    const pendingQuantity = parseNumber(params, "pendingQuantity");
+    if (pendingQuantity === undefined) throw mandatory("pendingQuantity");
+    const above = ocoLeg(params, "pendingAbove");
+    const below = ocoLeg(params, "pendingBelow");
+    const list = withRejections(false, () =>
+      ctx.engine.placeOtoco(acct.id, {
+        symbol: market.symbol,
+        listClientOrderId: params.get("listClientOrderId") || undefined,
+        working: {
+          side: workingSide === "BUY" ? "buy" : "sell",
+          type: workingType === "LIMIT" ? "limit" : "limit_maker",
+          price: workingPrice,
+          amount: workingQuantity,
+          clientOrderId: params.get("workingClientOrderId") || undefined,
+        },
+        pending: { side: pendingSide === "BUY" ? "buy" : "sell", amount: pendingQuantity, above, below },
+      }));
     return listShape(ctx.engine, list, true);
   },
   "GET /api/v3/orderList": async ({ params, ctx, account }) => {

@@ -4,10 +4,11 @@
 // injected Clock, randomness from a seeded PRNG. Its method signatures are stable; additions only.
 
 import { AccountBook } from "./accounts.ts";
+import { AlgoBook, type AlgoSpec, type SimAlgo } from "./algo_orders.ts";
 import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
-import { type OcoRequest, OrderLists, type SimOrderList } from "./order_lists.ts";
+import { type OcoRequest, OrderLists, type OtocoRequest, type SimOrderList } from "./order_lists.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -51,6 +52,7 @@ export class VenueEngine {
   private readonly accounts: AccountBook;
   private readonly orders: OrderBook;
   private readonly lists: OrderLists;
+  private readonly algos: AlgoBook;
   private lastStepAt: number;
 
   constructor(venue: VenueId, config: VenueConfig, options: { seed: number; clock?: Clock }) {
@@ -91,6 +93,11 @@ export class VenueEngine {
       bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
     this.lists = new OrderLists(this.orders, () => this.clock.now());
+    this.algos = new AlgoBook({
+      now: () => this.clock.now(),
+      placeOrder: (accountId, req) => this.placeOrder(accountId, req),
+      getOrder: (accountId, orderId) => this.orders.getOrder(accountId, { orderId }),
+    }, config.orderIdStart + 100_000_000_000);
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
 
@@ -232,7 +239,7 @@ export class VenueEngine {
     s.bidLiquidity = s.info.topOfBookQty;
     s.askLiquidity = s.info.topOfBookQty;
     s.sequence++;
-    this.orders.matchResting(symbol);
+    this.afterQuote(symbol);
   }
 
   /** Advances every symbol `count` price steps and matches resting orders after each. */
@@ -250,7 +257,7 @@ export class VenueEngine {
       const s = this.symbols.get(symbol);
       if (s?.pathAdvance !== "read") continue;
       s.step(now);
-      this.orders.matchResting(symbol);
+      this.afterQuote(symbol);
     }
   }
 
@@ -279,11 +286,39 @@ export class VenueEngine {
     const info = this.market(req.symbol);
     if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
     if (info) this.liveMarket(req.symbol);
-    return this.orders.placeOrder(accountId, req);
+    const order = this.orders.placeOrder(accountId, req);
+    this.algos.sweepEntries();
+    return order;
   }
 
   cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
-    return this.orders.cancelOrder(accountId, ref, symbol);
+    const order = this.orders.cancelOrder(accountId, ref, symbol);
+    this.algos.sweepEntries();
+    return order;
+  }
+
+  // --- algo orders (OKX trigger / OCO, attached TP/SL)
+
+  /** A live algo; with `entryOrderId` it waits for that order to finish, then covers what it filled. */
+  placeAlgo(accountId: string, spec: AlgoSpec, entryOrderId?: string): SimAlgo {
+    const info = this.market(spec.symbol);
+    if (!info) throw new SimRejection("unknown_symbol", `unknown symbol: ${spec.symbol}`);
+    this.liveMarket(spec.symbol);
+    const algo = this.algos.add(accountId, spec, entryOrderId);
+    this.algos.sweepEntries();
+    return this.algos.get(accountId, { algoId: algo.algoId });
+  }
+
+  algo(accountId: string, ref: { algoId?: string; clientAlgoId?: string }): SimAlgo {
+    return this.algos.get(accountId, ref);
+  }
+
+  algoOrders(accountId: string): SimAlgo[] {
+    return this.algos.list(accountId);
+  }
+
+  cancelAlgo(accountId: string, algoId: string): SimAlgo {
+    return this.algos.cancel(accountId, algoId);
   }
 
   // --- order lists (OCO)
@@ -294,6 +329,14 @@ export class VenueEngine {
     if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
     const s = this.liveMarket(req.symbol);
     return this.lists.placeOco(accountId, req, s.ticker(this.clock.now()).last);
+  }
+
+  /** Places an OTOCO: the working order now, its OCO once the working order has filled. */
+  placeOtoco(accountId: string, req: OtocoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    this.liveMarket(req.symbol);
+    return this.lists.placeOtoco(accountId, req);
   }
 
   orderList(accountId: string, ref: { orderListId?: string; listClientOrderId?: string }): SimOrderList {
@@ -338,13 +381,20 @@ export class VenueEngine {
 
   // --- internals
 
+  /** A symbol's quote changed: resting orders match, then algo orders look at their triggers. */
+  private afterQuote(symbol: string): void {
+    this.orders.matchResting(symbol);
+    this.algos.sweepEntries();
+    this.algos.onQuote(symbol, this.quote(symbol));
+  }
+
   private stepSymbols(count: number, include: (s: SymbolMarket) => boolean): void {
     const now = this.clock.now();
     for (let i = 0; i < count; i++) {
       for (const [symbol, s] of this.symbols) {
         if (!include(s)) continue;
         s.step(now);
-        this.orders.matchResting(symbol);
+        this.afterQuote(symbol);
       }
     }
   }

@@ -40,6 +40,8 @@ export class OrderBook {
   private readonly orders = new Map<string, SimOrder>();
   /** stop orders waiting for their trigger, in arrival order */
   private readonly pendingIds: string[] = [];
+  /** OTOCO pending legs held until their working order fills */
+  private readonly heldIds: string[] = [];
   hooks?: OrderHooks;
   /** order ids in arrival order: time priority for matching */
   private readonly openOrderIds: string[] = [];
@@ -52,8 +54,11 @@ export class OrderBook {
     this.nextOrderId = deps.orderIdStart;
   }
 
-  /** Places an order (a stop order waits, see `stopPrice`); `listId` marks it as a leg of an order list. */
-  placeOrder(accountId: string, req: PlaceOrderRequest, listId?: string): SimOrder {
+  /**
+   * Places an order (a stop order waits, see `stopPrice`); `listId` marks it as a leg of an order list; `held` keeps
+   * it off the book (locking nothing) until `release`.
+   */
+  placeOrder(accountId: string, req: PlaceOrderRequest, listId?: string, held = false): SimOrder {
     const { accounts } = this.deps;
     accounts.assertExists(accountId);
     const market = this.deps.market(req.symbol);
@@ -92,15 +97,15 @@ export class OrderBook {
         `notional ${clean(amount * referencePrice)} < minNotional ${info.minNotional}`,
       );
     }
-    const marketable = req.stopPrice === undefined &&
+    const marketable = req.stopPrice === undefined && !held &&
       (req.side === "buy" ? market.ask <= referencePrice : market.bid >= referencePrice);
     if (req.postOnly && marketable) {
       throw new SimRejection("post_only_would_take", "order would immediately match and take");
     }
 
     const now = this.deps.clock.now();
-    if (req.stopPrice !== undefined) {
-      return this.placePending(accountId, req, clientOrderId, price, amount, now, listId);
+    if (req.stopPrice !== undefined || held) {
+      return this.placePending(accountId, req, clientOrderId, price, amount, now, listId, held);
     }
 
     // Funds: a buy needs (and a limit buy locks) quote, a sell needs (and a limit sell locks) base.
@@ -188,7 +193,7 @@ export class OrderBook {
 
   /** Working and waiting (stop) orders, by order id. */
   openOrders(accountId: string, symbol?: string): SimOrder[] {
-    return [...this.openOrderIds, ...this.pendingIds]
+    return [...this.openOrderIds, ...this.pendingIds, ...this.heldIds]
       .sort((a, b) => Number(a) - Number(b))
       .map((id) => this.orders.get(id)!)
       .filter((o) => o.accountId === accountId && (symbol === undefined || o.symbol === symbol))
@@ -242,9 +247,10 @@ export class OrderBook {
     amount: number,
     now: number,
     listId: string | undefined,
+    held: boolean,
   ): SimOrder {
     const info = this.deps.market(req.symbol).info;
-    if (!(req.stopPrice! > 0) || !isMultipleOf(req.stopPrice!, info.tickSize)) {
+    if (req.stopPrice !== undefined && (!(req.stopPrice > 0) || !isMultipleOf(req.stopPrice, info.tickSize))) {
       throw new SimRejection(
         "invalid_price",
         `stopPrice ${req.stopPrice} is not a positive multiple of ${info.tickSize}`,
@@ -258,7 +264,7 @@ export class OrderBook {
       side: req.side,
       type: req.type,
       timeInForce: req.timeInForce ?? (req.type === "market" ? "IOC" : "GTC"),
-      postOnly: false,
+      postOnly: req.postOnly ?? false,
       price,
       amount,
       filled: 0,
@@ -270,22 +276,43 @@ export class OrderBook {
       createdAt: now,
       updatedAt: now,
       lockedRemaining: 0,
-      stopPrice: roundToStep(req.stopPrice!, info.tickSize),
-      triggered: false,
+      stopPrice: req.stopPrice === undefined ? undefined : roundToStep(req.stopPrice, info.tickSize),
+      triggered: req.stopPrice === undefined ? undefined : false,
       orderListId: listId,
+      held: held || undefined,
     };
     this.orders.set(order.orderId, order);
-    this.pendingIds.push(order.orderId);
+    (held ? this.heldIds : this.pendingIds).push(order.orderId);
     return { ...order };
+  }
+
+  /** A held leg goes to work: a stop starts waiting for its trigger, a limit locks its funds and rests (or fills). */
+  release(orderId: string): void {
+    const order = this.orders.get(orderId);
+    const index = this.heldIds.indexOf(orderId);
+    if (!order || index < 0) return;
+    this.heldIds.splice(index, 1);
+    order.held = undefined;
+    order.updatedAt = this.deps.clock.now();
+    if (order.stopPrice !== undefined) {
+      this.pendingIds.push(orderId);
+      return;
+    }
+    this.activate(order, this.deps.market(order.symbol));
   }
 
   /** A stop order's price was crossed: it locks its funds now and works like a plain order (expires if it cannot). */
   private trigger(order: SimOrder, market: SymbolMarket): void {
     this.pendingIds.splice(this.pendingIds.indexOf(order.orderId), 1);
     this.hooks?.onTrigger(order);
-    const info = market.info;
     order.triggered = true;
     order.updatedAt = this.deps.clock.now();
+    this.activate(order, market);
+  }
+
+  /** Locks an order's funds and puts it to work now (expired when the funds are not there). */
+  private activate(order: SimOrder, market: SymbolMarket): void {
+    const info = market.info;
     const reference = order.price ?? (order.side === "buy" ? market.ask : market.bid);
     const lockAsset = order.side === "buy" ? info.quote : info.base;
     const needed = order.side === "buy" ? order.amount * reference : order.amount;
@@ -429,5 +456,8 @@ export class OrderBook {
     if (index >= 0) this.openOrderIds.splice(index, 1);
     const waiting = this.pendingIds.indexOf(order.orderId);
     if (waiting >= 0) this.pendingIds.splice(waiting, 1);
+    const heldAt = this.heldIds.indexOf(order.orderId);
+    if (heldAt >= 0) this.heldIds.splice(heldAt, 1);
+    order.held = undefined;
   }
 }

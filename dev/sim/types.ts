@@ -200,6 +200,8 @@ export interface SimOrder {
   triggered?: boolean;
   /** the order list (Binance OCO) this order is a leg of */
   orderListId?: string;
+  /** an OTOCO's pending leg: status "new" but neither working nor waiting until the working order fills (PENDING_NEW) */
+  held?: boolean;
 }
 
 export interface SimTrade {

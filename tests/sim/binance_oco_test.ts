@@ -35,6 +35,12 @@ async function withSim(
   }
 }
 
+/** A header of ccxt's last HTTP answer (ccxt capitalises the names). */
+function lastHeader(ex: Exchange, name: string): string | undefined {
+  const headers = (ex.last_response_headers ?? {}) as Record<string, string>;
+  return Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
 interface ListAnswer {
   orderListId: number;
   contingencyType: string;
@@ -80,7 +86,7 @@ Deno.test("OCO placed: two legs (stop below, limit maker above) visible as order
       ["STOP_LOSS_LIMIT", "NEW", "59000.00000000"],
       ["LIMIT_MAKER", "NEW", undefined],
     ]);
-    assert.equal(ex.last_response_headers?.["X-Mbx-Order-Count-10s"], "2", "an OCO counts two orders");
+    assert.equal(lastHeader(ex, "x-mbx-order-count-10s"), "2", "an OCO counts two orders");
 
     const open = await ex.fetchOpenOrders(BTC);
     assert.deepEqual(open.map((o) => [o.clientOrderId, o.info.orderListId, o.triggerPrice]), [
@@ -253,5 +259,81 @@ Deno.test("faults reach the order-list endpoints: unknown_after_place leaves the
       return true;
     });
     assert.equal((await ex.privateGetOpenOrderList() as ListAnswer[]).length, 1);
+  });
+});
+
+/** OTOCO: buy 0.01 BTC at 59 900, then a SELL OCO (take profit 61 000, market stop 59 000) once that has filled. */
+function otoco(ex: Exchange, extra: Record<string, string> = {}): Promise<ListAnswer> {
+  return ex.privatePostOrderListOtoco({
+    symbol: "BTCUSDT",
+    listClientOrderId: "otoco-1",
+    workingType: "LIMIT",
+    workingSide: "BUY",
+    workingPrice: "59900",
+    workingQuantity: "0.01",
+    workingTimeInForce: "GTC",
+    workingClientOrderId: "entry-1",
+    pendingSide: "SELL",
+    pendingQuantity: "0.01",
+    pendingAboveType: "LIMIT_MAKER",
+    pendingAbovePrice: "61000",
+    pendingBelowType: "STOP_LOSS",
+    pendingBelowStopPrice: "59000",
+    ...extra,
+  });
+}
+
+Deno.test("OTOCO: the pending OCO is PENDING_NEW and locks nothing until the working order fills, then works as an OCO", async () => {
+  await withSim({}, async (sim, ex) => {
+    const list = await otoco(ex);
+    assert.equal(list.contingencyType, "OTO");
+    assert.equal(list.listOrderStatus, "EXECUTING");
+    assert.deepEqual(list.orderReports!.map((r) => [r.type, r.status]), [
+      ["LIMIT", "NEW"],
+      ["STOP_LOSS", "PENDING_NEW"],
+      ["LIMIT_MAKER", "PENDING_NEW"],
+    ]);
+    assert.equal(lastHeader(ex, "x-mbx-order-count-10s"), "3", "an OTOCO counts three orders");
+    assert.equal((await ex.fetchOpenOrders(BTC)).length, 3);
+    let balance = await ex.fetchBalance();
+    assert.equal(balance.USDT.used, 599, "only the working buy locks");
+    assert.equal(balance.BTC.used, 0);
+
+    sim.market.setQuote("binance", BTC, { bid: 58_990, ask: 59_000 }); // below the stop, but the OCO is not live yet
+    assert.deepEqual((await ex.fetchMyTrades(BTC)).map((t) => [t.side, t.price]), [["buy", 59_900]]);
+    // the working buy filled as maker at 59 900: the legs work now; the market stop sees bid 58 990 on the next step
+    const legs = await Promise.all(list.orders.slice(1).map((o) => ex.fetchOrder(String(o.orderId), BTC)));
+    assert.deepEqual(legs.map((o) => o.info.status), ["NEW", "NEW"]);
+    balance = await ex.fetchBalance();
+    assert.equal(balance.BTC.used, 0.01, "the take profit leg locks the bought BTC");
+
+    sim.market.setQuote("binance", BTC, { bid: 61_000, ask: 61_010 });
+    const trades = await ex.fetchMyTrades(BTC);
+    assert.deepEqual(trades.map((t) => [t.side, t.price, t.takerOrMaker]), [["buy", 59_900, "maker"], [
+      "sell",
+      61_000,
+      "maker",
+    ]]);
+    const done = await listStatus(ex, list.orderListId);
+    assert.equal(done.listOrderStatus, "ALL_DONE");
+    assert.equal((await ex.fetchOrder(String(list.orders[1].orderId), BTC)).status, "canceled");
+  });
+});
+
+Deno.test("OTOCO: cancelling the working order cancels the held legs; pending prices on the wrong side of the working price → -2010", async () => {
+  await withSim({}, async (_sim, ex) => {
+    const list = await otoco(ex);
+    await ex.cancelOrder(String(list.orders[0].orderId), BTC);
+    const after = await ex.privateGetOrderList({ orderListId: list.orderListId }) as ListAnswer;
+    assert.equal(after.listOrderStatus, "ALL_DONE");
+    const legs = await Promise.all(list.orders.map((o) => ex.fetchOrder(String(o.orderId), BTC)));
+    assert.deepEqual(legs.map((o) => o.status), ["canceled", "canceled", "canceled"]);
+    assert.equal((await ex.fetchBalance()).USDT.used, 0);
+
+    await assert.rejects(otoco(ex, { listClientOrderId: "otoco-2", pendingAbovePrice: "59800" }), (err: unknown) => {
+      assert.ok(err instanceof InvalidOrder && String(err).includes("relationship of the prices"), String(err));
+      return true;
+    });
+    assert.deepEqual(await ex.fetchOpenOrders(BTC), [], "the refused OTOCO left no working order behind");
   });
 });

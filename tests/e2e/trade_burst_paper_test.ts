@@ -69,7 +69,8 @@ function falling(start: number, n: number): PricePoint[] {
 }
 
 async function resetPaper(sql: Sql, settings: Record<string, string | number | boolean> = {}): Promise<void> {
-  await resetTables(sql, { mode: "paper", ...settings });
+  // Protection on the venue is the product's default; the bot-managed scenarios turn it off (BOT_EXITS).
+  await resetTables(sql, { mode: "paper", exit_protection: true, ...settings });
 }
 
 async function invoke(stack: Stack, body: unknown): Promise<{ status: number; body: BurstSummary }> {
@@ -148,6 +149,55 @@ async function assertPaperRoundTrip(sql: Sql, exitBid: number, reason: string, v
   return { position, pnl };
 }
 
+const BOT_EXITS = { exit_protection: false };
+
+/**
+ * A protected round trip: the entry filled, then one list of a take-profit limit and a stop sell for what arrived;
+ * `soldBy` sold (its sibling cancelled) at `exitPrice` with the maker rate (take profit, a resting limit) or the taker
+ * rate (stop, sold at the bid once triggered). No market exit. Checks the legs, the position and the trade log.
+ */
+async function assertProtectedRoundTrip(
+  sql: Sql,
+  soldBy: "take_profit" | "stop_loss",
+  exitPrice: number | null,
+  venue: VenueId = "binance",
+) {
+  const { fees, ethStep } = venueTerms(venue);
+  const tick = configs[venue].markets.find((m) => m.symbol === ETH)!.tickSize;
+  const rows = await paperOrderRows(sql);
+  const [entryRow] = rows.filter((o) => o.purpose === "entry");
+  const tp = rows.filter((o) => o.purpose === "take_profit");
+  const sl = rows.filter((o) => o.purpose === "stop_loss");
+  assert.equal(rows.length, 3, JSON.stringify(rows.map((o) => [o.purpose, o.order_status])));
+  assert.deepEqual([tp.length, sl.length], [1, 1], "one list, no market exit");
+  const entry = expectedFill("buy", num(entryRow.amount), num(entryRow.price), fees.maker);
+  assertClose(num(entryRow.filled), entry.qty, "entry filled");
+  const qty = sellableQty(entry, ethStep);
+  assertClose(num(tp[0].amount), qty, "take profit amount: what arrived, floored to the lot");
+  assertClose(num(sl[0].amount), qty, "stop amount: the same");
+  const target = entry.price * 1.002;
+  assert.ok(num(tp[0].price) >= target - 1e-9 && num(tp[0].price) < target + tick, `target ${tp[0].price}`);
+  assert.deepEqual([tp[0].side, tp[0].type, sl[0].side, sl[0].type], ["sell", "limit", "sell", "stop"]);
+  const [sold, sibling] = soldBy === "take_profit" ? [tp[0], sl[0]] : [sl[0], tp[0]];
+  assert.equal(sold.order_status, "filled");
+  assert.equal(sibling.order_status, "cancelled", "the sibling is cancelled when one leg fills");
+  assert.equal(num(sibling.filled), 0);
+  const price = exitPrice ?? num(tp[0].price);
+  const exit = expectedFill("sell", qty, price, soldBy === "take_profit" ? fees.maker : fees.taker);
+  assertClose(num(sold.average), exit.price, `${soldBy} average`);
+  assertClose(num(sold.fee_cost), exit.fee, `${soldBy} fee`);
+  assert.equal(sold.raw?.isMaker, soldBy === "take_profit");
+  const pnl = expectedLongPnl(entry, exit);
+  const [position] = await paperPositionRows(sql);
+  assert.equal(position.status, "closed");
+  assert.equal(position.exit_reason, soldBy);
+  assertClose(num(position.realized_pnl), pnl, "positions.realized_pnl");
+  const [log] = await tradeLogRows(sql);
+  assertClose(num(log.pnl), pnl, "trade_logs.pnl");
+  assert.equal(log.order_id, sold.exchange_order_id, "trade_logs names the leg that sold");
+  return { position, pnl };
+}
+
 const TINY_BANDS = [
   { name: "aggressive", max_ms: 40, min_spread_pct: 0.03, size_usd: 4, throttle: 1 },
   { name: "normal", max_ms: 70, min_spread_pct: 0.05, size_usd: 4, throttle: 0.9 },
@@ -179,8 +229,10 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
         assertWholeFills(await paperOrderRows(sql));
       });
 
+    // The first four round trips run with bot-managed exits (exit_protection = false, the fallback): the burst decides
+    // and sells at market. The protected ones (the default) follow them.
     await scenario("an up-move opens a paper position; take profit closes it with PnL from paper fills", async () => {
-      await resetPaper(sql);
+      await resetPaper(sql, BOT_EXITS);
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
       const res = await invoke(stack, ETH_BURST);
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -201,7 +253,7 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
     await scenario(
       "on okx too, take profit closes a paper position with the venue's maker and taker fees",
       async () => {
-        await resetPaper(sql);
+        await resetPaper(sql, BOT_EXITS);
         setPath(sim, "okx", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
         const res = await invoke(stack, { ...ETH_BURST, venues: ["okx"] });
         assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -211,7 +263,7 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
     );
 
     await scenario("a down-move after the paper fill hits the stop loss", async () => {
-      await resetPaper(sql);
+      await resetPaper(sql, BOT_EXITS);
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2990, ask: 2990.5 }));
       const res = await invoke(stack, ETH_BURST);
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -220,7 +272,7 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
     });
 
     await scenario("a flat market after the paper fill hits the time stop", async () => {
-      await resetPaper(sql, { time_stop_seconds: 1 });
+      await resetPaper(sql, { ...BOT_EXITS, time_stop_seconds: 1 });
       // entryThen ends on the dip quote (bid 2999.9), which then holds: neither take profit nor stop loss.
       const path = entryThen(3000, { bid: 2999.9, ask: 3000 });
       setPath(sim, "binance", ETH, path);
@@ -228,6 +280,73 @@ stackTest("trade-burst in paper mode: every scenario with no keys and no private
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const { position } = await assertPaperRoundTrip(sql, 2999.9, "time_stop");
       assert.ok(num(position.seconds_open) >= 1, `held at least time_stop_seconds (${position.seconds_open} s)`);
+    });
+
+    await scenario(
+      "protected (the default): the take profit rests at the target and sells there as maker",
+      async () => {
+        await resetPaper(sql);
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
+        const res = await invoke(stack, ETH_BURST);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.venues[0].exits_by_reason.take_profit, 1, JSON.stringify(res.body.venues[0]));
+        // Sold at the target although 3012 was on offer (a resting limit takes its own price): with Binance's
+        // 0.1 % / 0.1 % the 0.2 % target about pays the fees, so the PnL is checked against the fills, not its sign.
+        await assertProtectedRoundTrip(sql, "take_profit", null);
+      },
+    );
+
+    await scenario("protected on okx: a fall through the trigger sells at the bid", async () => {
+      await resetPaper(sql);
+      setPath(sim, "okx", ETH, entryThen(3000, { bid: 2990, ask: 2990.5 }));
+      const res = await invoke(stack, { ...ETH_BURST, venues: ["okx"] });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const { pnl } = await assertProtectedRoundTrip(sql, "stop_loss", 2990, "okx");
+      assert.ok(pnl < 0, `a stop loss loses (${pnl})`);
+    });
+
+    await scenario("protected: the position waits on its legs between bursts; the next one closes it", async () => {
+      await resetPaper(sql);
+      // Burst 1 enters and ends on the flat dip quote: open, both legs resting in the tables.
+      setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+      const first = await invoke(stack, ETH_BURST);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const resting = await paperOrderRows(sql);
+      assert.deepEqual(resting.map((o) => [o.purpose, o.order_status]).sort(), [
+        ["entry", "filled"],
+        ["stop_loss", "open"],
+        ["take_profit", "open"],
+      ]);
+      assert.equal((await paperPositionRows(sql))[0].status, "open");
+      // No burst runs while the price falls through the stop; the next burst sees the fall and closes it.
+      setPath(sim, "binance", ETH, [{ bid: 2990, ask: 2990.5 }]);
+      const second = await invoke(stack, { ...ETH_BURST, duration_ms: burstBudgetMs(5, 0) });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal(second.body.venues[0].signals.entries, 0, "no new entry on the symbol in the same burst");
+      await assertProtectedRoundTrip(sql, "stop_loss", 2990);
+    });
+
+    await scenario("protected: the time stop cancels both legs, then sells at market, once", async () => {
+      await resetPaper(sql, { time_stop_seconds: 1 });
+      setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+      const res = await invoke(stack, ETH_BURST);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const rows = await paperOrderRows(sql);
+      assert.deepEqual(rows.map((o) => [o.purpose, o.type, o.order_status]).sort(), [
+        ["entry", "limit", "filled"],
+        ["exit", "market", "filled"],
+        ["stop_loss", "stop", "cancelled"],
+        ["take_profit", "limit", "cancelled"],
+      ]);
+      const { fees, ethStep } = venueTerms("binance");
+      const [entryRow] = rows.filter((o) => o.purpose === "entry");
+      const entry = expectedFill("buy", num(entryRow.amount), num(entryRow.price), fees.maker);
+      // No double sell: everything the sells took together is what arrived, floored to the lot.
+      const sold = rows.filter((o) => o.side === "sell").reduce((sum, o) => sum + num(o.filled), 0);
+      assertClose(sold, sellableQty(entry, ethStep), "sold in all");
+      const [position] = await paperPositionRows(sql);
+      assert.equal(position.status, "closed");
+      assert.equal(position.exit_reason, "time_stop");
     });
 
     await scenario("a paper entry the ask never reaches is cancelled after entry_timeout_seconds", async () => {

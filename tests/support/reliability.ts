@@ -299,7 +299,11 @@ export function entryThen(start: number, last: PricePoint): PricePoint[] {
   return [...rising(start, 10), { bid: start - 0.1, ask: start }, last];
 }
 
-/** Empties the trading tables and sets the scenario settings (fast ticks, testnet unless said otherwise). */
+/**
+ * Empties the trading tables and sets the scenario settings (fast ticks, testnet unless said otherwise). Exits are the
+ * burst's (exit_protection = false) unless a scenario asks for protection on the venue: the scenarios written before
+ * it test bot-managed exits.
+ */
 export async function resetTables(sql: Sql, settings: Record<string, string | number | boolean> = {}): Promise<void> {
   await sql`delete from public.trade_logs`;
   await sql`delete from public.orders`;
@@ -307,7 +311,7 @@ export async function resetTables(sql: Sql, settings: Record<string, string | nu
   await sql`delete from public.function_runs`;
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 100, entry_timeout_seconds = 15, time_stop_seconds = 180, max_trades_per_day = 250,
-            max_daily_loss_usd = 50, paper_starting_usdt = 10000 where id = 1`;
+            max_daily_loss_usd = 50, paper_starting_usdt = 10000, exit_protection = false where id = 1`;
   if (Object.keys(settings).length > 0) await sql`update public.bot_settings set ${sql(settings)} where id = 1`;
 }
 

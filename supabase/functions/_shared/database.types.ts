@@ -48,6 +48,7 @@ export type Database = {
           drawdown_throttle_floor: number;
           drawdown_throttle_slope: number;
           entry_timeout_seconds: number;
+          exit_protection: boolean;
           id: number;
           latency_bands: NonNullable<Json>;
           latency_failure_ratio_defensive: number;
@@ -82,6 +83,7 @@ export type Database = {
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          exit_protection?: boolean;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -116,6 +118,7 @@ export type Database = {
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          exit_protection?: boolean;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -336,6 +339,7 @@ export type Database = {
           closed_at: string | null;
           cost: number | null;
           created_at: string;
+          exchange_list_id: string | null;
           exchange_order_id: string | null;
           fee_cost: number | null;
           fee_currency: string | null;
@@ -344,6 +348,7 @@ export type Database = {
           filled: number;
           id: string;
           last_error: string | null;
+          list_client_id: string | null;
           mode: string;
           order_status: string;
           position_id: string | null;
@@ -354,6 +359,7 @@ export type Database = {
           side: string;
           submitted_at: string | null;
           symbol: string;
+          trigger_price: number | null;
           type: string;
           updated_at: string;
           venue: string;
@@ -365,6 +371,7 @@ export type Database = {
           closed_at?: string | null;
           cost?: number | null;
           created_at?: string;
+          exchange_list_id?: string | null;
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
@@ -373,6 +380,7 @@ export type Database = {
           filled?: number;
           id?: string;
           last_error?: string | null;
+          list_client_id?: string | null;
           mode: string;
           order_status?: string;
           position_id?: string | null;
@@ -383,6 +391,7 @@ export type Database = {
           side: string;
           submitted_at?: string | null;
           symbol: string;
+          trigger_price?: number | null;
           type: string;
           updated_at?: string;
           venue: string;
@@ -394,6 +403,7 @@ export type Database = {
           closed_at?: string | null;
           cost?: number | null;
           created_at?: string;
+          exchange_list_id?: string | null;
           exchange_order_id?: string | null;
           fee_cost?: number | null;
           fee_currency?: string | null;
@@ -402,6 +412,7 @@ export type Database = {
           filled?: number;
           id?: string;
           last_error?: string | null;
+          list_client_id?: string | null;
           mode?: string;
           order_status?: string;
           position_id?: string | null;
@@ -412,6 +423,7 @@ export type Database = {
           side?: string;
           submitted_at?: string | null;
           symbol?: string;
+          trigger_price?: number | null;
           type?: string;
           updated_at?: string;
           venue?: string;

@@ -61,6 +61,8 @@ export const settingsSchema = z.object({
   drawdown_throttle_slope: numeric(num().min(0).max(10)),
   take_profit_pct: numeric(num().positive().max(100)),
   stop_loss_pct: numeric(num().positive().lt(100)),
+  /** true: the venue holds a take profit and a stop loss for every open position (protection.ts). */
+  exit_protection: z.boolean(),
   time_stop_seconds: numeric(int().min(1).max(86_400)),
   entry_timeout_seconds: numeric(int().min(1).max(3_600)),
   burst_tick_ms: numeric(int().min(100).max(60_000)),
@@ -120,6 +122,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze<Settings>({
   drawdown_throttle_slope: 0.6,
   take_profit_pct: 0.2,
   stop_loss_pct: 0.2,
+  exit_protection: true,
   time_stop_seconds: 180,
   entry_timeout_seconds: 15,
   burst_tick_ms: 1000,

@@ -9,7 +9,7 @@ import { advancePosition, type AdvanceResult, type PositionFigures } from "../_s
 import type { TradeStore } from "../_shared/orders/store.ts";
 import { ACTIVE_POSITION_STATUSES, type ExitReason, type OrderRow, type PositionRow } from "../_shared/orders/types.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
-import { shouldCancelEntry } from "../_shared/trading/exits.ts";
+import { decideExit, shouldCancelEntry } from "../_shared/trading/exits.ts";
 import { prepareSell } from "../_shared/trading/precision.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { DailyTally } from "./daily_tally.ts";
@@ -35,8 +35,21 @@ export interface PositionKeeperContext {
   orders: OrderTracker;
   /** True once the burst's budget is spent: no exit is sent after it. */
   budgetSpent: () => boolean;
+  /** Cancels the position's protection on the venue before an exit of ours (ProtectionKeeper.release). */
+  release?: (settled: Settled) => Promise<Settled>;
   /** Values fees charged in a third currency (BNB) before the figures are computed. */
   fees?: FeeValuation;
+}
+
+/**
+ * The exit the burst itself makes for an open position on this quote: exits.ts's decision, except that price exits
+ * are the venue's while protection rests there (the time stop stays ours).
+ */
+export function burstExitReason(current: Settled, quote: Quote, now: Date, settings: Settings): ExitReason | null {
+  const { position, figures } = current;
+  if (!position.entry_avg_px) return null;
+  const reason = decideExit(position as { entry_avg_px: number; opened_at: string }, quote, now, settings);
+  return reason !== "time_stop" && figures.liveProtection.length > 0 ? null : reason;
 }
 
 export function isActive(position: PositionRow): boolean {
@@ -109,7 +122,11 @@ export class PositionKeeper {
     return settled;
   }
 
-  /** Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). */
+  /**
+   * Sends a market sell of everything sellable (held after base-asset fees, floored to the lot step). Protection
+   * resting on the venue is cancelled first; while a leg is still live the sell waits (the venue could sell the same
+   * base), the position marked `closing` so the next tick tries again.
+   */
   async exit(
     position: PositionRow,
     figures: PositionFigures,
@@ -118,6 +135,16 @@ export class PositionKeeper {
     mode: TradingMode,
   ): Promise<Settled> {
     const { store, clock } = this.ctx;
+    if (figures.liveProtection.length > 0 && this.ctx.release) {
+      ({ position, figures } = await this.ctx.release({ position, figures }));
+      if (!isActive(position)) return { position, figures };
+      if (figures.liveProtection.length > 0) {
+        if (position.status !== "closing") {
+          position = await store.updatePosition(position.id, { status: "closing", exit_reason: reason }, clock.now());
+        }
+        return { position, figures };
+      }
+    }
     const market = this.ctx.markets.get(position.symbol);
     const markClosing = () =>
       position.status === "closing"

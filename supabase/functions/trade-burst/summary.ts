@@ -30,6 +30,8 @@ export interface VenueSummary {
   positions_closed: number;
   positions_failed: number;
   exits_by_reason: Counts;
+  /** Protection lists on the venue: placed, replaced (resized or repaired), released (before an exit), refused. */
+  protection?: Counts;
   realized_pnl: number;
   skipped_symbols: Record<string, string>;
   reconcile?: ReconcileReport;

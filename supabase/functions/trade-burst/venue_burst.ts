@@ -13,7 +13,8 @@
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
  * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries, ExitRetry retries refused
- * exits, FeeValuation values fees paid in a third currency.
+ * exits, FeeValuation values fees paid in a third currency, ProtectionKeeper keeps a take profit and a stop loss
+ * resting on the venue for every position that holds something.
  *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
@@ -29,7 +30,6 @@ import { reconcileVenue } from "../_shared/orders/reconcile.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
-import { decideExit } from "../_shared/trading/exits.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
@@ -39,7 +39,8 @@ import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
 import type { BurstMarket } from "./markets.ts";
-import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { burstExitReason, isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
+import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
@@ -77,6 +78,8 @@ export function bandFor(settings: Settings, name: string | null): LatencyBand {
 export class VenueBurst {
   readonly #quotes: QuoteFeed;
   readonly #positions: PositionKeeper;
+  /** Take profit and stop loss resting on the venue for every position that holds something. */
+  readonly #protection: ProtectionKeeper;
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
@@ -110,12 +113,19 @@ export class VenueBurst {
         note: (text) => note(ctx.summary, text),
       },
     });
-    const fees = new FeeValuation(ctx);
+    const budgetSpent = () => this.#budgetSpent();
     this.#positions = new PositionKeeper({
       ...ctx,
       orders: this.#orders,
-      budgetSpent: () => this.#budgetSpent(),
-      fees,
+      budgetSpent,
+      fees: new FeeValuation(ctx),
+      release: (settled) => this.#protection.release(settled),
+    });
+    this.#protection = new ProtectionKeeper({
+      ...ctx,
+      orders: this.#orders,
+      advance: (position) => this.#positions.advance(position),
+      budgetSpent,
     });
     this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
   }
@@ -154,6 +164,8 @@ export class VenueBurst {
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
       onPositionEvent: (result) => this.#positions.count(result),
     });
+    // Before anything else: a position left without protection (a crash between fill and protect) gets it now.
+    await this.#settleAndProtect(settings);
     const connection = await store.venueConnection(venue);
     this.#band = bandFor(settings, connection.latencyBand);
     this.#venueActive = connection.isActive;
@@ -171,7 +183,7 @@ export class VenueBurst {
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
     await this.#orders.refreshWorking(ctx.venue, settings.mode);
-    const settled = await this.#positions.settle(settings);
+    const settled = await this.#settleAndProtect(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
 
@@ -189,7 +201,12 @@ export class VenueBurst {
   async finishTicks(): Promise<void> {
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
-    await this.#positions.settle(this.ctx.settings.current);
+    await this.#settleAndProtect(this.ctx.settings.current);
+  }
+
+  /** Positions moved along their fills, then protected on the venue where they hold something. */
+  async #settleAndProtect(settings: Settings): Promise<Settled[]> {
+    return await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -209,14 +226,7 @@ export class VenueBurst {
       let { position, figures } = current;
       const quote = this.ctx.quotes.get(position.symbol);
       if (position.status === "open") {
-        const reason = quote && position.entry_avg_px
-          ? decideExit(
-            { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
-            quote,
-            this.ctx.clock.now(),
-            settings,
-          )
-          : null;
+        const reason = quote ? burstExitReason({ position, figures }, quote, this.ctx.clock.now(), settings) : null;
         if (reason && quote) {
           ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
         }
@@ -296,7 +306,7 @@ export class VenueBurst {
       if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
         this.#funds.reserve(decision.amount * decision.price);
       }
-      const result = await this.#positions.advance(position);
+      const result = await this.#protection.ensure(await this.#positions.advance(position), settings);
       this.#stopIfNeedsHuman();
       if (result.position.status === "failed") continue;
       openPositions += 1;

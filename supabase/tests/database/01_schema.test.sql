@@ -44,7 +44,8 @@ select columns_are(
   array[
     'id', 'client_order_id', 'exchange_order_id', 'venue', 'symbol', 'side', 'type', 'price', 'amount', 'filled',
     'remaining', 'average', 'cost', 'fee_cost', 'fee_currency', 'order_status', 'purpose', 'position_id', 'mode',
-    'last_error', 'raw', 'created_at', 'submitted_at', 'updated_at', 'closed_at', 'fee_rate_used', 'fee_valued_usd'
+    'last_error', 'raw', 'created_at', 'submitted_at', 'updated_at', 'closed_at', 'fee_rate_used', 'fee_valued_usd',
+    'trigger_price', 'list_client_id', 'exchange_list_id'
   ],
   'orders has the lifecycle columns of the contract.'
 );
@@ -65,7 +66,7 @@ select columns_are(
     'momentum_window', 'momentum_min_samples', 'momentum_min_pct', 'drawdown_throttle_floor',
     'drawdown_throttle_slope', 'take_profit_pct', 'stop_loss_pct', 'time_stop_seconds', 'entry_timeout_seconds',
     'burst_tick_ms', 'paper_starting_usdt', 'balance_snapshot_minutes', 'latency_retention_days',
-    'run_log_retention_days', 'updated_at'
+    'run_log_retention_days', 'exit_protection', 'updated_at'
   ],
   'bot_settings has exactly the columns the settings module reads.'
 );

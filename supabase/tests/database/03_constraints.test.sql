@@ -167,14 +167,14 @@ select throws_ok(
   'An order side other than buy or sell is refused.'
 );
 select throws_ok(
-  $$update public.orders set type = 'stop' where client_order_id = 'cstEntry1'$$,
+  $$update public.orders set type = 'trailing_stop' where client_order_id = 'cstEntry1'$$,
   '23514', 'new row for relation "orders" violates check constraint "orders_type_known"',
-  'An order type other than limit or market is refused.'
+  'An order type other than limit, market or stop is refused.'
 );
 select throws_ok(
   $$update public.orders set purpose = 'hedge' where client_order_id = 'cstEntry1'$$,
   '23514', 'new row for relation "orders" violates check constraint "orders_purpose_known"',
-  'An order purpose other than entry or exit is refused.'
+  'An order purpose other than entry, exit, take_profit or stop_loss is refused.'
 );
 select throws_ok(
   $$update public.orders set mode = 'demo' where client_order_id = 'cstEntry1'$$,

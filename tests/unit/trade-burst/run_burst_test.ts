@@ -193,11 +193,12 @@ function scenario(script: Q[], settings: Settings, options: { allowPrivate?: boo
 
 const REQUEST = { durationMs: 2_000, venues: ["binance"] as Venue[] };
 
-Deno.test("paper: an up-move with a wide spread enters at the mid, and take profit closes it from fills", async () => {
+Deno.test("paper, bot-managed exits: an up-move enters at the mid, and take profit closes it from fills", async () => {
   // Ticks 0-4 rise (entry at tick 4, when 5 mids are buffered); tick 5 the ask comes down to the entry price;
   // tick 6 the bid is above entry × 1.002.
   const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
-  const s = scenario(script, settingsWith());
+  // Bot-managed exits (the fallback to protection on the venue): the burst decides take profit and sells at market.
+  const s = scenario(script, settingsWith({ exit_protection: false }));
   const summary = await runBurst(s.deps, REQUEST);
 
   const venue = summary.venues[0];
@@ -248,9 +249,12 @@ Deno.test("paper: an up-move with a wide spread enters at the mid, and take prof
   assert.equal(s.store.leases[0].outcome, "ok");
 });
 
-Deno.test("paper: a drop after the fill hits the stop loss; a flat market hits the time stop", async (t) => {
+Deno.test("paper, bot-managed exits: a drop after the fill hits the stop loss; a flat market hits the time stop", async (t) => {
   await t.step("stop loss", async () => {
-    const s = scenario([...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 2995, ask: 2996 }], settingsWith());
+    const s = scenario(
+      [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 2995, ask: 2996 }],
+      settingsWith({ exit_protection: false }),
+    );
     await runBurst(s.deps, REQUEST);
     const [position] = s.store.positions;
     assert.equal(position.status, "closed");
@@ -674,4 +678,174 @@ Deno.test("testnet: a venue refusing our keys stops its burst at once, recorded 
     assert.equal(summary.venues[0].error_kind, "needs_human");
     assert.equal(s.store.orders[0].order_status, "open", "the order is left for a burst with working keys");
   });
+});
+
+// Protection on the venue (the default): the paper venue holds a take-profit limit and a stop-limit as one list.
+// Entry at 3006 (see above); target 3006 × 1.002 = 3012.012 → 3012.02 (up to the tick), stop 3006 × 0.998 =
+// 2999.988 → 2999.98 (down), its limit 0.5 % below: 2984.98.
+const ENTRY_SCRIPT = [...upMove(5), { bid: 3005.5, ask: 3006 }];
+const HELD = 0.0582 - 0.0582 * 0.001;
+const SOLD = Math.floor(HELD / 0.0001) * 0.0001;
+
+function legsOf(store: MemoryTradeStore) {
+  const tp = store.orders.filter((o) => o.purpose === "take_profit");
+  const sl = store.orders.filter((o) => o.purpose === "stop_loss");
+  return { tp, sl };
+}
+
+Deno.test("paper, protected: the take profit rests as a maker limit at the target and sells there", async () => {
+  const s = scenario([...ENTRY_SCRIPT, { bid: 3008, ask: 3009 }, { bid: 3013, ask: 3014 }], settingsWith());
+  const summary = await runBurst(s.deps, REQUEST);
+  const { tp, sl } = legsOf(s.store);
+  assert.equal(tp.length, 1, "one list, never replaced");
+  assert.equal(sl.length, 1);
+  assert.equal(tp[0].type, "limit");
+  assert.equal(tp[0].price, 3012.02);
+  assert.ok(Math.abs(tp[0].amount - SOLD) < 1e-12);
+  assert.equal(sl[0].type, "stop");
+  assert.equal(sl[0].trigger_price, 2999.98);
+  assert.equal(sl[0].price, 2984.98);
+  assert.equal(tp[0].list_client_id, sl[0].list_client_id);
+  assert.notEqual(tp[0].client_order_id, sl[0].client_order_id);
+  assert.equal(tp[0].order_status, "filled");
+  assert.equal(tp[0].average, 3012.02, "a resting limit fills at its own price, not at the higher bid");
+  assert.deepEqual((tp[0].raw as { isMaker: boolean }).isMaker, true);
+  assert.equal(sl[0].order_status, "cancelled", "the sibling is cancelled when one leg fills");
+  assert.equal(s.store.orders.filter((o) => o.purpose === "exit").length, 0, "no market exit");
+
+  const [position] = s.store.positions;
+  assert.equal(position.status, "closed");
+  assert.equal(position.exit_reason, "take_profit");
+  const expectedPnl = SOLD * 3012.02 * (1 - 0.001) - 0.0582 * 3006 * (SOLD / HELD);
+  assert.ok(Math.abs(position.realized_pnl! - expectedPnl) < 1e-9, `${position.realized_pnl} vs ${expectedPnl}`);
+  const [log] = s.store.tradeLogs;
+  assert.equal(log.order_id, tp[0].exchange_order_id, "trade_logs names the leg that sold");
+  assert.equal(summary.venues[0].protection?.placed, 1);
+  assert.equal(summary.venues[0].exits_by_reason.take_profit, 1);
+});
+
+Deno.test("paper, protected: a fall through the trigger sells at the bid; a gap below the limit rests", async (t) => {
+  await t.step("stop loss", async () => {
+    const s = scenario([...ENTRY_SCRIPT, { bid: 2995, ask: 2996 }], settingsWith());
+    await runBurst(s.deps, REQUEST);
+    const { tp, sl } = legsOf(s.store);
+    assert.equal(sl[0].order_status, "filled");
+    assert.equal(sl[0].average, 2995);
+    assert.equal(tp[0].order_status, "cancelled");
+    const [position] = s.store.positions;
+    assert.equal(position.status, "closed");
+    assert.equal(position.exit_reason, "stop_loss");
+    assert.ok(position.realized_pnl! < 0);
+  });
+  await t.step("gap below the stop's limit: nothing sells until the bid comes back", async () => {
+    const s = scenario([...ENTRY_SCRIPT, { bid: 2980, ask: 2981 }], settingsWith({ time_stop_seconds: 3_600 }));
+    await runBurst(s.deps, REQUEST);
+    const { sl } = legsOf(s.store);
+    assert.equal(sl[0].order_status, "open");
+    assert.equal(s.store.positions[0].status, "open");
+  });
+});
+
+Deno.test("paper, protected: the time stop cancels the protection, then sells at market, once", async () => {
+  const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settingsWith({ time_stop_seconds: 1 }));
+  const summary = await runBurst(s.deps, REQUEST);
+  const { tp, sl } = legsOf(s.store);
+  assert.equal(tp.length, 1);
+  assert.equal(tp[0].order_status, "cancelled");
+  assert.equal(sl[0].order_status, "cancelled");
+  const exits = s.store.orders.filter((o) => o.purpose === "exit");
+  assert.equal(exits.length, 1);
+  assert.equal(exits[0].type, "market");
+  assert.equal(exits[0].order_status, "filled");
+  // No double sell: what all sells took is what was held.
+  const sold = s.store.orders.filter((o) => o.side === "sell").reduce((sum, o) => sum + o.filled, 0);
+  assert.ok(Math.abs(sold - SOLD) < 1e-12, `sold ${sold}`);
+  assert.ok(tp[0].closed_at! <= exits[0].created_at, "the protection is cancelled before the exit is recorded");
+  const [position] = s.store.positions;
+  assert.equal(position.exit_reason, "time_stop");
+  assert.equal(position.status, "closed");
+  assert.equal(summary.venues[0].protection?.released, 1);
+});
+
+Deno.test("paper: a position left unprotected is protected at the next burst's start, before its first quote", async () => {
+  let settings = settingsWith({ exit_protection: false, time_stop_seconds: 3_600 });
+  const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settings);
+  s.deps.loadSettings = () => Promise.resolve(settings);
+  await runBurst(s.deps, REQUEST);
+  assert.equal(s.store.positions[0].status, "open");
+  assert.equal(legsOf(s.store).tp.length, 0, "burst 1 ran with bot-managed exits");
+
+  // Burst 2, protection on: record when (in quote requests) each leg was written.
+  settings = { ...settings, exit_protection: true };
+  const quotesAtInsert: number[] = [];
+  const insert = s.store.insertOrder.bind(s.store);
+  s.store.insertOrder = (intent, now) => {
+    quotesAtInsert.push(s.venue.quoteCalls);
+    return insert(intent, now);
+  };
+  const quotesBefore = s.venue.quoteCalls;
+  await runBurst(s.deps, REQUEST);
+  const { tp, sl } = legsOf(s.store);
+  assert.equal(tp.length, 1);
+  assert.equal(tp[0].order_status, "open");
+  assert.equal(sl[0].order_status, "open");
+  assert.deepEqual(quotesAtInsert.slice(0, 2), [quotesBefore, quotesBefore], "both legs written before any quote");
+  assert.equal(s.store.orders.filter((o) => o.purpose === "entry").length, 1, "no second entry on a busy symbol");
+});
+
+Deno.test("paper, protected: a holding the venue's minimums refuse is noted and left to our exits", async () => {
+  const s = scenario(
+    [...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }],
+    settingsWith({
+      time_stop_seconds: 3_600,
+      // 5 USDT minimum notional. 5.2 USDT buys 0.0017 ETH (5.11 USDT); held after the fee, floored, 0.0016 ETH is
+      // 4.82 USDT even at the target 3012.02: the venue would refuse the list.
+      latency_bands: DEFAULT_SETTINGS.latency_bands.map((b) => ({ ...b, size_usd: 10.4, throttle: 0.5 })),
+    }),
+  );
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.equal(s.store.positions[0].status, "open");
+  assert.equal(legsOf(s.store).tp.length, 0);
+  assert.ok(
+    summary.venues[0].notes.some((n) => /cannot be protected: take profit below_min_notional/.test(n)),
+    summary.venues[0].notes.join(" | "),
+  );
+});
+
+Deno.test("paper, protected: a 30-minute outage while the price falls through the stop loses what the stop allows", async () => {
+  // Burst 1 enters and protects, the price holds. Then no burst for 30 minutes while the price falls far below the
+  // stop's trigger but not below its limit; the first burst after the outage sells at the stop, not at a market
+  // exit decided whenever the functions came back.
+  const s = scenario(
+    [...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }],
+    settingsWith({ time_stop_seconds: 7_200 }),
+  );
+  await runBurst(s.deps, REQUEST);
+  assert.equal(s.store.positions[0].status, "open");
+  s.clock.advance(30 * 60_000);
+  s.venue.script.push({ bid: 2990, ask: 2990.5 });
+  s.venue.quoteCalls = s.venue.script.length - 1;
+  await runBurst(s.deps, REQUEST);
+  const [position] = s.store.positions;
+  assert.equal(position.status, "closed");
+  assert.equal(position.exit_reason, "stop_loss");
+  const { sl } = legsOf(s.store);
+  assert.equal(sl[0].average, 2990);
+  // Bounded: the entry cost × (stop % + the stop-limit band) plus both fees, at most.
+  const cost = 0.0582 * 3006;
+  assert.ok(position.realized_pnl! >= -cost * (0.002 + 0.005 + 0.002), `${position.realized_pnl}`);
+  assert.ok(Date.parse(position.closed_at!) - Date.parse(position.opened_at) >= 30 * 60_000);
+});
+
+Deno.test("paper, protected: Stop (trading_enabled = false) leaves the protection resting", async () => {
+  let settings = settingsWith({ time_stop_seconds: 7_200 });
+  const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settings);
+  s.deps.loadSettings = () => Promise.resolve(settings);
+  await runBurst(s.deps, REQUEST);
+  settings = { ...settings, trading_enabled: false };
+  await runBurst(s.deps, REQUEST);
+  const { tp, sl } = legsOf(s.store);
+  assert.deepEqual([tp.length, sl.length], [1, 1]);
+  assert.deepEqual([tp[0].order_status, sl[0].order_status], ["open", "open"]);
+  assert.equal(s.store.positions[0].status, "open");
 });

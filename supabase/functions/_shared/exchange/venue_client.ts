@@ -16,6 +16,13 @@ import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions,
 import { translateCcxtError } from "./translate.ts";
 import { type Venue, VENUE_PROFILES } from "./venues.ts";
 import { numberFromText } from "../numeric_text.ts";
+import {
+  type BinanceOcoExchange,
+  binanceOcoParams,
+  parseBinanceOcoAnswer,
+  type ProtectionListAnswer,
+  type ProtectionListRequest,
+} from "./protection_orders.ts";
 
 // A type alias, not an interface, so a Balances value is assignable to a jsonb column's Json type as it is.
 export type AssetBalance = {
@@ -100,6 +107,11 @@ export interface VenueClient {
   cancelOrder(id: string, symbol: string): Promise<VenueOrder>;
   fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>;
   fetchMyTrades(symbol: string, since?: number, limit?: number): Promise<VenueTrade[]>;
+  /**
+   * Places a take profit and a stop loss as one linked list (protection_orders.ts); sent once, never retried, like
+   * createOrder. Absent when the venue's `protection` fact is null.
+   */
+  createProtectionList?(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>>;
 }
 
 /** What we call on a ccxt instance. Tests pass a fake with these members. */
@@ -480,5 +492,24 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit));
       return raw.map((trade) => normalizeTrade(trade, venue));
     },
+
+    ...(VENUE_PROFILES[venue].protection === "orderList/oco"
+      ? {
+        async createProtectionList(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>> {
+          // ccxt's binance class carries the implicit endpoint and its formatting; the Exchange type does not.
+          const oco = exchange as unknown as BinanceOcoExchange;
+          const raw = await once("createProtectionList", async () => {
+            await exchange.loadMarkets();
+            return await oco.privatePostOrderListOco(binanceOcoParams(oco, list));
+          });
+          try {
+            return parseBinanceOcoAnswer(oco, list, raw, (order) => normalizeOrder(order, venue));
+          } catch (error) {
+            // The list may well rest at the venue: unknown, resolved by looking the legs up.
+            throw new OutcomeUnknownError(`createProtectionList: ${(error as Error).message}`, { venue });
+          }
+        },
+      }
+      : {}),
   };
 }

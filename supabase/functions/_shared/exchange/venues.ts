@@ -42,6 +42,11 @@ export interface VenueProfile {
   baseTierSpotFees: FeeRates;
   /** What ccxt's sandbox mode (our testnet mode) points at. */
   sandbox: string;
+  /**
+   * How the venue holds a position's take profit and stop loss as one linked list (protection_orders.ts), or null
+   * when we do not place protection there yet (the burst then decides that venue's exits itself).
+   */
+  protection: "orderList/oco" | null;
 }
 
 export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
@@ -61,6 +66,8 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     quoteMethod: "fetchBidsAsks",
     baseTierSpotFees: { maker: 0.001, taker: 0.001 },
     sandbox: "Binance spot testnet (testnet.binance.vision)",
+    // POST /api/v3/orderList/oco through ccxt's implicit privatePostOrderListOco (no unified spot OCO in ccxt).
+    protection: "orderList/oco",
   },
   okx: {
     ccxtId: "okx",
@@ -78,6 +85,9 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     // ccxt's static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account.
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
     sandbox: "OKX demo trading (x-simulated-trading header)",
+    // Not yet: OKX's `oco` algo order (POST /api/v5/trade/order-algo) has one algoId for both legs and no order to
+    // look up until it triggers; attachAlgoOrds on the entry likewise. Until then OKX exits are the burst's.
+    protection: null,
   },
 };
 

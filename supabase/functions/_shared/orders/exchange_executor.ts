@@ -7,7 +7,7 @@ import type { VenueClient, VenueOrder, VenueTrade } from "../exchange/venue_clie
 import type { TradingMode } from "../settings.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";
 import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
-import type { OrderExecutor } from "./executor.ts";
+import type { OrderExecutor, ProtectionLegs, ProtectionView } from "./executor.ts";
 import type { ExchangeOrderView, OrderRow } from "./types.ts";
 
 /** The venue does not know this order (ccxt OrderNotFound, translated to a final error by the exchange layer). */
@@ -45,9 +45,41 @@ export function viewFromVenueOrder(order: VenueOrder, fallbackAmount: number): E
 const TRADE_LOOKBACK_MS = 5 * 60_000;
 
 export class ExchangeExecutor implements OrderExecutor {
-  constructor(readonly mode: Exclude<TradingMode, "paper">, private readonly client: VenueClient) {}
+  /** Present only where the venue client can place protection lists (the venue's `protection` fact). */
+  readonly createProtection?: (legs: ProtectionLegs) => Promise<ProtectionView>;
+
+  constructor(readonly mode: Exclude<TradingMode, "paper">, private readonly client: VenueClient) {
+    const place = client.createProtectionList?.bind(client);
+    if (place) {
+      this.createProtection = async ({ takeProfit, stopLoss }) => {
+        if (stopLoss.trigger_price == null || stopLoss.price === null || takeProfit.price === null) {
+          throw new FinalExchangeError(
+            "a protection list needs the take profit's price and the stop's trigger and limit",
+          );
+        }
+        const answer = await place({
+          symbol: takeProfit.symbol,
+          amount: takeProfit.amount,
+          listClientId: takeProfit.list_client_id ?? takeProfit.client_order_id,
+          takeProfit: { price: takeProfit.price, clientOrderId: takeProfit.client_order_id },
+          stopLoss: {
+            triggerPrice: stopLoss.trigger_price,
+            price: stopLoss.price,
+            clientOrderId: stopLoss.client_order_id,
+          },
+        });
+        return {
+          exchangeListId: answer.listId,
+          takeProfit: await this.#withFees(takeProfit, viewFromVenueOrder(answer.takeProfit, takeProfit.amount)),
+          stopLoss: await this.#withFees(stopLoss, viewFromVenueOrder(answer.stopLoss, stopLoss.amount)),
+        };
+      };
+    }
+  }
 
   async create(order: OrderRow): Promise<ExchangeOrderView> {
+    // A stop leg exists only as part of its protection list (createProtection), never on its own.
+    if (order.type === "stop") throw new FinalExchangeError("a stop order is sent only as part of a protection list");
     const answer = await this.client.createOrder({
       symbol: order.symbol,
       side: order.side,

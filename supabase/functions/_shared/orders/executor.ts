@@ -8,6 +8,19 @@
 import type { TradingMode } from "../settings.ts";
 import type { ExchangeOrderView, OrderRow } from "./types.ts";
 
+/** A position's protection as recorded: a take-profit limit sell and a stop sell of the same amount, one list. */
+export interface ProtectionLegs {
+  takeProfit: OrderRow;
+  stopLoss: OrderRow;
+}
+
+/** The venue's answer to a protection list: its id for the list and each leg's view. */
+export interface ProtectionView {
+  exchangeListId: string | null;
+  takeProfit: ExchangeOrderView;
+  stopLoss: ExchangeOrderView;
+}
+
 export interface OrderExecutor {
   readonly mode: TradingMode;
   /** Sends the recorded order (with its client order id). Never retried by the caller. */
@@ -16,6 +29,11 @@ export interface OrderExecutor {
   lookup(order: OrderRow): Promise<ExchangeOrderView | null>;
   /** Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. */
   cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  /**
+   * Places both legs as one linked list (one filling cancels the other), sent once like `create`. Absent when the
+   * venue (or this executor) cannot hold protection: the burst then decides every exit itself.
+   */
+  createProtection?(legs: ProtectionLegs): Promise<ProtectionView>;
   /** Free balance per asset (only the assets asked for). */
   freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
 }

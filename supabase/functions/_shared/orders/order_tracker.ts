@@ -18,7 +18,7 @@ import type { OrderExecutor } from "./executor.ts";
 import { applyExchangeOrder, markOrder, recordIntent } from "./order_book.ts";
 import { refreshOrder, type RefreshResult } from "./reconcile.ts";
 import type { TradeStore } from "./store.ts";
-import type { OrderIntent, OrderRow } from "./types.ts";
+import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
 
 export interface OrderTrackerListener {
   /** A new order row was written (it is about to be sent). */
@@ -115,6 +115,54 @@ export class OrderTracker {
     const applied = await applyExchangeOrder(store, recorded, view, clock.now());
     if ("ignored" in applied) this.#note(`${recorded.client_order_id}: ${applied.ignored}`);
     return this.#observe(applied.order, recorded);
+  }
+
+  /**
+   * Records both legs of a protection list (one list id, one client order id each), then sends them once as one
+   * list, with `send`'s rules: the venue saying no rejects both, an unknown outcome looks both up by client order id.
+   * Returns the legs as stored afterwards. Needs an executor that can place protection.
+   */
+  async placeProtection(
+    takeProfit: NewOrder,
+    stopLoss: NewOrder,
+  ): Promise<{ takeProfit: OrderRow; stopLoss: OrderRow }> {
+    const { store, executor, clock } = this.options;
+    if (!executor.createProtection) throw new Error(`the ${executor.mode} executor cannot place protection`);
+    const listId = newClientOrderId(clock.now().getTime());
+    const tp = await this.track({ ...takeProfit, list_client_id: listId });
+    const sl = await this.track({ ...stopLoss, list_client_id: listId });
+    let answer;
+    try {
+      answer = await executor.createProtection({ takeProfit: tp, stopLoss: sl });
+    } catch (error) {
+      const reason = `create protection: ${describeError(error)}`;
+      this.#note(`${listId}: ${reason}`);
+      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
+        if (error instanceof NeedsHumanError) this.#needsHuman ??= error;
+        return {
+          takeProfit: this.#observe(await markOrder(store, tp, "rejected", reason, clock.now()), tp),
+          stopLoss: this.#observe(await markOrder(store, sl, "rejected", reason, clock.now()), sl),
+        };
+      }
+      const legs = [tp, sl];
+      const found: OrderRow[] = [];
+      for (const leg of legs) {
+        const unknown = this.#observe(await markOrder(store, leg, "unknown", reason, clock.now()), leg);
+        if (!(error instanceof ExchangeLayerError)) continue;
+        found.push(this.#observe((await this.#lookup(unknown)).order, unknown));
+      }
+      if (!(error instanceof ExchangeLayerError)) throw error;
+      return { takeProfit: found[0], stopLoss: found[1] };
+    }
+    const apply = async (leg: OrderRow, view: ExchangeOrderView) => {
+      const withList = answer.exchangeListId
+        ? await store.updateOrder(leg.id, { exchange_list_id: answer.exchangeListId }, clock.now())
+        : leg;
+      const applied = await applyExchangeOrder(store, withList, view, clock.now());
+      if ("ignored" in applied) this.#note(`${leg.client_order_id}: ${applied.ignored}`);
+      return this.#observe(applied.order, leg);
+    };
+    return { takeProfit: await apply(tp, answer.takeProfit), stopLoss: await apply(sl, answer.stopLoss) };
   }
 
   /**

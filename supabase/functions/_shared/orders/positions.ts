@@ -6,12 +6,14 @@
  * opening --entry final without a fill--> failed
  * A `closing` position whose exit order ended with base still sellable (an IOC exit that met thin liquidity) stays
  * `closing`; the burst sends another exit for the rest.
+ * Protection legs (take_profit / stop_loss, resting on the venue) are exits too: an `open` position whose legs filled
+ * while no burst ran closes straight from `open`, its exit reason the purpose of the leg that sold.
  */
 import { type MarketRules, prepareSell } from "../trading/precision.ts";
 import { type FillLike, pairOf, type RealizedPnl, realizedPnl } from "../trading/pnl.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import type { TradeStore } from "./store.ts";
-import type { OrderRow, PositionPatch, PositionRow, TradeLogRow } from "./types.ts";
+import { isProtectionLeg, type OrderRow, type PositionPatch, type PositionRow, type TradeLogRow } from "./types.ts";
 
 export interface PositionFigures {
   entryOrders: OrderRow[];
@@ -19,6 +21,10 @@ export interface PositionFigures {
   /** The entry order still working at the venue, if any. */
   liveEntry: OrderRow | undefined;
   liveExit: OrderRow | undefined;
+  /** Protection legs still working at the venue (take_profit / stop_loss). */
+  liveProtection: OrderRow[];
+  /** Every protection leg ever placed for the position. */
+  protectionOrders: OrderRow[];
   /** The newest exit order (its id and status go to trade_logs). */
   lastExit: OrderRow | undefined;
   rejectedExits: number;
@@ -60,16 +66,22 @@ const byCreated = (a: OrderRow, b: OrderRow) => a.created_at.localeCompare(b.cre
 export function positionFigures(position: Pick<PositionRow, "id" | "symbol">, orders: readonly OrderRow[]) {
   const mine = orders.filter((o) => o.position_id === position.id).sort(byCreated);
   const entryOrders = mine.filter((o) => o.purpose === "entry");
-  const exitOrders = mine.filter((o) => o.purpose === "exit");
+  // Every sell of the position: market exits and protection legs alike.
+  const exitOrders = mine.filter((o) => o.purpose !== "entry");
+  const protectionOrders = exitOrders.filter(isProtectionLeg);
   const fills = (list: OrderRow[]) => list.map(fillOf).filter((f): f is FillLike => f !== null);
   const pnl = realizedPnl(fills(entryOrders), fills(exitOrders), pairOf(position.symbol));
   return {
     entryOrders,
     exitOrders,
     liveEntry: entryOrders.find((o) => !isFinalStatus(o.order_status)),
-    liveExit: exitOrders.find((o) => !isFinalStatus(o.order_status)),
-    lastExit: exitOrders.at(-1),
-    rejectedExits: exitOrders.filter((o) => o.order_status === "rejected").length,
+    liveExit: exitOrders.find((o) => o.purpose === "exit" && !isFinalStatus(o.order_status)),
+    liveProtection: protectionOrders.filter((o) => !isFinalStatus(o.order_status)),
+    protectionOrders,
+    // With protection, the newest sell may be the cancelled sibling of the leg that sold: log the one that sold.
+    lastExit: (protectionOrders.length > 0 ? [...exitOrders].reverse().find((o) => o.filled > 0) : undefined) ??
+      exitOrders.at(-1),
+    rejectedExits: exitOrders.filter((o) => o.purpose === "exit" && o.order_status === "rejected").length,
     pnl,
     heldQty: Math.max(0, pnl.unsoldQty),
   } satisfies PositionFigures;
@@ -119,6 +131,13 @@ export function tradeLogOf(position: PositionRow, f: PositionFigures, closedAt: 
   };
 }
 
+/** The purpose of the protection leg that sold the most of the position, null when none sold anything. */
+export function soldByProtection(f: Pick<PositionFigures, "protectionOrders">): "take_profit" | "stop_loss" | null {
+  let best: OrderRow | null = null;
+  for (const leg of f.protectionOrders) if (leg.filled > 0 && (!best || leg.filled > best.filled)) best = leg;
+  return best ? best.purpose as "take_profit" | "stop_loss" : null;
+}
+
 export type PositionEvent = "opened" | "closed" | "failed" | null;
 
 export interface AdvanceResult {
@@ -164,12 +183,15 @@ export async function advancePosition(
       patch.closed_at = options.now.toISOString();
       event = "failed";
     }
-  } else if (position.status === "closing" && !figures.liveExit) {
+  } else if (
+    (position.status === "closing" && !figures.liveExit && figures.liveProtection.length === 0) ||
+    (position.status === "open" && figures.liveProtection.length === 0 && soldByProtection(figures) !== null)
+  ) {
     const price = options.referencePrice ?? figures.pnl.entry.avgPrice;
     const sellable = options.rules ? isSellable(figures.heldQty, price, options.rules) : figures.heldQty > 0;
     if (!sellable) {
       patch.status = "closed";
-      patch.exit_reason = position.exit_reason ?? "manual";
+      patch.exit_reason = position.exit_reason ?? soldByProtection(figures) ?? "manual";
       patch.realized_pnl = figures.pnl.pnl;
       patch.closed_at = options.now.toISOString();
       if (figures.pnl.exit.qty > 0) {

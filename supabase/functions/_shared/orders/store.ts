@@ -12,6 +12,7 @@ export type OrderPatch = Partial<
   Pick<
     OrderRow,
     | "exchange_order_id"
+    | "exchange_list_id"
     | "order_status"
     | "filled"
     | "remaining"

@@ -38,6 +38,7 @@ function orderFromRow(row: Record<string, unknown>): OrderRow {
     fee_valued_usd: numOrNull(row.fee_valued_usd),
     cost: num(row.cost ?? 0),
     fee_cost: numOrNull(row.fee_cost),
+    trigger_price: numOrNull(row.trigger_price),
   };
 }
 

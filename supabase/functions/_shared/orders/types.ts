@@ -7,8 +7,14 @@ import type { TradingMode } from "../settings.ts";
 import type { Venue } from "../exchange/venues.ts";
 
 export type OrderSide = "buy" | "sell";
-export type OrderType = "limit" | "market";
-export type OrderPurpose = "entry" | "exit";
+/** `stop`: a stop-loss sell that triggers at `trigger_price` (then a limit at `price`, or a market sell without one). */
+export type OrderType = "limit" | "market" | "stop";
+/** take_profit / stop_loss: the legs of a position's protection on the venue (protection.ts). */
+export type OrderPurpose = "entry" | "exit" | "take_profit" | "stop_loss";
+export const PROTECTION_PURPOSES: readonly OrderPurpose[] = ["take_profit", "stop_loss"];
+export function isProtectionLeg(order: Pick<OrderRow, "purpose">): boolean {
+  return order.purpose === "take_profit" || order.purpose === "stop_loss";
+}
 
 export interface OrderRow {
   id: string;
@@ -37,6 +43,12 @@ export interface OrderRow {
   mode: TradingMode;
   last_error: string | null;
   raw: unknown;
+  /** Stop legs: the trigger. Absent (or null) on every other order. */
+  trigger_price?: number | null;
+  /** Protection legs: our id of the linked pair both legs belong to. */
+  list_client_id?: string | null;
+  /** Protection legs: the venue's id of that list, once it answered. */
+  exchange_list_id?: string | null;
   created_at: string;
   submitted_at: string | null;
   updated_at: string;
@@ -55,6 +67,8 @@ export interface OrderIntent {
   purpose: OrderPurpose;
   position_id: string | null;
   mode: TradingMode;
+  trigger_price?: number | null;
+  list_client_id?: string | null;
 }
 
 export type PositionStatus = "opening" | "open" | "closing" | "closed" | "failed";

@@ -5,6 +5,8 @@
  * - market orders fill in full at the touch (buy at the ask, sell at the bid), taker fee;
  * - a limit buy fills when ask <= price, a limit sell when bid >= price; on arrival such an order is marketable and
  *   fills at the touch as a taker (it can only improve on its limit); later, it fills at its own price as a maker;
+ * - a stop sell (a protection leg) triggers when bid <= trigger_price and sells at the bid as a taker, unless the bid
+ *   has already fallen below its limit (`price`; a stop-market has none): then it rests, as a stop-limit would;
  * - otherwise it rests (`open`).
  * Fees follow Binance spot without BNB: a buy pays its fee in the base asset (fewer coins arrive), a sell in quote.
  * Paper fills are whole: a quote carries no depth we could trust to split a fill.
@@ -27,6 +29,8 @@ export interface PaperOrder {
   type: OrderType;
   price: number | null;
   amount: number;
+  /** Stop orders: the bid at or below which they trigger. */
+  trigger_price?: number | null;
 }
 
 export interface PaperFill {
@@ -60,7 +64,8 @@ function filledAt(order: PaperOrder, price: number, isMaker: boolean, market: Pa
   };
 }
 
-function resting(order: PaperOrder, market: PaperMarket): PaperFill {
+/** The state of an order resting untouched on the paper book. */
+export function resting(order: PaperOrder, market: PaperMarket): PaperFill {
   return {
     status: "open",
     filled: 0,
@@ -71,6 +76,20 @@ function resting(order: PaperOrder, market: PaperMarket): PaperFill {
     feeCurrency: order.side === "buy" ? market.base : market.quote,
     isMaker: null,
   };
+}
+
+/** Relative tolerance on the trigger, so a bid exactly on it triggers despite float error. */
+const TRIGGER_TOLERANCE = 1e-12;
+
+function matchStop(order: PaperOrder, quote: Quote, market: PaperMarket): PaperFill {
+  const trigger = order.trigger_price;
+  if (order.side !== "sell") throw new PaperOrderError("paper stop orders are sells (a long's stop loss)");
+  if (trigger === null || trigger === undefined || !(trigger > 0)) {
+    throw new PaperOrderError(`paper stop order needs a trigger_price > 0, got ${trigger}`);
+  }
+  const triggered = quote.bid <= trigger * (1 + TRIGGER_TOLERANCE);
+  const limitHolds = order.price === null || quote.bid >= order.price;
+  return triggered && limitHolds ? filledAt(order, quote.bid, false, market) : resting(order, market);
 }
 
 /**
@@ -92,6 +111,7 @@ export function matchPaperOrder(
     if (!arriving) return null; // a market order is decided on arrival; nothing rests
     return filledAt(order, touch, false, market);
   }
+  if (order.type === "stop") return matchStop(order, quote, market);
   if (order.price === null || !(order.price > 0)) {
     throw new PaperOrderError(`paper limit order needs a price > 0, got ${order.price}`);
   }

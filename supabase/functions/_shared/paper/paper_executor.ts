@@ -3,12 +3,12 @@
  * burst fetched (fill_engine.ts). It never calls a private endpoint: it has no exchange client at all.
  */
 import { FinalExchangeError } from "../exchange/errors.ts";
-import type { OrderExecutor } from "../orders/executor.ts";
+import type { OrderExecutor, ProtectionLegs, ProtectionView } from "../orders/executor.ts";
 import type { TradeStore } from "../orders/store.ts";
-import type { ExchangeOrderView, OrderRow } from "../orders/types.ts";
+import { type ExchangeOrderView, isProtectionLeg, type OrderRow } from "../orders/types.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
-import { matchPaperOrder, type PaperFill, type PaperMarket } from "./fill_engine.ts";
+import { matchPaperOrder, type PaperFill, type PaperMarket, resting } from "./fill_engine.ts";
 import type { Quote } from "../trading/quote.ts";
 import { paperBalances } from "./paper_ledger.ts";
 import type { Venue } from "../exchange/venues.ts";
@@ -85,15 +85,47 @@ export class PaperExecutor implements OrderExecutor {
     return view(order, fill);
   }
 
-  lookup(order: OrderRow): Promise<ExchangeOrderView | null> {
+  async lookup(order: OrderRow): Promise<ExchangeOrderView | null> {
     // Never submitted (crashed between record and send): the paper venue does not know it.
-    if (order.order_status === "pending_submit" || order.exchange_order_id === null) return Promise.resolve(null);
-    if (isFinalStatus(order.order_status)) return Promise.resolve(unchanged(order));
+    if (order.order_status === "pending_submit" || order.exchange_order_id === null) return null;
+    if (isFinalStatus(order.order_status)) return unchanged(order);
+    // One leg of a protection list sold: the venue cancels the other (one fills, the other is cancelled).
+    if (isProtectionLeg(order) && await this.#siblingSold(order)) return { ...unchanged(order), status: "cancelled" };
     const quote = this.options.quotes.get(order.symbol);
     const market = this.options.markets.get(order.symbol);
-    if (!quote || !market) return Promise.resolve(unchanged(order));
+    if (!quote || !market) return unchanged(order);
     const fill = matchPaperOrder(order, quote, market, false);
-    return Promise.resolve(fill && fill.status === "filled" ? view(order, fill) : unchanged(order));
+    return fill && fill.status === "filled" ? view(order, fill) : unchanged(order);
+  }
+
+  /**
+   * Both legs rest on the paper book as one list. Funds as a venue checks them: the list's amount of base must be
+   * free (its legs lock it once). No quote yet (protection placed before the burst's first quote): both rest.
+   */
+  async createProtection(legs: ProtectionLegs): Promise<ProtectionView> {
+    const { takeProfit, stopLoss } = legs;
+    const market = this.#market(takeProfit.symbol);
+    const free = (await this.freeBalances([market.base]))[market.base] ?? 0;
+    if (free < takeProfit.amount) {
+      throw new FinalExchangeError(
+        `paper: insufficient balance: needs ${takeProfit.amount} ${market.base}, has ${free} free`,
+      );
+    }
+    const quote = this.options.quotes.get(takeProfit.symbol);
+    const arrive = (order: OrderRow) =>
+      view(order, (quote ? matchPaperOrder(order, quote, market, true) : null) ?? resting(order, market));
+    let tp = arrive(takeProfit);
+    let sl = arrive(stopLoss);
+    // A list whose leg fills on arrival cancels the other at once.
+    if (tp.filled > 0) sl = { ...sl, status: "cancelled", remaining: 0 };
+    else if (sl.filled > 0) tp = { ...tp, status: "cancelled", remaining: 0 };
+    return { exchangeListId: `paper-${takeProfit.list_client_id}`, takeProfit: tp, stopLoss: sl };
+  }
+
+  async #siblingSold(order: OrderRow): Promise<boolean> {
+    if (!order.position_id || !order.list_client_id) return false;
+    const legs = await this.options.store.listOrdersOfPositions([order.position_id]);
+    return legs.some((o) => o.id !== order.id && o.list_client_id === order.list_client_id && o.filled > 0);
   }
 
   cancel(order: OrderRow): Promise<ExchangeOrderView | null> {

@@ -5,7 +5,8 @@
  * - a fill moves quote and base by its cost and filled amount (buy: quote out, base in; sell: the reverse),
  * - a fee is taken from its fee currency (a negative fee, a maker rebate, adds),
  * - what still rests on the book is `used`: a resting buy locks remaining × price of quote, a resting sell locks the
- *   remaining base.
+ *   remaining base; the two legs of a protection list sell the same base, so a list locks it once: the list's amount
+ *   less what its legs sold, at most the largest remaining of its resting legs.
  * A ledger that goes negative means the paper orders are inconsistent; that is an error, not something to clip.
  */
 import { z } from "zod";
@@ -15,7 +16,7 @@ import { pairOf } from "../trading/pnl.ts";
 import { SYMBOL_PATTERN } from "../trading/symbol.ts";
 
 export const PAPER_ORDER_COLUMNS =
-  "client_order_id, symbol, side, type, price, amount, filled, remaining, average, cost, fee_cost, fee_currency, order_status";
+  "client_order_id, symbol, side, type, price, amount, filled, remaining, average, cost, fee_cost, fee_currency, order_status, list_client_id";
 
 const number = () => numeric(z.number());
 
@@ -23,7 +24,7 @@ const paperOrderSchema = z.object({
   client_order_id: z.string(),
   symbol: z.string().regex(SYMBOL_PATTERN),
   side: z.enum(["buy", "sell"]),
-  type: z.enum(["limit", "market"]),
+  type: z.enum(["limit", "market", "stop"]),
   price: number().nullable(),
   amount: number(),
   filled: number(),
@@ -33,6 +34,8 @@ const paperOrderSchema = z.object({
   fee_cost: number().nullable(),
   fee_currency: z.string().nullable(),
   order_status: z.string(),
+  /** Protection legs: the linked pair they belong to (both legs sell the same base, locked once). */
+  list_client_id: z.string().nullable().optional(),
 });
 export type PaperOrder = z.infer<typeof paperOrderSchema>;
 
@@ -50,6 +53,7 @@ export function paperBalances(startingUsdt: number, rows: readonly unknown[]): B
   const totals = new Map<string, number>([["USDT", startingUsdt]]);
   const used = new Map<string, number>();
   const add = (map: Map<string, number>, asset: string, delta: number) => map.set(asset, (map.get(asset) ?? 0) + delta);
+  const lists = new Map<string, { base: string; amount: number; sold: number; resting: number }>();
 
   rows.forEach((row, index) => {
     const parsed = paperOrderSchema.safeParse(row);
@@ -75,12 +79,23 @@ export function paperBalances(startingUsdt: number, rows: readonly unknown[]): B
       }
       add(totals, order.fee_currency, -order.fee_cost);
     }
+    const list = order.list_client_id
+      ? lists.get(order.list_client_id) ?? { base, amount: 0, sold: 0, resting: 0 }
+      : null;
+    if (list && order.list_client_id) {
+      list.amount = Math.max(list.amount, order.amount);
+      list.sold += order.filled;
+      lists.set(order.list_client_id, list);
+    }
     if (RESTING.has(order.order_status)) {
       const remaining = order.remaining ?? Math.max(0, order.amount - order.filled);
-      if (order.side === "sell") add(used, base, remaining);
+      if (list) list.resting = Math.max(list.resting, remaining);
+      else if (order.side === "sell") add(used, base, remaining);
       else if (order.price !== null) add(used, quote, remaining * order.price);
     }
   });
+
+  for (const list of lists.values()) add(used, list.base, Math.max(0, Math.min(list.resting, list.amount - list.sold)));
 
   const out: Balances = {};
   for (const [asset, rawTotal] of totals) {

@@ -52,6 +52,8 @@ class ScriptedExecutor implements OrderExecutor {
   createAnswer: () => Promise<ExchangeOrderView> = () => Promise.resolve(view());
   lookupAnswer: (order: OrderRow) => Promise<ExchangeOrderView | null> = () => Promise.resolve(null);
   cancelAnswer: () => Promise<ExchangeOrderView | null> = () => Promise.resolve(view({ status: "cancelled" }));
+  /** Set by the protection tests only. */
+  createProtection?: OrderExecutor["createProtection"];
 
   constructor(private readonly store: MemoryTradeStore) {}
 
@@ -268,4 +270,58 @@ Deno.test("refreshWorking: a lagging answer with a smaller fill is ignored and n
   await tracker.refreshWorking("binance", "testnet");
   assert.equal(store.orders[0]!.filled, 0.03);
   assert.ok(notes.some((n) => n.includes("below the recorded")));
+});
+
+const TP: NewOrder = {
+  ...ENTRY,
+  side: "sell",
+  price: 3006,
+  purpose: "take_profit",
+  position_id: "position-1",
+};
+const SL: NewOrder = { ...TP, type: "stop", price: 2984, trigger_price: 2994, purpose: "stop_loss" };
+
+Deno.test("placeProtection: both legs recorded (one list, two ids) before the list leaves, then applied", async () => {
+  const { store, executor, tracker } = setup();
+  let rowsAtSend: OrderRow[] = [];
+  executor.createProtection = (legs) => {
+    rowsAtSend = store.orders.map((o) => ({ ...o }));
+    return Promise.resolve({
+      exchangeListId: "L7",
+      takeProfit: view({ exchangeOrderId: "22", clientOrderId: legs.takeProfit.client_order_id }),
+      stopLoss: view({ exchangeOrderId: "21", clientOrderId: legs.stopLoss.client_order_id }),
+    });
+  };
+  const { takeProfit, stopLoss } = await tracker.placeProtection(TP, SL);
+  assert.equal(rowsAtSend.length, 2);
+  assert.ok(rowsAtSend.every((o) => o.order_status === "pending_submit"));
+  assert.equal(takeProfit.list_client_id, stopLoss.list_client_id);
+  assert.notEqual(takeProfit.client_order_id, stopLoss.client_order_id);
+  assert.deepEqual([takeProfit.order_status, takeProfit.exchange_order_id, takeProfit.exchange_list_id], [
+    "open",
+    "22",
+    "L7",
+  ]);
+  assert.deepEqual([stopLoss.order_status, stopLoss.exchange_order_id, stopLoss.trigger_price], ["open", "21", 2994]);
+});
+
+Deno.test("placeProtection: the venue saying no rejects both legs; a lost answer looks both up", async (t) => {
+  await t.step("refused", async () => {
+    const { executor, tracker } = setup();
+    executor.createProtection = () => Promise.reject(new FinalExchangeError("-2010 would immediately match"));
+    const { takeProfit, stopLoss } = await tracker.placeProtection(TP, SL);
+    assert.deepEqual([takeProfit.order_status, stopLoss.order_status], ["rejected", "rejected"]);
+    assert.match(takeProfit.last_error!, /would immediately match/);
+    assert.equal(executor.calls.filter((c) => c.startsWith("lookup")).length, 0);
+  });
+  await t.step("unknown outcome", async () => {
+    const { executor, tracker } = setup();
+    executor.createProtection = () => Promise.reject(new TemporaryExchangeError("socket hang up"));
+    executor.lookupAnswer = (order) =>
+      Promise.resolve(view({ exchangeOrderId: order.purpose === "take_profit" ? "22" : "21" }));
+    const { takeProfit, stopLoss } = await tracker.placeProtection(TP, SL);
+    assert.equal(executor.calls.filter((c) => c.startsWith("lookup")).length, 2, "each leg looked up once");
+    assert.equal(executor.calls.filter((c) => c.startsWith("create")).length, 0, "never sent again");
+    assert.deepEqual([takeProfit.order_status, stopLoss.order_status], ["open", "open"]);
+  });
 });

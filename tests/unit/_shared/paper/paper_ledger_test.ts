@@ -113,3 +113,35 @@ Deno.test("nonZeroAssets keeps only assets with something in them, sorted", () =
     { BTC: { free: 0.1, used: 0, total: 0.1 }, ETH: { free: 0, used: 1, total: 1 } },
   );
 });
+
+Deno.test("the two legs of a protection list lock the base they both sell once, and none once a leg sold it", () => {
+  const bought = order({ side: "buy", amount: 1, filled: 1, average: 100, cost: 100 });
+  const tp = (fields: Record<string, unknown>) =>
+    order({
+      client_order_id: "tp",
+      side: "sell",
+      type: "limit",
+      price: 101,
+      amount: 1,
+      remaining: 1,
+      order_status: "open",
+      list_client_id: "L1",
+      ...fields,
+    });
+  const sl = (fields: Record<string, unknown>) => tp({ client_order_id: "sl", type: "stop", price: 99, ...fields });
+  const resting = paperBalances(1000, [bought, tp({}), sl({})]);
+  assert.deepEqual(resting.BTC, { free: 0, used: 1, total: 1 });
+  // The take profit sold; the stop is still open in the tables until the burst applies its cancel.
+  const sold = paperBalances(1000, [
+    bought,
+    tp({ filled: 1, remaining: 0, average: 101, cost: 101, order_status: "filled" }),
+    sl({}),
+  ]);
+  assert.deepEqual(sold.BTC, { free: 0, used: 0, total: 0 });
+  assert.equal(sold.USDT.total, 1001);
+  // Without a list the same two sells would lock twice what is held: an inconsistent ledger.
+  assert.throws(
+    () => paperBalances(1000, [bought, tp({ list_client_id: null }), sl({ list_client_id: null })]),
+    PaperLedgerError,
+  );
+});

@@ -45,9 +45,14 @@ export type Database = {
           balance_snapshot_minutes: number;
           balance_use_fraction: number;
           burst_tick_ms: number;
+          candidate_regions: string[];
           drawdown_throttle_floor: number;
           drawdown_throttle_slope: number;
           entry_timeout_seconds: number;
+          home_region_margin_pct: number;
+          home_region_max_age_seconds: number;
+          home_region_min_samples: number;
+          home_region_overrides: NonNullable<Json>;
           id: number;
           latency_bands: NonNullable<Json>;
           latency_failure_ratio_defensive: number;
@@ -66,6 +71,7 @@ export type Database = {
           momentum_min_samples: number;
           momentum_window: number;
           paper_starting_usdt: number;
+          project_region: string | null;
           run_log_retention_days: number;
           stop_loss_pct: number;
           symbols: string[];
@@ -78,9 +84,14 @@ export type Database = {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
           burst_tick_ms?: number;
+          candidate_regions?: string[];
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          home_region_margin_pct?: number;
+          home_region_max_age_seconds?: number;
+          home_region_min_samples?: number;
+          home_region_overrides?: NonNullable<Json>;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -99,6 +110,7 @@ export type Database = {
           momentum_min_samples?: number;
           momentum_window?: number;
           paper_starting_usdt?: number;
+          project_region?: string | null;
           run_log_retention_days?: number;
           stop_loss_pct?: number;
           symbols?: string[];
@@ -111,9 +123,14 @@ export type Database = {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
           burst_tick_ms?: number;
+          candidate_regions?: string[];
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
+          home_region_margin_pct?: number;
+          home_region_max_age_seconds?: number;
+          home_region_min_samples?: number;
+          home_region_overrides?: NonNullable<Json>;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -132,6 +149,7 @@ export type Database = {
           momentum_min_samples?: number;
           momentum_window?: number;
           paper_starting_usdt?: number;
+          project_region?: string | null;
           run_log_retention_days?: number;
           stop_loss_pct?: number;
           symbols?: string[];
@@ -253,6 +271,7 @@ export type Database = {
           cron: string;
           description: string | null;
           enabled: boolean;
+          fan_out: string;
           kind: string;
           name: string;
           timeout_ms: number | null;
@@ -263,6 +282,7 @@ export type Database = {
           cron: string;
           description?: string | null;
           enabled?: boolean;
+          fan_out?: string;
           kind: string;
           name: string;
           timeout_ms?: number | null;
@@ -273,6 +293,7 @@ export type Database = {
           cron?: string;
           description?: string | null;
           enabled?: boolean;
+          fan_out?: string;
           kind?: string;
           name?: string;
           timeout_ms?: number | null;
@@ -285,6 +306,7 @@ export type Database = {
           error: string | null;
           id: number;
           latency_ms: number | null;
+          region: string | null;
           success: boolean;
           ts: string;
           venue: string;
@@ -293,6 +315,7 @@ export type Database = {
           error?: string | null;
           id?: number;
           latency_ms?: number | null;
+          region?: string | null;
           success?: boolean;
           ts?: string;
           venue: string;
@@ -301,6 +324,7 @@ export type Database = {
           error?: string | null;
           id?: number;
           latency_ms?: number | null;
+          region?: string | null;
           success?: boolean;
           ts?: string;
           venue?: string;
@@ -563,6 +587,39 @@ export type Database = {
         };
         Relationships: [];
       };
+      venue_home_regions: {
+        Row: {
+          chosen_at: string;
+          median_ms: number | null;
+          reason: string;
+          region: string;
+          samples: number;
+          source: string;
+          updated_at: string;
+          venue: string;
+        };
+        Insert: {
+          chosen_at?: string;
+          median_ms?: number | null;
+          reason?: string;
+          region: string;
+          samples?: number;
+          source: string;
+          updated_at?: string;
+          venue: string;
+        };
+        Update: {
+          chosen_at?: string;
+          median_ms?: number | null;
+          reason?: string;
+          region?: string;
+          samples?: number;
+          source?: string;
+          updated_at?: string;
+          venue?: string;
+        };
+        Relationships: [];
+      };
     };
     Views: {
       [_ in never]: never;
@@ -572,6 +629,7 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      candidate_regions: { Args: Record<PropertyKey, never>; Returns: string[] };
       function_schedule_command: {
         Args: {
           p_body: Json;
@@ -581,13 +639,33 @@ export type Database = {
         };
         Returns: string;
       };
-      invoke_edge_function: {
-        Args: { p_body?: Json; p_name: string; p_timeout_ms?: number };
-        Returns: number;
+      function_schedule_invocations: {
+        Args: { p_name: string };
+        Returns: {
+          body: Json;
+          function_name: string;
+          region: string;
+          timeout_ms: number;
+        }[];
       };
+      invoke_edge_function:
+        | {
+          Args: { p_body?: Json; p_name: string; p_timeout_ms?: number };
+          Returns: number;
+        }
+        | {
+          Args: {
+            p_body: Json;
+            p_name: string;
+            p_region: string;
+            p_timeout_ms: number;
+          };
+          Returns: number;
+        };
       latency_bands_are_valid: { Args: { bands: Json }; Returns: boolean };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
+      region_name_is_valid: { Args: { p_region: string }; Returns: boolean };
       release_venue_lease: {
         Args: {
           p_error?: string;
@@ -597,11 +675,13 @@ export type Database = {
         };
         Returns: undefined;
       };
+      run_function_schedule: { Args: { p_name: string }; Returns: number };
       set_trading_enabled: { Args: { enabled: boolean }; Returns: boolean };
       sync_function_schedules: {
         Args: Record<PropertyKey, never>;
         Returns: number;
       };
+      venue_burst_region: { Args: { p_venue: string }; Returns: string };
     };
     Enums: {
       [_ in never]: never;

@@ -36,7 +36,12 @@ Deno.test("median of odd and even lists, none for an empty one", () => {
 });
 
 Deno.test("the first choice is the candidate with the lowest median", () => {
-  const d = decideHomeRegion([...samples(FRANKFURT, 200), ...samples(TOKYO, 6), ...samples(SINGAPORE, 70)], policy, null, NOW);
+  const d = decideHomeRegion(
+    [...samples(FRANKFURT, 200), ...samples(TOKYO, 6), ...samples(SINGAPORE, 70)],
+    policy,
+    null,
+    NOW,
+  );
   assert.equal(d.region, TOKYO);
   assert.equal(d.changed, true);
   assert.equal(d.medianMs, 6);
@@ -83,7 +88,12 @@ Deno.test("hysteresis: a challenger inside the margin does not move the home reg
 });
 
 Deno.test("a home region without fresh samples (it stopped answering) falls back to the best other one", () => {
-  const d = decideHomeRegion([...samples(TOKYO, 6, 3, 61_000), ...samples(SINGAPORE, 70), ...samples(FRANKFURT, 200)], policy, TOKYO, NOW);
+  const d = decideHomeRegion(
+    [...samples(TOKYO, 6, 3, 61_000), ...samples(SINGAPORE, 70), ...samples(FRANKFURT, 200)],
+    policy,
+    TOKYO,
+    NOW,
+  );
   assert.equal(d.region, SINGAPORE);
   assert.equal(d.changed, true);
   assert.match(d.reason, /ap-northeast-1 has 0 fresh samples/);

@@ -91,6 +91,8 @@ export interface Stack {
   /** Region outage: the gateway drops (503) every call routed to `region` until restoreRegion. */
   dropRegion(region: string): void;
   restoreRegion(region: string): void;
+  /** With the region model: every function call the gateway routed, in order, with the region it landed in. */
+  routedCalls(): readonly { name: string; region: string; dropped: boolean }[];
   /** Folder of this stack's log files (removed by stop). */
   logDir: string;
   /** Folder of the Postgres cluster (removed by stop); undefined with `databaseUrl`. */
@@ -201,6 +203,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
 
   const down = new Set<string>();
+  const routed: { name: string; region: string; dropped: boolean }[] = [];
   const gateway: Gateway = await step("start gateway", async () => {
     const verifyJwt = await loadVerifyJwt(configPath);
     const started = startGateway({
@@ -217,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const regions = options.regions;
         if (!regions) return runner.target(name);
         const landing = region !== null && regions.names.includes(region) ? region : regions.defaultRegion;
+        routed.push({ name, region: landing, dropped: down.has(landing) });
         return down.has(landing) ? "down" : runner.target(name, landing);
       },
       verifyJwt,
@@ -261,6 +265,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     regions: runner.regions,
     dropRegion: (region) => void down.add(region),
     restoreRegion: (region) => void down.delete(region),
+    routedCalls: () => [...routed],
     logDir,
     clusterDir,
     functionLogs: (name) => Deno.readTextFile(runner.logPath(name)),

@@ -48,8 +48,11 @@ alter table public.bot_settings
   -- A challenger must beat the current home's median by this many percent: hysteresis against flapping.
   add column home_region_margin_pct numeric not null default 15
     constraint bot_settings_home_region_margin_pct_range check (home_region_margin_pct >= 0 and home_region_margin_pct < 100),
-  -- Samples older than this do not count; a region that stops answering loses its eligibility after it.
-  add column home_region_max_age_seconds integer not null default 90
+  -- Samples older than this do not count. 150 s = two and a half one-minute rounds: with 5 samples per call and
+  -- min 10, a region stays eligible while a round is in flight (calls of one round decide concurrently, so a
+  -- region's own samples of this round may not be in yet), and one that stops answering drops below 10 fresh
+  -- samples at the second round after its last answer.
+  add column home_region_max_age_seconds integer not null default 150
     constraint bot_settings_home_region_max_age_seconds_range check (home_region_max_age_seconds between 10 and 86400);
 
 -- One row per venue: where its bursts run. Written by latency-sample (service role); members read it.

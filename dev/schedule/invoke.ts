@@ -131,13 +131,21 @@ export async function loadInvocations(
   signal: AbortSignal,
 ): Promise<Invocation[]> {
   const origin = baseUrl.replace(/\/+$/, "");
-  const answer = await postWithTimeout(doFetch, {
-    url: `${origin}/rest/v1/rpc/function_schedule_invocations`,
-    body: { p_name: job.name },
-    timeoutMs: RETENTION_TIMEOUT_MS,
-  }, serverKey, job.name, signal);
+  const answer = await postWithTimeout(
+    doFetch,
+    {
+      url: `${origin}/rest/v1/rpc/function_schedule_invocations`,
+      body: { p_name: job.name },
+      timeoutMs: RETENTION_TIMEOUT_MS,
+    },
+    serverKey,
+    job.name,
+    signal,
+  );
   if (answer.status !== 200) {
-    throw new Error(`job ${job.name}: function_schedule_invocations answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    throw new Error(
+      `job ${job.name}: function_schedule_invocations answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+    );
   }
   return z.array(invocationSchema).parse(answer.body);
 }

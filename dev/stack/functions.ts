@@ -114,10 +114,12 @@ export class FunctionRunner {
   /** Stops the function if it still runs, then starts it again on the same port (in every region). */
   async restart(name: string): Promise<void> {
     if (!this.names.includes(name)) throw new UnknownFunctionError(name);
-    await Promise.all(this.#keys(name).map(async (key) => {
-      await this.#processes.get(key)?.stop();
-      await this.#start(key);
-    }));
+    await Promise.all(
+      this.#keys(name).map(async (key) => {
+        await this.#processes.get(key)?.stop();
+        await this.#start(key);
+      }),
+    );
   }
 
   async stopAll(): Promise<void> {

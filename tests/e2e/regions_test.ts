@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../dev/sim/server.ts";
-import { matrixRegions, REALISTIC_MATRIX, startRegionNetwork, type LatencyMatrix } from "../../dev/stack/regions.ts";
+import { type LatencyMatrix, matrixRegions, REALISTIC_MATRIX, startRegionNetwork } from "../../dev/stack/regions.ts";
 import { loadCadence, type ScheduledJob } from "../../dev/schedule/cadence.ts";
 import { gatewayInvoker } from "../../dev/schedule/invoke.ts";
 import { type Sql, withSql } from "../support/sql.ts";
-import { gatewayClient, keyHeaders, serverKey, stackTest } from "../support/stack.ts";
+import { gatewayClient, keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const TOKYO = "ap-northeast-1";
@@ -20,10 +20,7 @@ const FRANKFURT = "eu-central-1";
 
 const sim = await startSimulator({ seed: 18 });
 const network = startRegionNetwork({ matrix: REALISTIC_MATRIX, simOrigin: sim.origin });
-globalThis.addEventListener("unload", () => {
-  void network.stop();
-  void sim.stop();
-});
+globalThis.addEventListener("unload", () => void sim.stop());
 
 function withBinance(matrix: LatencyMatrix, region: string, oneWayMs: number): LatencyMatrix {
   const venueOneWayMs = structuredClone(matrix.venueOneWayMs);
@@ -37,11 +34,14 @@ async function homes(sql: Sql): Promise<Record<string, { region: string; reason:
   return Object.fromEntries(rows.map((r) => [r.venue, { region: r.region, reason: r.reason }]));
 }
 
-/** Fresh median per region for binance, as the decision sees it (all rows here are fresh: max age is 1 h). */
+/** Median per region for binance over the samples the decision counts (younger than the max age in settings). */
 async function binanceMedians(sql: Sql): Promise<Record<string, number>> {
   const rows = await sql<{ region: string; median: number }[]>`
     select region, percentile_cont(0.5) within group (order by latency_ms)::float8 as median
-      from public.latency_logs where venue = 'binance' and success and region is not null group by region`;
+      from public.latency_logs
+     where venue = 'binance' and success and region is not null
+       and ts >= now() - make_interval(secs => (select home_region_max_age_seconds from public.bot_settings))
+     group by region`;
   return Object.fromEntries(rows.map((r) => [r.region, r.median]));
 }
 
@@ -50,6 +50,15 @@ stackTest("regions: sampled from every candidate, home region by measurement, bu
   functionEnv: simulatorEnv(sim, { overrides: { EXCHANGE_TIMEOUT_MS: "20000" } }),
   regions: { names: matrixRegions(REALISTIC_MATRIX), defaultRegion: FRANKFURT, regionEnv: network.regionEnv },
 }, async (t, stack) => {
+  // The proxies open with the function processes (inside this test), so they close inside it too.
+  try {
+    await regionSteps(t, stack);
+  } finally {
+    await network.stop();
+  }
+});
+
+async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
   const invoke = gatewayInvoker({ baseUrl: stack.gatewayUrl, serverKey: serverKey(stack) });
   const never = new AbortController().signal;
   const jobs = async () => await loadCadence(gatewayClient(stack, serverKey(stack)));
@@ -122,7 +131,8 @@ stackTest("regions: sampled from every candidate, home region by measurement, bu
     await t.step("a matrix change inside the margin does not move the home region; a larger one does", async () => {
       // Binance now 60 ms one way from Tokyo and 54 from Singapore: Singapore better, but by 10% < 15%.
       network.setMatrix(withBinance(withBinance(REALISTIC_MATRIX, TOKYO, 60), SINGAPORE, 54));
-      await sql`delete from public.latency_logs`;
+      // A shorter memory, so the old figures age out while rounds run (Tokyo's old 2 ms samples favour Tokyo).
+      await sql`update public.bot_settings set home_region_max_age_seconds = 20 where id = 1`;
       const medians = await roundsUntil("Singapore measures faster than Tokyo", async () => {
         const m = await binanceMedians(sql);
         return m[SINGAPORE]! < m[TOKYO]! ? m : undefined;
@@ -142,17 +152,24 @@ stackTest("regions: sampled from every candidate, home region by measurement, bu
 
     await t.step("a home region that stops answering: the venue falls back to the next best region", async () => {
       stack.dropRegion(SINGAPORE);
-      // Only fresh samples count; a shorter age makes the outage visible in a few rounds.
-      await sql`update public.bot_settings set home_region_max_age_seconds = 20 where id = 1`;
-      const fallback = await roundsUntil("binance leaves Singapore", async () => {
-        const h = await homes(sql).catch(() => undefined);
-        return h?.binance && h.binance.region !== SINGAPORE ? h : undefined;
-      }, 200, SINGAPORE).catch(async (error) => {
+      // Only samples younger than 20 s count (set above), so the outage shows within a few rounds.
+      const fallback = await roundsUntil(
+        "binance leaves Singapore",
+        async () => {
+          const h = await homes(sql).catch(() => undefined);
+          return h?.binance && h.binance.region !== SINGAPORE ? h : undefined;
+        },
+        200,
+        SINGAPORE,
+      ).catch(async (error) => {
         throw new Error(`${error.message}: ${JSON.stringify(await homes(sql))}`);
       });
       // Tokyo (60 ms one way) is the best remaining region (N. Virginia 73, Frankfurt 118).
       assert.equal(fallback.binance?.region, TOKYO, JSON.stringify(fallback));
-      assert.ok(stack.routedCalls().some((c) => c.region === SINGAPORE && c.dropped), "calls to Singapore were dropped");
+      assert.ok(
+        stack.routedCalls().some((c) => c.region === SINGAPORE && c.dropped),
+        "calls to Singapore were dropped",
+      );
       stack.restoreRegion(SINGAPORE);
     });
 
@@ -174,4 +191,4 @@ stackTest("regions: sampled from every candidate, home region by measurement, bu
       );
     });
   });
-});
+}

@@ -164,6 +164,13 @@ begin
   if row_.fan_out = 'none' then
     return query select row_.name, row_.body, null::text, row_.timeout_ms;
   elsif row_.fan_out = 'venue_candidate_regions' then
+    -- The platform reports no region (every recent sample has none): fanning out would only repeat the same call.
+    if exists (select 1 from public.latency_logs l where l.ts > now() - interval '1 hour')
+       and not exists (select 1 from public.latency_logs l where l.ts > now() - interval '1 hour' and l.region is not null)
+    then
+      return query select row_.name, row_.body, null::text, row_.timeout_ms;
+      return;
+    end if;
     return query
       select row_.name, row_.body || jsonb_build_object('venues', jsonb_build_array(c.exchange_name)), r.region,
              row_.timeout_ms

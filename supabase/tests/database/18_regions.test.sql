@@ -3,7 +3,7 @@
 -- without a key or URL in any cron command. pg_net and Vault are stood in for inside the transaction, as in
 -- 11_invoke_keys; everything is rolled back.
 begin;
-select plan(23);
+select plan(24);
 
 select has_column('public', 'latency_logs', 'region', 'latency_logs says where each sample was taken.');
 select lives_ok(
@@ -99,6 +99,16 @@ select results_eq(
   array['{"duration_ms": 45000} -', '{} -'],
   'with no regions at all both degrade to today''s single call without a region.'
 );
+
+update public.bot_settings set candidate_regions = array['ap-northeast-1', 'eu-central-1'] where id = 1;
+delete from public.latency_logs;
+insert into public.latency_logs (venue, latency_ms, region) values ('okx', 9, null);
+select results_eq(
+  $$select body::text || ' ' || coalesce(region, '-') from public.function_schedule_invocations('latency-sample')$$,
+  array['{} -'],
+  'samples that carry no region (the platform reports none): latency-sample is one plain call again.'
+);
+delete from public.latency_logs;
 
 -- invoke_edge_function with a region, through stand-ins for pg_net and Vault.
 create schema vault;

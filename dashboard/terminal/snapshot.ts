@@ -203,22 +203,22 @@ export async function loadSnapshot(client: SupabaseClient, options: SnapshotOpti
 
   const [settingsAnswer, venuesAnswer, positionsAnswer, tradesAnswer, ordersAnswer, runsAnswer, homesAnswer] =
     await Promise.all([
-    client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
-    client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
-    client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
-      .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
-    client.from("trade_logs")
-      .select(
-        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
-          "position:positions(exit_reason)",
-      )
-      .order("ts", { ascending: false }).limit(tradeLimit),
-    client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
-      .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
-    client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
-      .order("started_at", { ascending: false }).limit(runLimit),
-    client.from("venue_home_regions").select(Object.keys(homeRegionViewSchema.shape).join(", ")).order("venue"),
-  ]);
+      client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
+      client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
+      client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
+        .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
+      client.from("trade_logs")
+        .select(
+          "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+            "position:positions(exit_reason)",
+        )
+        .order("ts", { ascending: false }).limit(tradeLimit),
+      client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
+        .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
+      client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
+        .order("started_at", { ascending: false }).limit(runLimit),
+      client.from("venue_home_regions").select(Object.keys(homeRegionViewSchema.shape).join(", ")).order("venue"),
+    ]);
 
   const settings = rows("bot_settings", settingsViewSchema, settingsAnswer)[0] ?? null;
   return {

@@ -85,6 +85,7 @@ export async function runRegionBench(options: RegionBenchOptions, log: (line: st
           tickMs: options.tickMs,
           durationMs: options.durationMs,
           runs: options.runs,
+          warmupMs: 5_000,
         });
         results.push({ placement, runs });
       } catch (error) {

@@ -104,8 +104,8 @@ $$;
 revoke all on function public.invoke_edge_function(text, jsonb, integer) from public, anon, authenticated, service_role;
 
 -- none: one call, as before. venue_candidate_regions: one call per active venue per candidate region (latency
--- sampling). venue_home_region: one call per distinct home region with the venues that live there; venues without a
--- home region share one call without a region (so with no regions known this is exactly today's single call).
+-- sampling). venue_home_region: one call per active venue, pinned to its home region (a venue without one: no
+-- region); with no home region known for any venue, exactly today's single call for all venues.
 alter table public.function_schedules add column fan_out text not null default 'none'
   constraint function_schedules_fan_out_known
   check (fan_out in ('none', 'venue_candidate_regions', 'venue_home_region'));
@@ -183,18 +183,18 @@ begin
       return query select row_.name, row_.body, null::text, row_.timeout_ms;
     end if;
   else
+    -- One call per venue in its region; with no region known for any venue, the single call of before.
+    if not exists (select 1 from public.exchange_connections c
+                    where c.is_active and public.venue_burst_region(c.exchange_name) is not null) then
+      return query select row_.name, row_.body, null::text, row_.timeout_ms;
+      return;
+    end if;
     return query
-      select row_.name,
-             case when count(*) over () = 1 and g.region is null then row_.body
-                  else row_.body || jsonb_build_object('venues', to_jsonb(g.venues)) end,
-             g.region, row_.timeout_ms
-        from (
-          select public.venue_burst_region(c.exchange_name) as region, array_agg(c.exchange_name order by c.exchange_name) as venues
-            from public.exchange_connections c
-           where c.is_active
-           group by 1
-        ) g
-       order by g.region nulls last;
+      select row_.name, row_.body || jsonb_build_object('venues', jsonb_build_array(c.exchange_name)),
+             public.venue_burst_region(c.exchange_name), row_.timeout_ms
+        from public.exchange_connections c
+       where c.is_active
+       order by c.exchange_name;
   end if;
 end;
 $$;

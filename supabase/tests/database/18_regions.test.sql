@@ -87,8 +87,8 @@ select results_eq(
 update public.bot_settings set home_region_overrides = '{"binance": "eu-central-1", "okx": "eu-central-1"}' where id = 1;
 select results_eq(
   $$select body::text || ' ' || coalesce(region, '-') from public.function_schedule_invocations('trade-burst')$$,
-  array['{"venues": ["binance", "okx"], "duration_ms": 45000} eu-central-1'],
-  'overrides win, and venues sharing a region share one call.'
+  array['{"venues": ["binance"], "duration_ms": 45000} eu-central-1', '{"venues": ["okx"], "duration_ms": 45000} eu-central-1'],
+  'overrides win; one call per venue.'
 );
 update public.bot_settings set home_region_overrides = '{}', candidate_regions = '{}' where id = 1;
 delete from public.venue_home_regions;

@@ -140,13 +140,16 @@ export function renderRegionSection(results: readonly PlacementResult[], options
     );
   }
   const home = results[0]?.runs.flatMap((run) => run.latencies) ?? [];
-  if (home.length > 0 && median(home.map((l) => l.dbRequestsOnPath)) >= 1) {
+  const onPath = home.length > 0 ? median(home.map((l) => l.dbRequestsOnPath)) : 0;
+  if (onPath >= 1) {
     lines.push(
       "",
-      "Reading: the entry's track-before-send row is still inserted on the order path, so a burst next to the venue " +
-        "pays a database round trip per entry. The armed order rows of issue 13 (branch i13-limits: rows with " +
-        "reserved client order ids made before the quote) are what takes it off the path; until then the " +
-        "home-region figure cannot approach the venue round trip.",
+      `Reading: between the data and the order the burst still makes ${onPath} database round trips (median; the ` +
+        "track-before-send insert and the per-tick reads), and far from the database each costs twice its distance. " +
+        "So today a burst next to the venue is slower from data to order than the same burst next to the database. " +
+        "The armed order rows of issue 13 (branch i13-limits) take the insert off the path; the per-tick reads must " +
+        "leave it too before the home region can approach the venue round trip. Until then, pin bursts to the " +
+        "project region (home_region_overrides, or candidate_regions = '{}' with project_region set).",
     );
   }
   return lines.join("\n");

@@ -31,8 +31,8 @@ export interface Env {
   allowLiveTrading: boolean;
   /** Per-request timeout given to ccxt. */
   exchangeTimeoutMs: number;
-  /** SB_REGION: the Edge region this isolate runs in, as the platform reports it; null when it does not. */
-  region: string | null;
+  /** SB_REGION: the Edge region this isolate runs in, as the platform reports it; null/absent when it does not. */
+  region?: string | null;
 }
 
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 10_000;

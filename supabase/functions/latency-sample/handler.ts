@@ -88,7 +88,7 @@ async function sampleVenue(
   regionSettings: RegionSettings,
   plan: { samples: number; spacingMs: number },
 ): Promise<VenueLatencyResult> {
-  const region = deps.env.region;
+  const region = deps.env.region ?? null;
   const { client } = deps.venues(venue, settings.mode);
   const probe = async () => (await client.measureServerTimeRoundTrip()).roundTripMs;
   const taken = await takeLatencySamples(probe, {
@@ -185,7 +185,7 @@ export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (r
       const outcome = outcomeOf(venues);
       const summary = {
         mode: settings.mode,
-        region: deps.env.region,
+        region: deps.env.region ?? null,
         samples: plan.samples,
         spacing_ms: plan.spacingMs,
         venues,

@@ -63,6 +63,9 @@ create table public.venue_home_regions (
   source text not null constraint venue_home_regions_source_known check (source in ('measured', 'override')),
   median_ms numeric constraint venue_home_regions_median_ms_nonnegative check (median_ms >= 0),
   samples integer not null default 0 constraint venue_home_regions_samples_nonnegative check (samples >= 0),
+  -- Chosen with every sampled candidate eligible; only a settled home is protected by the hysteresis margin (the
+  -- concurrent calls of one round may decide before all regions' samples are in).
+  settled boolean not null default false,
   -- Why the decision came out as it did (kept by hysteresis, switched, fell back), for the dashboards.
   reason text not null default '',
   -- When the region last changed (not every re-confirmation).

@@ -65,9 +65,10 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
   const job = async (name: string): Promise<ScheduledJob> => (await jobs()).find((j) => j.name === name)!;
 
   await withSql(stack.databaseUrl, async (sql) => {
-    // Small rounds so the test is short; the project (database) is in Frankfurt, as the matrix says.
+    // Small rounds so the test is short (min samples = two calls' worth, as the defaults: 5 per call, min 10); the
+    // project (database) is in Frankfurt, as the matrix says.
     await sql`update public.bot_settings set latency_samples_per_call = 3, latency_sample_spacing_ms = 0,
-      home_region_min_samples = 3, home_region_margin_pct = 15, home_region_max_age_seconds = 3600,
+      home_region_min_samples = 6, home_region_margin_pct = 15, home_region_max_age_seconds = 3600,
       project_region = ${FRANKFURT} where id = 1`;
     await sql`update public.function_schedules set body = '{"duration_ms": 8000}' where name = 'trade-burst'`;
     const latency = await job("latency-sample");
@@ -101,6 +102,8 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
     await t.step("from a fresh database: Tokyo for binance, Singapore for okx", async () => {
       assert.deepEqual(await homes(sql), {}, "no home region before any sample");
       const calls = await round();
+      assert.deepEqual(await homes(sql), {}, "one call's samples per region are not enough to choose");
+      await round();
       assert.equal(calls.length, 8, "2 venues x 4 candidate regions (Frankfurt is the project region, not repeated)");
       const [first] = await sql<{ regions: string[] }[]>`
         select array_agg(distinct region order by region) as regions from public.latency_logs`;

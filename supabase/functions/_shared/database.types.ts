@@ -594,6 +594,7 @@ export type Database = {
           reason: string;
           region: string;
           samples: number;
+          settled: boolean;
           source: string;
           updated_at: string;
           venue: string;
@@ -604,6 +605,7 @@ export type Database = {
           reason?: string;
           region: string;
           samples?: number;
+          settled?: boolean;
           source: string;
           updated_at?: string;
           venue: string;
@@ -614,6 +616,7 @@ export type Database = {
           reason?: string;
           region?: string;
           samples?: number;
+          settled?: boolean;
           source?: string;
           updated_at?: string;
           venue?: string;

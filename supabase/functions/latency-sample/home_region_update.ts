@@ -5,7 +5,12 @@
  */
 import { type Db, must } from "../_shared/db.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
-import { decideHomeRegion, type HomeRegionDecision, type RegionSample } from "../_shared/regions/home_region.ts";
+import {
+  type CurrentHome,
+  decideHomeRegion,
+  type HomeRegionDecision,
+  type RegionSample,
+} from "../_shared/regions/home_region.ts";
 import { candidateRegions, type RegionSettings } from "../_shared/regions/region_settings.ts";
 
 /** Upper bound on the rows one decision reads (candidates × a generous number of samples each). */
@@ -35,10 +40,9 @@ export async function updateHomeRegion(
   const maxAgeMs = settings.home_region_max_age_seconds * 1000;
   const [samples, current] = await Promise.all([
     freshRegionSamples(db, venue, new Date(now.getTime() - maxAgeMs)),
-    db.from("venue_home_regions").select("region").eq("venue", venue).maybeSingle(),
+    db.from("venue_home_regions").select("region, settled").eq("venue", venue).maybeSingle(),
   ]);
-  const currentRegion = (must(`select venue_home_regions (${venue})`, current) as { region: string } | null)?.region ??
-    null;
+  const currentHome = must(`select venue_home_regions (${venue})`, current) as CurrentHome | null;
   const decision = decideHomeRegion(
     samples,
     {
@@ -58,6 +62,7 @@ export async function updateHomeRegion(
     source: decision.source,
     median_ms: decision.medianMs,
     samples: decision.samples,
+    settled: decision.settled,
     reason: decision.reason,
     ...(decision.changed ? { chosen_at: now.toISOString() } : {}),
   };

@@ -4,6 +4,10 @@
  * home unless a challenger beats its median by `marginPct` percent, so noise does not move bursts back and forth;
  * a region needs `minSamples` fresh successes to be eligible, so one lucky sample moves nothing, and a region that
  * stops answering (no fresh samples) loses its eligibility once its samples age past `maxAgeMs`.
+ *
+ * A choice is *settled* when every candidate that has fresh samples at all had enough of them. The margin protects
+ * only a settled home: the calls of one round decide concurrently, so the first to decide may not yet see the other
+ * regions' samples, and its provisional pick must not be locked in by the hysteresis.
  */
 
 export interface RegionSample {
@@ -36,6 +40,12 @@ export interface RegionStats {
 
 export type DecisionSource = "measured" | "override";
 
+export interface CurrentHome {
+  region: string;
+  /** Whether it was chosen with every sampled candidate eligible (then the margin protects it). */
+  settled: boolean;
+}
+
 export interface HomeRegionDecision {
   /** null: no region is known well enough (and none was chosen before): bursts run wherever the platform puts them. */
   region: string | null;
@@ -44,6 +54,8 @@ export interface HomeRegionDecision {
   samples: number;
   /** Whether `region` differs from the current home. */
   changed: boolean;
+  /** Every candidate with fresh samples had enough of them (see the header). */
+  settled: boolean;
   reason: string;
   stats: RegionStats[];
 }
@@ -56,6 +68,11 @@ export function median(values: readonly number[]): number | null {
 }
 
 /** Per candidate: fresh successes, their median, and whether that is enough to be chosen. */
+/** Per candidate: fresh successes, their median, and whether that is enough to be chosen. */
+function freshAny(samples: readonly RegionSample[], region: string, oldest: number): boolean {
+  return samples.some((s) => s.region === region && s.ts.getTime() >= oldest);
+}
+
 export function regionStats(
   samples: readonly RegionSample[],
   policy: HomeRegionPolicy,
@@ -78,10 +95,13 @@ export function regionStats(
 export function decideHomeRegion(
   samples: readonly RegionSample[],
   policy: HomeRegionPolicy,
-  current: string | null,
+  currentHome: CurrentHome | null,
   now: Date,
 ): HomeRegionDecision {
+  const current = currentHome?.region ?? null;
   const stats = regionStats(samples, policy, now);
+  const oldest = now.getTime() - policy.maxAgeMs;
+  const settled = stats.every((s) => s.eligible || !freshAny(samples, s.region, oldest));
   const statsOf = (region: string | null) => stats.find((s) => s.region === region);
   const decision = (region: string | null, source: DecisionSource, reason: string): HomeRegionDecision => ({
     region,
@@ -89,6 +109,7 @@ export function decideHomeRegion(
     medianMs: statsOf(region)?.medianMs ?? null,
     samples: statsOf(region)?.samples ?? 0,
     changed: region !== current,
+    settled,
     reason,
     stats,
   });
@@ -115,6 +136,13 @@ export function decideHomeRegion(
     return decision(best.region, "measured", `${why}: best median ${best.medianMs} ms`);
   }
   if (best.region === home.region) return decision(home.region, "measured", `best median ${home.medianMs} ms`);
+  if (!currentHome?.settled) {
+    return decision(
+      best.region,
+      "measured",
+      `${current} was a provisional choice: best median ${best.medianMs} ms against ${home.medianMs} ms`,
+    );
+  }
   const needed = home.medianMs! * (1 - policy.marginPct / 100);
   if (best.medianMs! < needed) {
     return decision(

@@ -11,6 +11,8 @@ const TOKYO = "ap-northeast-1";
 const SINGAPORE = "ap-southeast-1";
 const FRANKFURT = "eu-central-1";
 
+const settled = (region: string) => ({ region, settled: true });
+
 const policy: HomeRegionPolicy = {
   candidates: [TOKYO, SINGAPORE, FRANKFURT],
   minSamples: 3,
@@ -73,17 +75,17 @@ Deno.test("failed and stale samples do not count", () => {
 
 Deno.test("hysteresis: a challenger inside the margin does not move the home region", () => {
   // 85 is 15% below 100: not enough for a 20% margin.
-  const kept = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 85)], policy, FRANKFURT, NOW);
+  const kept = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 85)], policy, settled(FRANKFURT), NOW);
   assert.equal(kept.region, FRANKFURT);
   assert.equal(kept.changed, false);
   assert.match(kept.reason, /kept by hysteresis/);
   // 79 is 21% below 100: it moves.
-  const moved = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 79)], policy, FRANKFURT, NOW);
+  const moved = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 79)], policy, settled(FRANKFURT), NOW);
   assert.equal(moved.region, TOKYO);
   assert.equal(moved.changed, true);
   assert.match(moved.reason, /switched/);
   // Exactly at the margin (80 = 100 - 20%) is not "more than" the margin.
-  const edge = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 80)], policy, FRANKFURT, NOW);
+  const edge = decideHomeRegion([...samples(FRANKFURT, 100), ...samples(TOKYO, 80)], policy, settled(FRANKFURT), NOW);
   assert.equal(edge.region, FRANKFURT);
 });
 
@@ -91,7 +93,7 @@ Deno.test("a home region without fresh samples (it stopped answering) falls back
   const d = decideHomeRegion(
     [...samples(TOKYO, 6, 3, 61_000), ...samples(SINGAPORE, 70), ...samples(FRANKFURT, 200)],
     policy,
-    TOKYO,
+    settled(TOKYO),
     NOW,
   );
   assert.equal(d.region, SINGAPORE);
@@ -100,19 +102,24 @@ Deno.test("a home region without fresh samples (it stopped answering) falls back
 });
 
 Deno.test("with no eligible region at all the current home is kept", () => {
-  const d = decideHomeRegion([], policy, TOKYO, NOW);
+  const d = decideHomeRegion([], policy, settled(TOKYO), NOW);
   assert.equal(d.region, TOKYO);
   assert.equal(d.changed, false);
 });
 
 Deno.test("a current home that is no longer a candidate is replaced", () => {
-  const d = decideHomeRegion([...samples("us-east-1", 1), ...samples(SINGAPORE, 70)], policy, "us-east-1", NOW);
+  const d = decideHomeRegion(
+    [...samples("us-east-1", 1), ...samples(SINGAPORE, 70)],
+    policy,
+    settled("us-east-1"),
+    NOW,
+  );
   assert.equal(d.region, SINGAPORE);
   assert.match(d.reason, /not a candidate/);
 });
 
 Deno.test("override wins over measurements and over hysteresis", () => {
-  const d = decideHomeRegion(samples(TOKYO, 6), { ...policy, override: FRANKFURT }, TOKYO, NOW);
+  const d = decideHomeRegion(samples(TOKYO, 6), { ...policy, override: FRANKFURT }, settled(TOKYO), NOW);
   assert.equal(d.region, FRANKFURT);
   assert.equal(d.source, "override");
   assert.equal(d.changed, true);
@@ -124,6 +131,32 @@ Deno.test("ties go to the earlier candidate, whatever the sample order", () => {
   assert.equal(a.region, TOKYO);
   assert.equal(b.region, TOKYO);
   // And a tie with the current home keeps it.
-  const kept = decideHomeRegion([...samples(SINGAPORE, 50), ...samples(TOKYO, 50)], policy, SINGAPORE, NOW);
+  const kept = decideHomeRegion([...samples(SINGAPORE, 50), ...samples(TOKYO, 50)], policy, settled(SINGAPORE), NOW);
   assert.equal(kept.region, SINGAPORE);
+});
+
+Deno.test("a provisional home (chosen before every sampled region had enough samples) is not protected", () => {
+  // Round in flight: Tokyo decided first, Singapore's samples were not in yet.
+  const first = decideHomeRegion([...samples(TOKYO, 50), ...samples(SINGAPORE, 30, 1)], policy, null, NOW);
+  assert.equal(first.region, TOKYO);
+  assert.equal(first.settled, false, "Singapore has samples but not enough");
+  // Singapore's call then sees both: 30 vs 50 beats a provisional Tokyo even inside... any margin.
+  const next = decideHomeRegion(
+    [...samples(TOKYO, 50), ...samples(SINGAPORE, 45)],
+    policy,
+    { region: TOKYO, settled: false },
+    NOW,
+  );
+  assert.equal(next.region, SINGAPORE, "45 < 50 moves a provisional home although it is inside the 20% margin");
+  assert.equal(next.settled, true);
+  // The same figures against a settled Tokyo: kept.
+  assert.equal(
+    decideHomeRegion([...samples(TOKYO, 50), ...samples(SINGAPORE, 45)], policy, settled(TOKYO), NOW).region,
+    TOKYO,
+  );
+});
+
+Deno.test("a region with no fresh samples at all (down) does not keep a choice provisional", () => {
+  const d = decideHomeRegion([...samples(TOKYO, 50), ...samples(SINGAPORE, 30)], policy, null, NOW);
+  assert.equal(d.settled, true, "Frankfurt never answered: it does not count");
 });

@@ -52,7 +52,7 @@ export async function updateHomeRegion(
       maxAgeMs,
       override: settings.home_region_overrides[venue] ?? null,
     },
-    currentRegion,
+    currentHome,
     now,
   );
   if (decision.region === null) return decision;

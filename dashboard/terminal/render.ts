@@ -4,7 +4,7 @@
  */
 
 import { age, clip, clockTime, type Column, fixed, ms, signed, table } from "./format.ts";
-import type { DashboardSnapshot, VenueView } from "./snapshot.ts";
+import type { DashboardSnapshot, HomeRegionView, VenueView } from "./snapshot.ts";
 
 export interface RenderOptions {
   /** A balance or latency reading older than this is called out. Default 15 minutes (three balance syncs). */
@@ -33,6 +33,29 @@ export function quantity(value: number | null | undefined): string {
 function olderThan(iso: string | null, now: Date, limitMs: number): boolean {
   return iso === null || now.getTime() - Date.parse(iso) > limitMs;
 }
+
+/** Where each venue's bursts run (issue 18) and why; the band above is measured from that region. */
+function homeRegionRows(homes: readonly HomeRegionView[], now: Date): string[][] {
+  return homes.map((home) => [
+    home.venue,
+    home.region,
+    home.source === "override" ? "set in settings" : "measured",
+    ms(home.median_ms),
+    String(home.samples),
+    age(home.chosen_at, now),
+    home.reason,
+  ]);
+}
+
+const HOME_REGION_COLUMNS: Column[] = [
+  { header: "VENUE" },
+  { header: "HOME REGION" },
+  { header: "SOURCE" },
+  { header: "MEDIAN", align: "right" },
+  { header: "SAMPLES", align: "right" },
+  { header: "SINCE", align: "right" },
+  { header: "WHY", max: 70 },
+];
 
 function venueRows(venues: readonly VenueView[], now: Date): string[][] {
   return venues.map((venue) => [
@@ -138,6 +161,10 @@ export function render(snapshot: DashboardSnapshot, now: Date, options: RenderOp
 
   out.push("-".repeat(width));
   out.push(...(snapshot.venues.length > 0 ? table(VENUE_COLUMNS, venueRows(snapshot.venues, now)) : ["no venues"]));
+  // Only once a home region exists: a project without regional calls looks as before.
+  if (snapshot.homeRegions && snapshot.homeRegions.length > 0) {
+    out.push(...table(HOME_REGION_COLUMNS, homeRegionRows(snapshot.homeRegions, now)));
+  }
 
   out.push("-".repeat(width));
   if (settings && daily) {

@@ -44,6 +44,18 @@ export const venueViewSchema = z.object({
 });
 export type VenueView = z.infer<typeof venueViewSchema>;
 
+/** venue_home_regions (issue 18): where each venue's bursts run, and why. */
+export const homeRegionViewSchema = z.object({
+  venue: z.string(),
+  region: z.string(),
+  source: z.enum(["measured", "override"]),
+  median_ms: numOrNull,
+  samples: num,
+  reason: z.string(),
+  chosen_at: timestamp,
+});
+export type HomeRegionView = z.infer<typeof homeRegionViewSchema>;
+
 export const positionViewSchema = z.object({
   id: z.string(),
   venue: z.string(),
@@ -118,6 +130,8 @@ export interface DashboardSnapshot {
   /** Null when the settings row cannot be read (then limits are unknown). */
   settings: SettingsView | null;
   venues: VenueView[];
+  /** Home region per venue (issue 18); absent in snapshots made before it. */
+  homeRegions?: HomeRegionView[];
   daily: DailyView | null;
   openPositions: PositionView[];
   recentTrades: TradeView[];
@@ -191,28 +205,31 @@ export async function loadSnapshot(client: SupabaseClient, options: SnapshotOpti
   const runLimit = options.runLimit ?? 10;
   const rowLimit = options.rowLimit ?? 20;
 
-  const [settingsAnswer, venuesAnswer, positionsAnswer, tradesAnswer, ordersAnswer, runsAnswer] = await Promise.all([
-    client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
-    client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
-    client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
-      .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
-    client.from("trade_logs")
-      .select(
-        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
-          "position:positions(exit_reason)",
-      )
-      .order("ts", { ascending: false }).limit(tradeLimit),
-    client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
-      .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
-    client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
-      .order("started_at", { ascending: false }).limit(runLimit),
-  ]);
+  const [settingsAnswer, venuesAnswer, positionsAnswer, tradesAnswer, ordersAnswer, runsAnswer, homesAnswer] =
+    await Promise.all([
+      client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
+      client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
+      client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
+        .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
+      client.from("trade_logs")
+        .select(
+          "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+            "position:positions(exit_reason)",
+        )
+        .order("ts", { ascending: false }).limit(tradeLimit),
+      client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
+        .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
+      client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
+        .order("started_at", { ascending: false }).limit(runLimit),
+      client.from("venue_home_regions").select(Object.keys(homeRegionViewSchema.shape).join(", ")).order("venue"),
+    ]);
 
   const settings = rows("bot_settings", settingsViewSchema, settingsAnswer)[0] ?? null;
   return {
     takenAt: now.toISOString(),
     settings,
     venues: rows("exchange_connections", venueViewSchema, venuesAnswer),
+    homeRegions: rows("venue_home_regions", homeRegionViewSchema, homesAnswer),
     daily: settings ? await loadDaily(client, settings.mode, now) : null,
     openPositions: rows("positions", positionViewSchema, positionsAnswer),
     recentTrades: rows("trade_logs", tradeViewSchema, tradesAnswer),

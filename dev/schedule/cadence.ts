@@ -14,7 +14,11 @@ export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 /** The SQL function the retention job runs (through PostgREST's /rest/v1/rpc locally, by pg_cron in production). */
 export const RETENTION_RPC = "prune_old_rows";
 
-export const CADENCE_COLUMNS = "name, kind, cron, body, timeout_ms, enabled";
+export const CADENCE_COLUMNS = "name, kind, cron, body, timeout_ms, enabled, fan_out";
+
+/** How one row becomes calls (issue 18): one call, or per venue and region, computed by the database at run time. */
+export const FAN_OUTS = ["none", "venue_candidate_regions", "venue_home_region"] as const;
+export type FanOut = (typeof FAN_OUTS)[number];
 
 const cronText = z.string().superRefine((text, ctx) => {
   try {
@@ -31,6 +35,8 @@ export const scheduleRowSchema = z.object({
   body: z.record(z.string(), z.unknown()),
   timeout_ms: z.number().int().min(1_000).max(400_000).nullable(),
   enabled: z.boolean(),
+  // Rows from before issue 18 (and test fixtures) have no fan_out: one call, as then.
+  fan_out: z.enum(FAN_OUTS).default("none"),
 }).strict();
 export type ScheduleRow = z.infer<typeof scheduleRowSchema>;
 
@@ -43,6 +49,7 @@ export interface ScheduledJob {
   /** HTTP timeout for an edge function call; null for work inside the database. */
   timeoutMs: number | null;
   enabled: boolean;
+  fanOut: FanOut;
 }
 
 export class CadenceError extends Error {
@@ -69,6 +76,7 @@ export function cadenceFromRows(rows: unknown): ScheduledJob[] {
     body: row.body,
     timeoutMs: row.timeout_ms,
     enabled: row.enabled,
+    fanOut: row.fan_out,
   }));
 }
 

@@ -5,6 +5,7 @@
  * (`sb_secret_…`) goes in the `apikey` header, a legacy service role key as `Authorization: Bearer`.
  */
 
+import { z } from "zod";
 import { jobAction, type ScheduledJob } from "./cadence.ts";
 
 /** Retention runs inside the database; this only bounds the HTTP round trip to it. */
@@ -67,33 +68,111 @@ export function serverKeyHeaders(serverKey: string): Record<string, string> {
   return { authorization: `Bearer ${serverKey}`, apikey: serverKey };
 }
 
+/** One call of a fanned-out job, as `public.function_schedule_invocations` lists it (what pg_cron's job sends). */
+export const invocationSchema = z.object({
+  function_name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  body: z.record(z.string(), z.unknown()),
+  region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]{1,2}$/).nullable(),
+  timeout_ms: z.number().int().min(1_000).max(400_000),
+}).strict();
+export type Invocation = z.infer<typeof invocationSchema>;
+
+/** The request for one call; a region goes both ways supabase-js sends it (x-region and forceFunctionRegion). */
+export function invocationRequest(call: Invocation, baseUrl: string): JobRequest & { headers: Record<string, string> } {
+  const origin = baseUrl.replace(/\/+$/, "");
+  const query = call.region === null ? "" : `?forceFunctionRegion=${encodeURIComponent(call.region)}`;
+  return {
+    url: `${origin}/functions/v1/${call.function_name}${query}`,
+    body: call.body,
+    timeoutMs: call.timeout_ms,
+    headers: call.region === null ? {} : { "x-region": call.region },
+  };
+}
+
+async function postWithTimeout(
+  doFetch: typeof fetch,
+  request: JobRequest & { headers?: Record<string, string> },
+  serverKey: string,
+  jobName: string,
+  signal: AbortSignal,
+): Promise<InvocationResult> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, request.timeoutMs);
+  const onAbort = () => controller.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) controller.abort();
+  try {
+    const response = await doFetch(request.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...serverKeyHeaders(serverKey), ...request.headers },
+      body: JSON.stringify(request.body),
+      signal: controller.signal,
+    });
+    return { status: response.status, body: await readBody(response) };
+  } catch (error) {
+    if (timedOut) throw new InvocationTimeoutError(jobName, request.timeoutMs);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Asks the database which calls a fanned-out job makes now (the same function pg_cron's job runs). */
+export async function loadInvocations(
+  doFetch: typeof fetch,
+  baseUrl: string,
+  serverKey: string,
+  job: ScheduledJob,
+  signal: AbortSignal,
+): Promise<Invocation[]> {
+  const origin = baseUrl.replace(/\/+$/, "");
+  const answer = await postWithTimeout(
+    doFetch,
+    {
+      url: `${origin}/rest/v1/rpc/function_schedule_invocations`,
+      body: { p_name: job.name },
+      timeoutMs: RETENTION_TIMEOUT_MS,
+    },
+    serverKey,
+    job.name,
+    signal,
+  );
+  if (answer.status !== 200) {
+    throw new Error(
+      `job ${job.name}: function_schedule_invocations answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+    );
+  }
+  return z.array(invocationSchema).parse(answer.body);
+}
+
 export function gatewayInvoker(options: GatewayInvokerOptions): JobInvoker {
   const doFetch = options.fetch ?? fetch;
   return async (job, signal) => {
-    const request = jobRequest(job, options.baseUrl);
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, request.timeoutMs);
-    const onAbort = () => controller.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    if (signal.aborted) controller.abort();
-    try {
-      const response = await doFetch(request.url, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...serverKeyHeaders(options.serverKey) },
-        body: JSON.stringify(request.body),
-        signal: controller.signal,
-      });
-      return { status: response.status, body: await readBody(response) };
-    } catch (error) {
-      if (timedOut) throw new InvocationTimeoutError(job.name, request.timeoutMs);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+    if (job.kind === "edge_function" && job.fanOut !== "none") {
+      const calls = await loadInvocations(doFetch, options.baseUrl, options.serverKey, job, signal);
+      // In parallel, as pg_net sends them; one call failing does not stop the others.
+      const results = await Promise.all(calls.map(async (call) => {
+        try {
+          const result = await postWithTimeout(
+            doFetch,
+            invocationRequest(call, options.baseUrl),
+            options.serverKey,
+            job.name,
+            signal,
+          );
+          return { region: call.region, venues: call.body.venues ?? null, ...result };
+        } catch (error) {
+          return { region: call.region, venues: call.body.venues ?? null, status: 0, body: String(error) };
+        }
+      }));
+      const failed = results.find((r) => r.status < 200 || r.status >= 300);
+      return { status: failed ? (failed.status || 502) : 200, body: results };
     }
+    return postWithTimeout(doFetch, jobRequest(job, options.baseUrl), options.serverKey, job.name, signal);
   };
 }

@@ -39,31 +39,52 @@ export interface FunctionRunnerOptions {
   entry?: (name: string) => string;
   /** Upper bound for one function to accept connections. Default 60 s (the first run may compile npm packages). */
   readyTimeoutMs?: number;
+  /**
+   * Issue 18's model of Edge regions: one process per function per region, each with SB_REGION set (what hosted
+   * Supabase sets) and `regionEnv(region)` on top of the shared env. Omitted: one process per function, no SB_REGION.
+   */
+  regions?: readonly string[];
+}
+
+/** `name` without regions, `name@region` with. */
+export function instanceKey(name: string, region: string | null): string {
+  return region === null ? name : `${name}@${region}`;
 }
 
 /** Ports are chosen up front so the gateway can route to functions before they run. */
 export class FunctionRunner {
   readonly names: readonly string[];
+  /** The modelled regions; empty without the region model. */
+  readonly regions: readonly string[];
   readonly #options: FunctionRunnerOptions;
   readonly #ports = new Map<string, number>();
   readonly #processes = new Map<string, ServiceProcess>();
   #env: Record<string, string> = {};
+  #regionEnv: (region: string) => Record<string, string> = () => ({});
 
   constructor(options: FunctionRunnerOptions) {
     this.#options = options;
     this.names = [...options.names];
-    for (const name of this.names) this.#ports.set(name, freePort());
+    this.regions = [...(options.regions ?? [])];
+    for (const key of this.#keys()) this.#ports.set(key, freePort());
   }
 
-  /** Where the gateway sends `/functions/v1/<name>`; undefined for unknown names. */
-  target(name: string): URL | undefined {
-    const port = this.#ports.get(name);
+  #keys(name?: string): string[] {
+    const names = name === undefined ? this.names : [name];
+    return names.flatMap((n) => this.regions.length === 0 ? [n] : this.regions.map((r) => instanceKey(n, r)));
+  }
+
+  /** Where the gateway sends `/functions/v1/<name>` (in `region`, with the region model); undefined if unknown. */
+  target(name: string, region: string | null = null): URL | undefined {
+    const port = this.#ports.get(instanceKey(name, this.regions.length === 0 ? null : region));
     return port === undefined ? undefined : new URL(`http://${LOOPBACK}:${port}`);
   }
 
-  logPath(name: string): string {
-    this.#port(name);
-    return `${this.#options.logDir}/${name}.log`;
+  /** The log of one function (in one region with the region model: default the first region). */
+  logPath(name: string, region: string | null = this.regions[0] ?? null): string {
+    const key = instanceKey(name, this.regions.length === 0 ? null : region);
+    this.#port(key);
+    return `${this.#options.logDir}/${key}.log`;
   }
 
   /** Pids of the function processes that are still running. */
@@ -71,50 +92,63 @@ export class FunctionRunner {
     return [...this.#processes.values()].filter((p) => p.exitCode === undefined).map((p) => p.pid);
   }
 
-  /** Starts every function with `env` (plus its DENO_SERVE_ADDRESS) and waits until each accepts connections. */
-  async startAll(env: Record<string, string>): Promise<void> {
+  /**
+   * Starts every function with `env` (plus its DENO_SERVE_ADDRESS; with regions also SB_REGION and
+   * `regionEnv(region)`) and waits until each accepts connections.
+   */
+  async startAll(
+    env: Record<string, string>,
+    regionEnv: (region: string) => Record<string, string> = () => ({}),
+  ): Promise<void> {
     this.#env = { ...env };
-    await Promise.all(this.names.map((name) => this.#start(name)));
+    this.#regionEnv = regionEnv;
+    await Promise.all(this.#keys().map((key) => this.#start(key)));
   }
 
-  /** SIGKILL, as a crash would: the gateway then answers 502 for this function. */
+  /** SIGKILL, as a crash would (in every region): the gateway then answers 502 for this function. */
   async kill(name: string): Promise<void> {
-    this.#port(name);
-    await this.#processes.get(name)?.stop("SIGKILL");
+    if (!this.names.includes(name)) throw new UnknownFunctionError(name);
+    await Promise.all(this.#keys(name).map((key) => this.#processes.get(key)?.stop("SIGKILL")));
   }
 
-  /** Stops the function if it still runs, then starts it again on the same port. */
+  /** Stops the function if it still runs, then starts it again on the same port (in every region). */
   async restart(name: string): Promise<void> {
-    this.#port(name);
-    await this.#processes.get(name)?.stop();
-    await this.#start(name);
+    if (!this.names.includes(name)) throw new UnknownFunctionError(name);
+    await Promise.all(
+      this.#keys(name).map(async (key) => {
+        await this.#processes.get(key)?.stop();
+        await this.#start(key);
+      }),
+    );
   }
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.#processes.values()].map((p) => p.stop()));
   }
 
-  #port(name: string): number {
-    const port = this.#ports.get(name);
-    if (port === undefined) throw new UnknownFunctionError(name);
+  #port(key: string): number {
+    const port = this.#ports.get(key);
+    if (port === undefined) throw new UnknownFunctionError(key);
     return port;
   }
 
-  async #start(name: string): Promise<void> {
-    const port = this.#port(name);
-    const logPath = this.logPath(name);
+  async #start(key: string): Promise<void> {
+    const port = this.#port(key);
+    const [name, region] = key.split("@") as [string, string | undefined];
+    const logPath = `${this.#options.logDir}/${key}.log`;
     const entry = this.#options.entry?.(name) ?? `${this.#options.functionsDir}/${name}/index.ts`;
+    const regional = region === undefined ? {} : { ...this.#regionEnv(region), SB_REGION: region };
     const process = await spawnService(Deno.execPath(), {
       args: ["run", "-A", "--no-prompt", entry],
-      env: { ...this.#env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, DENO_NO_UPDATE_CHECK: "1" },
+      env: { ...this.#env, ...regional, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, DENO_NO_UPDATE_CHECK: "1" },
       cwd: REPO_ROOT,
       logPath,
-      onOutput: this.#options.onOutput && ((chunk) => this.#options.onOutput!(name, chunk)),
+      onOutput: this.#options.onOutput && ((chunk) => this.#options.onOutput!(key, chunk)),
     });
-    this.#processes.set(name, process);
+    this.#processes.set(key, process);
     try {
       await waitUntil(() => acceptsConnections(port), {
-        service: `function ${name}`,
+        service: `function ${key}`,
         timeoutMs: this.#options.readyTimeoutMs ?? 60_000,
         abortReason: () => process.exitCode === undefined ? undefined : `exited with code ${process.exitCode}`,
       });

@@ -12,8 +12,12 @@ export interface GatewayRoutes {
   jwtSecret: string;
   /** The project's opaque API keys and what PostgREST should see for them. */
   apiKeys: RestApiKeys;
-  /** Where a function listens; undefined means no such function (404). */
-  functionTarget(name: string): URL | undefined;
+  /**
+   * Where a function listens; undefined means no such function (404). `region` is what the caller asked for with
+   * `x-region` or `?forceFunctionRegion=` (null: none), as hosted Supabase reads it; a stack without the region
+   * model ignores it. "down": calls routed to that region are dropped (503), a region outage.
+   */
+  functionTarget(name: string, region: string | null): URL | undefined | "down";
   /** The function's `verify_jwt` from config.toml. */
   verifyJwt(name: string): boolean;
 }
@@ -145,7 +149,9 @@ export function createGatewayHandler(
     const fn = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
     if (fn) {
       const name = fn[1];
-      const origin = routes.functionTarget(name);
+      const region = request.headers.get("x-region")?.trim() || url.searchParams.get("forceFunctionRegion") || null;
+      const origin = routes.functionTarget(name, region);
+      if (origin === "down") return json(503, { error: `function ${name}: region ${region} is not answering` });
       if (!origin) return json(404, { error: `function ${name} not found` });
       if (routes.verifyJwt(name)) {
         const token = bearerToken(request.headers);

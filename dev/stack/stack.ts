@@ -52,6 +52,16 @@ export interface StackOptions {
   migrationsDir?: string;
   /** Default `<repo>/dev/db/bootstrap.sql`. */
   bootstrapSql?: string;
+  /** Issue 18: model Edge regions (one process per function per region, routed by x-region/forceFunctionRegion). */
+  regions?: StackRegions;
+}
+
+export interface StackRegions {
+  names: readonly string[];
+  /** Where a call without a region (or naming a region not modelled) lands: the project's own region. */
+  defaultRegion: string;
+  /** Env per region on top of functionEnv, given the gateway URL (the latency model's proxies: dev/stack/regions.ts). */
+  regionEnv?: (region: string, gatewayUrl: string) => Record<string, string>;
 }
 
 export interface Stack {
@@ -76,6 +86,13 @@ export interface Stack {
   functionEnv: Record<string, string>;
   /** Names of the running functions. */
   functions: readonly string[];
+  /** The modelled regions (empty without the region model). */
+  regions: readonly string[];
+  /** Region outage: the gateway drops (503) every call routed to `region` until restoreRegion. */
+  dropRegion(region: string): void;
+  restoreRegion(region: string): void;
+  /** With the region model: every function call the gateway routed, in order, with the region it landed in. */
+  routedCalls(): readonly { name: string; region: string; dropped: boolean }[];
   /** Folder of this stack's log files (removed by stop). */
   logDir: string;
   /** Folder of the Postgres cluster (removed by stop); undefined with `databaseUrl`. */
@@ -171,9 +188,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         throw new Error(`function ${name} has no ${entry(name)}`);
       });
     }
-    return new FunctionRunner({ functionsDir, names, logDir, onOutput: options.onOutput, entry });
+    const regions = options.regions;
+    if (regions && !regions.names.includes(regions.defaultRegion)) {
+      throw new Error(`regions: the default region ${regions.defaultRegion} is not one of ${regions.names.join(", ")}`);
+    }
+    return new FunctionRunner({
+      functionsDir,
+      names,
+      logDir,
+      onOutput: options.onOutput,
+      entry,
+      regions: regions?.names,
+    });
   });
 
+  const down = new Set<string>();
+  const routed: { name: string; region: string; dropped: boolean }[] = [];
   const gateway: Gateway = await step("start gateway", async () => {
     const verifyJwt = await loadVerifyJwt(configPath);
     const started = startGateway({
@@ -186,7 +216,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         serviceRoleToken: keys.serviceRoleKey,
         legacyKeysEnabled: legacy,
       },
-      functionTarget: (name) => runner.target(name),
+      functionTarget: (name, region) => {
+        const regions = options.regions;
+        if (!regions) return runner.target(name);
+        const landing = region !== null && regions.names.includes(region) ? region : regions.defaultRegion;
+        routed.push({ name, region: landing, dropped: down.has(landing) });
+        return down.has(landing) ? "down" : runner.target(name, landing);
+      },
       verifyJwt,
       port: options.gatewayPort,
     });
@@ -208,7 +244,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await step("start functions", async () => {
     // Registered before starting so a half-started set is stopped too.
     cleanups.push(() => runner.stopAll());
-    await runner.startAll(functionEnv);
+    const regionEnv = options.regions?.regionEnv;
+    await runner.startAll(functionEnv, regionEnv ? (region) => regionEnv(region, gateway.url) : undefined);
   });
 
   let stopping: Promise<void> | undefined;
@@ -225,6 +262,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     jwtSecret: keys.jwtSecret,
     functionEnv,
     functions: runner.names,
+    regions: runner.regions,
+    dropRegion: (region) => void down.add(region),
+    restoreRegion: (region) => void down.delete(region),
+    routedCalls: () => [...routed],
     logDir,
     clusterDir,
     functionLogs: (name) => Deno.readTextFile(runner.logPath(name)),

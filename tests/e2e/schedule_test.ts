@@ -47,15 +47,22 @@ async function writeEchoFunctions(): Promise<string> {
 interface JobView {
   name: string;
   cron: string;
-  action: { kind: "edge_function"; functionName: string; body: unknown; timeoutMs: number } | { kind: "retention" };
+  action:
+    | { kind: "edge_function"; functionName: string; body: unknown; timeoutMs: number }
+    | { kind: "retention" }
+    // Issue 18: the calls are computed at run time by function_schedule_invocations (per venue and region).
+    | { kind: "fan_out"; schedule: string };
 }
 
 const EDGE_COMMAND = /^select public\.invoke_edge_function\('([a-z0-9-]+)', '((?:[^']|'')*)'::jsonb, (\d+)\)$/;
 const RETENTION_COMMAND = "select public.prune_old_rows()";
+const FAN_OUT_COMMAND = /^select public\.run_function_schedule\('([a-z0-9-]+)'\)$/;
 
 /** Reads a cron.job command back into what it does; fails on anything that is not one of the two known shapes. */
 function parseCronCommand(command: string): JobView["action"] {
   if (command === RETENTION_COMMAND) return { kind: "retention" };
+  const fanOut = command.match(FAN_OUT_COMMAND);
+  if (fanOut) return { kind: "fan_out", schedule: fanOut[1] };
   const match = command.match(EDGE_COMMAND);
   assert.ok(match, `unexpected cron command: ${command}`);
   return {
@@ -75,6 +82,9 @@ async function cronJobs(sql: Sql): Promise<JobView[]> {
 
 function localJobs(jobs: readonly ScheduledJob[]): JobView[] {
   return jobs.filter((job) => job.enabled).map((job) => {
+    if (job.fanOut !== "none") {
+      return { name: job.name, cron: job.cron, action: { kind: "fan_out", schedule: job.name } };
+    }
     const action = jobAction(job);
     return {
       name: job.name,
@@ -113,7 +123,10 @@ async function cadenceTest(t: Deno.TestContext, keyMode: KeyMode): Promise<void>
           "prune-old-rows 0 3 * * *",
           "trade-burst * * * * *",
         ]);
-        const burst = jobs.find((job) => job.name === "trade-burst")!.action;
+        const burstJob = (await loadCadence(gatewayClient(stack, serverKey(stack)))).find((j) =>
+          j.name === "trade-burst"
+        )!;
+        const burst = jobAction(burstJob);
         assert.ok(burst.kind === "edge_function");
         assert.deepEqual(burst.body, { duration_ms: 45000 });
         assert.ok(burst.timeoutMs > 45000, "the request outlives the burst");
@@ -178,12 +191,38 @@ async function cadenceTest(t: Deno.TestContext, keyMode: KeyMode): Promise<void>
             events.flatMap((event) => event.type === "finished" ? [[event.job, event.result] as const] : []),
           );
           assert.deepEqual(events.filter((event) => event.type === "failed"), []);
-          for (const job of jobs.filter((job) => job.kind === "edge_function")) {
+          for (const job of jobs.filter((job) => job.kind === "edge_function" && job.fanOut === "none")) {
             assert.deepEqual(answers.get(job.name), {
               status: 200,
               body: { path: `/${job.name}`, body: job.body, service_role: true },
             }, job.name);
           }
+          // Fanned out (issue 18). No home region yet: one burst call with the row's body and no region (as before).
+          assert.deepEqual(answers.get("trade-burst"), {
+            status: 200,
+            body: [{
+              region: null,
+              venues: null,
+              status: 200,
+              body: { path: "/trade-burst", body: { duration_ms: 45000 }, service_role: true },
+            }],
+          });
+          // A fresh database: latency-sample goes to each venue from each default candidate region.
+          const regions = ["ap-northeast-1", "ap-southeast-1", "eu-central-1", "us-east-1"];
+          assert.deepEqual(
+            answers.get("latency-sample"),
+            {
+              status: 200,
+              body: ["binance", "okx"].flatMap((venue) =>
+                regions.map((region) => ({
+                  region,
+                  venues: [venue],
+                  status: 200,
+                  body: { path: "/latency-sample", body: { venues: [venue] }, service_role: true },
+                }))
+              ),
+            },
+          );
           const pruned = answers.get("prune-old-rows");
           assert.equal(pruned?.status, 200);
           assert.equal((pruned?.body as { latency_logs_deleted: number }).latency_logs_deleted, 1);

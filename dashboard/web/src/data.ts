@@ -7,6 +7,8 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import {
+  type HomeRegionView,
+  homeRegionViewSchema,
   NOT_FINAL_POSITION_STATUSES,
   orderViewSchema,
   PENDING_ORDER_STATUSES,
@@ -92,6 +94,8 @@ export interface WebSnapshot {
   lastStartByFunction: Map<string, string>;
   /** Null when the project has no audit table readable by this user. */
   audit: AuditRow[] | null;
+  /** Issue 18: where each venue's bursts run; empty before any regional measurement (or without the table). */
+  homeRegions?: HomeRegionView[];
 }
 
 export const TRADE_DAYS = 30;
@@ -174,32 +178,45 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   const since = utcDayStart(now).toISOString();
   const tradesSince = new Date(now.getTime() - TRADE_DAYS * 86_400_000).toISOString();
   const latencySince = new Date(now.getTime() - LATENCY_WINDOW_MS).toISOString();
-  const [settingsA, venuesA, latencyA, positionsA, ordersA, exitsA, tradesA, runsA, burstA, schedulesA, auditA] =
-    await Promise.all([
-      client.from("bot_settings").select(columns(webSettingsSchema)).eq("id", 1),
-      client.from("exchange_connections").select(columns(webVenueSchema)).order("exchange_name"),
-      client.from("latency_logs").select(columns(latencySampleSchema)).gte("ts", latencySince)
-        .order("ts", { ascending: true }).limit(5000),
-      client.from("positions").select(columns(webPositionSchema))
-        .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(100),
-      client.from("orders").select(columns(orderViewSchema))
-        .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(100),
-      // Exit orders that failed, today: several for one position means its exits keep failing.
-      client.from("orders").select(columns(exitOrderSchema)).eq("purpose", "exit").gte("created_at", since)
-        .or("order_status.eq.rejected,last_error.not.is.null").limit(500),
-      client.from("trade_logs")
-        .select(
-          "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
-            "position:positions(exit_reason)",
-        )
-        .gte("ts", tradesSince).order("ts", { ascending: false }).limit(TRADE_LIMIT),
-      client.from("function_runs").select(columns(runViewSchema)).order("started_at", { ascending: false }).limit(20),
-      client.from("function_runs").select(columns(burstRunSchema)).eq("function_name", "trade-burst")
-        .neq("outcome", "running").order("started_at", { ascending: false }).limit(1),
-      client.from("function_schedules").select("name, cron, enabled").order("name"),
-      client.from("trading_switch_audit").select("user_id, enabled, previous, at").order("at", { ascending: false })
-        .limit(5),
-    ]);
+  const [
+    settingsA,
+    venuesA,
+    latencyA,
+    positionsA,
+    ordersA,
+    exitsA,
+    tradesA,
+    runsA,
+    burstA,
+    schedulesA,
+    auditA,
+    homesA,
+  ] = await Promise.all([
+    client.from("bot_settings").select(columns(webSettingsSchema)).eq("id", 1),
+    client.from("exchange_connections").select(columns(webVenueSchema)).order("exchange_name"),
+    client.from("latency_logs").select(columns(latencySampleSchema)).gte("ts", latencySince)
+      .order("ts", { ascending: true }).limit(5000),
+    client.from("positions").select(columns(webPositionSchema))
+      .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(100),
+    client.from("orders").select(columns(orderViewSchema))
+      .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(100),
+    // Exit orders that failed, today: several for one position means its exits keep failing.
+    client.from("orders").select(columns(exitOrderSchema)).eq("purpose", "exit").gte("created_at", since)
+      .or("order_status.eq.rejected,last_error.not.is.null").limit(500),
+    client.from("trade_logs")
+      .select(
+        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+          "position:positions(exit_reason)",
+      )
+      .gte("ts", tradesSince).order("ts", { ascending: false }).limit(TRADE_LIMIT),
+    client.from("function_runs").select(columns(runViewSchema)).order("started_at", { ascending: false }).limit(20),
+    client.from("function_runs").select(columns(burstRunSchema)).eq("function_name", "trade-burst")
+      .neq("outcome", "running").order("started_at", { ascending: false }).limit(1),
+    client.from("function_schedules").select("name, cron, enabled").order("name"),
+    client.from("trading_switch_audit").select("user_id, enabled, previous, at").order("at", { ascending: false })
+      .limit(5),
+    client.from("venue_home_regions").select(columns(homeRegionViewSchema)).order("venue"),
+  ]);
 
   const settings = rows("bot_settings", webSettingsSchema, settingsA)[0];
   if (!settings) {
@@ -230,11 +247,16 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   const audit = auditA.error && (auditA.error.code === "PGRST205" || auditA.error.code === "42P01")
     ? null
     : rows("trading_switch_audit", auditSchema, auditA);
+  // Same for the home regions (issue 18's migration).
+  const homeRegions = homesA.error && (homesA.error.code === "PGRST205" || homesA.error.code === "42P01")
+    ? []
+    : rows("venue_home_regions", homeRegionViewSchema, homesA);
 
   return {
     takenAt: now.toISOString(),
     settings,
     venues: rows("exchange_connections", webVenueSchema, venuesA),
+    homeRegions,
     latency: rows("latency_logs", latencySampleSchema, latencyA),
     openPositions: rows("positions", webPositionSchema, positionsA),
     workingOrders: rows("orders", orderViewSchema, ordersA),

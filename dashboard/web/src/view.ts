@@ -181,7 +181,20 @@ export function venuesHtml(snapshot: WebSnapshot, now: Date): string {
     body,
     "No venues configured.",
     "venue-table",
+  ) + homeRegionsHtml(snapshot);
+}
+
+/** One line under the venues: where each venue's bursts run (issue 18); nothing until a home region exists. */
+export function homeRegionsHtml(snapshot: WebSnapshot): string {
+  const homes = snapshot.homeRegions ?? [];
+  if (homes.length === 0) return "";
+  const parts = homes.map((h) =>
+    `<b>${esc(h.venue)}</b> → ${esc(h.region)} (${
+      h.source === "override" ? "set in settings" : `measured, median ${esc(millis(h.median_ms))}`
+    })`
   );
+  return `<p class="small" id="home-regions" title="${esc(homes.map((h) => `${h.venue}: ${h.reason}`).join("; "))}">` +
+    `Home regions: ${parts.join(" · ")}</p>`;
 }
 
 export function riskHtml(snapshot: WebSnapshot): string {

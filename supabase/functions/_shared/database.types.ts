@@ -45,10 +45,15 @@ export type Database = {
           balance_snapshot_minutes: number;
           balance_use_fraction: number;
           burst_tick_ms: number;
+          candidate_regions: string[];
           drawdown_throttle_floor: number;
           drawdown_throttle_slope: number;
           entry_timeout_seconds: number;
           exit_protection: boolean;
+          home_region_margin_pct: number;
+          home_region_max_age_seconds: number;
+          home_region_min_samples: number;
+          home_region_overrides: NonNullable<Json>;
           id: number;
           latency_bands: NonNullable<Json>;
           latency_failure_ratio_defensive: number;
@@ -68,6 +73,7 @@ export type Database = {
           momentum_min_samples: number;
           momentum_window: number;
           paper_starting_usdt: number;
+          project_region: string | null;
           run_log_retention_days: number;
           stop_loss_pct: number;
           symbols: string[];
@@ -80,10 +86,15 @@ export type Database = {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
           burst_tick_ms?: number;
+          candidate_regions?: string[];
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
           exit_protection?: boolean;
+          home_region_margin_pct?: number;
+          home_region_max_age_seconds?: number;
+          home_region_min_samples?: number;
+          home_region_overrides?: NonNullable<Json>;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -103,6 +114,7 @@ export type Database = {
           momentum_min_samples?: number;
           momentum_window?: number;
           paper_starting_usdt?: number;
+          project_region?: string | null;
           run_log_retention_days?: number;
           stop_loss_pct?: number;
           symbols?: string[];
@@ -115,10 +127,15 @@ export type Database = {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
           burst_tick_ms?: number;
+          candidate_regions?: string[];
           drawdown_throttle_floor?: number;
           drawdown_throttle_slope?: number;
           entry_timeout_seconds?: number;
           exit_protection?: boolean;
+          home_region_margin_pct?: number;
+          home_region_max_age_seconds?: number;
+          home_region_min_samples?: number;
+          home_region_overrides?: NonNullable<Json>;
           id?: number;
           latency_bands?: NonNullable<Json>;
           latency_failure_ratio_defensive?: number;
@@ -138,6 +155,7 @@ export type Database = {
           momentum_min_samples?: number;
           momentum_window?: number;
           paper_starting_usdt?: number;
+          project_region?: string | null;
           run_log_retention_days?: number;
           stop_loss_pct?: number;
           symbols?: string[];
@@ -259,6 +277,7 @@ export type Database = {
           cron: string;
           description: string | null;
           enabled: boolean;
+          fan_out: string;
           kind: string;
           name: string;
           timeout_ms: number | null;
@@ -269,6 +288,7 @@ export type Database = {
           cron: string;
           description?: string | null;
           enabled?: boolean;
+          fan_out?: string;
           kind: string;
           name: string;
           timeout_ms?: number | null;
@@ -279,6 +299,7 @@ export type Database = {
           cron?: string;
           description?: string | null;
           enabled?: boolean;
+          fan_out?: string;
           kind?: string;
           name?: string;
           timeout_ms?: number | null;
@@ -291,6 +312,7 @@ export type Database = {
           error: string | null;
           id: number;
           latency_ms: number | null;
+          region: string | null;
           success: boolean;
           ts: string;
           venue: string;
@@ -299,6 +321,7 @@ export type Database = {
           error?: string | null;
           id?: number;
           latency_ms?: number | null;
+          region?: string | null;
           success?: boolean;
           ts?: string;
           venue: string;
@@ -307,6 +330,7 @@ export type Database = {
           error?: string | null;
           id?: number;
           latency_ms?: number | null;
+          region?: string | null;
           success?: boolean;
           ts?: string;
           venue?: string;
@@ -590,6 +614,42 @@ export type Database = {
         };
         Relationships: [];
       };
+      venue_home_regions: {
+        Row: {
+          chosen_at: string;
+          median_ms: number | null;
+          reason: string;
+          region: string;
+          samples: number;
+          settled: boolean;
+          source: string;
+          updated_at: string;
+          venue: string;
+        };
+        Insert: {
+          chosen_at?: string;
+          median_ms?: number | null;
+          reason?: string;
+          region: string;
+          samples?: number;
+          settled?: boolean;
+          source: string;
+          updated_at?: string;
+          venue: string;
+        };
+        Update: {
+          chosen_at?: string;
+          median_ms?: number | null;
+          reason?: string;
+          region?: string;
+          samples?: number;
+          settled?: boolean;
+          source?: string;
+          updated_at?: string;
+          venue?: string;
+        };
+        Relationships: [];
+      };
     };
     Views: {
       [_ in never]: never;
@@ -599,6 +659,7 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      candidate_regions: { Args: Record<PropertyKey, never>; Returns: string[] };
       daily_trade_stats: {
         Args: { p_mode: string; p_since: string };
         Returns: Json;
@@ -612,10 +673,29 @@ export type Database = {
         };
         Returns: string;
       };
-      invoke_edge_function: {
-        Args: { p_body?: Json; p_name: string; p_timeout_ms?: number };
-        Returns: number;
+      function_schedule_invocations: {
+        Args: { p_name: string };
+        Returns: {
+          body: Json;
+          function_name: string;
+          region: string;
+          timeout_ms: number;
+        }[];
       };
+      invoke_edge_function:
+        | {
+          Args: { p_body?: Json; p_name: string; p_timeout_ms?: number };
+          Returns: number;
+        }
+        | {
+          Args: {
+            p_body: Json;
+            p_name: string;
+            p_region: string;
+            p_timeout_ms: number;
+          };
+          Returns: number;
+        };
       latency_bands_are_valid: { Args: { bands: Json }; Returns: boolean };
       mark_position_handled: {
         Args: { p_note: string; p_position_id: string; p_realized_pnl: number };
@@ -623,6 +703,7 @@ export type Database = {
       };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
+      region_name_is_valid: { Args: { p_region: string }; Returns: boolean };
       release_venue_lease: {
         Args: {
           p_error?: string;
@@ -636,11 +717,13 @@ export type Database = {
         Args: { p_position_id: string };
         Returns: undefined;
       };
+      run_function_schedule: { Args: { p_name: string }; Returns: number };
       set_trading_enabled: { Args: { enabled: boolean }; Returns: boolean };
       sync_function_schedules: {
         Args: Record<PropertyKey, never>;
         Returns: number;
       };
+      venue_burst_region: { Args: { p_venue: string }; Returns: string };
     };
     Enums: {
       [_ in never]: never;

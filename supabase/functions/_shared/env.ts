@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { parseSecretKeys } from "./caller.ts";
+import { regionFromEnv } from "./regions/region_settings.ts";
 import { credentialVarNames, type Venue, VENUE_PROFILES, VENUES } from "./exchange/venues.ts";
 
 export interface VenueCredentials {
@@ -30,6 +31,8 @@ export interface Env {
   allowLiveTrading: boolean;
   /** Per-request timeout given to ccxt. */
   exchangeTimeoutMs: number;
+  /** SB_REGION: the Edge region this isolate runs in, as the platform reports it; null/absent when it does not. */
+  region?: string | null;
 }
 
 export const DEFAULT_EXCHANGE_TIMEOUT_MS = 10_000;
@@ -125,6 +128,7 @@ export function loadEnv(source: Record<string, string | undefined> = Deno.env.to
     baseUrls,
     allowLiveTrading,
     exchangeTimeoutMs,
+    region: regionFromEnv(source),
   };
 }
 

@@ -14,6 +14,8 @@ import type { Settings } from "../_shared/settings.ts";
 import { type BandReason, type LatencySample, summarizeLatency } from "../_shared/latency/bands.ts";
 import { takeLatencySamples } from "./sample.ts";
 import { type Venue, VENUES } from "../_shared/exchange/venues.ts";
+import { loadRegionSettings, type RegionSettings } from "../_shared/regions/region_settings.ts";
+import { updateHomeRegion } from "./home_region_update.ts";
 
 export const FUNCTION_NAME = "latency-sample";
 
@@ -29,6 +31,13 @@ export type LatencySampleBody = z.infer<typeof latencySampleBodySchema>;
 
 export interface VenueLatencyResult {
   venue: Venue;
+  /** Where this call ran (SB_REGION); null when the platform does not say. */
+  region: string | null;
+  /** Where the venue's bursts run after this call (override or measured), null when unknown. */
+  home_region: string | null;
+  home_region_reason: string;
+  /** The region whose samples the rolling picture and band below come from; null: all samples (no regions known). */
+  band_region: string | null;
   samples: number;
   successes: number;
   failures: number;
@@ -45,24 +54,28 @@ export interface VenueLatencyResult {
   band_reason: BandReason;
 }
 
-/** The newest `window` samples plus the newest `window` successful ones (what summarizeLatency needs), oldest first. */
-async function recentSamples(db: Db, venue: Venue, window: number): Promise<LatencySample[]> {
+/**
+ * The newest `window` samples plus the newest `window` successful ones (what summarizeLatency needs), oldest first;
+ * only those taken in `region` when one is given (the band must describe where the bursts run).
+ */
+async function recentSamples(db: Db, venue: Venue, window: number, region: string | null): Promise<LatencySample[]> {
   type Row = { id: number; latency_ms: number | string | null; success: boolean; ts: string };
   const columns = "id, latency_ms, success, ts";
+  const ofVenue = () => {
+    const query = db.from("latency_logs").select(columns).eq("venue", venue);
+    return region === null ? query : query.eq("region", region);
+  };
   // Paged: latency_window may exceed PostgREST's row cap (max_rows, 1000 on hosted projects).
   const newest = await selectAllPages<Row>(
     `select latency_logs (${venue})`,
-    (from, to) =>
-      db.from("latency_logs").select(columns).eq("venue", venue).order("ts", { ascending: false })
-        .order("id", { ascending: false }).range(from, to),
+    (from, to) => ofVenue().order("ts", { ascending: false }).order("id", { ascending: false }).range(from, to),
     PAGE_ROWS,
     window,
   );
   const newestGood = await selectAllPages<Row>(
     `select successful latency_logs (${venue})`,
     (from, to) =>
-      db.from("latency_logs").select(columns).eq("venue", venue).eq("success", true)
-        .order("ts", { ascending: false }).order("id", { ascending: false }).range(from, to),
+      ofVenue().eq("success", true).order("ts", { ascending: false }).order("id", { ascending: false }).range(from, to),
     PAGE_ROWS,
     window,
   );
@@ -77,8 +90,10 @@ async function sampleVenue(
   deps: VenueFunctionDeps,
   venue: Venue,
   settings: Settings,
+  regionSettings: RegionSettings,
   plan: { samples: number; spacingMs: number },
 ): Promise<VenueLatencyResult> {
+  const region = deps.env.region ?? null;
   const { client } = deps.venues(venue, settings.mode);
   const probe = async () => (await client.measureServerTimeRoundTrip()).roundTripMs;
   const taken = await takeLatencySamples(probe, {
@@ -89,6 +104,7 @@ async function sampleVenue(
     `insert latency_logs (${venue})`,
     await deps.db.from("latency_logs").insert(taken.map((s) => ({
       venue,
+      region,
       latency_ms: s.latency_ms,
       success: s.success,
       error: s.error,
@@ -96,7 +112,13 @@ async function sampleVenue(
     }))),
   );
 
-  const summary = summarizeLatency(await recentSamples(deps.db, venue, settings.latency_window), settings);
+  // Without a region from the platform there is nothing to choose between: today's behaviour, one picture for all.
+  const home = region === null ? null : await updateHomeRegion(deps.db, venue, regionSettings, deps.clock.now());
+  const bandRegion = home?.region ?? null;
+  const summary = summarizeLatency(
+    await recentSamples(deps.db, venue, settings.latency_window, bandRegion),
+    settings,
+  );
   const updated = must(
     `update exchange_connections latency (${venue})`,
     await deps.db.from("exchange_connections").update({
@@ -112,6 +134,10 @@ async function sampleVenue(
   const successes = taken.filter((s) => s.success).length;
   return {
     venue,
+    region,
+    home_region: bandRegion,
+    home_region_reason: home?.reason ?? "the platform reports no region",
+    band_region: bandRegion,
     samples: taken.length,
     successes,
     failures: taken.length - successes,
@@ -147,7 +173,7 @@ export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (r
 
     const run = await startRun(deps.db, FUNCTION_NAME, { clock: deps.clock });
     try {
-      const settings = await loadSettings(deps.db);
+      const [settings, regionSettings] = await Promise.all([loadSettings(deps.db), loadRegionSettings(deps.db)]);
       const plan = samplingPlan(body, settings);
       const rows = must(
         "select exchange_connections",
@@ -160,9 +186,16 @@ export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (r
         .map((venue) => ({ venue, reason: "not an active exchange connection" }));
 
       // Venues in parallel: each has its own client and row, and the call stays short.
-      const venues = await Promise.all(sample.map((venue) => sampleVenue(deps, venue, settings, plan)));
+      const venues = await Promise.all(sample.map((venue) => sampleVenue(deps, venue, settings, regionSettings, plan)));
       const outcome = outcomeOf(venues);
-      const summary = { mode: settings.mode, samples: plan.samples, spacing_ms: plan.spacingMs, venues, skipped };
+      const summary = {
+        mode: settings.mode,
+        region: deps.env.region ?? null,
+        samples: plan.samples,
+        spacing_ms: plan.spacingMs,
+        venues,
+        skipped,
+      };
       const failures = venues.filter((v) => v.failures > 0).map((v) => `${v.venue}: ${v.failures} failed sample(s)`);
       const { durationMs } = await run.finish(outcome, summary, failures.length ? failures.join("; ") : null);
       return json(200, { function: FUNCTION_NAME, run_id: run.id, outcome, ...summary, duration_ms: durationMs });

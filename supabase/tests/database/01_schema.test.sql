@@ -17,7 +17,7 @@ select has_column(
 );
 select has_column('public', 'exchange_connections', 'is_active', 'exchange_connections keeps legacy is_active.');
 select columns_are(
-  'public', 'latency_logs', array['id', 'venue', 'latency_ms', 'success', 'error', 'ts'],
+  'public', 'latency_logs', array['id', 'venue', 'latency_ms', 'success', 'error', 'ts', 'region'],
   'latency_logs has the legacy venue, latency_ms, ts plus success and error.'
 );
 select columns_are(
@@ -66,7 +66,10 @@ select columns_are(
     'momentum_window', 'momentum_min_samples', 'momentum_min_pct', 'drawdown_throttle_floor',
     'drawdown_throttle_slope', 'take_profit_pct', 'stop_loss_pct', 'time_stop_seconds', 'entry_timeout_seconds',
     'burst_tick_ms', 'paper_starting_usdt', 'balance_snapshot_minutes', 'latency_retention_days',
-    'run_log_retention_days', 'exit_protection', 'updated_at'
+    'run_log_retention_days', 'exit_protection', 'updated_at',
+    -- issue 18 (read by _shared/regions/region_settings.ts)
+    'candidate_regions', 'project_region', 'home_region_overrides', 'home_region_min_samples',
+    'home_region_margin_pct', 'home_region_max_age_seconds'
   ],
   'bot_settings has exactly the columns the settings module reads.'
 );

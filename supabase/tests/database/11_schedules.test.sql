@@ -1,7 +1,7 @@
 -- The cadence: function_schedules holds it, pg_cron jobs follow it (also after edits), invoke_edge_function refuses
 -- clearly where pg_net or Vault is missing, and only the right roles see or change any of it.
 begin;
-select plan(24);
+select plan(25);
 
 select has_table('public', 'function_schedules', 'function_schedules holds the cadence.');
 select results_eq(
@@ -26,10 +26,9 @@ select results_eq(
   $$select (jobname::text || ' ' || schedule || ' ' || command) collate "default" from cron.job order by jobname$$,
   array[
     $c$balance-sync */5 * * * * select public.invoke_edge_function('balance-sync', '{}'::jsonb, 30000)$c$,
-    $c$latency-sample * * * * * select public.invoke_edge_function('latency-sample', '{}'::jsonb, 30000)$c$,
+    $c$latency-sample * * * * * select public.run_function_schedule('latency-sample')$c$,
     $c$prune-old-rows 0 3 * * * select public.prune_old_rows()$c$,
-    'trade-burst * * * * * '
-      || $c$select public.invoke_edge_function('trade-burst', '{"duration_ms": 45000}'::jsonb, 60000)$c$
+    $c$trade-burst * * * * * select public.run_function_schedule('trade-burst')$c$
   ],
   'the migration created one cron job per schedule row, each calling the right SQL.'
 );
@@ -48,11 +47,18 @@ select is(
   (select schedule from cron.job where jobname = 'balance-sync'), '*/10 * * * *',
   'changing a row''s cron changes the cron job.'
 );
+update public.function_schedules set body = '{"venues": ["okx"]}'::jsonb where name = 'balance-sync';
+select is(
+  (select command from cron.job where jobname = 'balance-sync'),
+  $c$select public.invoke_edge_function('balance-sync', '{"venues": ["okx"]}'::jsonb, 30000)$c$,
+  'changing a row''s body changes the job''s command.'
+);
+update public.function_schedules set body = '{}'::jsonb where name = 'balance-sync';
 update public.function_schedules set body = '{"duration_ms": 30000}'::jsonb where name = 'trade-burst';
 select is(
-  (select command from cron.job where jobname = 'trade-burst'),
-  $c$select public.invoke_edge_function('trade-burst', '{"duration_ms": 30000}'::jsonb, 60000)$c$,
-  'changing a row''s body changes the job''s command.'
+  (select body from public.function_schedule_invocations('trade-burst')),
+  '{"duration_ms": 30000}'::jsonb,
+  'a fanned-out job reads its body at run time (no regions known: one call with the row''s body).'
 );
 update public.function_schedules set enabled = false where name = 'latency-sample';
 select is_empty(

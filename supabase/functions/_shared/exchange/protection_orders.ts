@@ -78,7 +78,8 @@ export function parseBinanceOcoAnswer<Order>(
   const parsed = ocoAnswerSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidProtectionAnswerError(`orderList/oco: ${issue.path.join(".") || "answer"}: ${issue.message}`);
+    const where = issue ? `${issue.path.join(".") || "answer"}: ${issue.message}` : "answer: invalid";
+    throw new InvalidProtectionAnswerError(`orderList/oco: ${where}`);
   }
   const report = (clientOrderId: string) => {
     const found = parsed.data.orderReports.find((r) => r.clientOrderId === clientOrderId);

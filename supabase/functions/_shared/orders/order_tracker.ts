@@ -144,15 +144,16 @@ export class OrderTracker {
           stopLoss: this.#observe(await markOrder(store, sl, "rejected", reason, clock.now()), sl),
         };
       }
-      const legs = [tp, sl];
-      const found: OrderRow[] = [];
-      for (const leg of legs) {
+      // Outcome unknown: both legs become unknown; an exchange-layer failure is then looked up by client order id.
+      const settle = async (leg: OrderRow): Promise<OrderRow> => {
         const unknown = this.#observe(await markOrder(store, leg, "unknown", reason, clock.now()), leg);
-        if (!(error instanceof ExchangeLayerError)) continue;
-        found.push(this.#observe((await this.#lookup(unknown)).order, unknown));
-      }
+        if (!(error instanceof ExchangeLayerError)) return unknown;
+        return this.#observe((await this.#lookup(unknown)).order, unknown);
+      };
+      const takeProfitLeg = await settle(tp);
+      const stopLossLeg = await settle(sl);
       if (!(error instanceof ExchangeLayerError)) throw error;
-      return { takeProfit: found[0], stopLoss: found[1] };
+      return { takeProfit: takeProfitLeg, stopLoss: stopLossLeg };
     }
     const apply = async (leg: OrderRow, view: ExchangeOrderView) => {
       const withList = answer.exchangeListId

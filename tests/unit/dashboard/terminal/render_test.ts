@@ -351,3 +351,42 @@ Deno.test("dashboard formatting helpers", async (t) => {
     );
   });
 });
+
+Deno.test("dashboard render: the home region of each venue, once one is known (issue 18)", () => {
+  const without = render(snapshot(), NOW);
+  assert.ok(!without.includes("HOME REGION"), "no section before any home region exists");
+  const text = render({
+    ...snapshot(),
+    homeRegions: [
+      {
+        venue: "binance",
+        region: "ap-northeast-1",
+        source: "measured",
+        median_ms: 6.5,
+        samples: 40,
+        reason: "best median 6.5 ms",
+        chosen_at: "2026-03-04T11:58:00Z",
+      },
+      {
+        venue: "okx",
+        region: "ap-southeast-1",
+        source: "override",
+        median_ms: null,
+        samples: 0,
+        reason: "set in settings",
+        chosen_at: "2026-03-04T11:00:00Z",
+      },
+    ],
+  }, NOW);
+  assert.deepEqual(row(text, /^VENUE\s+HOME REGION/), [
+    "VENUE",
+    "HOME REGION",
+    "SOURCE",
+    "MEDIAN",
+    "SAMPLES",
+    "SINCE",
+    "WHY",
+  ]);
+  assert.match(text, /^binance\s+ap-northeast-1\s+measured\s+/m);
+  assert.match(text, /^okx\s+ap-southeast-1\s+set in settings\s+/m);
+});

@@ -6,6 +6,7 @@ import {
   failingExits,
   filterTrades,
   headerHtml,
+  homeRegionsHtml,
   messageHtml,
   positionsHtml,
   riskHtml,
@@ -162,4 +163,30 @@ Deno.test("risk: limits reached say so", () => {
   assert.match(html, /10 \/ 10/);
   assert.match(html, /size × 0\.70/);
   assert.match(html, /No new entries: daily entry cap reached/);
+});
+
+Deno.test("home regions: one escaped line under the venues once one exists (issue 18)", () => {
+  assert.equal(homeRegionsHtml(snapshot({})), "");
+  const html = homeRegionsHtml(snapshot({
+    homeRegions: [{
+      venue: "binance",
+      region: "ap-northeast-1",
+      source: "measured",
+      median_ms: 6,
+      samples: 30,
+      reason: "best <median>",
+      chosen_at: "2026-03-04T11:00:00Z",
+    }, {
+      venue: "okx",
+      region: "ap-southeast-1",
+      source: "override",
+      median_ms: null,
+      samples: 0,
+      reason: "set in settings",
+      chosen_at: "2026-03-04T11:00:00Z",
+    }],
+  }));
+  assert.match(html, /<b>binance<\/b> → ap-northeast-1 \(measured, median 6/);
+  assert.match(html, /<b>okx<\/b> → ap-southeast-1 \(set in settings\)/);
+  assert.ok(!html.includes("<median>"), "the reason is escaped");
 });

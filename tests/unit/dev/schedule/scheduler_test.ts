@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { cadenceFromRows, type ScheduledJob } from "../../../../dev/schedule/cadence.ts";
-import { gatewayInvoker, InvocationTimeoutError, jobRequest } from "../../../../dev/schedule/invoke.ts";
+import {
+  gatewayInvoker,
+  invocationRequest,
+  InvocationTimeoutError,
+  jobRequest,
+} from "../../../../dev/schedule/invoke.ts";
 import {
   LocalScheduler,
   type SchedulerClock,
@@ -252,4 +257,20 @@ Deno.test("the system clock's sleep ends early when aborted", async () => {
   const sleeping = systemSchedulerClock.sleep(60_000, abort.signal);
   abort.abort();
   await sleeping;
+});
+
+Deno.test("a regional call goes both ways supabase-js sends a region: x-region and forceFunctionRegion", () => {
+  const pinned = invocationRequest(
+    { function_name: "trade-burst", body: { venues: ["binance"] }, region: "ap-northeast-1", timeout_ms: 60000 },
+    "http://127.0.0.1:1/",
+  );
+  assert.equal(pinned.url, "http://127.0.0.1:1/functions/v1/trade-burst?forceFunctionRegion=ap-northeast-1");
+  assert.deepEqual(pinned.headers, { "x-region": "ap-northeast-1" });
+  assert.deepEqual(pinned.body, { venues: ["binance"] });
+  const plain = invocationRequest(
+    { function_name: "trade-burst", body: {}, region: null, timeout_ms: 60000 },
+    "http://127.0.0.1:1",
+  );
+  assert.equal(plain.url, "http://127.0.0.1:1/functions/v1/trade-burst");
+  assert.deepEqual(plain.headers, {});
 });

@@ -22,6 +22,33 @@ export interface FeeRates {
   taker: number;
 }
 
+/** The venue requests a VenueClient makes, each with its cost in the venue's limits. */
+export type VenueOperation =
+  | "fetchServerTime"
+  | "fetchBalances"
+  | "fetchQuotes"
+  | "loadMarkets"
+  | "createOrder"
+  | "fetchOrder"
+  | "cancelOrder"
+  | "fetchOpenOrders"
+  | "fetchMyTrades";
+
+/** One published limit: `limit` per `windowMs`, optionally echoed by the venue in a usage header. */
+export interface VenueRateLimit {
+  id: string;
+  limit: number;
+  windowMs: number;
+  /** Lower-case response header carrying the venue's own count for the window. */
+  usedHeader?: string;
+}
+
+export interface VenueRateLimits {
+  limits: readonly VenueRateLimit[];
+  /** Cost of each operation in those limits (by limit id). loadMarkets is per request (OKX: one per instrument). */
+  costs: Readonly<Record<VenueOperation, Readonly<Record<string, number>>>>;
+}
+
 export interface VenueProfile {
   /** ccxt's exchange id (its class name). */
   ccxtId: string;
@@ -42,6 +69,12 @@ export interface VenueProfile {
   baseTierSpotFees: FeeRates;
   /** What ccxt's sandbox mode (our testnet mode) points at. */
   sandbox: string;
+  /** The venue's published REST limits for the endpoints we call (our limiter enforces them, ccxt's is off). */
+  rateLimits: VenueRateLimits;
+  /** Unified spot symbol → the venue's market id (for filtered market loads before any market is known). */
+  marketId(symbol: string): string;
+  /** Market rules for a few symbols in one request (Binance) or one request per symbol (OKX instId). */
+  marketsBySymbol: "one_request" | "per_symbol";
 }
 
 export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
@@ -61,6 +94,27 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     quoteMethod: "fetchBidsAsks",
     baseTierSpotFees: { maker: 0.001, taker: 0.001 },
     sandbox: "Binance spot testnet (testnet.binance.vision)",
+    // https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits: REQUEST_WEIGHT 6000 per minute,
+    // ORDERS 100 per 10 s per account (plus 200 000 a day, far above a burst). Weights from each endpoint's page.
+    rateLimits: {
+      limits: [
+        { id: "weight", limit: 6000, windowMs: 60_000, usedHeader: "x-mbx-used-weight-1m" },
+        { id: "orders", limit: 100, windowMs: 10_000, usedHeader: "x-mbx-order-count-10s" },
+      ],
+      costs: {
+        fetchServerTime: { weight: 1 }, // GET /api/v3/time
+        fetchBalances: { weight: 20 }, // GET /api/v3/account
+        fetchQuotes: { weight: 4 }, // GET /api/v3/ticker/bookTicker?symbols=
+        loadMarkets: { weight: 20 }, // GET /api/v3/exchangeInfo
+        createOrder: { weight: 1, orders: 1 }, // POST /api/v3/order
+        fetchOrder: { weight: 4 }, // GET /api/v3/order
+        cancelOrder: { weight: 1 }, // DELETE /api/v3/order
+        fetchOpenOrders: { weight: 80 }, // GET /api/v3/openOrders without symbol (6 with one)
+        fetchMyTrades: { weight: 20 }, // GET /api/v3/myTrades
+      },
+    },
+    marketId: (symbol) => symbol.replace("/", ""),
+    marketsBySymbol: "one_request",
   },
   okx: {
     ccxtId: "okx",
@@ -78,6 +132,34 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     // ccxt's static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account.
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
     sandbox: "OKX demo trading (x-simulated-trading header)",
+    // https://www.okx.com/docs-v5/en/: every endpoint has its own "Rate Limit: N requests per 2 seconds" (by IP for
+    // public ones, by user id for private ones). OKX sends no usage headers.
+    rateLimits: {
+      limits: [
+        { id: "public/time", limit: 10, windowMs: 2_000 },
+        { id: "account/balance", limit: 10, windowMs: 2_000 },
+        { id: "market/tickers", limit: 20, windowMs: 2_000 },
+        { id: "public/instruments", limit: 20, windowMs: 2_000 },
+        { id: "trade/order", limit: 60, windowMs: 2_000 },
+        { id: "trade/cancel-order", limit: 60, windowMs: 2_000 },
+        { id: "trade/order-get", limit: 60, windowMs: 2_000 },
+        { id: "trade/orders-pending", limit: 60, windowMs: 2_000 },
+        { id: "trade/fills", limit: 60, windowMs: 2_000 },
+      ],
+      costs: {
+        fetchServerTime: { "public/time": 1 },
+        fetchBalances: { "account/balance": 1 },
+        fetchQuotes: { "market/tickers": 1 },
+        loadMarkets: { "public/instruments": 1 },
+        createOrder: { "trade/order": 1 },
+        fetchOrder: { "trade/order-get": 1 },
+        cancelOrder: { "trade/cancel-order": 1 },
+        fetchOpenOrders: { "trade/orders-pending": 1 },
+        fetchMyTrades: { "trade/fills": 1 },
+      },
+    },
+    marketId: (symbol) => symbol.replace("/", "-"),
+    marketsBySymbol: "per_symbol",
   },
 };
 

@@ -35,8 +35,9 @@ create index armed_orders_armed_idx on public.armed_orders (venue, mode, armed_a
 
 alter table public.armed_orders enable row level security;
 
-create policy armed_orders_select_authenticated on public.armed_orders
-  for select to authenticated using (true);
+-- Members only, like every other table (20261201100000_members.sql).
+create policy armed_orders_select_members on public.armed_orders
+  for select to authenticated using ((select public.member_role()) is not null);
 
 revoke all on table public.armed_orders from anon;
 revoke all on table public.armed_orders from authenticated;

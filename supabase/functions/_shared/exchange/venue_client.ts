@@ -123,7 +123,12 @@ export type CcxtExchange = Pick<
   | "fetch"
   | "fetchMarkets"
   | "setMarkets"
+  | "markets"
+  | "parseTicker"
 >;
+
+/** OKX's implicit GET /api/v5/market/tickers, as ccxt generates it from its API table. */
+type OkxTickersEndpoint = { publicGetMarketTickers(params: Record<string, string>): Promise<unknown> };
 
 export interface VenueClientOptions {
   /** Retry policy for reads (attempts, delays, injected sleep). */
@@ -425,6 +430,31 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     return exchange.setMarkets(lists.flat());
   }
 
+  /**
+   * One tickers request; only the entries of `symbols` are parsed (by ccxt's own parseTicker). A symbol without a
+   * loaded market, or missing from the answer, stays missing.
+   */
+  async function okxWantedTickers(symbols: readonly string[]): Promise<Record<string, unknown>> {
+    const wanted = new Map<string, { symbol: string }>();
+    for (const symbol of symbols) {
+      const market = exchange.markets?.[symbol] as { id?: string; symbol: string } | undefined;
+      if (market?.id) wanted.set(market.id, market);
+    }
+    const response = await (exchange as unknown as OkxTickersEndpoint).publicGetMarketTickers({ instType: "SPOT" });
+    const data = (response as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data)) {
+      throw new InvalidExchangeResponseError("fetchQuotes: tickers answer has no data list", { venue });
+    }
+    const out: Record<string, unknown> = {};
+    for (const entry of data) {
+      const market = wanted.get((entry as { instId?: unknown } | null)?.instId as string);
+      if (market) {
+        out[market.symbol] = exchange.parseTicker(entry, market as Parameters<CcxtExchange["parseTicker"]>[1]);
+      }
+    }
+    return out;
+  }
+
   return {
     venue,
 
@@ -461,11 +491,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     async fetchQuotes(symbols) {
       if (symbols.length === 0) return {};
       const list = [...symbols];
-      const raw = await read(
-        "fetchQuotes",
-        () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
-        "fetchQuotes",
-      );
+      const raw = VENUE_PROFILES[venue].quoteMethod === "okxTickersWanted"
+        ? await read("fetchQuotes", () => okxWantedTickers(list), "fetchQuotes")
+        : await read("fetchQuotes", () => exchange.fetchBidsAsks(list), "fetchQuotes");
       return normalizeQuotes(raw, symbols, venue);
     },
 

@@ -60,8 +60,12 @@ export interface VenueProfile {
   ccxtOptions: Readonly<Record<string, unknown>>;
   /** ccxt `has` features switched off after construction (endpoints ccxt would otherwise call on its own). */
   ccxtFeaturesOff: readonly string[];
-  /** The ccxt method that reads best bid/ask for many symbols in one request. */
-  quoteMethod: "fetchBidsAsks" | "fetchTickers";
+  /**
+   * How best bid/ask for many symbols is read in one request: ccxt's fetchBidsAsks (Binance bookTicker?symbols=,
+   * only the wanted ones come back), or OKX's whole tickers list with only the wanted entries parsed (ccxt's
+   * fetchTickers would parse every one of several hundred).
+   */
+  quoteMethod: "fetchBidsAsks" | "okxTickersWanted";
   /**
    * The venue's published base-tier spot fees, used for paper fills. Without keys ccxt cannot ask for the account's
    * own tier, and its static figures are not always what the venue charges a regular account.
@@ -127,8 +131,8 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     },
     // OKX's currencies endpoint is private and only feeds deposit/withdraw metadata we never use.
     ccxtFeaturesOff: ["fetchCurrencies"],
-    // GET /api/v5/market/tickers: its bidPx/askPx.
-    quoteMethod: "fetchTickers",
+    // GET /api/v5/market/tickers?instType=SPOT: its bidPx/askPx, parsed for our instIds only.
+    quoteMethod: "okxTickersWanted",
     // ccxt's static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account.
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
     sandbox: "OKX demo trading (x-simulated-trading header)",

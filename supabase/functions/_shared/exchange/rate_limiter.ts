@@ -8,8 +8,11 @@
  * Orders and cancels (priority "order") are served before refreshes (priority "refresh"), and refreshes leave a
  * reserve in every bucket that orders may still spend.
  *
+ * A request that could only go out after the caller's budget is refused instead (DeadlinePassedError: not sent).
+ *
  * Pure apart from the injected clock and sleep.
  */
+import { DeadlinePassedError } from "./errors.ts";
 
 export interface RateLimitSpec {
   /** Bucket id, e.g. "weight", "orders", "market/tickers". */
@@ -50,7 +53,10 @@ interface Waiter {
   cost: RequestCost;
   priority: RequestPriority;
   seq: number;
+  /** Limiter-clock ms after which the request may not go out. */
+  notAfterMs: number;
   resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 export class RateLimitCostError extends RangeError {
@@ -68,6 +74,8 @@ export class RateLimiter {
   #pumping = false;
   /** Ends the pump's current wait early (a request that may go sooner was queued). */
   #wake: (() => void) | null = null;
+  /** No request before this (limiter-clock ms): the venue's Retry-After. */
+  #pausedUntilMs = Number.NEGATIVE_INFINITY;
   /** Requests served, by bucket: what we spent (tests and the summary read it). */
   readonly spent: Record<string, number> = {};
 
@@ -107,8 +115,11 @@ export class RateLimiter {
     return bucket.tokens;
   }
 
-  /** Waits until `cost` may be spent, then spends it. Orders go before refreshes; FIFO within a priority. */
-  acquire(cost: RequestCost, priority: RequestPriority): Promise<void> {
+  /**
+   * Waits until `cost` may be spent, then spends it. Orders go before refreshes; FIFO within a priority. With
+   * `maxWaitMs`, a request that could not go out within it is refused with DeadlinePassedError (nothing spent).
+   */
+  acquire(cost: RequestCost, priority: RequestPriority, maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     for (const [id, amount] of Object.entries(cost)) {
       const bucket = this.#buckets.get(id);
       if (!bucket) throw new RateLimitCostError(`no rate limit named ${id}`);
@@ -116,8 +127,9 @@ export class RateLimiter {
         throw new RateLimitCostError(`cost ${amount} on ${id} can never fit its bucket of ${bucket.capacity}`);
       }
     }
-    return new Promise<void>((resolve) => {
-      this.#queue.push({ cost, priority, seq: this.#seq++, resolve });
+    const notAfterMs = this.#nowMs() + Math.max(0, maxWaitMs);
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ cost, priority, seq: this.#seq++, notAfterMs, resolve, reject });
       this.#queue.sort((a, b) => (a.priority === b.priority ? a.seq - b.seq : a.priority === "order" ? -1 : 1));
       // An order queued behind a waiting refresh is now first: look again instead of finishing the refresh's wait.
       this.#wake?.();
@@ -146,15 +158,10 @@ export class RateLimiter {
     }
   }
 
-  /** The venue said "not before T" (429/418 Retry-After): spend nothing until then. */
+  /** The venue said "not before T" (429/418 Retry-After): nothing goes out until then. */
   pauseFor(ms: number): void {
     if (!(ms > 0)) return;
-    const now = this.#nowMs();
-    for (const bucket of this.#buckets.values()) {
-      this.#credit(bucket, now);
-      // Negative tokens: refilling back to zero takes `ms`.
-      bucket.tokens = Math.min(bucket.tokens, -ms * bucket.ratePerMs);
-    }
+    this.#pausedUntilMs = Math.max(this.#pausedUntilMs, this.#nowMs() + ms);
   }
 
   #credit(bucket: Bucket, now: number): void {
@@ -165,7 +172,7 @@ export class RateLimiter {
 
   /** Milliseconds until `waiter` fits (0: now). */
   #waitMs(waiter: Waiter, now: number): number {
-    let wait = 0;
+    let wait = Math.max(0, Math.ceil(this.#pausedUntilMs - now));
     for (const [id, amount] of Object.entries(waiter.cost)) {
       const bucket = this.#buckets.get(id) as Bucket;
       this.#credit(bucket, now);
@@ -182,7 +189,15 @@ export class RateLimiter {
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0];
-        const wait = this.#waitMs(head, this.#nowMs());
+        const now = this.#nowMs();
+        const wait = this.#waitMs(head, now);
+        if (now + wait > head.notAfterMs) {
+          this.#queue.shift();
+          head.reject(
+            new DeadlinePassedError("the venue's rate limit would hold this request past the time budget; not sent"),
+          );
+          continue;
+        }
         if (wait > 0) {
           await Promise.race([this.#sleep(wait), new Promise<void>((r) => this.#wake = r)]);
           this.#wake = null;

@@ -7,6 +7,7 @@ import type { Exchange } from "ccxt";
 import { z } from "zod";
 import {
   FinalExchangeError,
+  isNotSentError,
   isRetryableExchangeError,
   RateLimitedError,
   TemporaryExchangeError,
@@ -341,7 +342,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
    */
   async function call<T>(operation: string, fn: () => Promise<T>, cost: VenueOperation, requests = 1): Promise<T> {
     if (limiter) {
-      for (let i = 0; i < requests; i++) await limiter.acquire(costs[cost], priorityOf(cost));
+      for (let i = 0; i < requests; i++) {
+        await limiter.acquire(costs[cost], priorityOf(cost), options.deadline?.remainingMs());
+      }
       // The wait may have run into the budget: nothing is sent after it.
       assertBeforeDeadline(options.deadline);
     }
@@ -383,7 +386,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       options.breaker?.recordSuccess();
       return result;
     } catch (error) {
-      if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      if (isRetryableExchangeError(error) && !isNotSentError(error)) options.breaker?.recordFailure(error);
       // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
       // a lookup can tell, so the caller must treat it as unknown, never as rejected.
       if (error instanceof UnexpectedExchangeError) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DeadlinePassedError } from "../../../../supabase/functions/_shared/exchange/errors.ts";
 import {
   RateLimitCostError,
   RateLimiter,
@@ -98,11 +99,25 @@ Deno.test("the venue's usage header caps what we may still send", async () => {
   assert.ok(clock.monotonicMs() > before, "waited for refill");
 });
 
-Deno.test("a Retry-After pause holds every request until it ends", async () => {
+Deno.test("a Retry-After pause holds every request until it ends, and no longer", async () => {
   const { clock, limiter: l } = limiter();
   l.pauseFor(2_000);
   await l.acquire({ weight: 1 }, "order");
-  assert.ok(clock.monotonicMs() >= 2_000, `went out at ${clock.monotonicMs()} ms`);
+  assert.equal(clock.monotonicMs(), 2_000);
+  l.pauseFor(1_000);
+  // A refresh after the pause waits for the pause only: the bucket kept its tokens (above the order reserve).
+  await l.acquire({ weight: 4 }, "refresh");
+  assert.equal(clock.monotonicMs(), 3_000);
+});
+
+Deno.test("a request that could only go out after its budget is refused as not sent, spending nothing", async () => {
+  const { clock, limiter: l } = limiter();
+  l.pauseFor(5_000);
+  await assert.rejects(l.acquire({ weight: 1 }, "order", 1_000), DeadlinePassedError);
+  assert.equal(clock.monotonicMs(), 0, "refused without waiting");
+  assert.deepEqual(l.spent, {});
+  await l.acquire({ weight: 1 }, "order", 6_000);
+  assert.equal(clock.monotonicMs(), 5_000);
 });
 
 Deno.test("a request that names an unknown limit, or costs more than a bucket holds, is refused", () => {

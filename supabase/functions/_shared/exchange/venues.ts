@@ -92,6 +92,9 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
       fetchMarkets: { types: ["spot"] },
       fetchMargins: false,
       fetchCurrencies: false,
+      // One openOrders request for all symbols (weight 80) is how a tick refreshes many working orders; ccxt refuses
+      // it by default to protect clients that poll it.
+      warnOnFetchOpenOrdersWithoutSymbol: false,
     },
     ccxtFeaturesOff: [],
     // GET /api/v3/ticker/bookTicker: best bid/ask only.

@@ -13,7 +13,8 @@ import { type Clock, realClock } from "./clock.ts";
 import { createMarketControls, type MarketControls } from "./controls.ts";
 import { createEngines, type VenueEngine } from "./engine.ts";
 import type { SimConfig, VenueId } from "./types.ts";
-import type { VenueHandler } from "./venue_context.ts";
+import type { VenueHandler, VenueLimiters } from "./venue_context.ts";
+import { BinanceLimiter, OkxLimiter } from "./rate_limits.ts";
 import { FaultInjector, faultResponse, MAX_HANG_MS, unknownStatusResponse } from "./faults.ts";
 import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -39,6 +40,8 @@ export interface Simulator {
   market: MarketControls;
   faults: FaultInjector;
   requestLog: RequestLog;
+  /** the venues' rate limiters (on by default; `enabled = false` or config `rateLimits.enabled: false` to switch off) */
+  limits: VenueLimiters;
   stop(): Promise<void>;
 }
 
@@ -86,6 +89,7 @@ interface ServerState {
   clock: Clock;
   stopping: AbortSignal;
   controls: MarketControls;
+  limits: VenueLimiters;
 }
 
 async function handleVenue(
@@ -116,7 +120,7 @@ async function handleVenue(
       return new Response("gateway timeout", { status });
     }
     if (fault && fault.kind !== "unknown_after_place") {
-      const response = faultResponse(venue, fault, state.clock.now());
+      const response = faultResponse(venue, fault, state.engines[venue].clock.now());
       status = response.status;
       return response;
     }
@@ -127,11 +131,18 @@ async function handleVenue(
       headers: req.headers,
       body: req.body,
     });
-    const response = await HANDLERS[venue](inner, { venue, engine, clock: state.clock, log: entry });
+    // The handler sees the venue's clock (offset included): its time answers and signature windows use it.
+    const response = await HANDLERS[venue](inner, {
+      venue,
+      engine,
+      clock: engine.clock,
+      log: entry,
+      limits: state.limits,
+    });
     if (fault?.kind === "unknown_after_place") {
       // The venue did the work; the client only learns that the outcome is unknown.
       await response.body?.cancel();
-      const unknown = unknownStatusResponse(venue, path, state.clock.now());
+      const unknown = unknownStatusResponse(venue, path, engine.clock.now());
       status = unknown.status;
       return unknown;
     }
@@ -157,7 +168,11 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
   const stopper = new AbortController();
 
   const controls = createMarketControls(engines);
-  const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls };
+  const limits: VenueLimiters = {
+    binance: new BinanceLimiter(config.binance.rateLimits),
+    okx: new OkxLimiter(config.okx.rateLimits),
+  };
+  const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls, limits };
 
   return new Promise((resolve) => {
     const server = Deno.serve({
@@ -202,6 +217,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
       market: controls,
       faults,
       requestLog: log,
+      limits,
       stop: async () => {
         stopper.abort();
         await server.finished;

@@ -139,7 +139,7 @@ export class RateLimiter {
 
   /**
    * The venue's own count for the current window (from its usage headers, which also count other clients of the
-   * key or IP): our bucket never holds more than that count leaves of the burst share. Header names are matched case-insensitively.
+   * key or IP): our bucket never holds more than that count leaves of the allowed share in the venue's window. Header names are matched case-insensitively.
    */
   observeHeaders(headers: Record<string, unknown> | undefined | null): void {
     if (!headers) return;
@@ -151,9 +151,10 @@ export class RateLimiter {
       const used = Number(lower.get(bucket.spec.usedHeader));
       if (!Number.isFinite(used) || used < 0) continue;
       this.#credit(bucket, now);
-      // The window may have a full length still to run, whose refill we would spend too: what may go out now is the
-      // burst share less what the venue already counted.
-      const left = bucket.capacity - used;
+      // The venue's windows are fixed (its count starts over at each window): what is left of the allowed share in
+      // this window is all that may go out before it ends. Our bucket keeps the sliding bound on top.
+      const allowed = bucket.capacity + bucket.ratePerMs * bucket.spec.windowMs;
+      const left = allowed - used;
       bucket.tokens = Math.min(bucket.tokens, Math.max(0, left));
     }
   }

@@ -327,6 +327,9 @@ function timeRoundTrips(
   return { lastMs: () => last };
 }
 
+/** Symbols up to which OKX markets are loaded one instId at a time (inside its instruments endpoint's burst). */
+export const MAX_PER_SYMBOL_MARKET_LOADS = 8;
+
 /** Orders and cancels go before everything else in the venue's limits. */
 function priorityOf(operation: VenueOperation): RequestPriority {
   return operation === "createOrder" || operation === "cancelOrder" ? "order" : "refresh";
@@ -420,6 +423,11 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
         if (!(error instanceof FinalExchangeError) || error instanceof UnexpectedExchangeError) throw error;
         return await read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets");
       }
+    }
+    // One request per symbol only while they fit the endpoint's burst (OKX instruments: 20 per 2 s); beyond that the
+    // whole list in one request costs less of the limit than waiting for refills.
+    if (ids.length > MAX_PER_SYMBOL_MARKET_LOADS) {
+      return await read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets");
     }
     const lists = await Promise.all(ids.map(async (instId) => {
       try {

@@ -85,17 +85,19 @@ Deno.test("orders go before refreshes, and refreshes leave the order reserve unt
   assert.ok(l.available("weight") >= 9 - 1e-9, "the refresh left the reserve");
 });
 
-Deno.test("the venue's usage header caps what we may still send", async () => {
+Deno.test("the venue's usage header caps what we may still send in its window", async () => {
   const { clock, limiter: l } = limiter();
   assert.deepEqual(l.available("weight"), 45);
   l.observeHeaders({ "X-USED": "40" });
-  assert.deepEqual(l.available("weight"), 5);
+  assert.deepEqual(l.available("weight"), 45, "90 allowed, 40 used: 50 left, more than the bucket holds");
+  l.observeHeaders({ "X-USED": "80" });
+  assert.deepEqual(l.available("weight"), 10);
   l.observeHeaders({ "x-used": "nonsense" });
-  assert.deepEqual(l.available("weight"), 5, "an unreadable header changes nothing");
+  assert.deepEqual(l.available("weight"), 10, "an unreadable header changes nothing");
   l.observeHeaders({ "x-used": "1" });
-  assert.deepEqual(l.available("weight"), 5, "a header never adds tokens");
+  assert.deepEqual(l.available("weight"), 10, "a header never adds tokens");
   const before = clock.monotonicMs();
-  await l.acquire({ weight: 6 }, "order");
+  await l.acquire({ weight: 11 }, "order");
   assert.ok(clock.monotonicMs() > before, "waited for refill");
 });
 

@@ -259,10 +259,10 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
         `**CPU at a fast tick**: ${fmt(primary.mainThreadCpuMsPerTick)} ms main-thread CPU per venue-tick means a ` +
           `${DEFAULT_BURST_MS / 1000} s burst at a ${primary.config.tickMs} ms tick would need ~${fmt(main)} ms, ` +
           "above half the budget. Per tick the burst reads only the trading switch from the database; what grows with " +
-          "the tick rate is per-order work: every working order is refreshed with its own `fetchOrder` each tick, and " +
-          "each entry, exit and fill costs PostgREST writes, each answer parsed and validated. Fix: refresh working " +
-          "orders with one `fetchOpenOrders` per venue per tick (and `fetchOrder` only those that left the open " +
-          "list), write a tick's changes in one RPC, or keep the default 1000 ms tick the shipped schedule uses.",
+          "the tick rate is per-order work: working orders are refreshed each tick (one open-orders request where " +
+          "that costs less of the venue's limits than single lookups: OKX from 2 working orders, Binance from 21), " +
+          "and each entry, exit and fill costs PostgREST writes, each answer parsed and validated. Fix: write a " +
+          "tick's changes in one RPC, or keep the default 1000 ms tick the shipped schedule uses.",
       );
     }
   }
@@ -341,30 +341,30 @@ function latencySection(all: BurstFigures[], results: BenchResults, misses: stri
   );
   if (l.sendP50 > 20) {
     misses.push(
-      `**Latency: the order waits ${fmt(l.sendP50)} ms after its insert.** ccxt's own rate limiter ` +
-        "(`enableRateLimit`) holds it: the venue requests made just before the order in the same tick (exits, order " +
-        "refreshes, a balance re-read after an exit or a cancel) have spent its token bucket, and the bucket makes " +
-        "the order wait for their weight. Fix (`trade-burst/venue_burst.ts`): move whatever does not depend on the " +
-        "quote before the quote request, so the bucket is full again when the entry is sent.",
+      `**Latency: the order waits ${fmt(l.sendP50)} ms after its insert.** ccxt's limiter is off; ours ` +
+        "(`_shared/exchange/rate_limiter.ts`) credits idle time and serves orders first, so an order waits only when " +
+        "a venue limit is nearly spent in its window (Binance's request weight or order count, an OKX endpoint's 2 s " +
+        "count) or behind the tick's other sends on the shared event loop. Fix: fewer polling requests per tick " +
+        "(a user-data websocket stream instead of order lookups).",
     );
   }
   if (l.venueRequestsOnPathP50 > 1) {
     misses.push(
       `**Latency: ${
         fmt(l.venueRequestsOnPathP50)
-      } other venue requests precede the order** (median): the exits and the earlier entries of the same ` +
-        "tick go out first, one after another through the same ccxt rate limiter. Fix: send a tick's entries " +
-        "concurrently across symbols, and its exits after its entries when no exit is urgent (a stop loss is).",
+      } other venue requests precede the order** (median): a tick's entries and exits now go out concurrently ` +
+        "across symbols, so the other orders of the same tick (both venues) are in flight at the same time and are " +
+        "counted; they overlap rather than queue.",
     );
   }
   if (l.dbOnPathP50 > 1) {
     misses.push(
       `**Latency: the hot path waits on the database** (${fmt(l.dbOnPathP50)} round trips at the median between ` +
-        "ticker and order, counting the other venue's requests when two run): reads no longer sit there (they run " +
-        "before the quote request); what remains are the writes of decisions made earlier in the same tick: an exit's " +
-        "position patch and order insert, an earlier entry's position insert and order insert. Only the entry's own " +
-        "order insert is needed before its send (track before send). Fix: insert an entry's position and order in one " +
-        "round trip (a `record_entry` RPC), and send a tick's entries concurrently across symbols.",
+        "ticker and order, counting both venues' requests and the tick's concurrent entries and exits): an entry " +
+        "itself waits for two, its position insert and its order insert (track before send); the rest are the other " +
+        "symbols' writes, in flight at the same time. Fix: record position and order in one RPC, or send from " +
+        "pre-armed order rows (`_shared/orders/pre_armed.ts`: client order ids recorded before the quote; built and " +
+        "tested, not yet wired into trade-burst).",
     );
   }
   return out.join("\n");
@@ -498,9 +498,10 @@ function scaleSection(all: BurstFigures[], results: BenchResults, misses: string
         slow.map((f) => `${fmt(f.tickEveryMs)} ms (${venuesLabel(f.config.venues)} × ${f.config.symbols})`).join(
           ", ",
         ) +
-        ". A tick's length grows with its working orders (one `fetchOrder` each, through ccxt's rate limiter) and " +
-        "with its entries (a position insert, an order insert and the order, in sequence). Fix: the " +
-        "`fetchOpenOrders` refresh and concurrent entries above.",
+        ". A tick's length grows with its working orders and entries, and our limiter keeps every venue under its " +
+        "published limits: Binance's 6000 weight per minute (we use 90 %) cannot pay for 20 order lookups (weight 4 " +
+        "each) or its all-symbol openOrders (80) five times a second, so ticks with many working orders stretch to " +
+        "what the weight allows. Fix: order updates from a user-data websocket stream instead of polling.",
     );
   }
   return out.join("\n");
@@ -586,9 +587,10 @@ export function renderReport(results: BenchResults): string {
     "",
     "Everything runs on this one machine over loopback: the local stack (Postgres 15, PostgREST, the gateway), the " +
     "exchange simulator and the function processes. Figures are medians over runs unless said otherwise; each " +
-    "ratio compares with a baseline measured in the same run. The simulator lists 50 symbols per venue, the real " +
-    "venues list hundreds (OKX) to thousands (Binance): ccxt parses whole market lists and ticker lists, so CPU for " +
-    "`loadMarkets` and the OKX tickers answer is lower here than in production.",
+    "ratio compares with a baseline measured in the same run. The simulator lists venue-sized market lists " +
+    "(about 3000 Binance symbols, 600 OKX) and enforces the venues' rate limits. trade-burst loads only its " +
+    "symbols' market rules (Binance `exchangeInfo?symbols=`, OKX instruments by `instId` up to 8 symbols) and " +
+    "parses only its symbols' entries of OKX's tickers list; balance-sync still has ccxt load every market.",
     "",
     "## Misses: figures short of the intent, why, and what would fix them",
     "",

@@ -161,7 +161,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     // Every symbol with an active position is managed, even one the settings or the request left out (issue 14).
     const held = await leased.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
     const managedSymbols = [...new Set([...options.symbols, ...held.map((p) => p.symbol)])];
-    const selected = selectMarkets(await client.loadMarkets(), managedSymbols, {
+    const selected = selectMarkets(await client.loadMarkets(managedSymbols), managedSymbols, {
       paperFees: VENUE_PROFILES[venue].baseTierSpotFees,
     });
     summary.skipped_symbols = selected.skipped;

@@ -7,14 +7,17 @@ import type { Exchange } from "ccxt";
 import { z } from "zod";
 import {
   ClockSkewError,
+  FinalExchangeError,
+  isNotSentError,
   isRetryableExchangeError,
   RateLimitedError,
   TemporaryExchangeError,
   UnexpectedExchangeError,
 } from "./errors.ts";
+import type { RateLimiter, RequestPriority } from "./rate_limiter.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
-import { type Venue, VENUE_PROFILES } from "./venues.ts";
+import { type Venue, VENUE_PROFILES, type VenueOperation } from "./venues.ts";
 import { numberFromText } from "../numeric_text.ts";
 import {
   type BinanceOcoExchange,
@@ -91,15 +94,18 @@ export interface VenueClient {
   /** The venue's clock in ms (light public call). `retry: false` makes exactly one request. */
   fetchServerTime(options?: { retry?: boolean }): Promise<number>;
   /**
-   * The latency probe: one server-time request, never retried, timed around the HTTP round trip only. ccxt's own
-   * rate limiter may wait before sending (OKX's server-time costs 2 × 110 ms of its budget); that wait is ours, not
-   * the venue's, so it is left out.
+   * The latency probe: one server-time request, never retried, timed around the HTTP round trip only. Our rate
+   * limiter may wait before sending; that wait is ours, not the venue's, so it is left out.
    */
   measureServerTimeRoundTrip(): Promise<{ serverTimeMs: number; roundTripMs: number }>;
   fetchBalances(): Promise<Balances>;
-  /** Best bid/ask for `symbols` in one request (Binance bookTicker, OKX tickers). */
+  /** Best bid/ask for `symbols` in one request (Binance bookTicker?symbols=, OKX tickers). */
   fetchQuotes(symbols: readonly string[]): Promise<Record<string, VenueQuote>>;
-  loadMarkets(): Promise<Exchange["markets"]>;
+  /**
+   * The markets ccxt knows. With `symbols`, only theirs where the venue allows it (Binance exchangeInfo?symbols=,
+   * OKX instruments?instId= per symbol); a symbol the venue does not list is simply missing from the answer.
+   */
+  loadMarkets(symbols?: readonly string[]): Promise<Exchange["markets"]>;
   /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
   createOrder(order: OrderRequest): Promise<VenueOrder>;
   fetchOrder(id: string, symbol: string): Promise<VenueOrder>;
@@ -130,9 +136,16 @@ export type CcxtExchange =
     | "fetchMyTrades"
     | "last_response_headers"
     | "fetch"
+    | "fetchMarkets"
+    | "setMarkets"
+    | "markets"
+    | "parseTicker"
   >
   // Re-reads the venue's time after a refused timestamp; fakes may leave it out.
   & Partial<Pick<Exchange, "loadTimeDifference">>;
+
+/** OKX's implicit GET /api/v5/market/tickers, as ccxt generates it from its API table. */
+type OkxTickersEndpoint = { publicGetMarketTickers(params: Record<string, string>): Promise<unknown> };
 
 export interface VenueClientOptions {
   /** Retry policy for reads (attempts, delays, injected sleep). */
@@ -150,6 +163,8 @@ export interface VenueClientOptions {
   nowMs?: () => number;
   /** The caller's time budget: no request (read, retry, order or cancel) starts after it. */
   deadline?: Deadline;
+  /** Our limiter for the venue's published limits (ccxt's is off); omit for none (unit tests of other parts). */
+  limiter?: RateLimiter;
 }
 
 /** A call that must not be repeated failed in a way that says nothing about whether the venue executed it. */
@@ -309,35 +324,72 @@ export function forgetFailedMarketLoad(exchange: object): void {
  * Wraps the instance's `fetch` (the HTTP call ccxt makes after its rate limiter, signing included) to time each
  * round trip. Only this instance is touched; ccxt itself is unmodified.
  */
-function timeRoundTrips(exchange: CcxtExchange, nowMs: () => number): { lastMs(): number | undefined } {
+function timeRoundTrips(
+  exchange: CcxtExchange,
+  nowMs: () => number,
+  limiter: RateLimiter | undefined,
+): { lastMs(): number | undefined } {
   let last: number | undefined;
   const original = exchange.fetch.bind(exchange);
+  // ccxt sets last_response_headers inside fetch, so right after it they belong to this response (answer or error).
+  const observe = () => limiter?.observeHeaders(exchange.last_response_headers as Record<string, unknown> | undefined);
   exchange.fetch = async (...args: Parameters<CcxtExchange["fetch"]>) => {
     last = undefined;
     const started = nowMs();
-    const response = await original(...args);
+    let response;
+    try {
+      response = await original(...args);
+    } finally {
+      observe();
+    }
     last = Math.max(0, nowMs() - started);
     return response;
   };
   return { lastMs: () => last };
 }
 
+/** Symbols up to which OKX markets are loaded one instId at a time (inside its instruments endpoint's burst). */
+export const MAX_PER_SYMBOL_MARKET_LOADS = 8;
+
+/** Orders and cancels go before everything else in the venue's limits. */
+function priorityOf(operation: VenueOperation): RequestPriority {
+  return operation === "createOrder" || operation === "cancelOrder" ? "order" : "refresh";
+}
+
 export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
-  const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()));
+  const limiter = options.limiter;
+  const costs = VENUE_PROFILES[venue].rateLimits.costs;
+  const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()), limiter);
   const translate = (error: unknown, operation: string) => {
     forgetFailedMarketLoad(exchange);
-    return translateCcxtError(error, {
+    const translated = translateCcxtError(error, {
       venue,
       operation,
       responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
       secrets: options.secrets,
     });
+    // 429/418: the venue said "not before T"; our limiter sends nothing before it either (the breaker opens too).
+    if (translated instanceof RateLimitedError && translated.retryAfterMs !== undefined) {
+      limiter?.pauseFor(translated.retryAfterMs);
+    }
+    return translated;
   };
+  /** Waits for our limiter to let `requests` requests of `cost` through; nothing is sent once the budget is spent. */
+  async function admit(cost: VenueOperation, requests: number): Promise<void> {
+    if (!limiter) return;
+    for (let i = 0; i < requests; i++) {
+      await limiter.acquire(costs[cost], priorityOf(cost), options.deadline?.remainingMs());
+    }
+    assertBeforeDeadline(options.deadline);
+  }
   /**
-   * Runs one ccxt call, translating whatever it throws. A refused timestamp (nothing executed) re-reads the venue's
-   * time (ccxt keeps the difference in options.timeDifference and signs with it) and tries once more.
+   * Runs one ccxt call after our limiter let it through, translating whatever it throws. `requests` is how many
+   * requests of `cost` the call makes (OKX market loads: one per symbol). A refused timestamp (nothing executed)
+   * re-reads the venue's time (ccxt keeps the difference in options.timeDifference and signs with it) and tries once
+   * more.
    */
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  async function call<T>(operation: string, fn: () => Promise<T>, cost: VenueOperation, requests = 1): Promise<T> {
+    await admit(cost, requests);
     try {
       return await fn();
     } catch (error) {
@@ -346,8 +398,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
         throw translated;
       }
       try {
-        assertBeforeDeadline(options.deadline);
+        await admit("fetchServerTime", 1);
         await exchange.loadTimeDifference();
+        await admit(cost, requests);
         return await fn();
       } catch (again) {
         throw translate(again, operation);
@@ -360,11 +413,16 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     if (error instanceof RateLimitedError && other !== undefined && other !== own) other.recordFailure(error);
   }
   /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
-  function read<T>(operation: string, fn: () => Promise<T>, { isPublic = false } = {}): Promise<T> {
+  function read<T>(
+    operation: string,
+    fn: () => Promise<T>,
+    cost: VenueOperation,
+    { isPublic = false, requests = 1 } = {},
+  ): Promise<T> {
     const own = isPublic ? publicBreaker : options.breaker;
     const other = isPublic ? options.breaker : publicBreaker;
     return withRetry(() =>
-      call(operation, fn).catch((error) => {
+      call(operation, fn, cost, requests).catch((error) => {
         alsoOn(other, own, error);
         throw error;
       }), {
@@ -378,15 +436,20 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
    * is open or after the deadline (CircuitOpenError / DeadlinePassedError: nothing was sent). Its outcome feeds the
    * breaker like a read's, so a venue refusing orders with 429s is left alone too.
    */
-  async function once<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  async function once<T>(
+    operation: string,
+    fn: () => Promise<T>,
+    cost: "createOrder" | "cancelOrder",
+    requests = 1,
+  ): Promise<T> {
     options.breaker?.assertClosed();
     assertBeforeDeadline(options.deadline);
     try {
-      const result = await call(operation, fn);
+      const result = await call(operation, fn, cost, requests);
       options.breaker?.recordSuccess();
       return result;
     } catch (error) {
-      if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      if (isRetryableExchangeError(error) && !isNotSentError(error)) options.breaker?.recordFailure(error);
       alsoOn(publicBreaker, options.breaker, error);
       // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
       // a lookup can tell, so the caller must treat it as unknown, never as rejected.
@@ -402,14 +465,77 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     }
   }
 
+  /**
+   * Only the wanted symbols' markets. Binance answers one exchangeInfo?symbols= request but refuses the whole list
+   * when one symbol is unknown (-1121): then everything is loaded and the caller skips what is missing. OKX takes one
+   * instId per request; an unknown one (51001) is left out.
+   */
+  async function loadSomeMarkets(symbols: readonly string[]): Promise<Exchange["markets"]> {
+    const profile = VENUE_PROFILES[venue];
+    const ids = symbols.map((symbol) => profile.marketId(symbol));
+    if (profile.marketsBySymbol === "one_request") {
+      try {
+        return await read(
+          "loadMarkets",
+          () => exchange.loadMarkets(false, { symbols: JSON.stringify(ids) }),
+          "loadMarkets",
+          { isPublic: true },
+        );
+      } catch (error) {
+        if (!(error instanceof FinalExchangeError) || error instanceof UnexpectedExchangeError) throw error;
+        return await read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets", { isPublic: true });
+      }
+    }
+    // One request per symbol only while they fit the endpoint's burst (OKX instruments: 20 per 2 s); beyond that the
+    // whole list in one request costs less of the limit than waiting for refills.
+    if (ids.length > MAX_PER_SYMBOL_MARKET_LOADS) {
+      return await read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets", { isPublic: true });
+    }
+    const lists = await Promise.all(ids.map(async (instId) => {
+      try {
+        return await read("loadMarkets", () => exchange.fetchMarkets({ instId }), "loadMarkets", { isPublic: true });
+      } catch (error) {
+        if (!(error instanceof FinalExchangeError) || error instanceof UnexpectedExchangeError) throw error;
+        return [];
+      }
+    }));
+    // Later ccxt calls find the markets set and load nothing more.
+    return exchange.setMarkets(lists.flat());
+  }
+
+  /**
+   * One tickers request; only the entries of `symbols` are parsed (by ccxt's own parseTicker). A symbol without a
+   * loaded market, or missing from the answer, stays missing.
+   */
+  async function okxWantedTickers(symbols: readonly string[]): Promise<Record<string, unknown>> {
+    const wanted = new Map<string, { symbol: string }>();
+    for (const symbol of symbols) {
+      const market = exchange.markets?.[symbol] as { id?: string; symbol: string } | undefined;
+      if (market?.id) wanted.set(market.id, market);
+    }
+    const response = await (exchange as unknown as OkxTickersEndpoint).publicGetMarketTickers({ instType: "SPOT" });
+    const data = (response as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data)) {
+      throw new InvalidExchangeResponseError("fetchQuotes: tickers answer has no data list", { venue });
+    }
+    const out: Record<string, unknown> = {};
+    for (const entry of data) {
+      const market = wanted.get((entry as { instId?: unknown } | null)?.instId as string);
+      if (market) {
+        out[market.symbol] = exchange.parseTicker(entry, market as Parameters<CcxtExchange["parseTicker"]>[1]);
+      }
+    }
+    return out;
+  }
+
   return {
     venue,
 
     async fetchServerTime({ retry = true } = {}) {
       const fetchTime = () => exchange.fetchTime();
       const time = retry
-        ? await read("fetchServerTime", fetchTime, { isPublic: true })
-        : await call("fetchServerTime", fetchTime);
+        ? await read("fetchServerTime", fetchTime, "fetchServerTime", { isPublic: true })
+        : await call("fetchServerTime", fetchTime, "fetchServerTime");
       const parsed = z.number().finite().positive().safeParse(time);
       if (!parsed.success) {
         throw new InvalidExchangeResponseError(`fetchServerTime: server time ${String(time)} is not a timestamp`, {
@@ -431,23 +557,24 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     },
 
     async fetchBalances() {
-      const raw = await read("fetchBalances", () => exchange.fetchBalance());
+      const raw = await read("fetchBalances", () => exchange.fetchBalance(), "fetchBalances");
       return normalizeBalances(raw, venue);
     },
 
     async fetchQuotes(symbols) {
       if (symbols.length === 0) return {};
       const list = [...symbols];
-      const raw = await read(
-        "fetchQuotes",
-        () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
-        { isPublic: true },
-      );
+      const raw = VENUE_PROFILES[venue].quoteMethod === "okxTickersWanted"
+        ? await read("fetchQuotes", () => okxWantedTickers(list), "fetchQuotes", { isPublic: true })
+        : await read("fetchQuotes", () => exchange.fetchBidsAsks(list), "fetchQuotes", { isPublic: true });
       return normalizeQuotes(raw, symbols, venue);
     },
 
-    loadMarkets() {
-      return read("loadMarkets", () => exchange.loadMarkets(), { isPublic: true });
+    loadMarkets(symbols) {
+      if (symbols === undefined || symbols.length === 0) {
+        return read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets", { isPublic: true });
+      }
+      return loadSomeMarkets(symbols);
     },
 
     async createOrder(order) {
@@ -460,12 +587,13 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
           exchange.createOrder(order.symbol, order.type, order.side, order.amount, order.price, {
             clientOrderId: order.clientOrderId,
           }),
+        "createOrder",
       );
       return normalizeOrder(raw, venue);
     },
 
     async fetchOrder(id, symbol) {
-      return normalizeOrder(await read("fetchOrder", () => exchange.fetchOrder(id, symbol)), venue);
+      return normalizeOrder(await read("fetchOrder", () => exchange.fetchOrder(id, symbol), "fetchOrder"), venue);
     },
 
     async fetchOrderByClientId(clientOrderId, symbol) {
@@ -473,6 +601,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const raw = await read(
         "fetchOrderByClientId",
         () => exchange.fetchOrder(undefined as unknown as string, symbol, { clientOrderId }),
+        "fetchOrder",
       );
       return normalizeOrder(raw, venue);
     },
@@ -480,16 +609,16 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     async cancelOrder(id, symbol) {
       // Not retried: a cancel that timed out may have worked, and a blind second try would answer OrderNotFound.
       // The caller re-reads the order instead.
-      return normalizeOrder(await once("cancelOrder", () => exchange.cancelOrder(id, symbol)), venue);
+      return normalizeOrder(await once("cancelOrder", () => exchange.cancelOrder(id, symbol), "cancelOrder"), venue);
     },
 
     async fetchOpenOrders(symbol) {
-      const raw = await read("fetchOpenOrders", () => exchange.fetchOpenOrders(symbol));
+      const raw = await read("fetchOpenOrders", () => exchange.fetchOpenOrders(symbol), "fetchOpenOrders");
       return raw.map((order) => normalizeOrder(order, venue));
     },
 
     async fetchMyTrades(symbol, since, limit) {
-      const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit));
+      const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit), "fetchMyTrades");
       return raw.map((trade) => normalizeTrade(trade, venue));
     },
 
@@ -498,10 +627,16 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
         async createProtectionList(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>> {
           // ccxt's binance class carries the implicit endpoint and its formatting; the Exchange type does not.
           const oco = exchange as unknown as BinanceOcoExchange;
-          const raw = await once("createProtectionList", async () => {
-            await exchange.loadMarkets();
-            return await oco.privatePostOrderListOco(binanceOcoParams(oco, list));
-          });
+          // One request that places two orders: it counts twice against the venue's order limit.
+          const raw = await once(
+            "createProtectionList",
+            async () => {
+              await exchange.loadMarkets();
+              return await oco.privatePostOrderListOco(binanceOcoParams(oco, list));
+            },
+            "createOrder",
+            2,
+          );
           try {
             return parseBinanceOcoAnswer(oco, list, raw, (order) => normalizeOrder(order, venue));
           } catch (error) {

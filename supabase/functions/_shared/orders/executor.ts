@@ -34,6 +34,13 @@ export interface OrderExecutor {
    * venue (or this executor) cannot hold protection: the burst then decides every exit itself.
    */
   createProtection?(legs: ProtectionLegs): Promise<ProtectionView>;
+  /**
+   * Every order the venue holds open, in one request; absent where single lookups cost nothing (paper). An order of
+   * ours missing from the list has left it (filled, cancelled, expired) and is looked up on its own.
+   */
+  listOpen?(): Promise<ExchangeOrderView[]>;
+  /** Whether one listOpen costs less of the venue's limits than `lookups` single lookups. */
+  prefersOpenList?(lookups: number): boolean;
   /** Free balance per asset (only the assets asked for). */
   freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
 }

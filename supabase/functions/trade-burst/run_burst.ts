@@ -20,6 +20,7 @@ import { PaperExecutor } from "../_shared/paper/paper_executor.ts";
 import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { RunLog, RunOutcome } from "../_shared/run_log.ts";
 import type { Settings, TradingMode } from "../_shared/settings.ts";
+import { pairOf } from "../_shared/trading/pnl.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
@@ -161,7 +162,13 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     // Every symbol with an active position is managed, even one the settings or the request left out (issue 14).
     const held = await leased.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
     const managedSymbols = [...new Set([...options.symbols, ...held.map((p) => p.symbol)])];
-    const selected = selectMarkets(await client.loadMarkets(managedSymbols), managedSymbols, {
+    // Markets of the assets a fee may be charged in, so such a fee can be valued from a quote (not traded).
+    const quoteAssets = [...new Set(managedSymbols.map((symbol) => pairOf(symbol).quote))];
+    const feePairs = VENUE_PROFILES[venue].thirdFeeAssets.flatMap((asset) =>
+      quoteAssets.map((quote) => `${asset}/${quote}`)
+    );
+    const loaded = await client.loadMarkets([...new Set([...managedSymbols, ...feePairs])]);
+    const selected = selectMarkets(loaded, managedSymbols, {
       paperFees: VENUE_PROFILES[venue].baseTierSpotFees,
     });
     summary.skipped_symbols = selected.skipped;

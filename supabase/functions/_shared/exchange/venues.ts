@@ -73,6 +73,11 @@ export interface VenueProfile {
    * own tier, and its static figures are not always what the venue charges a regular account.
    */
   baseTierSpotFees: FeeRates;
+  /**
+   * Assets the venue may charge fees in besides the traded pair's (Binance: BNB when "pay fees with BNB" is on). Their
+   * `<asset>/<quote>` markets are loaded with the traded ones so such a fee can be valued from a quote.
+   */
+  thirdFeeAssets: readonly string[];
   /** What ccxt's sandbox mode (our testnet mode) points at. */
   sandbox: string;
   /**
@@ -107,6 +112,7 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     // GET /api/v3/ticker/bookTicker: best bid/ask only.
     quoteMethod: "fetchBidsAsks",
     baseTierSpotFees: { maker: 0.001, taker: 0.001 },
+    thirdFeeAssets: ["BNB"],
     sandbox: "Binance spot testnet (testnet.binance.vision)",
     // POST /api/v3/orderList/oco through ccxt's implicit privatePostOrderListOco (no unified spot OCO in ccxt).
     protection: "orderList/oco",
@@ -148,6 +154,7 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     quoteMethod: "okxTickersWanted",
     // ccxt's static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account.
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
+    thirdFeeAssets: [],
     sandbox: "OKX demo trading (x-simulated-trading header)",
     // Not yet: OKX's `oco` algo order (POST /api/v5/trade/order-algo) has one algoId for both legs and no order to
     // look up until it triggers; attachAlgoOrds on the entry likewise. Until then OKX exits are the burst's.

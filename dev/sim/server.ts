@@ -18,6 +18,7 @@ import { FaultInjector, faultResponse, MAX_HANG_MS, unknownStatusResponse } from
 import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
 import { RequestLog } from "./request_log.ts";
+import { StreamHub } from "./ws_hub.ts";
 
 export interface SimulatorOptions {
   /** seeds every price walk and the latency jitter; default 1 */
@@ -39,6 +40,8 @@ export interface Simulator {
   market: MarketControls;
   faults: FaultInjector;
   requestLog: RequestLog;
+  /** WebSocket streams (ws_hub.ts): ws://.../binance/ws, ws://.../okx/ws/v5/public; faults in `streams.faults` */
+  streams: StreamHub;
   stop(): Promise<void>;
 }
 
@@ -158,6 +161,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
 
   const controls = createMarketControls(engines);
   const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls };
+  const streams = new StreamHub(engines);
 
   return new Promise((resolve) => {
     const server = Deno.serve({
@@ -183,6 +187,9 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
         log.finish(entry, 404);
         return Response.json({ error: "no venue at this path" }, { status: 404 });
       }
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && StreamHub.matches(route.venue, route.path)) {
+        return streams.accept(req, url, route.venue, route.path);
+      }
       return handleVenue(req, url, route.venue, route.path, state);
     });
     const origin = `http://127.0.0.1:${server.addr.port}`;
@@ -202,7 +209,9 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
       market: controls,
       faults,
       requestLog: log,
+      streams,
       stop: async () => {
+        await streams.close();
         stopper.abort();
         await server.finished;
       },

@@ -56,6 +56,7 @@ export type Database = {
           latency_samples_per_call: number;
           latency_window: number;
           live_trading_enabled: boolean;
+          market_data: string;
           max_daily_loss_usd: number;
           max_open_positions: number;
           max_order_usd: number;
@@ -89,6 +90,7 @@ export type Database = {
           latency_samples_per_call?: number;
           latency_window?: number;
           live_trading_enabled?: boolean;
+          market_data?: string;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
           max_order_usd?: number;
@@ -122,6 +124,7 @@ export type Database = {
           latency_samples_per_call?: number;
           latency_window?: number;
           live_trading_enabled?: boolean;
+          market_data?: string;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
           max_order_usd?: number;

@@ -40,6 +40,7 @@ import { isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
+import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 
 /** A closing position whose exit orders keep being refused needs a person, not a retry every tick. */
 export const MAX_REJECTED_EXITS = 3;
@@ -63,6 +64,8 @@ export interface VenueBurstContext {
   notFoundGraceMs?: number;
   /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
   deadline?: Deadline;
+  /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
+  stream?: QuoteStream;
 }
 
 export function bandFor(settings: Settings, name: string | null): LatencyBand {

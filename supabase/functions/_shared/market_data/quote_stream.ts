@@ -53,6 +53,7 @@ export class QuoteStream {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
+  #unseen = false;
   /** Set when the first top arrives after (re)connecting: the stream is up only once it has spoken. */
   #fresh = false;
 
@@ -78,6 +79,15 @@ export class QuoteStream {
     this.#connect();
     const every = Math.max(10, Math.floor(this.#stallMs / 4));
     this.#watchdog = setInterval(() => this.#checkQuiet(), every);
+  }
+
+  /** A top arrived since the last markSeen(). */
+  hasUnseenTop(): boolean {
+    return this.#unseen && this.up;
+  }
+
+  markSeen(): void {
+    this.#unseen = false;
   }
 
   /** Resolves true when a top arrives, false after `ms` or on close. */
@@ -156,6 +166,7 @@ export class QuoteStream {
     this.stats.tops += 1;
     this.#fresh = true;
     this.#latest.set(symbol, { bid, ask });
+    this.#unseen = true;
     for (const wake of this.#waiters.splice(0)) wake();
   }
 

@@ -11,6 +11,7 @@ export interface Funds {
 }
 
 interface AccountState extends Account {
+  bnbFees: boolean;
   balances: Map<string, Funds>;
 }
 
@@ -29,6 +30,7 @@ export class AccountBook {
       apiKey: config.apiKey,
       secret: config.secret,
       passphrase: config.passphrase,
+      bnbFees: config.bnbFees ?? false,
       balances: new Map(),
     };
     for (const [asset, free] of Object.entries(config.balances)) state.balances.set(asset, { free, locked: 0 });
@@ -70,6 +72,15 @@ export class AccountBook {
     account.balances.set(asset, { free, locked: locked ?? current.locked });
   }
 
+  /** Turns Binance's "use BNB to pay fees" on or off for the account. */
+  setBnbFees(accountId: string, enabled: boolean): void {
+    this.state(accountId).bnbFees = enabled;
+  }
+
+  bnbFees(accountId: string): boolean {
+    return this.state(accountId).bnbFees;
+  }
+
   /** The live funds record of an asset, created at zero when the account never held it. */
   funds(accountId: string, asset: string): Funds {
     const account = this.state(accountId);
@@ -89,5 +100,11 @@ export class AccountBook {
 }
 
 function publicAccount(state: AccountState): Account {
-  return { id: state.id, apiKey: state.apiKey, secret: state.secret, passphrase: state.passphrase };
+  return {
+    id: state.id,
+    apiKey: state.apiKey,
+    secret: state.secret,
+    passphrase: state.passphrase,
+    bnbFees: state.bnbFees,
+  };
 }

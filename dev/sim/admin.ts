@@ -8,6 +8,7 @@ import type { MarketControls } from "./controls.ts";
 import type { VenueEngine } from "./engine.ts";
 import { type FaultInjector, faultSpecSchema } from "./faults.ts";
 import type { RequestLog } from "./request_log.ts";
+import type { VenueLimiters } from "./venue_context.ts";
 
 /** What the admin API works on: the server hands in its own state. */
 export interface AdminState {
@@ -15,6 +16,7 @@ export interface AdminState {
   faults: FaultInjector;
   log: RequestLog;
   controls: MarketControls;
+  limits: VenueLimiters;
 }
 
 const venueSchema = z.enum(["binance", "okx"]);
@@ -45,6 +47,24 @@ const balanceSchema = z.strictObject({
   free: z.number().min(0),
   locked: z.number().min(0).optional(),
   accountId: z.string().optional(),
+});
+
+const bnbFeesSchema = z.strictObject({
+  venue: z.literal("binance").default("binance"),
+  enabled: z.boolean(),
+  accountId: z.string().optional(),
+});
+
+const clockOffsetSchema = z.strictObject({
+  venue: venueSchema,
+  offsetMs: z.number().int().min(-86_400_000).max(86_400_000),
+});
+
+const rateLimitsSchema = z.strictObject({
+  venue: venueSchema,
+  enabled: z.boolean().optional(),
+  /** forget the counts (and a Binance ban) */
+  reset: z.boolean().optional(),
 });
 
 class AdminError extends Error {
@@ -88,6 +108,11 @@ const ROUTES = [
   "POST /admin/quote {venue, symbol, bid, ask}",
   "POST /admin/balance {venue, asset, free, locked?, accountId?}",
   "GET /admin/balances?venue=[&accountId=]",
+  "GET /admin/rate-limits",
+  "POST /admin/rate-limits {venue, enabled?, reset?}",
+  "GET /admin/clock",
+  "POST /admin/clock-offset {venue, offsetMs}",
+  "POST /admin/bnb-fees {venue?: binance, enabled, accountId?}",
   "GET /admin/tickers?venue=",
   "GET /admin/orders?venue=[&accountId=]",
 ];
@@ -146,6 +171,37 @@ async function route(req: Request, path: string, url: URL, state: AdminState): P
       const b = await body(req, balanceSchema);
       state.controls.setBalance(b.venue, b.asset, b.free, { locked: b.locked, accountId: b.accountId });
       return { ok: true };
+    }
+    case "GET /rate-limits":
+      return Object.fromEntries(
+        (["binance", "okx"] as const).map((v) => [
+          v,
+          { enabled: state.limits[v].enabled, figures: state.limits[v].figures() },
+        ]),
+      );
+    case "POST /rate-limits": {
+      const b = await body(req, rateLimitsSchema);
+      const limiter = state.limits[b.venue];
+      if (b.enabled !== undefined) limiter.enabled = b.enabled;
+      if (b.reset) limiter.reset();
+      return { venue: b.venue, enabled: limiter.enabled };
+    }
+    case "GET /clock":
+      return Object.fromEntries(
+        (["binance", "okx"] as const).map((v) => [
+          v,
+          { offsetMs: state.engines[v].clockOffsetMs(), now: state.engines[v].clock.now() },
+        ]),
+      );
+    case "POST /clock-offset": {
+      const b = await body(req, clockOffsetSchema);
+      state.controls.setClockOffset(b.venue, b.offsetMs);
+      return { venue: b.venue, offsetMs: b.offsetMs };
+    }
+    case "POST /bnb-fees": {
+      const b = await body(req, bnbFeesSchema);
+      state.controls.setBnbFees(b.enabled, b.accountId);
+      return { bnbFees: b.enabled };
     }
     case "GET /balances": {
       const venue = queryVenue(url, true)!;

@@ -15,6 +15,8 @@ import type {
   TimeInForce,
 } from "./types.ts";
 import type { VenueContext } from "./venue_context.ts";
+import { binanceWeight } from "./binance_weights.ts";
+import type { BinanceLimitVerdict } from "./rate_limits.ts";
 
 /** Binance's own rule: recvWindow may not exceed one minute. */
 const MAX_RECV_WINDOW_MS = 60_000;
@@ -24,7 +26,12 @@ const MAX_CLOCK_AHEAD_MS = 1_000;
 
 /** An error answer in Binance's `{ code, msg }` shape. */
 export class BinanceApiError extends Error {
-  constructor(readonly status: number, readonly code: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
     this.name = "BinanceApiError";
   }
@@ -33,8 +40,16 @@ export class BinanceApiError extends Error {
 const mandatory = (name: string) =>
   new BinanceApiError(400, -1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json;charset=UTF-8" } });
+function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json;charset=UTF-8", ...extra },
+  });
+}
+
+/** Throws Binance's 429/418 answer when the limiter says no. */
+function enforce(verdict: BinanceLimitVerdict): void {
+  if (!verdict.ok) throw new BinanceApiError(verdict.status, verdict.code, verdict.msg, verdict.retryAfterSeconds);
 }
 
 /** Binance prints decimals as strings with 8 places. */
@@ -47,8 +62,33 @@ function marketId(info: MarketInfo): string {
   return `${info.base}${info.quote}`;
 }
 
+const idsByEngine = new WeakMap<VenueEngine, Map<string, MarketInfo>>();
+
+/** BTCUSDT → market; built once per engine (the listing is fixed at start). */
 function marketsById(engine: VenueEngine): Map<string, MarketInfo> {
-  return new Map(engine.markets().map((m) => [marketId(m), m]));
+  let ids = idsByEngine.get(engine);
+  if (!ids) {
+    ids = new Map(engine.markets().map((m) => [marketId(m), m]));
+    idsByEngine.set(engine, ids);
+  }
+  return ids;
+}
+
+const fullListingJson = new WeakMap<VenueEngine, string>();
+
+/** The JSON of every symbol's exchangeInfo entry, serialised once per engine: thousands of symbols are ~3 MB. */
+function allSymbolsJson(engine: VenueEngine): string {
+  let text = fullListingJson.get(engine);
+  if (text === undefined) {
+    text = JSON.stringify(engine.markets().map(symbolInfo));
+    fullListingJson.set(engine, text);
+  }
+  return text;
+}
+
+/** A route's answer that is already JSON text. */
+class RawJson {
+  constructor(readonly text: string) {}
 }
 
 function resolveSymbol(engine: VenueEngine, id: string | undefined): MarketInfo {
@@ -175,7 +215,7 @@ async function authenticate(
 function symbolInfo(m: MarketInfo) {
   return {
     symbol: marketId(m),
-    status: "TRADING",
+    status: m.status ?? "TRADING",
     baseAsset: m.base,
     baseAssetPrecision: 8,
     quoteAsset: m.quote,
@@ -346,6 +386,8 @@ function rejectionToApiError(error: SimRejection, forCancel: boolean): BinanceAp
       return new BinanceApiError(400, -2011, "Unknown order sent.");
     case "invalid_parameter":
       return new BinanceApiError(400, -1102, error.message);
+    case "market_closed":
+      return new BinanceApiError(400, -2010, "Market is closed.");
   }
 }
 
@@ -427,23 +469,24 @@ const PUBLIC: Record<string, Route> = {
   "GET /api/v3/exchangeInfo": ({ params, ctx }) => {
     const one = params.get("symbol");
     const many = params.get("symbols");
-    const markets = one
-      ? [resolveSymbol(ctx.engine, one)]
-      : many
-      ? parseSymbolList(ctx.engine, many)
-      : ctx.engine.markets();
-    return {
+    const markets = one ? [resolveSymbol(ctx.engine, one)] : many ? parseSymbolList(ctx.engine, many) : [];
+    const limits = ctx.limits.binance.figures();
+    const head = {
       timezone: "UTC",
       serverTime: ctx.clock.now(),
       rateLimits: [
-        { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 6000 },
-        { rateLimitType: "ORDERS", interval: "SECOND", intervalNum: 10, limit: 100 },
-        { rateLimitType: "ORDERS", interval: "DAY", intervalNum: 1, limit: 200000 },
+        { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: limits.requestWeightPerMinute },
+        { rateLimitType: "ORDERS", interval: "SECOND", intervalNum: 10, limit: limits.ordersPer10s },
+        { rateLimitType: "ORDERS", interval: "DAY", intervalNum: 1, limit: limits.ordersPerDay },
         { rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: 61000 },
       ],
       exchangeFilters: [],
       symbols: markets.map(symbolInfo),
     };
+    if (one || many) return head;
+    // The full listing: splice the cached symbols text in instead of serialising thousands of objects per request.
+    const text = JSON.stringify({ ...head, symbols: [] });
+    return new RawJson(`${text.slice(0, -"[]}".length)}${allSymbolsJson(ctx.engine)}}`);
   },
   "GET /api/v3/ticker/24hr": ({ params, ctx }) => tickerRoute(params, ctx, ticker24h),
   "GET /api/v3/ticker/bookTicker": ({ params, ctx }) => tickerRoute(params, ctx, bookTicker),
@@ -509,6 +552,7 @@ const PRIVATE: Record<string, Route> = {
   },
   "POST /api/v3/order": async ({ params, ctx, account }) => {
     const acct = await account();
+    enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 1));
     const request = orderRequest(ctx.engine, params);
     const order = withRejections(false, () => ctx.engine.placeOrder(acct.id, request));
     const id = marketId(ctx.engine.market(order.symbol)!);
@@ -602,14 +646,34 @@ export async function handleBinance(req: Request, ctx: VenueContext): Promise<Re
   const key = `${req.method} ${url.pathname}`;
   const route = PUBLIC[key] ?? PRIVATE[key];
   ctx.log.private = key in PRIVATE;
-  if (!route) {
-    return json({ code: -1, msg: `The simulator does not implement ${key}.` }, 404);
-  }
+  const limiter = ctx.limits.binance;
+  let accountId: string | undefined;
+  // Every answer carries the used weight, and the order counts once the account is known.
+  const headers = () => limiter.headers(ctx.clock.now(), accountId);
   try {
-    const account = () => authenticate(req, rawQuery, rawBody, params, ctx);
-    return json(await route({ params, ctx, account }));
+    enforce(limiter.request(ctx.clock.now(), binanceWeight(key, params)));
+    if (!route) {
+      return json({ code: -1, msg: `The simulator does not implement ${key}.` }, 404, headers());
+    }
+    const account = async () => {
+      const acct = await authenticate(req, rawQuery, rawBody, params, ctx);
+      accountId = acct.id;
+      return acct;
+    };
+    const body = await route({ params, ctx, account });
+    if (body instanceof RawJson) {
+      return new Response(body.text, {
+        status: 200,
+        headers: { "content-type": "application/json;charset=UTF-8", ...headers() },
+      });
+    }
+    return json(body, 200, headers());
   } catch (error) {
-    if (error instanceof BinanceApiError) return json({ code: error.code, msg: error.message }, error.status);
+    if (error instanceof BinanceApiError) {
+      const extra = headers();
+      if (error.retryAfterSeconds !== undefined) extra["retry-after"] = String(error.retryAfterSeconds);
+      return json({ code: error.code, msg: error.message }, error.status, extra);
+    }
     throw error;
   }
 }

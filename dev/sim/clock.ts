@@ -20,3 +20,11 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
+
+/** A venue's own clock: the market clock shifted by an offset the admin API can change (a venue whose time differs). */
+export class OffsetClock implements Clock {
+  constructor(private readonly base: Clock, public offsetMs = 0) {}
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+}

@@ -22,6 +22,7 @@ const accountSchema = z.strictObject({
   secret: z.string().min(1),
   passphrase: z.string().min(1).optional(),
   balances: z.record(z.string(), z.number().min(0)),
+  bnbFees: z.boolean().optional(),
 });
 
 const venueSchema = z.strictObject({
@@ -31,6 +32,19 @@ const venueSchema = z.strictObject({
   priceStepIntervalMs: z.number().int().min(0),
   clientOrderIdScope: z.enum(["open", "all"]),
   orderIdStart: z.number().int().positive(),
+  bnbFeeDiscount: z.number().min(0).max(1),
+  clockOffsetMs: z.number().int(),
+  marketList: z.enum(["full", "short"]),
+  rateLimits: z.strictObject({
+    enabled: z.boolean().optional(),
+    requestWeightPerMinute: z.number().int().positive().optional(),
+    ordersPer10s: z.number().int().positive().optional(),
+    ordersPerDay: z.number().int().positive().optional(),
+    banAfter429s: z.number().int().min(0).optional(),
+    firstBanMs: z.number().int().positive().optional(),
+    maxBanMs: z.number().int().positive().optional(),
+    per2s: z.record(z.string().regex(/^(GET|POST) \/api\/v5\//), z.number().int().positive()).optional(),
+  }),
 });
 
 /** A config file: every key optional; what is given replaces the default for that venue key. */
@@ -109,6 +123,7 @@ export function defaultBinanceConfig(): VenueConfig {
     priceStepIntervalMs: 1000,
     clientOrderIdScope: "open",
     orderIdStart: 1_000_001,
+    bnbFeeDiscount: 0.25,
   };
 }
 

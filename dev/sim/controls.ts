@@ -14,6 +14,10 @@ export interface MarketControls {
   setQuote(venue: VenueId, symbol: string, point: PricePoint): void;
   /** sets an asset of the venue's demo account (or of `accountId`) */
   setBalance(venue: VenueId, asset: string, free: number, options?: { locked?: number; accountId?: string }): void;
+  /** Binance's "use BNB to pay fees" for the demo account (or `accountId`) */
+  setBnbFees(enabled: boolean, accountId?: string): void;
+  /** the venue's server time minus ours (ms) */
+  setClockOffset(venue: VenueId, offsetMs: number): void;
 }
 
 export function createMarketControls(engines: Record<VenueId, VenueEngine>): MarketControls {
@@ -28,5 +32,7 @@ export function createMarketControls(engines: Record<VenueId, VenueEngine>): Mar
     setQuote: (venue, symbol, point) => engines[venue].setQuote(symbol, point),
     setBalance: (venue, asset, free, opts = {}) =>
       engines[venue].setBalance(opts.accountId ?? demoAccountId(venue), asset, free, opts.locked),
+    setClockOffset: (venue, offsetMs) => engines[venue].setClockOffset(offsetMs),
+    setBnbFees: (enabled, accountId) => engines.binance.setBnbFees(accountId ?? demoAccountId("binance"), enabled),
   };
 }

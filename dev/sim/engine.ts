@@ -4,7 +4,8 @@
 // injected Clock, randomness from a seeded PRNG. Its method signatures are stable; additions only.
 
 import { AccountBook } from "./accounts.ts";
-import { type Clock, realClock } from "./clock.ts";
+import { generateCatalog } from "./catalog.ts";
+import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
@@ -35,9 +36,17 @@ import type {
 export class VenueEngine {
   readonly venue: VenueId;
   readonly fees: FeeSchedule;
+  /** the venue's clock: the injected clock plus the venue's offset (see setClockOffset) */
   readonly clock: Clock;
+  private readonly venueClock: OffsetClock;
   private readonly config: VenueConfig;
+  /** markets that take price steps: the configured ones, and listed ones once traded or scripted */
   private readonly symbols = new Map<string, SymbolMarket>();
+  /** the generated listing (marketList "full"): quoted at their seeded start price until activated */
+  private readonly listed = new Map<string, MarketInfo>();
+  private readonly idle = new Map<string, SymbolMarket>();
+  private readonly allInfos: MarketInfo[];
+  private readonly seed: number;
   private readonly accounts: AccountBook;
   private readonly orders: OrderBook;
   private lastStepAt: number;
@@ -46,7 +55,8 @@ export class VenueEngine {
     this.venue = venue;
     this.config = config;
     this.fees = { ...config.fees };
-    this.clock = options.clock ?? realClock;
+    this.venueClock = new OffsetClock(options.clock ?? realClock, config.clockOffsetMs ?? 0);
+    this.clock = this.venueClock;
     const now = this.clock.now();
     this.lastStepAt = now;
     for (const market of config.markets) {
@@ -57,6 +67,15 @@ export class VenueEngine {
       const random = mulberry32(deriveSeed(options.seed, `${venue}:${market.symbol}`));
       this.symbols.set(market.symbol, new SymbolMarket({ ...market, base, quote }, random, now));
     }
+    this.seed = options.seed;
+    if ((config.marketList ?? "full") === "full") {
+      for (const m of generateCatalog(venue, options.seed)) {
+        if (this.symbols.has(m.symbol)) continue;
+        const [base, quote] = m.symbol.split("/");
+        this.listed.set(m.symbol, { ...m, base, quote });
+      }
+    }
+    this.allInfos = [...[...this.symbols.values()].map((s) => s.info), ...this.listed.values()];
     this.accounts = new AccountBook(venue);
     this.orders = new OrderBook({
       venue,
@@ -66,6 +85,8 @@ export class VenueEngine {
       market: (symbol) => this.symbolMarket(symbol),
       clientOrderIdScope: config.clientOrderIdScope,
       orderIdStart: config.orderIdStart,
+      bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
+      bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
@@ -98,15 +119,55 @@ export class VenueEngine {
     this.accounts.setBalance(accountId, asset, free, locked);
   }
 
+  /** Binance's "use BNB to pay fees" switch for one account. */
+  setBnbFees(accountId: string, enabled: boolean): void {
+    this.accounts.setBnbFees(accountId, enabled);
+  }
+
+  bnbFees(accountId: string): boolean {
+    return this.accounts.bnbFees(accountId);
+  }
+
+  /** BNB per unit of `asset` at the current mids (via BNB/asset, or asset/USDT and BNB/USDT). */
+  bnbPerUnit(asset: string): number | undefined {
+    if (asset === "BNB") return 1;
+    const mid = (symbol: string) => {
+      const s = this.symbols.get(symbol);
+      return s ? (s.bid + s.ask) / 2 : undefined;
+    };
+    const direct = mid(`BNB/${asset}`);
+    if (direct !== undefined) return 1 / direct;
+    const assetUsdt = asset === "USDT" ? 1 : mid(`${asset}/USDT`);
+    const bnbUsdt = mid("BNB/USDT");
+    if (assetUsdt === undefined || bnbUsdt === undefined) return undefined;
+    return assetUsdt / bnbUsdt;
+  }
+
+  /** The venue's server time minus the injected clock's, in ms. */
+  clockOffsetMs(): number {
+    return this.venueClock.offsetMs;
+  }
+
+  /**
+   * Shifts the venue's clock. Steps already due run first and the step schedule moves with the clock, so a shift
+   * neither runs nor skips price steps.
+   */
+  setClockOffset(offsetMs: number): void {
+    this.sync();
+    this.lastStepAt += offsetMs - this.venueClock.offsetMs;
+    this.venueClock.offsetMs = offsetMs;
+  }
+
   // --- markets and prices
 
-  markets(): MarketInfo[] {
-    return [...this.symbols.values()].map((s) => ({ ...s.info }));
+  /** Every listed market: the configured ones first, then the generated listing. Do not mutate. */
+  markets(): readonly MarketInfo[] {
+    return this.allInfos;
   }
 
   market(symbol: string): MarketInfo | undefined {
-    const s = this.symbols.get(symbol);
-    return s ? { ...s.info } : undefined;
+    const info = this.symbols.get(symbol)?.info ?? this.listed.get(symbol);
+    return info ? { ...info } : undefined;
   }
 
   quote(symbol: string): Quote {
@@ -119,7 +180,7 @@ export class VenueEngine {
   }
 
   tickers(symbols?: string[]): SimTicker[] {
-    const list = symbols ?? [...this.symbols.keys()];
+    const list = symbols ?? this.allInfos.map((m) => m.symbol);
     return list.map((symbol) => this.ticker(symbol));
   }
 
@@ -145,14 +206,14 @@ export class VenueEngine {
    * per `step()`, never with the clock.
    */
   setPath(symbol: string, points: PricePoint[], advance: PathAdvance = "clock"): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.setPath(points, advance);
   }
 
   /** Back to the random walk from the current price (after the steps already due). */
   clearPath(symbol: string): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.clearPath();
   }
@@ -162,7 +223,7 @@ export class VenueEngine {
    * first, so they cannot overwrite the quote on the next request.
    */
   setQuote(symbol: string, point: PricePoint): void {
-    const s = this.symbolMarket(symbol);
+    const s = this.liveMarket(symbol);
     this.sync();
     s.apply(point);
     s.bidLiquidity = s.info.topOfBookQty;
@@ -212,6 +273,9 @@ export class VenueEngine {
   // --- orders
 
   placeOrder(accountId: string, req: PlaceOrderRequest): SimOrder {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    if (info) this.liveMarket(req.symbol);
     return this.orders.placeOrder(accountId, req);
   }
 
@@ -251,9 +315,32 @@ export class VenueEngine {
     }
   }
 
+  /** A market to read: a live one, or a listed one quoted at its seeded start price (not stepped). */
   private symbolMarket(symbol: string): SymbolMarket {
-    const s = this.symbols.get(symbol);
+    const s = this.symbols.get(symbol) ?? this.idleMarket(symbol);
     if (!s) throw new SimRejection("unknown_symbol", `unknown symbol: ${symbol}`);
+    return s;
+  }
+
+  /** A market that takes price steps from now on: a listed one is activated (its walk starts here). */
+  private liveMarket(symbol: string): SymbolMarket {
+    const live = this.symbols.get(symbol);
+    if (live) return live;
+    const s = this.symbolMarket(symbol);
+    this.idle.delete(symbol);
+    this.symbols.set(symbol, s);
+    return s;
+  }
+
+  private idleMarket(symbol: string): SymbolMarket | undefined {
+    let s = this.idle.get(symbol);
+    if (!s) {
+      const info = this.listed.get(symbol);
+      if (!info) return undefined;
+      const random = mulberry32(deriveSeed(this.seed, `${this.venue}:${symbol}`));
+      s = new SymbolMarket(info, random, this.clock.now());
+      this.idle.set(symbol, s);
+    }
     return s;
   }
 }

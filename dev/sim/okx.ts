@@ -19,6 +19,7 @@ import {
   orderIdRequired,
   parameterError,
   placementFailure,
+  tooManyRequests,
   unknownInstrument,
 } from "./okx_errors.ts";
 import {
@@ -546,6 +547,20 @@ function parseJsonBody(text: string): unknown {
   }
 }
 
+/**
+ * What a request counts against: OKX counts batch endpoints per order, and a batch of one against the single-order
+ * endpoint's limit (its docs: "If there is only one order in the request, it will consume the rate limit of Place
+ * order").
+ */
+function rateLimitedAs(endpoint: string, body: unknown): { endpoint: string; count: number } {
+  const single: Record<string, string> = {
+    "POST /api/v5/trade/batch-orders": "POST /api/v5/trade/order",
+    "POST /api/v5/trade/cancel-batch-orders": "POST /api/v5/trade/cancel-order",
+  };
+  if (!(endpoint in single) || !Array.isArray(body)) return { endpoint, count: 1 };
+  return body.length === 1 ? { endpoint: single[endpoint], count: 1 } : { endpoint, count: body.length };
+}
+
 /** Serves one OKX v5 request (path already stripped of the simulator's `/okx` prefix). */
 export async function handleOkx(req: Request, ctx: VenueContext): Promise<Response> {
   const url = new URL(req.url);
@@ -570,6 +585,11 @@ export async function handleOkx(req: Request, ctx: VenueContext): Promise<Respon
       );
     }
     const body = req.method === "POST" ? parseJsonBody(bodyText) : undefined;
+    // OKX counts public endpoints per IP (one bucket: every client is on loopback) and private ones per account.
+    const { endpoint, count } = rateLimitedAs(`${req.method} ${url.pathname}`, body);
+    if (!ctx.limits.okx.allow(endpoint, route.private ? account.id : "ip", ctx.clock.now(), count)) {
+      throw tooManyRequests();
+    }
     return await route.run({ ctx, query: queryObject(url), body, account });
   } catch (error) {
     if (error instanceof OkxApiError) {

@@ -33,6 +33,9 @@ export const invalidTimestamp = () => new OkxApiError(401, "50112", "Invalid OK-
 /** 50102: Timestamp request expired (ccxt InvalidNonce). */
 export const expiredTimestamp = () => new OkxApiError(401, "50102", "Timestamp request expired.");
 
+/** 50011: a per-endpoint rate limit was exceeded (HTTP 429; ccxt RateLimitExceeded). */
+export const tooManyRequests = () => new OkxApiError(429, "50011", "Too Many Requests");
+
 /** 50105: Request header "OK-ACCESS-PASSPHRASE" incorrect (ccxt AuthenticationError). */
 export const wrongPassphrase = () => new OkxApiError(401, "50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.');
 
@@ -90,6 +93,7 @@ export function placementFailure(reason: RejectionReason, detail: string, ccy = 
     case "post_only_would_take":
       // OKX has no dedicated placement code here; the simulator refuses with a parameter error naming the cause.
       return { sCode: "51000", sMsg: "Parameter ordType error: a post-only order would take liquidity" }; // BadRequest
+    case "market_closed": // the generated OKX listing has no suspended instruments; kept for completeness
     case "invalid_parameter":
     case "order_not_found":
     case "order_not_open":

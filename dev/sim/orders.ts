@@ -17,7 +17,14 @@ export interface OrderBookDeps {
   market: (symbol: string) => SymbolMarket;
   clientOrderIdScope: VenueConfig["clientOrderIdScope"];
   orderIdStart: number;
+  /** Binance's discount on fees paid in BNB (0.25 = 25 %) */
+  bnbFeeDiscount: number;
+  /** BNB per one unit of `asset` at current mids, or undefined when the simulator quotes no way to convert */
+  bnbPerUnit: (asset: string) => number | undefined;
 }
+
+/** Binance prints commissions with 8 decimals. */
+const roundFee = (value: number) => Math.round(value * 1e8) / 1e8;
 
 export class OrderBook {
   private readonly orders = new Map<string, SimOrder>();
@@ -237,6 +244,7 @@ export class OrderBook {
     const feeRate = isMaker ? this.deps.fees.maker : this.deps.fees.taker;
     const base = this.deps.accounts.funds(order.accountId, info.base);
     const quote = this.deps.accounts.funds(order.accountId, info.quote);
+    const bnbFee = this.bnbFee(order.accountId, info.quote, cost, feeRate);
     let fee: number;
     if (order.side === "buy") {
       // Release the lock for this quantity at the price it was locked at, pay the actual cost, receive base - fee.
@@ -245,21 +253,24 @@ export class OrderBook {
       quote.locked = clean(quote.locked - release);
       quote.free = clean(quote.free + release - cost);
       order.lockedRemaining = clean(order.lockedRemaining - release);
-      fee = clean(qty * feeRate);
-      base.free = clean(base.free + qty - fee);
+      fee = bnbFee ?? clean(qty * feeRate);
+      base.free = clean(base.free + qty - (bnbFee === undefined ? fee : 0));
       market.askLiquidity = clean(market.askLiquidity - qty);
     } else {
       base.locked = clean(base.locked - qty);
       order.lockedRemaining = clean(order.lockedRemaining - qty);
-      fee = clean(cost * feeRate);
-      quote.free = clean(quote.free + cost - fee);
+      fee = bnbFee ?? clean(cost * feeRate);
+      quote.free = clean(quote.free + cost - (bnbFee === undefined ? fee : 0));
       market.bidLiquidity = clean(market.bidLiquidity - qty);
     }
     const now = this.deps.clock.now();
     order.filled = clean(order.filled + qty);
     order.cost = clean(order.cost + cost);
     order.average = clean(order.cost / order.filled);
-    order.feeTotal = clean(order.feeTotal + fee);
+    const feeAsset = bnbFee === undefined ? (order.side === "buy" ? info.base : info.quote) : "BNB";
+    if (order.feeTotal === 0) order.feeAsset = feeAsset;
+    // Mixed fee assets (BNB ran out mid-order) keep the total in the first asset; each fill names its own asset.
+    if (feeAsset === order.feeAsset) order.feeTotal = clean(order.feeTotal + fee);
     order.updatedAt = now;
     this.trades.push({
       tradeId: String(this.nextTradeId++),
@@ -272,7 +283,7 @@ export class OrderBook {
       amount: qty,
       cost,
       fee,
-      feeAsset: order.feeAsset,
+      feeAsset,
       isMaker,
       timestamp: now,
     });
@@ -282,6 +293,22 @@ export class OrderBook {
     } else {
       order.status = "partially_filled";
     }
+  }
+
+  /**
+   * Binance with "use BNB to pay fees" on: the fee for a fill of `cost` (in `quoteAsset`) charged in BNB, converted at
+   * the mids, less the BNB discount, taken from free BNB now. Undefined (the fee is charged in the asset received, as
+   * Binance does) when the account has the switch off, too little free BNB, or no conversion is quoted.
+   */
+  private bnbFee(accountId: string, quoteAsset: string, cost: number, feeRate: number): number | undefined {
+    if (this.deps.venue !== "binance" || !this.deps.accounts.bnbFees(accountId)) return undefined;
+    const perUnit = this.deps.bnbPerUnit(quoteAsset);
+    if (perUnit === undefined) return undefined;
+    const fee = roundFee(cost * feeRate * (1 - this.deps.bnbFeeDiscount) * perUnit);
+    const bnb = this.deps.accounts.funds(accountId, "BNB");
+    if (bnb.free < fee - DUST) return undefined;
+    bnb.free = clean(bnb.free - fee);
+    return fee;
   }
 
   /** Ends an order: releases whatever it still locks and takes it off the open list. */

@@ -12,7 +12,8 @@ export type RejectionReason =
   | "duplicate_client_order_id"
   | "post_only_would_take"
   | "order_not_found"
-  | "order_not_open"; // cancel of a filled/cancelled/expired order
+  | "order_not_open" // cancel of a filled/cancelled/expired order
+  | "market_closed"; // listed but not trading (Binance BREAK)
 
 /** A business rejection; venue handlers turn `reason` into their own error code. */
 export class SimRejection extends Error {

@@ -13,7 +13,8 @@ import { type Clock, realClock } from "./clock.ts";
 import { createMarketControls, type MarketControls } from "./controls.ts";
 import { createEngines, type VenueEngine } from "./engine.ts";
 import type { SimConfig, VenueId } from "./types.ts";
-import type { VenueHandler } from "./venue_context.ts";
+import type { VenueHandler, VenueLimiters } from "./venue_context.ts";
+import { BinanceLimiter, OkxLimiter } from "./rate_limits.ts";
 import { FaultInjector, faultResponse, MAX_HANG_MS, unknownStatusResponse } from "./faults.ts";
 import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -42,6 +43,8 @@ export interface Simulator {
   requestLog: RequestLog;
   /** WebSocket streams (ws_hub.ts): ws://.../binance/ws, ws://.../okx/ws/v5/public; faults in `streams.faults` */
   streams: StreamHub;
+  /** the venues' rate limiters (on by default; `enabled = false` or config `rateLimits.enabled: false` to switch off) */
+  limits: VenueLimiters;
   stop(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ interface ServerState {
   clock: Clock;
   stopping: AbortSignal;
   controls: MarketControls;
+  limits: VenueLimiters;
 }
 
 async function handleVenue(
@@ -119,7 +123,7 @@ async function handleVenue(
       return new Response("gateway timeout", { status });
     }
     if (fault && fault.kind !== "unknown_after_place") {
-      const response = faultResponse(venue, fault, state.clock.now());
+      const response = faultResponse(venue, fault, state.engines[venue].clock.now());
       status = response.status;
       return response;
     }
@@ -130,11 +134,18 @@ async function handleVenue(
       headers: req.headers,
       body: req.body,
     });
-    const response = await HANDLERS[venue](inner, { venue, engine, clock: state.clock, log: entry });
+    // The handler sees the venue's clock (offset included): its time answers and signature windows use it.
+    const response = await HANDLERS[venue](inner, {
+      venue,
+      engine,
+      clock: engine.clock,
+      log: entry,
+      limits: state.limits,
+    });
     if (fault?.kind === "unknown_after_place") {
       // The venue did the work; the client only learns that the outcome is unknown.
       await response.body?.cancel();
-      const unknown = unknownStatusResponse(venue, path, state.clock.now());
+      const unknown = unknownStatusResponse(venue, path, engine.clock.now());
       status = unknown.status;
       return unknown;
     }
@@ -160,8 +171,12 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
   const stopper = new AbortController();
 
   const controls = createMarketControls(engines);
-  const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls };
   const streams = new StreamHub(engines);
+  const limits: VenueLimiters = {
+    binance: new BinanceLimiter(config.binance.rateLimits),
+    okx: new OkxLimiter(config.okx.rateLimits),
+  };
+  const state: ServerState = { engines, faults, log, clock, stopping: stopper.signal, controls, limits };
 
   return new Promise((resolve) => {
     const server = Deno.serve({
@@ -210,6 +225,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
       faults,
       requestLog: log,
       streams,
+      limits,
       stop: async () => {
         await streams.close();
         stopper.abort();

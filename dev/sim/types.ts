@@ -43,6 +43,26 @@ export interface AccountConfig {
   passphrase?: string;
   /** free balances per asset */
   balances: Record<string, number>;
+  /** Binance only: "use BNB to pay fees" is on (fills charge BNB while the account holds enough free BNB) */
+  bnbFees?: boolean;
+}
+
+/** A venue's rate limits; absent figures are the venue's published defaults (rate_limits.ts). */
+export interface RateLimitConfig {
+  /** enforce (default true); when off the counts and headers still run */
+  enabled?: boolean;
+  /** Binance: REQUEST_WEIGHT per minute (6000) */
+  requestWeightPerMinute?: number;
+  /** Binance: ORDERS per 10 s (100) and per day (200 000), per account */
+  ordersPer10s?: number;
+  ordersPerDay?: number;
+  /** Binance: 429 answers within a minute after which the IP is banned (418) */
+  banAfter429s?: number;
+  /** Binance: the first ban's length; each further ban doubles, up to maxBanMs */
+  firstBanMs?: number;
+  maxBanMs?: number;
+  /** OKX: requests per 2 s by "METHOD /api/v5/path", overriding the defaults */
+  per2s?: Record<string, number>;
 }
 
 export interface VenueConfig {
@@ -55,6 +75,14 @@ export interface VenueConfig {
   clientOrderIdScope: "open" | "all";
   /** the first exchange order id; ids count up from here */
   orderIdStart: number;
+  /** the venue's server time minus ours, in ms (its /time answers, timestamps and signature windows use it); 0 */
+  clockOffsetMs?: number;
+  /** "full" (default): the configured markets plus a venue-sized generated listing (catalog.ts); "short": only these */
+  marketList?: "full" | "short";
+  /** rate limits; on with the venue's published figures by default */
+  rateLimits?: RateLimitConfig;
+  /** Binance only: discount on fees paid in BNB (0.25 = Binance's 25 %); default 0.25 */
+  bnbFeeDiscount?: number;
 }
 
 export interface SimConfig {
@@ -68,6 +96,8 @@ export type PricePoint = { bid: number; ask: number } | { mid: number; spread: n
 export interface MarketInfo extends MarketConfig {
   base: string;
   quote: string;
+  /** Binance's symbol status; BREAK = listed, orders refused. Absent = TRADING */
+  status?: "TRADING" | "BREAK";
 }
 
 export interface Quote {
@@ -115,6 +145,8 @@ export interface Account {
   apiKey: string;
   secret: string;
   passphrase?: string;
+  /** Binance only: fees are paid in BNB when the account holds enough */
+  bnbFees?: boolean;
 }
 
 export interface PlaceOrderRequest {

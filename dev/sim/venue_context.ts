@@ -6,6 +6,7 @@
 
 import type { Clock } from "./clock.ts";
 import type { VenueEngine } from "./engine.ts";
+import type { BinanceLimiter, OkxLimiter } from "./rate_limits.ts";
 import type { VenueId } from "./types.ts";
 
 /** One HTTP request as the server saw it; tests assert on these (e.g. "no private endpoint was called"). */
@@ -33,8 +34,16 @@ export interface RequestLogEntry {
 export interface VenueContext {
   venue: VenueId;
   engine: VenueEngine;
+  /** the venue's clock (offset included) */
   clock: Clock;
   log: RequestLogEntry;
+  /** both venues' rate limiters; each handler uses its own */
+  limits: VenueLimiters;
+}
+
+export interface VenueLimiters {
+  binance: BinanceLimiter;
+  okx: OkxLimiter;
 }
 
 /** A venue's protocol adapter: Binance in binance.ts, OKX in okx.ts. */

@@ -24,6 +24,9 @@ async function setup(options: { topOfBookQty?: number; timeoutMs?: number; keys?
   const config = defaultSimConfig();
   config.binance.priceStepIntervalMs = 0;
   config.okx.priceStepIntervalMs = 0;
+  // The legacy four markets only: these tests pin the exact listing (the venue-sized one is in market_list_test.ts).
+  config.binance.marketList = "short";
+  config.okx.marketList = "short";
   if (options.topOfBookQty !== undefined) {
     config.binance.markets = config.binance.markets.map((m) => ({ ...m, topOfBookQty: options.topOfBookQty! }));
   }

@@ -46,6 +46,9 @@ async function setup(options: SetupOptions = {}) {
   const config = defaultSimConfig();
   config.binance.priceStepIntervalMs = 0;
   config.okx.priceStepIntervalMs = 0;
+  // The legacy four markets only: these tests pin the exact listing (the venue-sized one is in market_list_test.ts).
+  config.binance.marketList = "short";
+  config.okx.marketList = "short";
   // SOL has one unit of liquidity per side so limit orders fill partially.
   config.okx.markets = config.okx.markets.map((m) => m.symbol === SOL ? { ...m, topOfBookQty: 1 } : m);
   const sim = await startSimulator({ seed: 5, config, clock: options.clock });

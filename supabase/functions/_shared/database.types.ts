@@ -10,6 +10,51 @@ export type Json =
 export type Database = {
   public: {
     Tables: {
+      armed_orders: {
+        Row: {
+          armed_at: string;
+          client_order_id: string;
+          fired_at: string | null;
+          id: string;
+          mode: string;
+          purpose: string;
+          retire_reason: string | null;
+          retired_at: string | null;
+          side: string;
+          status: string;
+          symbol: string;
+          venue: string;
+        };
+        Insert: {
+          armed_at?: string;
+          client_order_id: string;
+          fired_at?: string | null;
+          id?: string;
+          mode: string;
+          purpose: string;
+          retire_reason?: string | null;
+          retired_at?: string | null;
+          side: string;
+          status?: string;
+          symbol: string;
+          venue: string;
+        };
+        Update: {
+          armed_at?: string;
+          client_order_id?: string;
+          fired_at?: string | null;
+          id?: string;
+          mode?: string;
+          purpose?: string;
+          retire_reason?: string | null;
+          retired_at?: string | null;
+          side?: string;
+          status?: string;
+          symbol?: string;
+          venue?: string;
+        };
+        Relationships: [];
+      };
       balance_history: {
         Row: {
           balance_usdt: number;

@@ -163,7 +163,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const leased = new LeasedVenueStore(store, venue, settings.mode);
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
-    const selected = selectMarkets(await client.loadMarkets(), options.symbols, {
+    const selected = selectMarkets(await client.loadMarkets(options.symbols), options.symbols, {
       paperFees: VENUE_PROFILES[venue].baseTierSpotFees,
     });
     summary.skipped_symbols = selected.skipped;

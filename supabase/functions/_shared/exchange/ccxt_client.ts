@@ -75,8 +75,9 @@ export function createCcxtClient(venue: Venue, opts: CcxtClientOptions = {}): Ex
     secret: opts.secret,
     password: opts.password,
     timeout,
-    // ccxt's own token bucket keeps us under the venue's request weight; bursts stay short, so it rarely waits.
-    enableRateLimit: true,
+    // Off: ccxt's leaky bucket never credits idle time and polls a 1 ms timer. Ours (rate_limiter.ts, venues.ts's
+    // rateLimits) sits in venue_client.ts.
+    enableRateLimit: false,
     options: { ...profile.ccxtOptions },
   };
   const exchange = new ExchangeClass(config);

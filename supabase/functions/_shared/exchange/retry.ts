@@ -2,7 +2,13 @@
  * Retry policy for safe exchange reads. Only TemporaryExchangeError and RateLimitedError are retried; final and
  * needs-human errors (and anything untranslated) are thrown at once. Never wrap order placement in this.
  */
-import { CircuitOpenError, DeadlinePassedError, isRetryableExchangeError, RateLimitedError } from "./errors.ts";
+import {
+  CircuitOpenError,
+  DeadlinePassedError,
+  isNotSentError,
+  isRetryableExchangeError,
+  RateLimitedError,
+} from "./errors.ts";
 
 /** The time a caller has left (a burst's budget). Calls and retries that would start after it are not made. */
 export interface Deadline {
@@ -78,6 +84,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       breaker?.recordSuccess();
       return result;
     } catch (error) {
+      // Not sent (our limiter refused it inside the budget): the venue did nothing to count or to retry.
+      if (isNotSentError(error)) throw error;
       const retryable = isRetryableExchangeError(error);
       if (retryable) breaker?.recordFailure(error);
       if (!retryable || attempt >= attempts) throw error;

@@ -5,10 +5,18 @@
  */
 import type { Exchange } from "ccxt";
 import { z } from "zod";
-import { isRetryableExchangeError, TemporaryExchangeError, UnexpectedExchangeError } from "./errors.ts";
+import {
+  FinalExchangeError,
+  isNotSentError,
+  isRetryableExchangeError,
+  RateLimitedError,
+  TemporaryExchangeError,
+  UnexpectedExchangeError,
+} from "./errors.ts";
+import type { RateLimiter, RequestPriority } from "./rate_limiter.ts";
 import { assertBeforeDeadline, CircuitBreaker, type Deadline, type RetryOptions, withRetry } from "./retry.ts";
 import { translateCcxtError } from "./translate.ts";
-import { type Venue, VENUE_PROFILES } from "./venues.ts";
+import { type Venue, VENUE_PROFILES, type VenueOperation } from "./venues.ts";
 import { numberFromText } from "../numeric_text.ts";
 
 // A type alias, not an interface, so a Balances value is assignable to a jsonb column's Json type as it is.
@@ -78,15 +86,18 @@ export interface VenueClient {
   /** The venue's clock in ms (light public call). `retry: false` makes exactly one request. */
   fetchServerTime(options?: { retry?: boolean }): Promise<number>;
   /**
-   * The latency probe: one server-time request, never retried, timed around the HTTP round trip only. ccxt's own
-   * rate limiter may wait before sending (OKX's server-time costs 2 × 110 ms of its budget); that wait is ours, not
-   * the venue's, so it is left out.
+   * The latency probe: one server-time request, never retried, timed around the HTTP round trip only. Our rate
+   * limiter may wait before sending; that wait is ours, not the venue's, so it is left out.
    */
   measureServerTimeRoundTrip(): Promise<{ serverTimeMs: number; roundTripMs: number }>;
   fetchBalances(): Promise<Balances>;
-  /** Best bid/ask for `symbols` in one request (Binance bookTicker, OKX tickers). */
+  /** Best bid/ask for `symbols` in one request (Binance bookTicker?symbols=, OKX tickers). */
   fetchQuotes(symbols: readonly string[]): Promise<Record<string, VenueQuote>>;
-  loadMarkets(): Promise<Exchange["markets"]>;
+  /**
+   * The markets ccxt knows. With `symbols`, only theirs where the venue allows it (Binance exchangeInfo?symbols=,
+   * OKX instruments?instId= per symbol); a symbol the venue does not list is simply missing from the answer.
+   */
+  loadMarkets(symbols?: readonly string[]): Promise<Exchange["markets"]>;
   /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
   createOrder(order: OrderRequest): Promise<VenueOrder>;
   fetchOrder(id: string, symbol: string): Promise<VenueOrder>;
@@ -111,7 +122,14 @@ export type CcxtExchange = Pick<
   | "fetchMyTrades"
   | "last_response_headers"
   | "fetch"
+  | "fetchMarkets"
+  | "setMarkets"
+  | "markets"
+  | "parseTicker"
 >;
+
+/** OKX's implicit GET /api/v5/market/tickers, as ccxt generates it from its API table. */
+type OkxTickersEndpoint = { publicGetMarketTickers(params: Record<string, string>): Promise<unknown> };
 
 export interface VenueClientOptions {
   /** Retry policy for reads (attempts, delays, injected sleep). */
@@ -124,6 +142,8 @@ export interface VenueClientOptions {
   nowMs?: () => number;
   /** The caller's time budget: no request (read, retry, order or cancel) starts after it. */
   deadline?: Deadline;
+  /** Our limiter for the venue's published limits (ccxt's is off); omit for none (unit tests of other parts). */
+  limiter?: RateLimiter;
 }
 
 /** A call that must not be repeated failed in a way that says nothing about whether the venue executed it. */
@@ -283,38 +303,71 @@ export function forgetFailedMarketLoad(exchange: object): void {
  * Wraps the instance's `fetch` (the HTTP call ccxt makes after its rate limiter, signing included) to time each
  * round trip. Only this instance is touched; ccxt itself is unmodified.
  */
-function timeRoundTrips(exchange: CcxtExchange, nowMs: () => number): { lastMs(): number | undefined } {
+function timeRoundTrips(
+  exchange: CcxtExchange,
+  nowMs: () => number,
+  limiter: RateLimiter | undefined,
+): { lastMs(): number | undefined } {
   let last: number | undefined;
   const original = exchange.fetch.bind(exchange);
+  // ccxt sets last_response_headers inside fetch, so right after it they belong to this response (answer or error).
+  const observe = () => limiter?.observeHeaders(exchange.last_response_headers as Record<string, unknown> | undefined);
   exchange.fetch = async (...args: Parameters<CcxtExchange["fetch"]>) => {
     last = undefined;
     const started = nowMs();
-    const response = await original(...args);
+    let response;
+    try {
+      response = await original(...args);
+    } finally {
+      observe();
+    }
     last = Math.max(0, nowMs() - started);
     return response;
   };
   return { lastMs: () => last };
 }
 
+/** Orders and cancels go before everything else in the venue's limits. */
+function priorityOf(operation: VenueOperation): RequestPriority {
+  return operation === "createOrder" || operation === "cancelOrder" ? "order" : "refresh";
+}
+
 export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
-  const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()));
-  /** Runs one ccxt call, translating whatever it throws. */
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  const limiter = options.limiter;
+  const costs = VENUE_PROFILES[venue].rateLimits.costs;
+  const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()), limiter);
+  /**
+   * Runs one ccxt call after our limiter let it through, translating whatever it throws. `requests` is how many
+   * requests of `operation` the call makes (OKX market loads: one per symbol).
+   */
+  async function call<T>(operation: string, fn: () => Promise<T>, cost: VenueOperation, requests = 1): Promise<T> {
+    if (limiter) {
+      for (let i = 0; i < requests; i++) {
+        await limiter.acquire(costs[cost], priorityOf(cost), options.deadline?.remainingMs());
+      }
+      // The wait may have run into the budget: nothing is sent after it.
+      assertBeforeDeadline(options.deadline);
+    }
     try {
       return await fn();
     } catch (error) {
       forgetFailedMarketLoad(exchange);
-      throw translateCcxtError(error, {
+      const translated = translateCcxtError(error, {
         venue,
         operation,
         responseHeaders: exchange.last_response_headers as Record<string, unknown> | undefined,
         secrets: options.secrets,
       });
+      // 429/418: the venue said "not before T"; our limiter sends nothing before it either (the breaker opens too).
+      if (translated instanceof RateLimitedError && translated.retryAfterMs !== undefined) {
+        limiter?.pauseFor(translated.retryAfterMs);
+      }
+      throw translated;
     }
   }
   /** A safe read: translated, retried for temporary/rate-limited errors, behind the breaker and the deadline. */
-  function read<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(() => call(operation, fn), {
+  function read<T>(operation: string, fn: () => Promise<T>, cost: VenueOperation, requests = 1): Promise<T> {
+    return withRetry(() => call(operation, fn, cost, requests), {
       ...options.retry,
       breaker: options.breaker,
       deadline: options.deadline,
@@ -325,15 +378,15 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
    * is open or after the deadline (CircuitOpenError / DeadlinePassedError: nothing was sent). Its outcome feeds the
    * breaker like a read's, so a venue refusing orders with 429s is left alone too.
    */
-  async function once<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  async function once<T>(operation: "createOrder" | "cancelOrder", fn: () => Promise<T>): Promise<T> {
     options.breaker?.assertClosed();
     assertBeforeDeadline(options.deadline);
     try {
-      const result = await call(operation, fn);
+      const result = await call(operation, fn, operation);
       options.breaker?.recordSuccess();
       return result;
     } catch (error) {
-      if (isRetryableExchangeError(error)) options.breaker?.recordFailure(error);
+      if (isRetryableExchangeError(error) && !isNotSentError(error)) options.breaker?.recordFailure(error);
       // Not the venue saying no: the request may well have been executed (a garbled 200 to a placed order). Only
       // a lookup can tell, so the caller must treat it as unknown, never as rejected.
       if (error instanceof UnexpectedExchangeError) {
@@ -348,12 +401,71 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     }
   }
 
+  /**
+   * Only the wanted symbols' markets. Binance answers one exchangeInfo?symbols= request but refuses the whole list
+   * when one symbol is unknown (-1121): then everything is loaded and the caller skips what is missing. OKX takes one
+   * instId per request; an unknown one (51001) is left out.
+   */
+  async function loadSomeMarkets(symbols: readonly string[]): Promise<Exchange["markets"]> {
+    const profile = VENUE_PROFILES[venue];
+    const ids = symbols.map((symbol) => profile.marketId(symbol));
+    if (profile.marketsBySymbol === "one_request") {
+      try {
+        return await read(
+          "loadMarkets",
+          () => exchange.loadMarkets(false, { symbols: JSON.stringify(ids) }),
+          "loadMarkets",
+        );
+      } catch (error) {
+        if (!(error instanceof FinalExchangeError) || error instanceof UnexpectedExchangeError) throw error;
+        return await read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets");
+      }
+    }
+    const lists = await Promise.all(ids.map(async (instId) => {
+      try {
+        return await read("loadMarkets", () => exchange.fetchMarkets({ instId }), "loadMarkets");
+      } catch (error) {
+        if (!(error instanceof FinalExchangeError) || error instanceof UnexpectedExchangeError) throw error;
+        return [];
+      }
+    }));
+    // Later ccxt calls find the markets set and load nothing more.
+    return exchange.setMarkets(lists.flat());
+  }
+
+  /**
+   * One tickers request; only the entries of `symbols` are parsed (by ccxt's own parseTicker). A symbol without a
+   * loaded market, or missing from the answer, stays missing.
+   */
+  async function okxWantedTickers(symbols: readonly string[]): Promise<Record<string, unknown>> {
+    const wanted = new Map<string, { symbol: string }>();
+    for (const symbol of symbols) {
+      const market = exchange.markets?.[symbol] as { id?: string; symbol: string } | undefined;
+      if (market?.id) wanted.set(market.id, market);
+    }
+    const response = await (exchange as unknown as OkxTickersEndpoint).publicGetMarketTickers({ instType: "SPOT" });
+    const data = (response as { data?: unknown } | null)?.data;
+    if (!Array.isArray(data)) {
+      throw new InvalidExchangeResponseError("fetchQuotes: tickers answer has no data list", { venue });
+    }
+    const out: Record<string, unknown> = {};
+    for (const entry of data) {
+      const market = wanted.get((entry as { instId?: unknown } | null)?.instId as string);
+      if (market) {
+        out[market.symbol] = exchange.parseTicker(entry, market as Parameters<CcxtExchange["parseTicker"]>[1]);
+      }
+    }
+    return out;
+  }
+
   return {
     venue,
 
     async fetchServerTime({ retry = true } = {}) {
       const fetchTime = () => exchange.fetchTime();
-      const time = retry ? await read("fetchServerTime", fetchTime) : await call("fetchServerTime", fetchTime);
+      const time = retry
+        ? await read("fetchServerTime", fetchTime, "fetchServerTime")
+        : await call("fetchServerTime", fetchTime, "fetchServerTime");
       const parsed = z.number().finite().positive().safeParse(time);
       if (!parsed.success) {
         throw new InvalidExchangeResponseError(`fetchServerTime: server time ${String(time)} is not a timestamp`, {
@@ -375,22 +487,24 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     },
 
     async fetchBalances() {
-      const raw = await read("fetchBalances", () => exchange.fetchBalance());
+      const raw = await read("fetchBalances", () => exchange.fetchBalance(), "fetchBalances");
       return normalizeBalances(raw, venue);
     },
 
     async fetchQuotes(symbols) {
       if (symbols.length === 0) return {};
       const list = [...symbols];
-      const raw = await read(
-        "fetchQuotes",
-        () => exchange[VENUE_PROFILES[venue].quoteMethod](list),
-      );
+      const raw = VENUE_PROFILES[venue].quoteMethod === "okxTickersWanted"
+        ? await read("fetchQuotes", () => okxWantedTickers(list), "fetchQuotes")
+        : await read("fetchQuotes", () => exchange.fetchBidsAsks(list), "fetchQuotes");
       return normalizeQuotes(raw, symbols, venue);
     },
 
-    loadMarkets() {
-      return read("loadMarkets", () => exchange.loadMarkets());
+    loadMarkets(symbols) {
+      if (symbols === undefined || symbols.length === 0) {
+        return read("loadMarkets", () => exchange.loadMarkets(), "loadMarkets");
+      }
+      return loadSomeMarkets(symbols);
     },
 
     async createOrder(order) {
@@ -408,7 +522,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     },
 
     async fetchOrder(id, symbol) {
-      return normalizeOrder(await read("fetchOrder", () => exchange.fetchOrder(id, symbol)), venue);
+      return normalizeOrder(await read("fetchOrder", () => exchange.fetchOrder(id, symbol), "fetchOrder"), venue);
     },
 
     async fetchOrderByClientId(clientOrderId, symbol) {
@@ -416,6 +530,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
       const raw = await read(
         "fetchOrderByClientId",
         () => exchange.fetchOrder(undefined as unknown as string, symbol, { clientOrderId }),
+        "fetchOrder",
       );
       return normalizeOrder(raw, venue);
     },
@@ -427,12 +542,12 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
     },
 
     async fetchOpenOrders(symbol) {
-      const raw = await read("fetchOpenOrders", () => exchange.fetchOpenOrders(symbol));
+      const raw = await read("fetchOpenOrders", () => exchange.fetchOpenOrders(symbol), "fetchOpenOrders");
       return raw.map((order) => normalizeOrder(order, venue));
     },
 
     async fetchMyTrades(symbol, since, limit) {
-      const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit));
+      const raw = await read("fetchMyTrades", () => exchange.fetchMyTrades(symbol, since, limit), "fetchMyTrades");
       return raw.map((trade) => normalizeTrade(trade, venue));
     },
   };

@@ -11,7 +11,8 @@ import type { TradingMode } from "../settings.ts";
 import { CircuitBreaker, type Deadline, type RetryOptions } from "./retry.ts";
 import { type CcxtClientOptions, createCcxtClient } from "./ccxt_client.ts";
 import { type CcxtExchange, createVenueClient, type VenueClient } from "./venue_client.ts";
-import type { Venue } from "./venues.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+import { type Venue, VENUE_PROFILES } from "./venues.ts";
 
 export interface VenueFacts {
   venue: Venue;
@@ -58,6 +59,8 @@ export interface BuildVenueClientOptions {
   retry?: Omit<RetryOptions, "breaker">;
   /** Monotonic clock for the circuit breaker; omit to build without one. */
   breakerNowMs?: () => number;
+  /** Monotonic clock for our rate limiter; default performance.now (the limiter is always on). */
+  limiterNowMs?: () => number;
   /** Swap ccxt for a fake in unit tests. Default: createCcxtClient. */
   ccxtFactory?: (venue: Venue, options: CcxtClientOptions) => CcxtExchange;
 }
@@ -93,6 +96,9 @@ export function buildVenueClient(
     breaker,
     secrets: [setup.credentials?.apiKey, setup.credentials?.secret, setup.credentials?.password],
     deadline: limits.deadline,
+    limiter: new RateLimiter(VENUE_PROFILES[venue].rateLimits.limits, {
+      nowMs: options.limiterNowMs ?? (() => performance.now()),
+    }),
   });
   return { client, facts: setup.facts };
 }

@@ -22,6 +22,33 @@ export interface FeeRates {
   taker: number;
 }
 
+/** The venue requests a VenueClient makes, each with its cost in the venue's limits. */
+export type VenueOperation =
+  | "fetchServerTime"
+  | "fetchBalances"
+  | "fetchQuotes"
+  | "loadMarkets"
+  | "createOrder"
+  | "fetchOrder"
+  | "cancelOrder"
+  | "fetchOpenOrders"
+  | "fetchMyTrades";
+
+/** One published limit: `limit` per `windowMs`, optionally echoed by the venue in a usage header. */
+export interface VenueRateLimit {
+  id: string;
+  limit: number;
+  windowMs: number;
+  /** Lower-case response header carrying the venue's own count for the window. */
+  usedHeader?: string;
+}
+
+export interface VenueRateLimits {
+  limits: readonly VenueRateLimit[];
+  /** Cost of each operation in those limits (by limit id). loadMarkets is per request (OKX: one per instrument). */
+  costs: Readonly<Record<VenueOperation, Readonly<Record<string, number>>>>;
+}
+
 export interface VenueProfile {
   /** ccxt's exchange id (its class name). */
   ccxtId: string;
@@ -33,8 +60,12 @@ export interface VenueProfile {
   ccxtOptions: Readonly<Record<string, unknown>>;
   /** ccxt `has` features switched off after construction (endpoints ccxt would otherwise call on its own). */
   ccxtFeaturesOff: readonly string[];
-  /** The ccxt method that reads best bid/ask for many symbols in one request. */
-  quoteMethod: "fetchBidsAsks" | "fetchTickers";
+  /**
+   * How best bid/ask for many symbols is read in one request: ccxt's fetchBidsAsks (Binance bookTicker?symbols=,
+   * only the wanted ones come back), or OKX's whole tickers list with only the wanted entries parsed (ccxt's
+   * fetchTickers would parse every one of several hundred).
+   */
+  quoteMethod: "fetchBidsAsks" | "okxTickersWanted";
   /**
    * The venue's published base-tier spot fees, used for paper fills. Without keys ccxt cannot ask for the account's
    * own tier, and its static figures are not always what the venue charges a regular account.
@@ -42,6 +73,12 @@ export interface VenueProfile {
   baseTierSpotFees: FeeRates;
   /** What ccxt's sandbox mode (our testnet mode) points at. */
   sandbox: string;
+  /** The venue's published REST limits for the endpoints we call (our limiter enforces them, ccxt's is off). */
+  rateLimits: VenueRateLimits;
+  /** Unified spot symbol → the venue's market id (for filtered market loads before any market is known). */
+  marketId(symbol: string): string;
+  /** Market rules for a few symbols in one request (Binance) or one request per symbol (OKX instId). */
+  marketsBySymbol: "one_request" | "per_symbol";
 }
 
 export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
@@ -55,12 +92,36 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
       fetchMarkets: { types: ["spot"] },
       fetchMargins: false,
       fetchCurrencies: false,
+      // One openOrders request for all symbols (weight 80) is how a tick refreshes many working orders; ccxt refuses
+      // it by default to protect clients that poll it.
+      warnOnFetchOpenOrdersWithoutSymbol: false,
     },
     ccxtFeaturesOff: [],
     // GET /api/v3/ticker/bookTicker: best bid/ask only.
     quoteMethod: "fetchBidsAsks",
     baseTierSpotFees: { maker: 0.001, taker: 0.001 },
     sandbox: "Binance spot testnet (testnet.binance.vision)",
+    // https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits: REQUEST_WEIGHT 6000 per minute,
+    // ORDERS 100 per 10 s per account (plus 200 000 a day, far above a burst). Weights from each endpoint's page.
+    rateLimits: {
+      limits: [
+        { id: "weight", limit: 6000, windowMs: 60_000, usedHeader: "x-mbx-used-weight-1m" },
+        { id: "orders", limit: 100, windowMs: 10_000, usedHeader: "x-mbx-order-count-10s" },
+      ],
+      costs: {
+        fetchServerTime: { weight: 1 }, // GET /api/v3/time
+        fetchBalances: { weight: 20 }, // GET /api/v3/account
+        fetchQuotes: { weight: 4 }, // GET /api/v3/ticker/bookTicker?symbols=
+        loadMarkets: { weight: 20 }, // GET /api/v3/exchangeInfo
+        createOrder: { weight: 1, orders: 1 }, // POST /api/v3/order
+        fetchOrder: { weight: 4 }, // GET /api/v3/order
+        cancelOrder: { weight: 1 }, // DELETE /api/v3/order
+        fetchOpenOrders: { weight: 80 }, // GET /api/v3/openOrders without symbol (6 with one)
+        fetchMyTrades: { weight: 20 }, // GET /api/v3/myTrades
+      },
+    },
+    marketId: (symbol) => symbol.replace("/", ""),
+    marketsBySymbol: "one_request",
   },
   okx: {
     ccxtId: "okx",
@@ -73,11 +134,39 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     },
     // OKX's currencies endpoint is private and only feeds deposit/withdraw metadata we never use.
     ccxtFeaturesOff: ["fetchCurrencies"],
-    // GET /api/v5/market/tickers: its bidPx/askPx.
-    quoteMethod: "fetchTickers",
+    // GET /api/v5/market/tickers?instType=SPOT: its bidPx/askPx, parsed for our instIds only.
+    quoteMethod: "okxTickersWanted",
     // ccxt's static OKX figures (0.10 % maker / 0.15 % taker) are not what OKX charges a regular account.
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
     sandbox: "OKX demo trading (x-simulated-trading header)",
+    // https://www.okx.com/docs-v5/en/: every endpoint has its own "Rate Limit: N requests per 2 seconds" (by IP for
+    // public ones, by user id for private ones). OKX sends no usage headers.
+    rateLimits: {
+      limits: [
+        { id: "public/time", limit: 10, windowMs: 2_000 },
+        { id: "account/balance", limit: 10, windowMs: 2_000 },
+        { id: "market/tickers", limit: 20, windowMs: 2_000 },
+        { id: "public/instruments", limit: 20, windowMs: 2_000 },
+        { id: "trade/order", limit: 60, windowMs: 2_000 },
+        { id: "trade/cancel-order", limit: 60, windowMs: 2_000 },
+        { id: "trade/order-get", limit: 60, windowMs: 2_000 },
+        { id: "trade/orders-pending", limit: 60, windowMs: 2_000 },
+        { id: "trade/fills", limit: 60, windowMs: 2_000 },
+      ],
+      costs: {
+        fetchServerTime: { "public/time": 1 },
+        fetchBalances: { "account/balance": 1 },
+        fetchQuotes: { "market/tickers": 1 },
+        loadMarkets: { "public/instruments": 1 },
+        createOrder: { "trade/order": 1 },
+        fetchOrder: { "trade/order-get": 1 },
+        cancelOrder: { "trade/cancel-order": 1 },
+        fetchOpenOrders: { "trade/orders-pending": 1 },
+        fetchMyTrades: { "trade/fills": 1 },
+      },
+    },
+    marketId: (symbol) => symbol.replace("/", "-"),
+    marketsBySymbol: "per_symbol",
   },
 };
 

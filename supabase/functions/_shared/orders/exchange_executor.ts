@@ -5,6 +5,7 @@
 import { type ExchangeLayerError, FinalExchangeError } from "../exchange/errors.ts";
 import type { VenueClient, VenueOrder, VenueTrade } from "../exchange/venue_client.ts";
 import type { TradingMode } from "../settings.ts";
+import { VENUE_PROFILES } from "../exchange/venues.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";
 import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
 import type { OrderExecutor } from "./executor.ts";
@@ -85,6 +86,22 @@ export class ExchangeExecutor implements OrderExecutor {
     }
     // The cancel answer may omit fills; the order itself says what traded before the cancel landed.
     return await this.lookup(order);
+  }
+
+  async listOpen(): Promise<ExchangeOrderView[]> {
+    const open = await this.client.fetchOpenOrders();
+    return open.map((o) => viewFromVenueOrder(o, (finite(o.filled) ?? 0) + (finite(o.remaining) ?? 0)));
+  }
+
+  /**
+   * Compares shares of the venue's limits: Binance's openOrders for all symbols weighs 80 against 4 per GET order
+   * (the list pays from 21 working orders on), OKX's orders-pending and GET order each draw on their own 60 per 2 s.
+   */
+  prefersOpenList(lookups: number): boolean {
+    const { limits, costs } = VENUE_PROFILES[this.client.venue].rateLimits;
+    const share = (cost: Readonly<Record<string, number>>) =>
+      Math.max(...Object.entries(cost).map(([id, n]) => n / (limits.find((l) => l.id === id)?.limit ?? 1)));
+    return share(costs.fetchOpenOrders) < lookups * share(costs.fetchOrder);
   }
 
   async freeBalances(assets: readonly string[]): Promise<Record<string, number>> {

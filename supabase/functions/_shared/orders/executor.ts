@@ -16,6 +16,13 @@ export interface OrderExecutor {
   lookup(order: OrderRow): Promise<ExchangeOrderView | null>;
   /** Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. */
   cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  /**
+   * Every order the venue holds open, in one request; absent where single lookups cost nothing (paper). An order of
+   * ours missing from the list has left it (filled, cancelled, expired) and is looked up on its own.
+   */
+  listOpen?(): Promise<ExchangeOrderView[]>;
+  /** Whether one listOpen costs less of the venue's limits than `lookups` single lookups. */
+  prefersOpenList?(lookups: number): boolean;
   /** Free balance per asset (only the assets asked for). */
   freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
 }

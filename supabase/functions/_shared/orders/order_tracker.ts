@@ -16,9 +16,9 @@ import { isFinalStatus } from "../trading/lifecycle.ts";
 import { newClientOrderId } from "./client_order_id.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { applyExchangeOrder, markOrder, recordIntent } from "./order_book.ts";
-import { refreshOrder, type RefreshResult } from "./reconcile.ts";
+import { applyRefresh, refreshOrder, type RefreshResult } from "./reconcile.ts";
 import type { TradeStore } from "./store.ts";
-import type { OrderIntent, OrderRow } from "./types.ts";
+import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
 
 export interface OrderTrackerListener {
   /** A new order row was written (it is about to be sent). */
@@ -140,10 +140,35 @@ export class OrderTracker {
     }
   }
 
-  /** Looks up every working (non-final) order of the venue and mode and applies what the venue says. */
+  /**
+   * Brings every working (non-final) order of the venue and mode up to date. Where the venue lists its open orders
+   * more cheaply than single lookups, one list request answers for every order still on it, and only the ones that
+   * left it (filled, cancelled, expired) are looked up on their own. A failed list request is noted and the tick goes
+   * on (the next one tries again).
+   */
   async refreshWorking(venue: OrderRow["venue"], mode: TradingMode): Promise<void> {
-    for (const order of await this.options.store.listNonFinalOrders(venue, mode)) {
-      const result = await this.#lookup(order);
+    const { store, executor, clock, notFoundGraceMs } = this.options;
+    const working = await store.listNonFinalOrders(venue, mode);
+    if (working.length === 0) return;
+    let listed: ExchangeOrderView[] | null = null;
+    if (executor.listOpen && executor.prefersOpenList?.(working.length)) {
+      try {
+        listed = await executor.listOpen();
+      } catch (error) {
+        if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
+        this.#note(`open orders: ${describeError(error)}`);
+        return;
+      }
+    }
+    for (const order of working) {
+      // Orders recorded but never acknowledged have no exchange id: matched by our client order id.
+      const view = listed?.find((v) =>
+        (order.exchange_order_id !== null && v.exchangeOrderId === order.exchange_order_id) ||
+        v.clientOrderId === order.client_order_id
+      );
+      const result = view
+        ? await applyRefresh(store, order, view, { now: clock.now(), graceMs: notFoundGraceMs })
+        : await this.#lookup(order);
       if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
       if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
     }

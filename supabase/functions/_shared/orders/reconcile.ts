@@ -12,7 +12,7 @@ import type { OrderExecutor } from "./executor.ts";
 import { applyExchangeOrder, markOrder } from "./order_book.ts";
 import { advancePosition, type AdvanceResult, type PositionEvent } from "./positions.ts";
 import type { TradeStore } from "./store.ts";
-import { ACTIVE_POSITION_STATUSES, type OrderRow, type PositionRow } from "./types.ts";
+import { ACTIVE_POSITION_STATUSES, type ExchangeOrderView, type OrderRow, type PositionRow } from "./types.ts";
 import type { Venue } from "../exchange/venues.ts";
 
 /** How long an order may be unknown to the venue before we conclude it never arrived (venues index in ms). */
@@ -45,6 +45,16 @@ export async function refreshOrder(
     }
     throw error;
   }
+  return await applyRefresh(store, order, view, options);
+}
+
+/** Applies what the venue said of one order (`null`: it does not know it), with the not-found rule. */
+export async function applyRefresh(
+  store: TradeStore,
+  order: OrderRow,
+  view: ExchangeOrderView | null,
+  options: { now: Date; graceMs?: number },
+): Promise<RefreshResult> {
   if (view === null) {
     const ageMs = options.now.getTime() - Date.parse(order.created_at);
     if (ageMs < (options.graceMs ?? DEFAULT_NOT_FOUND_GRACE_MS)) return { order, note: "not_found_yet" };

@@ -27,6 +27,7 @@ function fakeExchange(overrides: Partial<Record<keyof CcxtExchange, unknown>>): 
       if (prop === "calls") return calls;
       if (prop === "last_response_headers") return target[prop];
       const impl = target[prop];
+      if (impl !== undefined && typeof impl !== "function") return impl; // scripted data (markets)
       if (typeof impl !== "function") return () => Promise.reject(new Error(`fake: ${prop} not scripted`));
       return (...args: unknown[]) => {
         calls.push(prop);
@@ -169,15 +170,34 @@ Deno.test("fetchOrderByClientId asks ccxt by client order id", async () => {
   assert.deepEqual(seen[0], [undefined, "ETH/USDT", { clientOrderId: "cid-9" }]);
 });
 
-Deno.test("fetchQuotes uses one request: bid/ask tickers on Binance, tickers on OKX", async () => {
+Deno.test("fetchQuotes uses one request: bid/ask tickers on Binance, tickers on OKX parsed for our symbols only", async () => {
   const tickers = { "BTC/USDT": { bid: 100, ask: 101, timestamp: 5 }, "ETH/USDT": { bid: 10, ask: 10.1 } };
   const binance = fakeExchange({ fetchBidsAsks: () => Promise.resolve(tickers) });
-  const okx = fakeExchange({ fetchTickers: () => Promise.resolve(tickers) });
+  // OKX answers its whole list (here with one instrument we do not trade); only our instIds reach parseTicker.
+  const parsed: string[] = [];
+  const okxRaw = [
+    { instId: "BTC-USDT", bidPx: "100", askPx: "101", ts: "5" },
+    { instId: "DOGE-USDT", bidPx: "1", askPx: "1.1" },
+    { instId: "ETH-USDT", bidPx: "10", askPx: "10.1" },
+  ];
+  const okx = fakeExchange({
+    markets: {
+      "BTC/USDT": { id: "BTC-USDT", symbol: "BTC/USDT" },
+      "ETH/USDT": { id: "ETH-USDT", symbol: "ETH/USDT" },
+      "DOGE/USDT": { id: "DOGE-USDT", symbol: "DOGE/USDT" },
+    },
+    publicGetMarketTickers: () => Promise.resolve({ code: "0", data: okxRaw }),
+    parseTicker: (entry: { instId: string; bidPx: string; askPx: string; ts?: string }) => {
+      parsed.push(entry.instId);
+      return { bid: Number(entry.bidPx), ask: Number(entry.askPx), timestamp: entry.ts ? Number(entry.ts) : undefined };
+    },
+  } as Record<string, unknown>);
   const symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT"];
   const fromBinance = await createVenueClient("binance", binance, { retry: noWait }).fetchQuotes(symbols);
   const fromOkx = await createVenueClient("okx", okx, { retry: noWait }).fetchQuotes(symbols);
   assert.deepEqual(binance.calls, ["fetchBidsAsks"]);
-  assert.deepEqual(okx.calls, ["fetchTickers"]);
+  assert.deepEqual(okx.calls, ["publicGetMarketTickers", "parseTicker", "parseTicker"]);
+  assert.deepEqual(parsed, ["BTC-USDT", "ETH-USDT"], "the instrument we do not trade is never parsed");
   assert.deepEqual(fromBinance, fromOkx);
   assert.deepEqual(fromBinance["BTC/USDT"], { symbol: "BTC/USDT", bid: 100, ask: 101, timestamp: 5 });
   assert.equal(fromBinance["SOL/USDT"], undefined, "a symbol the venue did not list stays missing");

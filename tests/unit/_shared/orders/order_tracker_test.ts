@@ -269,3 +269,91 @@ Deno.test("refreshWorking: a lagging answer with a smaller fill is ignored and n
   assert.equal(store.orders[0]!.filled, 0.03);
   assert.ok(notes.some((n) => n.includes("below the recorded")));
 });
+
+/** A venue executor that also lists its open orders (one request) when that is cheaper than single lookups. */
+class ListingExecutor extends ScriptedExecutor {
+  openAnswer: () => Promise<ExchangeOrderView[]> = () => Promise.resolve([]);
+  listFromLookups = 2;
+  listOpen(): Promise<ExchangeOrderView[]> {
+    this.calls.push("listOpen");
+    return this.openAnswer();
+  }
+  prefersOpenList(lookups: number): boolean {
+    return lookups >= this.listFromLookups;
+  }
+}
+
+function listingSetup() {
+  const store = new MemoryTradeStore();
+  const clock = new ManualClock(T0);
+  const executor = new ListingExecutor(store);
+  const notes: string[] = [];
+  const tracker = new OrderTracker({
+    store,
+    executor,
+    clock,
+    notFoundGraceMs: GRACE_MS,
+    listener: { note: (text) => notes.push(text) },
+  });
+  return { store, clock, executor, tracker, notes };
+}
+
+Deno.test("refreshWorking: one open-orders request answers for the orders on it; only those that left are looked up", async () => {
+  const { store, executor, tracker } = listingSetup();
+  let next = 1;
+  executor.createAnswer = () => Promise.resolve(view({ exchangeOrderId: `x${next++}` }));
+  const a = await tracker.place(ENTRY);
+  const b = await tracker.place({ ...ENTRY, symbol: "BTC/USDT" });
+  const c = await tracker.place({ ...ENTRY, symbol: "SOL/USDT" });
+  executor.calls.length = 0;
+  // a is still open and partly filled, b left the list (filled), c is open and unchanged.
+  executor.openAnswer = () =>
+    Promise.resolve([
+      view({
+        exchangeOrderId: "x1",
+        status: "partially_filled",
+        filled: 0.02,
+        remaining: 0.03,
+        average: 3000,
+        cost: 60,
+      }),
+      view({ exchangeOrderId: "x3" }),
+    ]);
+  executor.lookupAnswer = (order) =>
+    Promise.resolve(
+      order.id === b.id
+        ? view({ exchangeOrderId: "x2", status: "filled", filled: 0.05, remaining: 0, average: 3000, cost: 150 })
+        : null,
+    );
+  await tracker.refreshWorking("binance", "testnet");
+  assert.deepEqual(executor.calls, ["listOpen", `lookup ${b.client_order_id}`]);
+  const byId = (id: string) => store.orders.find((o) => o.id === id)!;
+  assert.equal(byId(a.id).order_status, "partially_filled");
+  assert.equal(byId(a.id).filled, 0.02);
+  assert.equal(byId(b.id).order_status, "filled");
+  assert.equal(byId(c.id).order_status, "open");
+});
+
+Deno.test("refreshWorking: few working orders are looked up one by one when the list would cost more", async () => {
+  const { executor, tracker } = listingSetup();
+  executor.listFromLookups = 5;
+  const a = await tracker.place(ENTRY);
+  executor.calls.length = 0;
+  executor.lookupAnswer = () => Promise.resolve(view());
+  await tracker.refreshWorking("binance", "testnet");
+  assert.deepEqual(executor.calls, [`lookup ${a.client_order_id}`]);
+});
+
+Deno.test("refreshWorking: a failed open-orders request is noted and nothing is changed or looked up", async () => {
+  const { store, executor, tracker, notes } = listingSetup();
+  executor.listFromLookups = 1;
+  await tracker.place(ENTRY);
+  executor.calls.length = 0;
+  executor.openAnswer = () => Promise.reject(new TemporaryExchangeError("timeout", { venue: "binance" }));
+  await tracker.refreshWorking("binance", "testnet");
+  assert.deepEqual(executor.calls, ["listOpen"]);
+  assert.equal(store.orders[0]!.order_status, "open");
+  assert.ok(notes.some((n) => /open orders: .*timeout/.test(n)), JSON.stringify(notes));
+  executor.openAnswer = () => Promise.reject(new NeedsHumanError("bad key", { venue: "binance" }));
+  await assert.rejects(tracker.refreshWorking("binance", "testnet"), NeedsHumanError);
+});

@@ -1,5 +1,5 @@
 // Fault injection for the simulator's WebSocket streams, per venue: drop (close every open socket now), stall (keep
-// the sockets open but send nothing, pongs included, until a time), garbage (the next N pushes are not JSON),
+// the sockets open but send nothing, pongs included, until a time), refuse (no new socket accepted), garbage (the next N pushes are not JSON),
 // duplicate (every push is sent twice) and delay (every push waits this long). Tests and the admin API drive it.
 
 import type { VenueId } from "./types.ts";
@@ -25,6 +25,7 @@ export class StreamFaults {
     okx: { stallUntilMs: 0, garbage: 0, duplicate: false, delayMs: 0 },
   };
   readonly #droppers = new Set<(venue: VenueId) => void>();
+  readonly #refusing = new Set<VenueId>();
   /** How many times each fault was applied (tests assert the fault really happened). */
   readonly applied = { drop: 0, stalledPushes: 0, garbage: 0, duplicated: 0 };
 
@@ -39,6 +40,16 @@ export class StreamFaults {
   /** Nothing is sent on the venue's sockets (pushes, answers, pongs) for `ms`. */
   stall(venue: VenueId, ms: number): void {
     this.#state[venue].stallUntilMs = this.nowMs() + ms;
+  }
+
+  /** While on, new stream connections of the venue are refused (HTTP 503 instead of the upgrade). */
+  refuse(venue: VenueId, on = true): void {
+    if (on) this.#refusing.add(venue);
+    else this.#refusing.delete(venue);
+  }
+
+  refusing(venue: VenueId): boolean {
+    return this.#refusing.has(venue);
   }
 
   /** Ends a stall early. */
@@ -62,6 +73,7 @@ export class StreamFaults {
   clear(venue?: VenueId): void {
     for (const v of venue ? [venue] : (["binance", "okx"] as const)) {
       this.#state[v] = { stallUntilMs: 0, garbage: 0, duplicate: false, delayMs: 0 };
+      this.#refusing.delete(v);
     }
   }
 

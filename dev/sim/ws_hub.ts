@@ -36,19 +36,13 @@ interface Connection {
   keys: Set<string>;
 }
 
-export interface StreamHubStats {
-  connections: number;
-  opened: number;
-  pushes: number;
-}
-
 export class StreamHub {
   readonly faults: StreamFaults;
   readonly #connections = new Set<Connection>();
   readonly #last = new Map<string, string>();
   #updateId = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
-  readonly stats = { opened: 0, pushes: 0 };
+  readonly stats = { opened: 0, pushes: 0, refused: 0 };
 
   constructor(
     private readonly engines: Record<VenueId, VenueEngine>,
@@ -70,6 +64,10 @@ export class StreamHub {
   }
 
   accept(req: Request, url: URL, venue: VenueId, path: string): Response {
+    if (this.faults.refusing(venue)) {
+      this.stats.refused += 1;
+      return new Response("stream refused by the simulator", { status: 503 });
+    }
     const { socket, response } = Deno.upgradeWebSocket(req);
     const protocol = PROTOCOLS[venue];
     const symbols = this.engines[venue].markets().map((m) => m.symbol);

@@ -198,7 +198,8 @@ export class QuoteStream {
       }
     }
     if (this.#closed || this.stats.reconnects >= this.#maxReconnects) return;
-    const backoffMs = Math.min(2_000, 50 * 2 ** this.stats.reconnects);
+    // 0.25, 0.5, 1, 2, 2 s: five replacements span a few seconds of a venue's outage, then the burst polls.
+    const backoffMs = Math.min(2_000, 250 * 2 ** this.stats.reconnects);
     this.stats.reconnects += 1;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;

@@ -4,7 +4,7 @@
 // control frames (Deno answers pings). The user-data stream is not served (see docs/STREAMS.md).
 
 import type { Quote } from "./types.ts";
-import type { StreamProtocol, SubscriptionChange } from "./ws_hub.ts";
+import type { StreamProtocol, SubscriptionChange } from "./ws_protocol.ts";
 
 function marketId(symbol: string): string {
   return symbol.replace("/", "");

@@ -7,25 +7,7 @@ import type { Quote, VenueId } from "./types.ts";
 import { StreamFaults } from "./ws_faults.ts";
 import { binanceStreams } from "./ws_binance.ts";
 import { okxStreams } from "./ws_okx.ts";
-
-/** What a client's text message asks for. Keys are symbols (Binance) or `channel|symbol` (OKX). */
-export interface SubscriptionChange {
-  replies: string[];
-  subscribe?: string[];
-  unsubscribe?: string[];
-  /** LIST_SUBSCRIPTIONS with this id */
-  list?: unknown;
-}
-
-export interface StreamProtocol {
-  matches(path: string): boolean;
-  /** subscriptions named in the URL */
-  initial(path: string, url: URL, symbols: readonly string[]): string[];
-  onText(text: string, symbols: readonly string[]): SubscriptionChange;
-  listReply(id: unknown, subscribed: string[]): string;
-  quoteMessage(key: string, quote: Quote, updateId: number, nowMs: number): string;
-  symbolOfKey?(key: string): string;
-}
+import type { StreamProtocol } from "./ws_protocol.ts";
 
 const PROTOCOLS: Record<VenueId, StreamProtocol> = { binance: binanceStreams, okx: okxStreams };
 

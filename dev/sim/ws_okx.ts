@@ -4,7 +4,7 @@
 // docs/STREAMS.md).
 
 import type { Quote } from "./types.ts";
-import type { StreamProtocol, SubscriptionChange } from "./ws_hub.ts";
+import type { StreamProtocol, SubscriptionChange } from "./ws_protocol.ts";
 
 const CHANNELS = new Set(["tickers", "bbo-tbt"]);
 

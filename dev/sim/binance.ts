@@ -15,6 +15,7 @@ import type {
   TimeInForce,
 } from "./types.ts";
 import type { VenueContext } from "./venue_context.ts";
+import type { OcoLeg, SimOrderList } from "./order_lists.ts";
 import { binanceWeight } from "./binance_weights.ts";
 import type { BinanceLimitVerdict } from "./rate_limits.ts";
 
@@ -223,9 +224,9 @@ function symbolInfo(m: MarketInfo) {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET"],
+    orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
     icebergAllowed: false,
-    ocoAllowed: false,
+    ocoAllowed: true,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: false,
@@ -293,6 +294,7 @@ const STATUS: Record<OrderStatus, string> = {
 };
 
 function orderType(o: SimOrder): string {
+  if (o.stopPrice !== undefined) return o.type === "market" ? "STOP_LOSS" : "STOP_LOSS_LIMIT";
   if (o.type === "market") return "MARKET";
   return o.postOnly ? "LIMIT_MAKER" : "LIMIT";
 }
@@ -301,14 +303,14 @@ function orderFields(o: SimOrder, id: string) {
   return {
     symbol: id,
     orderId: Number(o.orderId),
-    orderListId: -1,
+    orderListId: o.orderListId === undefined ? -1 : Number(o.orderListId),
     clientOrderId: o.clientOrderId,
     price: dec(o.price),
     origQty: dec(o.amount),
     executedQty: dec(o.filled),
     origQuoteOrderQty: dec(o.quoteAmount),
     cummulativeQuoteQty: dec(o.cost),
-    status: STATUS[o.status],
+    status: o.held ? "PENDING_NEW" : STATUS[o.status],
     timeInForce: o.type === "market" || o.postOnly ? "GTC" : o.timeInForce,
     type: orderType(o),
     side: o.side.toUpperCase(),
@@ -321,11 +323,12 @@ function queriedOrder(o: SimOrder, id: string) {
   const open = o.status === "new" || o.status === "partially_filled";
   return {
     ...orderFields(o, id),
-    stopPrice: dec(0),
+    stopPrice: dec(o.stopPrice ?? 0),
     icebergQty: dec(0),
     time: o.createdAt,
     updateTime: o.updatedAt,
-    isWorking: open,
+    // a stop leg is open but not working until its trigger
+    isWorking: open && !o.held && (o.stopPrice === undefined || o.triggered === true),
   };
 }
 
@@ -344,7 +347,7 @@ function myTrade(t: SimTrade, id: string) {
     symbol: id,
     id: Number(t.tradeId),
     orderId: Number(t.orderId),
-    orderListId: -1,
+    orderListId: -1, // the simulator's trades do not carry their order's list
     price: dec(t.price),
     qty: dec(t.amount),
     quoteQty: dec(t.cost),
@@ -388,6 +391,8 @@ function rejectionToApiError(error: SimRejection, forCancel: boolean): BinanceAp
       return new BinanceApiError(400, -1102, error.message);
     case "market_closed":
       return new BinanceApiError(400, -2010, "Market is closed.");
+    case "price_relation":
+      return new BinanceApiError(400, -2010, "The relationship of the prices for the orders is not correct.");
   }
 }
 
@@ -441,6 +446,18 @@ function orderRequest(engine: VenueEngine, params: URLSearchParams): PlaceOrderR
       quoteAmount: quantity === undefined ? quoteOrderQty : undefined,
     };
   }
+  if (type === "STOP_LOSS" || type === "STOP_LOSS_LIMIT") {
+    // A lone stop order (ccxt createOrder with stopLossPrice): waits for its trigger, then works.
+    const stopPrice = parseNumber(params, "stopPrice");
+    if (stopPrice === undefined) throw mandatory("stopPrice");
+    if (quantity === undefined) throw mandatory("quantity");
+    if (type === "STOP_LOSS") return { ...base, type: "market", amount: quantity, stopPrice };
+    if (price === undefined) throw mandatory("price");
+    const tif = params.get("timeInForce");
+    if (!tif) throw mandatory("timeInForce");
+    if (tif !== "GTC" && tif !== "IOC" && tif !== "FOK") throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+    return { ...base, type: "limit", amount: quantity, price, stopPrice, timeInForce: tif };
+  }
   throw new BinanceApiError(400, -1116, "Invalid orderType.");
 }
 
@@ -455,6 +472,85 @@ function orderRef(params: URLSearchParams): { orderId?: string; clientOrderId?: 
     );
   }
   return orderId !== undefined ? { orderId: String(orderId) } : { clientOrderId };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Order lists (OCO, new-style POST /api/v3/orderList/oco)
+
+function listShape(engine: VenueEngine, list: SimOrderList, reports: boolean) {
+  const id = marketId(engine.market(list.symbol)!);
+  const legs = engine.orderListLegs(list);
+  return {
+    orderListId: Number(list.orderListId),
+    contingencyType: list.contingencyType,
+    listStatusType: list.listStatusType,
+    listOrderStatus: list.listOrderStatus,
+    listClientOrderId: list.listClientOrderId,
+    transactionTime: list.transactionTime,
+    symbol: id,
+    orders: legs.map((o) => ({ symbol: id, orderId: Number(o.orderId), clientOrderId: o.clientOrderId })),
+    ...(reports
+      ? {
+        orderReports: legs.map((o) => ({
+          ...orderFields(o, id),
+          transactTime: list.transactionTime,
+          ...(o.stopPrice === undefined ? {} : { stopPrice: dec(o.stopPrice) }),
+        })),
+      }
+      : {}),
+  };
+}
+
+const LEG_TYPES: Record<string, OcoLeg["type"]> = {
+  LIMIT_MAKER: "limit_maker",
+  STOP_LOSS: "stop_loss",
+  STOP_LOSS_LIMIT: "stop_loss_limit",
+};
+
+/** One OCO leg's parameters: `above…` / `below…` (OCO) or `pendingAbove…` / `pendingBelow…` (OTOCO). */
+function ocoLeg(params: URLSearchParams, prefix: string): OcoLeg {
+  const rawType = params.get(`${prefix}Type`);
+  if (!rawType) throw mandatory(`${prefix}Type`);
+  const type = LEG_TYPES[rawType];
+  if (!type) {
+    // TAKE_PROFIT and TAKE_PROFIT_LIMIT legs are valid on Binance; the simulator does not model them.
+    throw new BinanceApiError(400, -1116, "Invalid orderType.");
+  }
+  const price = parseNumber(params, `${prefix}Price`);
+  const stopPrice = parseNumber(params, `${prefix}StopPrice`);
+  const tif = params.get(`${prefix}TimeInForce`) || undefined;
+  if (type === "stop_loss_limit" && tif === undefined) throw mandatory(`${prefix}TimeInForce`);
+  if (tif !== undefined && tif !== "GTC" && tif !== "IOC" && tif !== "FOK") {
+    throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+  }
+  if (type === "limit_maker" && price === undefined) throw mandatory(`${prefix}Price`);
+  if (type !== "limit_maker" && stopPrice === undefined) throw mandatory(`${prefix}StopPrice`);
+  if (type === "stop_loss_limit" && price === undefined) throw mandatory(`${prefix}Price`);
+  const clientOrderId = params.get(`${prefix}ClientOrderId`) || undefined;
+  return { type, price, stopPrice, timeInForce: tif as OcoLeg["timeInForce"], clientOrderId };
+}
+
+function listRef(params: URLSearchParams, clientName: string): { orderListId?: string; listClientOrderId?: string } {
+  const orderListId = parseInteger(params, "orderListId");
+  const listClientOrderId = params.get(clientName) || undefined;
+  if (orderListId === undefined && listClientOrderId === undefined) {
+    throw new BinanceApiError(
+      400,
+      -1102,
+      `Param '${clientName}' or 'orderListId' must be sent, but both were empty/null!`,
+    );
+  }
+  return orderListId !== undefined ? { orderListId: String(orderListId) } : { listClientOrderId };
+}
+
+function listRejection(error: unknown, forCancel: boolean): never {
+  if (error instanceof SimRejection && (error.reason === "order_not_found" || error.reason === "order_not_open")) {
+    throw forCancel
+      ? new BinanceApiError(400, -2011, "Unknown order list sent.")
+      : new BinanceApiError(400, -2013, "Order list does not exist.");
+  }
+  if (error instanceof SimRejection) throw rejectionToApiError(error, forCancel);
+  throw error;
 }
 
 type Route = (p: {
@@ -568,6 +664,95 @@ const PRIVATE: Record<string, Route> = {
     const result = { ...ack, ...orderFields(order, id) };
     if (respType === "RESULT") return result;
     return { ...result, fills: ctx.engine.myTrades(acct.id, { orderId: order.orderId }).map(fill) };
+  },
+  "POST /api/v3/orderList/oco": async ({ params, ctx, account }) => {
+    const acct = await account();
+    enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 2));
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const side = parseSide(params);
+    const quantity = parseNumber(params, "quantity");
+    if (quantity === undefined) throw mandatory("quantity");
+    const above = ocoLeg(params, "above");
+    const below = ocoLeg(params, "below");
+    const listClientOrderId = params.get("listClientOrderId") || undefined;
+    const list = withRejections(
+      false,
+      () =>
+        ctx.engine.placeOco(acct.id, {
+          symbol: market.symbol,
+          side,
+          amount: quantity,
+          listClientOrderId,
+          above,
+          below,
+        }),
+    );
+    return listShape(ctx.engine, list, true);
+  },
+  "POST /api/v3/orderList/otoco": async ({ params, ctx, account }) => {
+    const acct = await account();
+    enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 3));
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const workingType = params.get("workingType");
+    if (!workingType) throw mandatory("workingType");
+    if (workingType !== "LIMIT" && workingType !== "LIMIT_MAKER") {
+      throw new BinanceApiError(400, -1116, "Invalid orderType.");
+    }
+    const workingSide = params.get("workingSide");
+    if (!workingSide) throw mandatory("workingSide");
+    if (workingSide !== "BUY" && workingSide !== "SELL") throw new BinanceApiError(400, -1117, "Invalid side.");
+    const workingPrice = parseNumber(params, "workingPrice");
+    if (workingPrice === undefined) throw mandatory("workingPrice");
+    const workingQuantity = parseNumber(params, "workingQuantity");
+    if (workingQuantity === undefined) throw mandatory("workingQuantity");
+    const tif = params.get("workingTimeInForce") || undefined;
+    if (workingType === "LIMIT" && tif === undefined) throw mandatory("workingTimeInForce");
+    // The simulator's working order rests GTC; IOC/FOK working orders are not modelled.
+    if (tif !== undefined && tif !== "GTC") throw new BinanceApiError(400, -1115, "Invalid timeInForce.");
+    const pendingSide = params.get("pendingSide");
+    if (!pendingSide) throw mandatory("pendingSide");
+    if (pendingSide !== "BUY" && pendingSide !== "SELL") throw new BinanceApiError(400, -1117, "Invalid side.");
+    const pendingQuantity = parseNumber(params, "pendingQuantity");
+    if (pendingQuantity === undefined) throw mandatory("pendingQuantity");
+    const above = ocoLeg(params, "pendingAbove");
+    const below = ocoLeg(params, "pendingBelow");
+    const list = withRejections(false, () =>
+      ctx.engine.placeOtoco(acct.id, {
+        symbol: market.symbol,
+        listClientOrderId: params.get("listClientOrderId") || undefined,
+        working: {
+          side: workingSide === "BUY" ? "buy" : "sell",
+          type: workingType === "LIMIT" ? "limit" : "limit_maker",
+          price: workingPrice,
+          amount: workingQuantity,
+          clientOrderId: params.get("workingClientOrderId") || undefined,
+        },
+        pending: { side: pendingSide === "BUY" ? "buy" : "sell", amount: pendingQuantity, above, below },
+      }));
+    return listShape(ctx.engine, list, true);
+  },
+  "GET /api/v3/orderList": async ({ params, ctx, account }) => {
+    const acct = await account();
+    const ref = listRef(params, "origClientOrderId");
+    try {
+      return listShape(ctx.engine, ctx.engine.orderList(acct.id, ref), false);
+    } catch (error) {
+      listRejection(error, false);
+    }
+  },
+  "GET /api/v3/openOrderList": async ({ ctx, account }) => {
+    const acct = await account();
+    return ctx.engine.openOrderLists(acct.id).map((l) => listShape(ctx.engine, l, false));
+  },
+  "DELETE /api/v3/orderList": async ({ params, ctx, account }) => {
+    const acct = await account();
+    const market = resolveSymbol(ctx.engine, params.get("symbol") ?? undefined);
+    const ref = listRef(params, "listClientOrderId");
+    try {
+      return listShape(ctx.engine, ctx.engine.cancelOrderList(acct.id, ref, market.symbol), true);
+    } catch (error) {
+      listRejection(error, true);
+    }
   },
   "GET /api/v3/order": async ({ params, ctx, account }) => {
     const acct = await account();

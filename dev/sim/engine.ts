@@ -4,9 +4,11 @@
 // injected Clock, randomness from a seeded PRNG. Its method signatures are stable; additions only.
 
 import { AccountBook } from "./accounts.ts";
+import { AlgoBook, type AlgoSpec, type SimAlgo } from "./algo_orders.ts";
 import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
+import { type OcoRequest, OrderLists, type OtocoRequest, type SimOrderList } from "./order_lists.ts";
 import { OrderBook } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
@@ -49,6 +51,8 @@ export class VenueEngine {
   private readonly seed: number;
   private readonly accounts: AccountBook;
   private readonly orders: OrderBook;
+  private readonly lists: OrderLists;
+  private readonly algos: AlgoBook;
   private lastStepAt: number;
 
   constructor(venue: VenueId, config: VenueConfig, options: { seed: number; clock?: Clock }) {
@@ -88,6 +92,12 @@ export class VenueEngine {
       bnbFeeDiscount: config.bnbFeeDiscount ?? 0.25,
       bnbPerUnit: (asset) => this.bnbPerUnit(asset),
     });
+    this.lists = new OrderLists(this.orders, () => this.clock.now());
+    this.algos = new AlgoBook({
+      now: () => this.clock.now(),
+      placeOrder: (accountId, req) => this.placeOrder(accountId, req),
+      getOrder: (accountId, orderId) => this.orders.getOrder(accountId, { orderId }),
+    }, config.orderIdStart + 100_000_000_000);
     config.accounts.forEach((account, index) => this.addAccount(account, `${venue}-account-${index + 1}`));
   }
 
@@ -229,7 +239,7 @@ export class VenueEngine {
     s.bidLiquidity = s.info.topOfBookQty;
     s.askLiquidity = s.info.topOfBookQty;
     s.sequence++;
-    this.orders.matchResting(symbol);
+    this.afterQuote(symbol);
   }
 
   /** Advances every symbol `count` price steps and matches resting orders after each. */
@@ -247,7 +257,7 @@ export class VenueEngine {
       const s = this.symbols.get(symbol);
       if (s?.pathAdvance !== "read") continue;
       s.step(now);
-      this.orders.matchResting(symbol);
+      this.afterQuote(symbol);
     }
   }
 
@@ -276,11 +286,78 @@ export class VenueEngine {
     const info = this.market(req.symbol);
     if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
     if (info) this.liveMarket(req.symbol);
-    return this.orders.placeOrder(accountId, req);
+    const order = this.orders.placeOrder(accountId, req);
+    this.algos.sweepEntries();
+    return order;
   }
 
   cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
-    return this.orders.cancelOrder(accountId, ref, symbol);
+    const order = this.orders.cancelOrder(accountId, ref, symbol);
+    this.algos.sweepEntries();
+    return order;
+  }
+
+  // --- algo orders (OKX trigger / OCO, attached TP/SL)
+
+  /** A live algo; with `entryOrderId` it waits for that order to finish, then covers what it filled. */
+  placeAlgo(accountId: string, spec: AlgoSpec, entryOrderId?: string): SimAlgo {
+    const info = this.market(spec.symbol);
+    if (!info) throw new SimRejection("unknown_symbol", `unknown symbol: ${spec.symbol}`);
+    this.liveMarket(spec.symbol);
+    const algo = this.algos.add(accountId, spec, entryOrderId);
+    this.algos.sweepEntries();
+    return this.algos.get(accountId, { algoId: algo.algoId });
+  }
+
+  algo(accountId: string, ref: { algoId?: string; clientAlgoId?: string }): SimAlgo {
+    return this.algos.get(accountId, ref);
+  }
+
+  algoOrders(accountId: string): SimAlgo[] {
+    return this.algos.list(accountId);
+  }
+
+  cancelAlgo(accountId: string, algoId: string): SimAlgo {
+    return this.algos.cancel(accountId, algoId);
+  }
+
+  // --- order lists (OCO)
+
+  /** Places an OCO; its prices are judged against the symbol's last price (last trade, else the mid). */
+  placeOco(accountId: string, req: OcoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    const s = this.liveMarket(req.symbol);
+    return this.lists.placeOco(accountId, req, s.ticker(this.clock.now()).last);
+  }
+
+  /** Places an OTOCO: the working order now, its OCO once the working order has filled. */
+  placeOtoco(accountId: string, req: OtocoRequest): SimOrderList {
+    const info = this.market(req.symbol);
+    if (info?.status === "BREAK") throw new SimRejection("market_closed", `${req.symbol} is not trading`);
+    this.liveMarket(req.symbol);
+    return this.lists.placeOtoco(accountId, req);
+  }
+
+  orderList(accountId: string, ref: { orderListId?: string; listClientOrderId?: string }): SimOrderList {
+    return this.lists.getList(accountId, ref);
+  }
+
+  openOrderLists(accountId: string): SimOrderList[] {
+    return this.lists.openLists(accountId);
+  }
+
+  cancelOrderList(
+    accountId: string,
+    ref: { orderListId?: string; listClientOrderId?: string },
+    symbol: string,
+  ): SimOrderList {
+    return this.lists.cancelList(accountId, ref, symbol);
+  }
+
+  /** The legs of a list, as they are now. */
+  orderListLegs(list: SimOrderList): SimOrder[] {
+    return this.lists.legs(list);
   }
 
   /** Finds an order by exchange id or client id (the newest with that client id). */
@@ -304,13 +381,20 @@ export class VenueEngine {
 
   // --- internals
 
+  /** A symbol's quote changed: resting orders match, then algo orders look at their triggers. */
+  private afterQuote(symbol: string): void {
+    this.orders.matchResting(symbol);
+    this.algos.sweepEntries();
+    this.algos.onQuote(symbol, this.quote(symbol));
+  }
+
   private stepSymbols(count: number, include: (s: SymbolMarket) => boolean): void {
     const now = this.clock.now();
     for (let i = 0; i < count; i++) {
       for (const [symbol, s] of this.symbols) {
         if (!include(s)) continue;
         s.step(now);
-        this.orders.matchResting(symbol);
+        this.afterQuote(symbol);
       }
     }
   }

@@ -6,6 +6,7 @@ import type { VenueEngine } from "./engine.ts";
 import { SimRejection } from "./rejection.ts";
 import type { Account, MarketInfo, OrderRef, PlaceOrderRequest, SimOrder, SimTrade } from "./types.ts";
 import type { VenueContext } from "./venue_context.ts";
+import { ALGO_ROUTES, parseAttached, placeAttached } from "./okx_algo.ts";
 import { authenticateOkx } from "./okx_auth.ts";
 import {
   cancelFailure,
@@ -220,10 +221,18 @@ function placeOne(ctx: VenueContext, account: Account, raw: unknown): PlaceResul
   if (!market || instIdOf(market.symbol) !== body.instId) {
     return { ...echo, ...placementFailure("unknown_symbol", body.instId) };
   }
+  let attached: ReturnType<typeof parseAttached>;
+  try {
+    attached = parseAttached(fields.attachAlgoOrds, market, body.side);
+  } catch (error) {
+    if (!(error instanceof OkxApiError)) throw error;
+    return { ...echo, sCode: error.code, sMsg: error.message };
+  }
   try {
     const { request, origin } = engineOrderRequest(body, market);
     const order = engine.placeOrder(account.id, request);
     rememberOrigin(engine, order.orderId, origin);
+    placeAttached(engine, account, attached, order);
     return { ...echo, clOrdId: order.clientOrderId, ordId: order.orderId, sCode: "0", sMsg: "Order placed" };
   } catch (error) {
     if (!(error instanceof SimRejection)) throw error;
@@ -290,6 +299,8 @@ function asSingle(body: unknown): Record<string, unknown> {
 }
 
 const ROUTES: Record<string, Route> = {
+  ...ALGO_ROUTES,
+
   "/api/v5/public/time": {
     method: "GET",
     private: false,

@@ -93,6 +93,7 @@ export function placementFailure(reason: RejectionReason, detail: string, ccy = 
     case "post_only_would_take":
       // OKX has no dedicated placement code here; the simulator refuses with a parameter error naming the cause.
       return { sCode: "51000", sMsg: "Parameter ordType error: a post-only order would take liquidity" }; // BadRequest
+    case "price_relation":
     case "market_closed": // the generated OKX listing has no suspended instruments; kept for completeness
     case "invalid_parameter":
     case "order_not_found":

@@ -26,8 +26,23 @@ export interface OrderBookDeps {
 /** Binance prints commissions with 8 decimals. */
 const roundFee = (value: number) => Math.round(value * 1e8) / 1e8;
 
+/** What an order list (order_lists.ts) hears about its legs; the book never calls back into itself through these. */
+export interface OrderHooks {
+  /** a fill happened on `order` */
+  onFill(order: SimOrder): void;
+  /** a stop order's trigger price was crossed; called before it locks funds and works */
+  onTrigger(order: SimOrder): void;
+  /** the account cancelled `order` */
+  onCancel(order: SimOrder): void;
+}
+
 export class OrderBook {
   private readonly orders = new Map<string, SimOrder>();
+  /** stop orders waiting for their trigger, in arrival order */
+  private readonly pendingIds: string[] = [];
+  /** OTOCO pending legs held until their working order fills */
+  private readonly heldIds: string[] = [];
+  hooks?: OrderHooks;
   /** order ids in arrival order: time priority for matching */
   private readonly openOrderIds: string[] = [];
   private readonly trades: SimTrade[] = [];
@@ -39,7 +54,11 @@ export class OrderBook {
     this.nextOrderId = deps.orderIdStart;
   }
 
-  placeOrder(accountId: string, req: PlaceOrderRequest): SimOrder {
+  /**
+   * Places an order (a stop order waits, see `stopPrice`); `listId` marks it as a leg of an order list; `held` keeps
+   * it off the book (locking nothing) until `release`.
+   */
+  placeOrder(accountId: string, req: PlaceOrderRequest, listId?: string, held = false): SimOrder {
     const { accounts } = this.deps;
     accounts.assertExists(accountId);
     const market = this.deps.market(req.symbol);
@@ -78,9 +97,15 @@ export class OrderBook {
         `notional ${clean(amount * referencePrice)} < minNotional ${info.minNotional}`,
       );
     }
-    const marketable = req.side === "buy" ? market.ask <= referencePrice : market.bid >= referencePrice;
+    const marketable = req.stopPrice === undefined && !held &&
+      (req.side === "buy" ? market.ask <= referencePrice : market.bid >= referencePrice);
     if (req.postOnly && marketable) {
       throw new SimRejection("post_only_would_take", "order would immediately match and take");
+    }
+
+    const now = this.deps.clock.now();
+    if (req.stopPrice !== undefined || held) {
+      return this.placePending(accountId, req, clientOrderId, price, amount, now, listId, held);
     }
 
     // Funds: a buy needs (and a limit buy locks) quote, a sell needs (and a limit sell locks) base.
@@ -94,7 +119,6 @@ export class OrderBook {
       );
     }
 
-    const now = this.deps.clock.now();
     const order: SimOrder = {
       orderId: String(this.nextOrderId++),
       clientOrderId,
@@ -116,6 +140,7 @@ export class OrderBook {
       createdAt: now,
       updatedAt: now,
       lockedRemaining: 0,
+      orderListId: listId,
     };
 
     if (timeInForce === "FOK" && marketable) {
@@ -150,12 +175,14 @@ export class OrderBook {
     return { ...order };
   }
 
-  cancelOrder(accountId: string, ref: OrderRef, symbol?: string): SimOrder {
+  /** Cancels an open order; `quiet` (an order list cancelling its own legs) skips the hooks. */
+  cancelOrder(accountId: string, ref: OrderRef, symbol?: string, quiet = false): SimOrder {
     const order = this.findOrder(accountId, ref, symbol);
     if (order.status !== "new" && order.status !== "partially_filled") {
       throw new SimRejection("order_not_open", `order ${order.orderId} is ${order.status}`);
     }
     this.close(order, "canceled");
+    if (!quiet) this.hooks?.onCancel(order);
     return { ...order };
   }
 
@@ -164,8 +191,10 @@ export class OrderBook {
     return { ...this.findOrder(accountId, ref, symbol) };
   }
 
+  /** Working and waiting (stop) orders, by order id. */
   openOrders(accountId: string, symbol?: string): SimOrder[] {
-    return this.openOrderIds
+    return [...this.openOrderIds, ...this.pendingIds, ...this.heldIds]
+      .sort((a, b) => Number(a) - Number(b))
       .map((id) => this.orders.get(id)!)
       .filter((o) => o.accountId === accountId && (symbol === undefined || o.symbol === symbol))
       .map((o) => ({ ...o }));
@@ -195,11 +224,111 @@ export class OrderBook {
   /** Matches this symbol's resting orders, oldest first, against the current quote and its liquidity. */
   matchResting(symbol: string): void {
     const market = this.deps.market(symbol);
+    for (const id of [...this.pendingIds]) {
+      const order = this.orders.get(id)!;
+      if (order.symbol !== symbol || order.status !== "new") continue;
+      // A sell stop triggers when the bid falls to its price, a buy stop when the ask rises to it.
+      const hit = order.side === "sell" ? market.bid <= order.stopPrice! : market.ask >= order.stopPrice!;
+      if (hit) this.trigger(order, market);
+    }
     for (const id of [...this.openOrderIds]) {
       const order = this.orders.get(id)!;
       if (order.symbol !== symbol || order.price === undefined) continue;
       const crosses = order.side === "buy" ? market.ask <= order.price : market.bid >= order.price;
       if (crosses) this.fill(order, market, true);
+    }
+  }
+
+  private placePending(
+    accountId: string,
+    req: PlaceOrderRequest,
+    clientOrderId: string,
+    price: number | undefined,
+    amount: number,
+    now: number,
+    listId: string | undefined,
+    held: boolean,
+  ): SimOrder {
+    const info = this.deps.market(req.symbol).info;
+    if (req.stopPrice !== undefined && (!(req.stopPrice > 0) || !isMultipleOf(req.stopPrice, info.tickSize))) {
+      throw new SimRejection(
+        "invalid_price",
+        `stopPrice ${req.stopPrice} is not a positive multiple of ${info.tickSize}`,
+      );
+    }
+    const order: SimOrder = {
+      orderId: String(this.nextOrderId++),
+      clientOrderId,
+      accountId,
+      symbol: req.symbol,
+      side: req.side,
+      type: req.type,
+      timeInForce: req.timeInForce ?? (req.type === "market" ? "IOC" : "GTC"),
+      postOnly: req.postOnly ?? false,
+      price,
+      amount,
+      filled: 0,
+      cost: 0,
+      average: 0,
+      feeAsset: req.side === "buy" ? info.base : info.quote,
+      feeTotal: 0,
+      status: "new",
+      createdAt: now,
+      updatedAt: now,
+      lockedRemaining: 0,
+      stopPrice: req.stopPrice === undefined ? undefined : roundToStep(req.stopPrice, info.tickSize),
+      triggered: req.stopPrice === undefined ? undefined : false,
+      orderListId: listId,
+      held: held || undefined,
+    };
+    this.orders.set(order.orderId, order);
+    (held ? this.heldIds : this.pendingIds).push(order.orderId);
+    return { ...order };
+  }
+
+  /** A held leg goes to work: a stop starts waiting for its trigger, a limit locks its funds and rests (or fills). */
+  release(orderId: string): void {
+    const order = this.orders.get(orderId);
+    const index = this.heldIds.indexOf(orderId);
+    if (!order || index < 0) return;
+    this.heldIds.splice(index, 1);
+    order.held = undefined;
+    order.updatedAt = this.deps.clock.now();
+    if (order.stopPrice !== undefined) {
+      this.pendingIds.push(orderId);
+      return;
+    }
+    this.activate(order, this.deps.market(order.symbol));
+  }
+
+  /** A stop order's price was crossed: it locks its funds now and works like a plain order (expires if it cannot). */
+  private trigger(order: SimOrder, market: SymbolMarket): void {
+    this.pendingIds.splice(this.pendingIds.indexOf(order.orderId), 1);
+    this.hooks?.onTrigger(order);
+    order.triggered = true;
+    order.updatedAt = this.deps.clock.now();
+    this.activate(order, market);
+  }
+
+  /** Locks an order's funds and puts it to work now (expired when the funds are not there). */
+  private activate(order: SimOrder, market: SymbolMarket): void {
+    const info = market.info;
+    const reference = order.price ?? (order.side === "buy" ? market.ask : market.bid);
+    const lockAsset = order.side === "buy" ? info.quote : info.base;
+    const needed = order.side === "buy" ? order.amount * reference : order.amount;
+    const funds = this.deps.accounts.funds(order.accountId, lockAsset);
+    if (funds.free < needed - DUST) {
+      order.status = "expired";
+      return;
+    }
+    order.lockedRemaining = clean(needed);
+    funds.free = clean(funds.free - needed);
+    funds.locked = clean(funds.locked + needed);
+    const marketable = order.side === "buy" ? market.ask <= reference : market.bid >= reference;
+    if (marketable) this.fill(order, market, false);
+    if (order.status === "new" || order.status === "partially_filled") {
+      if (order.type === "limit" && order.timeInForce === "GTC") this.openOrderIds.push(order.orderId);
+      else this.close(order, "expired");
     }
   }
 
@@ -293,6 +422,7 @@ export class OrderBook {
     } else {
       order.status = "partially_filled";
     }
+    this.hooks?.onFill(order);
   }
 
   /**
@@ -324,5 +454,10 @@ export class OrderBook {
     if (order.type === "market" && order.quoteAmount !== undefined) order.amount = order.filled || order.amount;
     const index = this.openOrderIds.indexOf(order.orderId);
     if (index >= 0) this.openOrderIds.splice(index, 1);
+    const waiting = this.pendingIds.indexOf(order.orderId);
+    if (waiting >= 0) this.pendingIds.splice(waiting, 1);
+    const heldAt = this.heldIds.indexOf(order.orderId);
+    if (heldAt >= 0) this.heldIds.splice(heldAt, 1);
+    order.held = undefined;
   }
 }

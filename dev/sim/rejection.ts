@@ -13,7 +13,8 @@ export type RejectionReason =
   | "post_only_would_take"
   | "order_not_found"
   | "order_not_open" // cancel of a filled/cancelled/expired order
-  | "market_closed"; // listed but not trading (Binance BREAK)
+  | "market_closed" // listed but not trading (Binance BREAK)
+  | "price_relation"; // an OCO's prices are on the wrong sides of the last price
 
 /** A business rejection; venue handlers turn `reason` into their own error code. */
 export class SimRejection extends Error {

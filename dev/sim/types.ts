@@ -165,6 +165,8 @@ export interface PlaceOrderRequest {
   timeInForce?: TimeInForce;
   /** reject instead of taking liquidity (Binance LIMIT_MAKER, OKX post_only) */
   postOnly?: boolean;
+  /** a stop order: waits (locking nothing) until the market crosses this price, then works as `type` */
+  stopPrice?: number;
 }
 
 export interface SimOrder {
@@ -193,6 +195,13 @@ export interface SimOrder {
   updatedAt: number;
   /** quote still locked for a buy / base still locked for a sell */
   lockedRemaining: number;
+  /** stop orders: the trigger price; `triggered` once the market crossed it (until then it locks nothing) */
+  stopPrice?: number;
+  triggered?: boolean;
+  /** the order list (Binance OCO) this order is a leg of */
+  orderListId?: string;
+  /** an OTOCO's pending leg: status "new" but neither working nor waiting until the working order fills (PENDING_NEW) */
+  held?: boolean;
 }
 
 export interface SimTrade {

@@ -68,6 +68,16 @@ export interface VenueBurstContext {
   stream?: QuoteStream;
 }
 
+/**
+ * Waits for every one of a tick's concurrent sends (none is left in flight), then throws the first failure: a
+ * failure of one symbol's entry must not leave another's half-recorded while the burst unwinds.
+ */
+async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 export function bandFor(settings: Settings, name: string | null): LatencyBand {
   return settings.latency_bands.find((band) => band.name === name) ?? defensiveBand(settings.latency_bands);
 }
@@ -178,6 +188,12 @@ export class VenueBurst {
     await this.#positions.settle(this.ctx.settings.current);
   }
 
+  /** Today's counters plus the entries this tick decided but has not recorded yet. */
+  async #dailyWith(decided: number): Promise<{ entries: number; realizedPnl: number }> {
+    const daily = await this.ctx.daily.current(this.ctx.clock.now());
+    return { ...daily, entries: daily.entries + decided };
+  }
+
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
   async #readFundsIfStale(): Promise<void> {
     try {
@@ -188,42 +204,45 @@ export class VenueBurst {
     }
   }
 
-  /** Sends the exits this tick's quotes call for. Returns the positions still active. */
+  /** Sends the exits this tick's quotes call for, all positions at once. Returns the positions still active. */
   async #manageExits(settings: Settings, settled: readonly Settled[]): Promise<PositionRow[]> {
-    const stillActive: PositionRow[] = [];
-    for (const current of settled) {
-      let { position, figures } = current;
-      const quote = this.ctx.quotes.get(position.symbol);
-      if (position.status === "open") {
-        const reason = quote && position.entry_avg_px
-          ? decideExit(
-            { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
-            quote,
-            this.ctx.clock.now(),
-            settings,
-          )
-          : null;
-        if (reason && quote) {
-          ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
-        }
-      } else if (position.status === "closing" && !figures.liveExit) {
-        // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
-        if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
-          note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
-        } else if (quote) {
-          ({ position, figures } = await this.#positions.exit(
-            position,
-            figures,
-            position.exit_reason ?? "manual",
-            quote,
-            settings.mode,
-          ));
-        }
+    const after: (PositionRow | null)[] = settled.map(() => null);
+    await settleAll(settled.map((current, i) => this.#manageExit(settings, current).then((p) => after[i] = p)));
+    this.#stopIfNeedsHuman();
+    return after.filter((p): p is PositionRow => p !== null && isActive(p));
+  }
+
+  /** One position's exit decision and exit; returns the position as it ends the tick. */
+  async #manageExit(settings: Settings, current: Settled): Promise<PositionRow> {
+    let { position, figures } = current;
+    const quote = this.ctx.quotes.get(position.symbol);
+    if (position.status === "open") {
+      const reason = quote && position.entry_avg_px
+        ? decideExit(
+          { entry_avg_px: position.entry_avg_px, opened_at: position.opened_at },
+          quote,
+          this.ctx.clock.now(),
+          settings,
+        )
+        : null;
+      if (reason && quote) {
+        ({ position, figures } = await this.#positions.exit(position, figures, reason, quote, settings.mode));
       }
-      this.#stopIfNeedsHuman();
-      if (isActive(position)) stillActive.push(position);
+    } else if (position.status === "closing" && !figures.liveExit) {
+      // A previous exit ended with base still sellable (thin liquidity) or was refused: send another.
+      if (figures.rejectedExits >= MAX_REJECTED_EXITS) {
+        note(this.ctx.summary, `position ${position.id}: ${figures.rejectedExits} exits refused; needs a person`);
+      } else if (quote) {
+        ({ position, figures } = await this.#positions.exit(
+          position,
+          figures,
+          position.exit_reason ?? "manual",
+          quote,
+          settings.mode,
+        ));
+      }
     }
-    return stillActive;
+    return position;
   }
 
   async #lookForEntries(settings: Settings, active: PositionRow[]): Promise<void> {
@@ -232,6 +251,9 @@ export class VenueBurst {
     const band = this.#band ?? bandFor(settings, null);
     const busySymbols = new Set(active.map((p) => p.symbol));
     let openPositions = active.length;
+    /** Entries decided this tick, not yet in today's counters (those move once each position row is written). */
+    let decidedEntries = 0;
+    const entries: Promise<void>[] = [];
 
     for (const symbol of ctx.symbols) {
       // An entry started now could not be followed up inside the budget.
@@ -249,7 +271,7 @@ export class VenueBurst {
         band,
         settings,
         // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
-        daily: await ctx.daily.current(ctx.clock.now()),
+        daily: await this.#dailyWith(decidedEntries),
         freeQuote: this.#funds.free,
         openPositions,
         rules: market.rules,
@@ -260,34 +282,39 @@ export class VenueBurst {
         continue;
       }
       s.signals.entries += 1;
-      // The position row first (the order row refers to it), then the order row, then the order.
-      const position = await ctx.store.insertPosition({
-        venue: ctx.venue,
-        symbol,
-        mode: settings.mode,
-        opened_at: ctx.clock.now().toISOString(),
-      });
-      ctx.daily.recordEntry(position);
-      const order = await this.#orders.place({
-        venue: ctx.venue,
-        symbol,
-        side: "buy",
-        type: "limit",
-        price: decision.price,
-        amount: decision.amount,
-        purpose: "entry",
-        position_id: position.id,
-        mode: settings.mode,
-      });
-      // What the venue now holds for it (a refused order reserved nothing, and made the balance stale).
-      if (!isFinalStatus(order.order_status) || order.order_status === "filled") {
-        this.#funds.reserve(decision.amount * decision.price);
-      }
-      const result = await this.#positions.advance(position);
-      this.#stopIfNeedsHuman();
-      if (result.position.status === "failed") continue;
+      // Counted at the decision, so the next symbol's decision sees it: the entries go out together below.
+      decidedEntries += 1;
       openPositions += 1;
       busySymbols.add(symbol);
+      // What the venue will hold for it; a refused entry makes the balance stale (the tracker's listener).
+      this.#funds.reserve(decision.amount * decision.price);
+      entries.push(this.#enter(symbol, decision.price, decision.amount, settings));
     }
+    await settleAll(entries);
+    this.#stopIfNeedsHuman();
+  }
+
+  /** One entry: the position row (the order row refers to it), the order row, the order, then its first fill. */
+  async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
+    const { ctx } = this;
+    const position = await ctx.store.insertPosition({
+      venue: ctx.venue,
+      symbol,
+      mode: settings.mode,
+      opened_at: ctx.clock.now().toISOString(),
+    });
+    ctx.daily.recordEntry(position);
+    await this.#orders.place({
+      venue: ctx.venue,
+      symbol,
+      side: "buy",
+      type: "limit",
+      price,
+      amount,
+      purpose: "entry",
+      position_id: position.id,
+      mode: settings.mode,
+    });
+    await this.#positions.advance(position);
   }
 }

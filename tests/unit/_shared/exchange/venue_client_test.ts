@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { AuthenticationError, InsufficientFunds, RequestTimeout } from "ccxt";
+import { AuthenticationError, InsufficientFunds, RateLimitExceeded, RequestTimeout } from "ccxt";
+import { RateLimiter } from "../../../../supabase/functions/_shared/exchange/rate_limiter.ts";
+import { VENUE_PROFILES } from "../../../../supabase/functions/_shared/exchange/venues.ts";
+import { ManualClock } from "../../../support/manual_clock.ts";
 import type { Env } from "../../../../supabase/functions/_shared/env.ts";
 import {
   FinalExchangeError,
@@ -333,4 +336,38 @@ Deno.test("real ccxt: the latency probe times the HTTP round trip only, and neve
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("our limiter is charged each request's cost, and a 429's Retry-After pauses it", async () => {
+  const clock = new ManualClock(0);
+  const limiter = new RateLimiter(VENUE_PROFILES.binance.rateLimits.limits, {
+    nowMs: () => clock.monotonicMs(),
+    sleep: (ms) => clock.sleep(ms),
+  });
+  let limited = true;
+  const exchange = fakeExchange({
+    fetchBidsAsks: () =>
+      limited
+        ? Promise.reject(new RateLimitExceeded("binance 429 Too many requests"))
+        : Promise.resolve({ "BTC/USDT": { bid: 1, ask: 2 } }),
+    createOrder: () =>
+      Promise.resolve({ id: "1", clientOrderId: "c1", status: "open", amount: 1, filled: 0, info: {} }),
+    last_response_headers: { "Retry-After": "2" },
+  });
+  const client = createVenueClient("binance", exchange, { retry: { ...noWait, attempts: 1 }, limiter });
+  await assert.rejects(client.fetchQuotes(["BTC/USDT"]), (e) => e instanceof RateLimitedError);
+  assert.deepEqual(limiter.spent, { weight: 4 });
+  limited = false;
+  await client.createOrder({
+    symbol: "BTC/USDT",
+    side: "buy",
+    type: "limit",
+    amount: 1,
+    price: 1,
+    clientOrderId: "c1",
+  });
+  assert.equal(clock.monotonicMs(), 2_000, "the order waited out the venue's Retry-After");
+  assert.deepEqual(limiter.spent, { weight: 5, orders: 1 });
+  await client.fetchQuotes(["BTC/USDT"]);
+  assert.deepEqual(limiter.spent, { weight: 9, orders: 1 });
 });

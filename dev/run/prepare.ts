@@ -1,6 +1,6 @@
 /**
  * Puts the tables in the state the demo promises, through supabase-js with the service role (as any operator
- * would): paper mode, and, on the embedded database only, no run left "running" by a previous demo that was stopped
+ * would): paper mode, quotes polled, and, on the embedded database only, no run left "running" by a previous demo that was stopped
  * mid-burst (its lease would otherwise keep the venues closed for up to two minutes).
  */
 
@@ -14,7 +14,11 @@ export class PrepareError extends Error {
   }
 }
 
-const settingsRowSchema = z.object({ mode: z.enum(["paper", "testnet", "live"]), trading_enabled: z.boolean() });
+const settingsRowSchema = z.object({
+  mode: z.enum(["paper", "testnet", "live"]),
+  trading_enabled: z.boolean(),
+  market_data: z.enum(["stream", "poll"]),
+});
 
 export interface PrepareOptions {
   /**
@@ -28,7 +32,7 @@ export interface PrepareOptions {
 /** Returns what it did or noticed, one sentence each, for the screen. */
 export async function prepareForPaperRun(client: SupabaseClient, options: PrepareOptions): Promise<string[]> {
   const notes: string[] = [];
-  const read = await client.from("bot_settings").select("mode, trading_enabled").eq("id", 1).maybeSingle();
+  const read = await client.from("bot_settings").select("mode, trading_enabled, market_data").eq("id", 1).maybeSingle();
   if (read.error) throw new PrepareError("read bot_settings", read.error.message);
   const parsed = settingsRowSchema.safeParse(read.data);
   if (!parsed.success) {
@@ -38,6 +42,13 @@ export async function prepareForPaperRun(client: SupabaseClient, options: Prepar
     const update = await client.from("bot_settings").update({ mode: "paper" }).eq("id", 1);
     if (update.error) throw new PrepareError("set bot_settings.mode = paper", update.error.message);
     notes.push(`bot_settings.mode was ${parsed.data.mode}; set to paper`);
+  }
+  // The demo's scripted prices move one point per quote request (the simulator's "read" paths), which only polling
+  // makes; streams would see the first point only.
+  if (parsed.data.market_data !== "poll") {
+    const update = await client.from("bot_settings").update({ market_data: "poll" }).eq("id", 1);
+    if (update.error) throw new PrepareError("set bot_settings.market_data = poll", update.error.message);
+    notes.push(`bot_settings.market_data was ${parsed.data.market_data}; set to poll (scripted demo prices)`);
   }
   if (!parsed.data.trading_enabled) {
     notes.push("bot_settings.trading_enabled is false (Stop): no new entries until it is set to true");

@@ -19,6 +19,7 @@ import { FaultInjector, faultResponse, MAX_HANG_MS, unknownStatusResponse } from
 import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
 import { RequestLog } from "./request_log.ts";
+import { StreamHub } from "./ws_hub.ts";
 
 export interface SimulatorOptions {
   /** seeds every price walk and the latency jitter; default 1 */
@@ -40,6 +41,8 @@ export interface Simulator {
   market: MarketControls;
   faults: FaultInjector;
   requestLog: RequestLog;
+  /** WebSocket streams (ws_hub.ts): ws://.../binance/ws, ws://.../okx/ws/v5/public; faults in `streams.faults` */
+  streams: StreamHub;
   /** the venues' rate limiters (on by default; `enabled = false` or config `rateLimits.enabled: false` to switch off) */
   limits: VenueLimiters;
   stop(): Promise<void>;
@@ -168,6 +171,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
   const stopper = new AbortController();
 
   const controls = createMarketControls(engines);
+  const streams = new StreamHub(engines);
   const limits: VenueLimiters = {
     binance: new BinanceLimiter(config.binance.rateLimits),
     okx: new OkxLimiter(config.okx.rateLimits),
@@ -198,6 +202,9 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
         log.finish(entry, 404);
         return Response.json({ error: "no venue at this path" }, { status: 404 });
       }
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && StreamHub.matches(route.venue, route.path)) {
+        return streams.accept(req, url, route.venue, route.path);
+      }
       return handleVenue(req, url, route.venue, route.path, state);
     });
     const origin = `http://127.0.0.1:${server.addr.port}`;
@@ -217,8 +224,10 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
       market: controls,
       faults,
       requestLog: log,
+      streams,
       limits,
       stop: async () => {
+        await streams.close();
         stopper.abort();
         await server.finished;
       },

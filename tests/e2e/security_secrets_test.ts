@@ -93,7 +93,7 @@ stackTest("secrets never reach a table, an answer or a log", {
 
   await withSql(stack.databaseUrl, async (sql) => {
     // testnet: private calls are signed with the env keys and go to the simulator.
-    await sql`update public.bot_settings set mode = 'testnet', burst_tick_ms = 100 where id = 1`;
+    await sql`update public.bot_settings set mode = 'testnet', burst_tick_ms = 100, market_data = 'poll' where id = 1`;
 
     await t.step("with keys the simulator does not know, private calls fail authentication", async () => {
       if (functions.includes("balance-sync")) {

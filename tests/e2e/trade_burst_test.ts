@@ -115,7 +115,8 @@ async function reset(sql: Sql, mode: "paper" | "testnet", settings: Record<strin
   await sql`delete from public.function_runs`;
   await sql`update public.bot_settings set mode = ${mode}, trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 100, entry_timeout_seconds = 15, time_stop_seconds = 180, max_trades_per_day = 250,
-            max_daily_loss_usd = 50, paper_starting_usdt = 10000, exit_protection = false where id = 1`;
+            max_daily_loss_usd = 50, paper_starting_usdt = 10000, exit_protection = false,
+            market_data = 'poll' where id = 1`;
   if (Object.keys(settings).length > 0) {
     await sql`update public.bot_settings set ${
       sql(settings as Record<string, string | number | boolean>)

@@ -107,6 +107,7 @@ export type Database = {
           latency_samples_per_call: number;
           latency_window: number;
           live_trading_enabled: boolean;
+          market_data: string;
           max_daily_loss_usd: number;
           max_open_positions: number;
           max_open_positions_per_venue: number | null;
@@ -148,6 +149,7 @@ export type Database = {
           latency_samples_per_call?: number;
           latency_window?: number;
           live_trading_enabled?: boolean;
+          market_data?: string;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
           max_open_positions_per_venue?: number | null;
@@ -189,6 +191,7 @@ export type Database = {
           latency_samples_per_call?: number;
           latency_window?: number;
           live_trading_enabled?: boolean;
+          market_data?: string;
           max_daily_loss_usd?: number;
           max_open_positions?: number;
           max_open_positions_per_venue?: number | null;

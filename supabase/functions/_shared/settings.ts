@@ -33,6 +33,8 @@ export const latencyBandSchema = z.object({
 });
 export type LatencyBand = z.infer<typeof latencyBandSchema>;
 
+export const MARKET_DATA_SOURCES = ["stream", "poll"] as const;
+
 export const settingsSchema = z.object({
   id: numeric(z.literal(1)),
   mode: z.enum(TRADING_MODES),
@@ -66,6 +68,8 @@ export const settingsSchema = z.object({
   time_stop_seconds: numeric(int().min(1).max(86_400)),
   entry_timeout_seconds: numeric(int().min(1).max(3_600)),
   burst_tick_ms: numeric(int().min(100).max(60_000)),
+  /** Quotes from the venues' WebSocket streams (REST while a stream is down), or REST polls only. */
+  market_data: z.enum(MARKET_DATA_SOURCES),
   paper_starting_usdt: numeric(num().min(0)),
   balance_snapshot_minutes: numeric(int().min(1).max(10_080)),
   latency_retention_days: numeric(int().min(1).max(3_650)),
@@ -126,6 +130,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze<Settings>({
   time_stop_seconds: 180,
   entry_timeout_seconds: 15,
   burst_tick_ms: 1000,
+  market_data: "stream",
   paper_starting_usdt: 10000,
   balance_snapshot_minutes: 60,
   latency_retention_days: 7,

@@ -15,6 +15,7 @@ import { startRun } from "../_shared/run_log.ts";
 import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
 import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
+import { quoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
 import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
 import { SYMBOL_PATTERN } from "../_shared/trading/symbol.ts";
 
@@ -55,6 +56,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
       summary = await runBurst({
         store: new SupabaseTradeStore(deps.db),
         venueClientFactory: tradingClientFactory(deps),
+        quoteStreamFactory: quoteStreamFactory(deps.env),
         clock: deps.clock,
         loadSettings: () => loadSettings(deps.db),
         readTradingSwitch: () => readTradingSwitch(deps.db),

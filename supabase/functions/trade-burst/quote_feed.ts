@@ -1,6 +1,6 @@
 /**
- * A venue's quotes for the burst: one request for every symbol per tick, kept in the map the paper executor fills
- * against, and each usable mid pushed into its momentum buffer.
+ * A venue's quotes for the burst: the stream's latest tops while it is up, otherwise one request for every symbol per
+ * tick; kept in the map the paper executor fills against, and each usable mid pushed into its momentum buffer.
  */
 import { describeError } from "../_shared/describe_error.ts";
 import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
@@ -9,6 +9,7 @@ import { isUsableQuote, midPrice, type Quote, quoteFromBook } from "../_shared/t
 import { MomentumBuffers, momentumKey } from "../_shared/trading/signal.ts";
 import { note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
+import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 
 export class QuoteFeed {
   readonly #momentum = new MomentumBuffers();
@@ -21,6 +22,8 @@ export class QuoteFeed {
       /** Shared with the paper executor, which fills against it. */
       quotes: Map<string, Quote>;
       summary: VenueSummary;
+      /** The venue's book-top stream (market_data = 'stream'); while it is down, quotes are polled. */
+      stream?: QuoteStream;
     },
   ) {}
 
@@ -36,9 +39,12 @@ export class QuoteFeed {
   async read(momentumWindow: number): Promise<boolean> {
     const { ctx } = this;
     try {
-      const fresh = await ctx.client.fetchQuotes(ctx.symbols);
+      const streamed = ctx.stream?.tops();
+      if (streamed) ctx.summary.market_data.stream_reads += 1;
+      else ctx.summary.market_data.poll_reads += 1;
+      const fresh = streamed ? undefined : await ctx.client.fetchQuotes(ctx.symbols);
       for (const symbol of ctx.symbols) {
-        const quote = quoteFromBook(fresh[symbol]);
+        const quote = streamed ? streamed.get(symbol) ?? null : quoteFromBook(fresh?.[symbol]);
         if (quote && isUsableQuote(quote)) {
           ctx.quotes.set(symbol, quote);
           this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);

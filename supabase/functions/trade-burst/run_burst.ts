@@ -26,6 +26,9 @@ import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
 import { selectMarkets } from "./markets.ts";
 import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
+import type { QuoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
+import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
+import { TickPacer } from "./tick_pacer.ts";
 import { VenueBurst } from "./venue_burst.ts";
 import { type Venue, VENUE_PROFILES, VENUES } from "../_shared/exchange/venues.ts";
 
@@ -61,6 +64,8 @@ export interface BurstDeps {
    * the live check passed.
    */
   venueClientFactory: (venue: Venue, mode: TradingMode, limits?: { deadline?: Deadline }) => VenueClient;
+  /** Book-top streams (market_data = 'stream'); without it every burst polls. */
+  quoteStreamFactory?: QuoteStreamFactory;
   /** The per-request exchange timeout the clients use (env EXCHANGE_TIMEOUT_MS); sizes the lease. */
   exchangeTimeoutMs?: number;
   clock: Clock;
@@ -150,6 +155,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     return summary;
   }
   let burst: VenueBurst | undefined;
+  let stream: QuoteStream | undefined;
   const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
   // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
   // one request already in flight.
@@ -174,6 +180,11 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     summary.skipped_symbols = selected.skipped;
     const symbols = options.symbols.filter((s) => selected.markets.has(s));
     const quotes = new Map<string, Quote>();
+    if (settings.market_data === "stream" && deps.quoteStreamFactory && symbols.length > 0) {
+      stream = deps.quoteStreamFactory(venue, settings.mode, symbols);
+      stream.start();
+      summary.market_data.source = "stream";
+    }
     const executor: OrderExecutor = settings.mode === "paper"
       ? new PaperExecutor({
         venue,
@@ -198,11 +209,13 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       summary,
       notFoundGraceMs: deps.notFoundGraceMs,
       deadline,
+      stream,
     });
     await burst.reconcile();
 
     const tickMs = settings.burst_tick_ms;
-    const maxTicks = Math.ceil(durationMs / tickMs) + 1;
+    const pacer = new TickPacer(clock, tickMs, stream);
+    const maxTicks = Math.ceil(durationMs / pacer.minSpacingMs) + 1;
     let longestTickMs = 0;
     while (summary.ticks < maxTicks) {
       const tickStart = clock.monotonicMs();
@@ -217,9 +230,9 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       longestTickMs = Math.max(longestTickMs, tickEnd - tickStart);
       // Start another tick only if one as slow as the slowest so far still ends before the deadline; otherwise stop
       // now rather than wait for a tick that will not come.
-      const nextStart = Math.max(tickEnd, tickStart + tickMs);
+      const nextStart = Math.max(tickEnd, tickStart + pacer.minSpacingMs);
       if (nextStart - startedMono + longestTickMs + reserveMs >= durationMs) break;
-      if (nextStart > tickEnd) await clock.sleep(nextStart - tickEnd);
+      await pacer.wait(tickStart, tickEnd);
     }
     // The tables end the burst as fresh as the venue.
     await burst.finishTicks();
@@ -230,6 +243,17 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     deps.log?.(`trade-burst ${venue}: ${summary.error}`);
   } finally {
     burst?.finishSummary();
+    if (stream) {
+      await stream.close();
+      Object.assign(summary.market_data, {
+        messages: stream.stats.messages,
+        garbage: stream.stats.garbage,
+        drops: stream.stats.drops,
+        stalls: stream.stats.stalls,
+        reconnects: stream.stats.reconnects,
+      });
+      if (stream.stats.last_fault) note(summary, `stream: last fault ${stream.stats.last_fault}`);
+    }
     summary.duration_ms = Math.round(clock.monotonicMs() - startedMono);
     try {
       await store.releaseLease(runId, leaseOutcome(summary), summary, summary.error ?? null);

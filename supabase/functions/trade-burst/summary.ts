@@ -37,8 +37,21 @@ export interface VenueSummary {
   reconcile?: ReconcileReport;
   /** Positions the bot cannot close by itself this burst (exits refused repeatedly; still retried with backoff). */
   needs_attention: string[];
+  /** Where quotes came from: the stream (while up) or REST polls, and what the stream went through. */
+  market_data: MarketDataSummary;
   notes: string[];
   duration_ms: number;
+}
+
+export interface MarketDataSummary {
+  source: "stream" | "poll";
+  stream_reads: number;
+  poll_reads: number;
+  messages: number;
+  garbage: number;
+  drops: number;
+  stalls: number;
+  reconnects: number;
 }
 
 export interface BurstSummary {
@@ -79,6 +92,16 @@ export function emptyVenueSummary(venue: Venue): VenueSummary {
     realized_pnl: 0,
     skipped_symbols: {},
     needs_attention: [],
+    market_data: {
+      source: "poll",
+      stream_reads: 0,
+      poll_reads: 0,
+      messages: 0,
+      garbage: 0,
+      drops: 0,
+      stalls: 0,
+      reconnects: 0,
+    },
     notes: [],
     duration_ms: 0,
   };

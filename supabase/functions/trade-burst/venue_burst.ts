@@ -44,6 +44,7 @@ import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
+import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 
 export interface VenueBurstContext {
   venue: Venue;
@@ -69,6 +70,8 @@ export interface VenueBurstContext {
   notFoundGraceMs?: number;
   /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
   deadline?: Deadline;
+  /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
+  stream?: QuoteStream;
 }
 
 /**

@@ -1,6 +1,6 @@
 -- Schema: the tables, the columns other code relies on, the seeded rows, indexes, triggers and the lease functions.
 begin;
-select plan(54);
+select plan(56);
 
 -- has_table rather than tables_are: other migrations may add tables (02_rls checks every table generically).
 select has_table('public', t, format('public.%s exists.', t))
@@ -66,7 +66,7 @@ select columns_are(
     'momentum_window', 'momentum_min_samples', 'momentum_min_pct', 'drawdown_throttle_floor',
     'drawdown_throttle_slope', 'take_profit_pct', 'stop_loss_pct', 'time_stop_seconds', 'entry_timeout_seconds',
     'burst_tick_ms', 'paper_starting_usdt', 'balance_snapshot_minutes', 'latency_retention_days',
-    'run_log_retention_days', 'exit_protection', 'updated_at',
+    'run_log_retention_days', 'exit_protection', 'market_data', 'updated_at',
     -- issue 18 (read by _shared/regions/region_settings.ts)
     'candidate_regions', 'project_region', 'home_region_overrides', 'home_region_min_samples',
     'home_region_margin_pct', 'home_region_max_age_seconds'
@@ -184,6 +184,14 @@ select is_empty(
                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
        and not coalesce('search_path=""' = any (p.proconfig), false)$$,
   'Every function of ours in public pins search_path to the empty string.'
+);
+
+select col_default_is('public', 'bot_settings', 'market_data', 'stream', 'bot_settings.market_data defaults to stream.');
+select throws_ok(
+  $$update public.bot_settings set market_data = 'carrier-pigeon' where id = 1$$,
+  '23514',
+  null,
+  'bot_settings.market_data accepts only stream or poll.'
 );
 
 select * from finish();

@@ -235,3 +235,9 @@ Deno.test("parseSettings cross-checks columns and says how to fix them", async (
     assert.equal(parseSettings(row({ momentum_window: 5, momentum_min_samples: 5 })).momentum_min_samples, 5);
   });
 });
+
+Deno.test("market_data is stream or poll (default stream); anything else names the field", () => {
+  assert.equal(DEFAULT_SETTINGS.market_data, "stream");
+  assert.equal(parseSettings(row({ market_data: "poll" })).market_data, "poll");
+  assert.deepEqual(fieldsOf(() => parseSettings(row({ market_data: "websocket" }))), ["market_data"]);
+});

@@ -4,6 +4,8 @@
  */
 import type { Clock } from "./clock.ts";
 import { type Db, must } from "./db.ts";
+import { describeError } from "./describe_error.ts";
+import { json } from "./http.ts";
 import { toJson } from "./json.ts";
 
 export type RunOutcome = "ok" | "partial" | "error" | "skipped";
@@ -47,4 +49,11 @@ export async function startRun(
       return { durationMs };
     },
   };
+}
+
+/** Closes the run as an error and answers 500 with the run id and the error line: an all-venue function's last resort. */
+export async function answerRunFailure(run: RunLog, functionName: string, error: unknown): Promise<Response> {
+  const text = describeError(error);
+  const { durationMs } = await run.finish("error", {}, text);
+  return json(500, { function: functionName, run_id: run.id, outcome: "error", error: text, duration_ms: durationMs });
 }

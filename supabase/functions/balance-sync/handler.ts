@@ -5,13 +5,12 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must, selectAllPages } from "../_shared/db.ts";
-import { describeError } from "../_shared/describe_error.ts";
 import { NeedsHumanError } from "../_shared/exchange/errors.ts";
 import { acceptServerCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import type { Balances } from "../_shared/exchange/venue_client.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
-import { type RunOutcome, startRun } from "../_shared/run_log.ts";
+import { answerRunFailure, type RunOutcome, startRun } from "../_shared/run_log.ts";
 import type { Settings } from "../_shared/settings.ts";
 import { PAPER_ORDER_COLUMNS, paperBalances } from "../_shared/paper/paper_ledger.ts";
 import { type BalanceSource, syncVenueBalance, type VenueBalanceResult } from "./sync.ts";
@@ -123,15 +122,7 @@ export function createBalanceSyncHandler(getDeps: () => VenueFunctionDeps): (req
         duration_ms: durationMs,
       });
     } catch (error) {
-      const text = describeError(error);
-      const { durationMs } = await run.finish("error", {}, text);
-      return json(500, {
-        function: FUNCTION_NAME,
-        run_id: run.id,
-        outcome: "error",
-        error: text,
-        duration_ms: durationMs,
-      });
+      return await answerRunFailure(run, FUNCTION_NAME, error);
     }
   });
 }

@@ -5,11 +5,10 @@
  */
 import { z } from "zod";
 import { type Db, loadSettings, must, PAGE_ROWS, selectAllPages } from "../_shared/db.ts";
-import { describeError } from "../_shared/describe_error.ts";
 import { acceptServerCall } from "../_shared/accept_call.ts";
 import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
-import { type RunOutcome, startRun } from "../_shared/run_log.ts";
+import { answerRunFailure, type RunOutcome, startRun } from "../_shared/run_log.ts";
 import type { Settings } from "../_shared/settings.ts";
 import { type BandReason, type LatencySample, summarizeLatency } from "../_shared/latency/bands.ts";
 import { takeLatencySamples } from "./sample.ts";
@@ -200,15 +199,7 @@ export function createLatencySampleHandler(getDeps: () => VenueFunctionDeps): (r
       const { durationMs } = await run.finish(outcome, summary, failures.length ? failures.join("; ") : null);
       return json(200, { function: FUNCTION_NAME, run_id: run.id, outcome, ...summary, duration_ms: durationMs });
     } catch (error) {
-      const text = describeError(error);
-      const { durationMs } = await run.finish("error", {}, text);
-      return json(500, {
-        function: FUNCTION_NAME,
-        run_id: run.id,
-        outcome: "error",
-        error: text,
-        duration_ms: durationMs,
-      });
+      return await answerRunFailure(run, FUNCTION_NAME, error);
     }
   });
 }

@@ -12,77 +12,30 @@
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
- * QuoteFeed reads quotes and momentum, decideEntry (entry_decision.ts) decides entries, ExitRetry retries refused
+ * QuoteFeed reads quotes and momentum, EntryKeeper (entry_keeper.ts, with decideEntry) decides and sends entries, ExitRetry retries refused
  * exits, FeeValuation values fees paid in a third currency, ProtectionKeeper keeps a take profit and a stop loss
  * resting on the venue for every position that holds something.
  *
  * A venue that refuses our keys (NeedsHumanError) stops the burst at once: no later tick can fix it.
  */
-import type { Clock } from "../_shared/clock.ts";
 import { describeError } from "../_shared/describe_error.ts";
 import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.ts";
-import type { Deadline } from "../_shared/exchange/retry.ts";
-import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import { defensiveBand } from "../_shared/latency/bands.ts";
-import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { OrderTracker } from "../_shared/orders/order_tracker.ts";
 import { reconcileVenue } from "../_shared/orders/reconcile.ts";
-import type { DailyStats, TradeStore } from "../_shared/orders/store.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
-import type { Quote } from "../_shared/trading/quote.ts";
-import type { BurstSettings } from "./burst_settings.ts";
-import type { DailyTally } from "./daily_tally.ts";
-import { decideEntry } from "./entry_decision.ts";
+import { EntryKeeper } from "./entry_keeper.ts";
 import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
-import type { BurstMarket } from "./markets.ts";
 import { burstExitReason, isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
-import { bump, note, type VenueSummary } from "./summary.ts";
-import type { Venue } from "../_shared/exchange/venues.ts";
-import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
-
-export interface VenueBurstContext {
-  venue: Venue;
-  /** The tables; a LeasedVenueStore in production, so ticks read the venue's state from memory. */
-  store: TradeStore;
-  client: VenueClient;
-  executor: OrderExecutor;
-  markets: ReadonlyMap<string, BurstMarket>;
-  /** Symbols to trade this burst (already filtered to what the venue lists). */
-  symbols: readonly string[];
-  /**
-   * Symbols to quote: `symbols` plus every symbol the venue holds an active position in, whatever the settings or the
-   * request say now (a position is managed until it is closed). Defaults to `symbols`.
-   */
-  managedSymbols?: readonly string[];
-  /** Shared with the paper executor, which fills against it. */
-  quotes: Map<string, Quote>;
-  clock: Clock;
-  settings: BurstSettings;
-  /** Today's entries and realized PnL, shared by the burst's venues. */
-  daily: DailyTally;
-  summary: VenueSummary;
-  notFoundGraceMs?: number;
-  /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
-  deadline?: Deadline;
-  /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
-  stream?: QuoteStream;
-}
-
-/**
- * Waits for every one of a tick's concurrent sends (none is left in flight), then throws the first failure: a
- * failure of one symbol's entry must not leave another's half-recorded while the burst unwinds.
- */
-async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(work);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
-}
+import { settleAll } from "./settle_all.ts";
+import { note, type VenueSummary } from "./summary.ts";
+import type { VenueBurstContext } from "./venue_burst_context.ts";
 
 export function bandFor(settings: Settings, name: string | null): LatencyBand {
   return settings.latency_bands.find((band) => band.name === name) ?? defensiveBand(settings.latency_bands);
@@ -97,6 +50,7 @@ export class VenueBurst {
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
   readonly #retries: ExitRetry;
+  readonly #entries: EntryKeeper;
   #band: LatencyBand | null = null;
   #venueActive = true;
 
@@ -141,6 +95,14 @@ export class VenueBurst {
       budgetSpent,
     });
     this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
+    this.#entries = new EntryKeeper(ctx, {
+      quotes: this.#quotes,
+      funds: this.#funds,
+      orders: this.#orders,
+      positions: this.#positions,
+      protection: this.#protection,
+      budgetSpent,
+    });
   }
 
   get summary(): VenueSummary {
@@ -203,7 +165,8 @@ export class VenueBurst {
     // The hot path: quote → decisions → exits → entries.
     if (!(await this.#quotes.read(settings.momentum_window))) return;
     const active = await this.#manageExits(settings, settled);
-    await this.#lookForEntries(settings, active);
+    await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive);
+    this.#stopIfNeedsHuman();
   }
 
   /**
@@ -220,12 +183,6 @@ export class VenueBurst {
   /** Positions moved along their fills, then protected on the venue where they hold something. */
   async #settleAndProtect(settings: Settings): Promise<Settled[]> {
     return await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
-  }
-
-  /** Today's counters plus the entries this tick decided but has not recorded yet. */
-  async #dailyWith(decided: number): Promise<DailyStats> {
-    const daily = await this.ctx.daily.current(this.ctx.clock.now());
-    return { ...daily, entries: daily.entries + decided };
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -266,85 +223,5 @@ export class VenueBurst {
       }
     }
     return position;
-  }
-
-  async #lookForEntries(settings: Settings, active: PositionRow[]): Promise<void> {
-    const { ctx } = this;
-    const s = ctx.summary;
-    const band = this.#band ?? bandFor(settings, null);
-    const busySymbols = new Set(active.map((p) => p.symbol));
-    let openPositions = active.length;
-    /** Entries decided this tick, not yet in today's counters (those move once each position row is written). */
-    let decidedEntries = 0;
-    const entries: Promise<void>[] = [];
-
-    for (const symbol of ctx.symbols) {
-      // An entry started now could not be followed up inside the budget.
-      if (this.#budgetSpent()) break;
-      const quote = ctx.quotes.get(symbol);
-      const market = ctx.markets.get(symbol);
-      if (!quote || !market) continue;
-      if (busySymbols.has(symbol)) {
-        bump(s.signals.skipped, "position_open");
-        continue;
-      }
-      const decision = decideEntry({
-        quote,
-        buffer: this.#quotes.momentum(symbol),
-        band,
-        settings,
-        // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
-        daily: await this.#dailyWith(decidedEntries),
-        freeQuote: this.#funds.free,
-        openPositions,
-        rules: market.rules,
-        venueActive: this.#venueActive,
-      });
-      s.signals.evaluated += 1;
-      if (decision.action !== "enter") {
-        bump(decision.action === "skip" ? s.signals.skipped : s.refusals, decision.reason);
-        continue;
-      }
-      s.signals.entries += 1;
-      // Counted at the decision, so the next symbol's decision sees it (and the other venue's, for the global
-      // open-position limit): the entries go out together below.
-      ctx.daily.reserveOpen();
-      decidedEntries += 1;
-      openPositions += 1;
-      busySymbols.add(symbol);
-      // What the venue will hold for it; a refused entry makes the balance stale (the tracker's listener).
-      this.#funds.reserve(decision.amount * decision.price);
-      entries.push(this.#enter(symbol, decision.price, decision.amount, settings));
-    }
-    await settleAll(entries);
-    this.#stopIfNeedsHuman();
-  }
-
-  /**
-   * One entry: the position row (the order row refers to it), the order row, the order, then its first fill and,
-   * once it holds something, its protection on the venue.
-   */
-  async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
-    const { ctx } = this;
-    const position = await ctx.store.insertPosition({
-      venue: ctx.venue,
-      symbol,
-      mode: settings.mode,
-      opened_at: ctx.clock.now().toISOString(),
-    });
-    ctx.daily.recordEntry(position);
-    const order = await this.#orders.place({
-      venue: ctx.venue,
-      symbol,
-      side: "buy",
-      type: "limit",
-      price,
-      amount,
-      purpose: "entry",
-      position_id: position.id,
-      mode: settings.mode,
-    });
-    if (order.order_status === "rejected") ctx.daily.recordRefused(position);
-    await this.#protection.ensure(await this.#positions.advance(position), settings);
   }
 }

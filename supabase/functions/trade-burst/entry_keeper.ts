@@ -1,0 +1,116 @@
+/**
+ * A tick's entries: every configured symbol's decision first (each one counting what the earlier ones reserved), then
+ * the decided entries sent together. An entry is the position row (the order row refers to it), the order row, the
+ * order, its first fill and, once it holds something, its protection on the venue.
+ */
+import type { LatencyBand, Settings } from "../_shared/settings.ts";
+import type { DailyStats } from "../_shared/orders/store.ts";
+import type { OrderTracker } from "../_shared/orders/order_tracker.ts";
+import type { PositionRow } from "../_shared/orders/types.ts";
+import { decideEntry } from "./entry_decision.ts";
+import type { FreeQuoteLedger } from "./free_quote.ts";
+import type { PositionKeeper } from "./position_keeper.ts";
+import type { ProtectionKeeper } from "./protection_keeper.ts";
+import type { QuoteFeed } from "./quote_feed.ts";
+import { settleAll } from "./settle_all.ts";
+import { bump } from "./summary.ts";
+import type { VenueBurstContext } from "./venue_burst_context.ts";
+
+export interface EntryKeeperParts {
+  quotes: QuoteFeed;
+  funds: FreeQuoteLedger;
+  orders: OrderTracker;
+  positions: PositionKeeper;
+  protection: ProtectionKeeper;
+  budgetSpent: () => boolean;
+}
+
+export class EntryKeeper {
+  constructor(private readonly ctx: VenueBurstContext, private readonly parts: EntryKeeperParts) {}
+
+  /** Decides and sends this tick's entries; `active` are the positions still active after the exits. */
+  async lookForEntries(
+    settings: Settings,
+    active: readonly PositionRow[],
+    band: LatencyBand,
+    venueActive: boolean,
+  ): Promise<void> {
+    const { ctx, parts } = this;
+    const s = ctx.summary;
+    const busySymbols = new Set(active.map((p) => p.symbol));
+    let openPositions = active.length;
+    /** Entries decided this tick, not yet in today's counters (those move once each position row is written). */
+    let decidedEntries = 0;
+    const entries: Promise<void>[] = [];
+
+    for (const symbol of ctx.symbols) {
+      // An entry started now could not be followed up inside the budget.
+      if (parts.budgetSpent()) break;
+      const quote = ctx.quotes.get(symbol);
+      const market = ctx.markets.get(symbol);
+      if (!quote || !market) continue;
+      if (busySymbols.has(symbol)) {
+        bump(s.signals.skipped, "position_open");
+        continue;
+      }
+      const decision = decideEntry({
+        quote,
+        buffer: parts.quotes.momentum(symbol),
+        band,
+        settings,
+        // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
+        daily: await this.#dailyWith(decidedEntries),
+        freeQuote: parts.funds.free,
+        openPositions,
+        rules: market.rules,
+        venueActive,
+      });
+      s.signals.evaluated += 1;
+      if (decision.action !== "enter") {
+        bump(decision.action === "skip" ? s.signals.skipped : s.refusals, decision.reason);
+        continue;
+      }
+      s.signals.entries += 1;
+      // Counted at the decision, so the next symbol's decision sees it (and the other venue's, for the global
+      // open-position limit): the entries go out together below.
+      ctx.daily.reserveOpen();
+      decidedEntries += 1;
+      openPositions += 1;
+      busySymbols.add(symbol);
+      // What the venue will hold for it; a refused entry makes the balance stale (the tracker's listener).
+      parts.funds.reserve(decision.amount * decision.price);
+      entries.push(this.#enter(symbol, decision.price, decision.amount, settings));
+    }
+    await settleAll(entries);
+  }
+
+  /** Today's counters plus the entries this tick decided but has not recorded yet. */
+  async #dailyWith(decided: number): Promise<DailyStats> {
+    const daily = await this.ctx.daily.current(this.ctx.clock.now());
+    return { ...daily, entries: daily.entries + decided };
+  }
+
+  async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
+    const { ctx, parts } = this;
+    const position = await ctx.store.insertPosition({
+      venue: ctx.venue,
+      symbol,
+      mode: settings.mode,
+      opened_at: ctx.clock.now().toISOString(),
+    });
+    ctx.daily.recordEntry(position);
+    const order = await parts.orders.place({
+      venue: ctx.venue,
+      symbol,
+      side: "buy",
+      type: "limit",
+      price,
+      amount,
+      purpose: "entry",
+      position_id: position.id,
+      mode: settings.mode,
+    });
+    if (order.order_status === "rejected") ctx.daily.recordRefused(position);
+    await parts.protection.ensure(await parts.positions.advance(position), settings);
+  }
+}

@@ -63,7 +63,8 @@ stackTest("rate limits: a long 200 ms burst with 20 symbols on both venues never
                 symbols = ${symbols}, burst_tick_ms = ${TICK_MS}, max_open_positions = ${
         SYMBOL_COUNT * 2
       }, max_trades_per_day = 1000,
-                max_daily_loss_usd = 1000, entry_timeout_seconds = 15, time_stop_seconds = 5 where id = 1`;
+                max_daily_loss_usd = 1000, entry_timeout_seconds = 15, time_stop_seconds = 5,
+                market_data = 'poll' where id = 1`;
       for (const venue of ["binance", "okx"] as const) {
         sim.market.setBalance(venue, "USDT", 1_000_000);
         // Long rising paths: the momentum signal fires on every symbol, positions open and close again.

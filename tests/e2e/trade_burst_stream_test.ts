@@ -29,7 +29,7 @@ async function reset(sql: Sql): Promise<void> {
   await sql`delete from public.function_runs`;
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 1000, entry_timeout_seconds = 30, time_stop_seconds = 180, max_trades_per_day = 250,
-            max_daily_loss_usd = 50, market_data = 'stream' where id = 1`;
+            max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
   sim.market.setBalance("binance", "USDT", 10_000);
   sim.market.setBalance("binance", "ETH", 0);
   sim.streams.faults.clear();

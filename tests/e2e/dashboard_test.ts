@@ -12,6 +12,7 @@ import { render } from "../../dashboard/terminal/render.ts";
 import { loadSnapshot } from "../../dashboard/terminal/snapshot.ts";
 import { clientKey, gatewayClient, serverKey, type Stack, withStack } from "../support/stack.ts";
 import { withSql } from "../support/sql.ts";
+import { todaySeedClock } from "../support/today.ts";
 
 const DENO = `${REPO_ROOT}/node_modules/.bin/deno`;
 
@@ -26,6 +27,8 @@ async function must<T>(what: string, query: PromiseLike<{ data: T; error: unknow
 }
 
 async function populate(service: SupabaseClient): Promise<void> {
+  // Positions, orders and the trade log feed "today" figures: their times stay inside today's UTC day.
+  const today = await todaySeedClock(600_000);
   await must(
     "settings",
     service.from("bot_settings").update({ max_trades_per_day: 120, max_daily_loss_usd: 75, max_open_positions: 3 })
@@ -82,8 +85,8 @@ async function populate(service: SupabaseClient): Promise<void> {
       exit_fees_usd: 0.603,
       realized_pnl: 1.797,
       exit_reason: "take_profit",
-      opened_at: ago(600_000),
-      closed_at: ago(480_000),
+      opened_at: today.ago(600_000),
+      closed_at: today.ago(480_000),
     }).select("id"),
   ) as { id: string }[];
   await must(
@@ -105,7 +108,7 @@ async function populate(service: SupabaseClient): Promise<void> {
         purpose: "entry",
         position_id: closed.id,
         mode: "paper",
-        closed_at: ago(590_000),
+        closed_at: today.ago(590_000),
       },
       {
         client_order_id: "e2e-bn-exit-1",
@@ -123,14 +126,14 @@ async function populate(service: SupabaseClient): Promise<void> {
         purpose: "exit",
         position_id: closed.id,
         mode: "paper",
-        closed_at: ago(480_000),
+        closed_at: today.ago(480_000),
       },
     ]).select("id"),
   );
   await must(
     "trade log",
     service.from("trade_logs").insert({
-      ts: ago(480_000),
+      ts: today.ago(480_000),
       venue: "binance",
       symbol: "BTC/USDT",
       side: "long",
@@ -156,7 +159,7 @@ async function populate(service: SupabaseClient): Promise<void> {
       mode: "paper",
       entry_qty: 0.2,
       entry_avg_px: 3000.5,
-      opened_at: ago(45_000),
+      opened_at: today.ago(45_000),
     }).select("id"),
   );
   await must(

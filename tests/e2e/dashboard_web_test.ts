@@ -19,6 +19,7 @@ import { mintJwt } from "../../dev/stack/keys.ts";
 import { buildDashboard } from "../../dashboard/web/build.ts";
 import { serveDashboard, type WebServer } from "../../dashboard/web/serve.ts";
 import { launchChromium } from "../support/browser.ts";
+import { todaySeedClock } from "../support/today.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { type Stack, stackTest } from "../support/stack.ts";
@@ -40,10 +41,12 @@ function userToken(stack: Stack, sub: string, email: string, expiresAt?: Date): 
   });
 }
 
-const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
-
 /** Two venues, closed trades over two UTC days, an open position with a working exit, runs. */
 async function seed(sql: Sql): Promise<void> {
+  // Each closed position opened two minutes before it closed; the oldest of today's must still open today.
+  const { ago, beforeToday } = await todaySeedClock(3600_000 + 120_000);
+  const today = (ms: number) => ({ opened: ago(ms + 120_000), at: ago(ms) });
+  const yesterday = (ms: number) => ({ opened: beforeToday(ms + 120_000), at: beforeToday(ms) });
   await sql`insert into public.members (user_id, role) values (${OPERATOR}, 'operator'), (${VIEWER}, 'viewer')`;
   await sql`update public.bot_settings set mode = 'paper', trading_enabled = true, max_trades_per_day = 40,
             max_daily_loss_usd = 25, max_open_positions = 3, burst_tick_ms = 100 where id = 1`;
@@ -63,17 +66,17 @@ async function seed(sql: Sql): Promise<void> {
     })`;
   }
   const trades = [
-    { venue: "binance", symbol: "BTC/USDT", pnl: 1.797, fees: 1.203, at: ago(26 * 3600_000), id: "BN-W-1" },
-    { venue: "binance", symbol: "BTC/USDT", pnl: -0.85, fees: 1.2, at: ago(25 * 3600_000), id: "BN-W-2" },
-    { venue: "okx", symbol: "ETH/USDT", pnl: 0.42, fees: 0.96, at: ago(3600_000), id: "OKX-W-3" },
-    { venue: "binance", symbol: "SOL/USDT", pnl: -0.3, fees: 0.48, at: ago(1800_000), id: "BN-W-4" },
-    { venue: "okx", symbol: "ETH/USDT", pnl: 2.05, fees: 0.97, at: ago(600_000), id: "OKX-W-5" },
+    { venue: "binance", symbol: "BTC/USDT", pnl: 1.797, fees: 1.203, ...yesterday(2 * 3600_000), id: "BN-W-1" },
+    { venue: "binance", symbol: "BTC/USDT", pnl: -0.85, fees: 1.2, ...yesterday(3600_000), id: "BN-W-2" },
+    { venue: "okx", symbol: "ETH/USDT", pnl: 0.42, fees: 0.96, ...today(3600_000), id: "OKX-W-3" },
+    { venue: "binance", symbol: "SOL/USDT", pnl: -0.3, fees: 0.48, ...today(1800_000), id: "BN-W-4" },
+    { venue: "okx", symbol: "ETH/USDT", pnl: 2.05, fees: 0.97, ...today(600_000), id: "OKX-W-5" },
   ];
   for (const t of trades) {
     const [position] = await sql`insert into public.positions (venue, symbol, status, mode, entry_qty, entry_avg_px,
         exit_qty, exit_avg_px, realized_pnl, exit_reason, opened_at, closed_at)
       values (${t.venue}, ${t.symbol}, 'closed', 'paper', 0.01, 60000, 0.01, 60100, ${t.pnl}, 'take_profit',
-        ${new Date(Date.parse(t.at) - 120_000).toISOString()}, ${t.at}) returning id`;
+        ${t.opened}, ${t.at}) returning id`;
     await sql`insert into public.trade_logs (ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds,
         order_id, order_status, position_id, fees_usd)
       values (${t.at}, ${t.venue}, ${t.symbol}, 'long', 600, 60000, 60100, ${t.pnl}, 120, ${t.id}, 'filled',
@@ -81,7 +84,7 @@ async function seed(sql: Sql): Promise<void> {
   }
   const [open] =
     await sql`insert into public.positions (venue, symbol, status, mode, entry_qty, entry_avg_px, opened_at)
-    values ('okx', 'ETH/USDT', 'open', 'paper', 0.2, 3000.5, now() - interval '45 seconds') returning id`;
+    values ('okx', 'ETH/USDT', 'open', 'paper', 0.2, 3000.5, ${ago(45_000)}) returning id`;
   await sql`insert into public.orders (client_order_id, exchange_order_id, venue, symbol, side, type, price, amount,
       filled, order_status, purpose, mode, position_id)
     values ('w-okx-exit-1', 'OKX-77', 'okx', 'ETH/USDT', 'sell', 'limit', 3006.5, 0.2, 0, 'open', 'exit', 'paper',

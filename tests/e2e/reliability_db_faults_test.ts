@@ -5,14 +5,14 @@
  * listens: connections are refused) or holds one request, at a chosen moment. The simulator's traffic goes through a
  * second proxy that records every order placement with its client order id.
  *
- * Invariant in every step: no order reaches the venue that is not in `orders` (every client id in a placement
- * request has a row), and after the database is back the next burst leaves the tables agreeing with the simulator.
+ * Invariant in every step: no order reaches the venue unrecorded (every client id in a placement request has its
+ * `orders` row or, until that row is written, its armed id in `armed_orders`), and after the database is back the next burst leaves the tables agreeing with the simulator.
  *
  * Faults and what must also hold:
  * - unreachable before the burst: 503 with "database unavailable", no request reaches any venue;
- * - unreachable when the entry is about to be recorded: the order is never sent; 503 with a clear error; the orphan
- *   position is failed by the next burst;
- * - unreachable right after the venue accepted an order: 503; the next burst finds the order by client order id;
+ * - unreachable when the entry ids are about to be armed (before the quote): no order is sent; 503 with a clear error;
+ * - unreachable right after the venue accepted an armed entry (its rows are written after the send): 503; its armed
+ *   id is its record, and the next burst adopts the order by client order id;
  * - a database request that never answers: the function's request timeout ends the wait and the burst still answers.
  */
 import assert from "node:assert/strict";
@@ -55,12 +55,22 @@ globalThis.addEventListener("unload", () => {
 
 const totals = { faults: 0, refused: 0, lost: 0, doubled: 0 };
 
-/** Every placement that left for the venue since `firstRequest` has its row in `orders`. */
+/**
+ * Every placement that left for the venue since `firstRequest` was recorded before it left: its row in `orders`, or
+ * the armed id it was sent with (made before the quote) while that row could not be written yet. A sent id is never
+ * retired (a retired id is one reconciliation concluded the venue never saw).
+ */
 async function assertNothingSentUnrecorded(sql: Sql, firstRequest: number): Promise<void> {
   const creates = createOrderRequests(exchangeProxy.requests.slice(firstRequest));
   const rows = new Set((await orderRows(sql)).map((r) => r.client_order_id));
-  const unrecorded = creates.filter((c) => !rows.has(c.clientOrderId)).map((c) => c.clientOrderId);
-  assert.deepEqual(unrecorded, [], "no order reached the venue without its row");
+  const armed = await sql<{ client_order_id: string; status: string }[]>`
+    select client_order_id, status from public.armed_orders`;
+  const armedStatus = new Map(armed.map((r) => [r.client_order_id, r.status]));
+  const unrecorded = creates.filter((c) => !rows.has(c.clientOrderId) && armedStatus.get(c.clientOrderId) !== "armed")
+    .map((c) => c.clientOrderId);
+  assert.deepEqual(unrecorded, [], "no order reached the venue without its record");
+  const retiredButSent = creates.filter((c) => armedStatus.get(c.clientOrderId) === "retired");
+  assert.deepEqual(retiredButSent, [], "no id that went out was retired as never sent");
   const resent = resentClientIds(creates);
   assert.deepEqual(resent, []);
   totals.lost += unrecorded.length;
@@ -110,12 +120,12 @@ stackTest("reliability: the database is unreachable during a burst", {
       await assertNothingSentUnrecorded(sql, firstRequest);
     });
 
-    await t.step("unreachable when the entry is about to be recorded: it is never sent", async () => {
+    await t.step("unreachable when the entry ids are about to be armed: nothing is sent", async () => {
       const { since, firstRequest } = await begin();
       setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
-      const recordEntry = dbProxy.hold("request", (r) => r.method === "POST" && r.path.startsWith("/rest/v1/orders"));
+      const arm = dbProxy.hold("request", (r) => r.method === "POST" && r.path.startsWith("/rest/v1/armed_orders"));
       const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
-      await arrivedWithin(recordEntry, 15_000, "the entry's insert");
+      await arrivedWithin(arm, 15_000, "the armed ids' insert");
       await dbProxy.cut(); // the held insert fails, and nothing listens any more
       totals.faults += 1;
       const res = await pending;
@@ -126,41 +136,52 @@ stackTest("reliability: the database is unreachable during a burst", {
 
       dbProxy.restore();
       assert.equal((await orderRows(sql)).length, 0);
+      assert.equal((await positionRows(sql)).length, 0, "no position without its order");
       await expireDeadLeases(sql);
       const next = await invoke(burstBudgetMs(2));
       assert.equal(next.status, 200, JSON.stringify(next.body));
-      assert.equal((await positionRows(sql))[0].status, "failed", "the orphan position does not block ETH/USDT");
       await assertNothingSentUnrecorded(sql, firstRequest);
       await assertTablesMatchSimulator(sql, sim, "binance", since);
     });
 
-    await t.step("unreachable right after the venue accepted an order: found by client id next time", async () => {
-      const { since, firstRequest } = await begin();
-      setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
-      const accepted = exchangeProxy.hold("response", isCreateOrder);
-      const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
-      await arrivedWithin(accepted, 15_000, "the entry's placement");
-      await dbProxy.cut();
-      totals.faults += 1;
-      accepted.release();
-      const res = await pending;
-      assert.equal(res.status, 503, JSON.stringify(res.body));
-      assert.match(String(res.body.error), /^database unavailable: /);
-      totals.refused += 1;
+    await t.step(
+      "unreachable right after the venue accepted an armed entry: adopted by client id next time",
+      async () => {
+        const { since, firstRequest } = await begin();
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+        const accepted = exchangeProxy.hold("response", isCreateOrder);
+        const pending = invoke(burstBudgetMs(SIGNAL_TICKS));
+        await arrivedWithin(accepted, 15_000, "the entry's placement");
+        await dbProxy.cut();
+        totals.faults += 1;
+        accepted.release();
+        const res = await pending;
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.match(String(res.body.error), /^database unavailable: /);
+        totals.refused += 1;
 
-      dbProxy.restore();
-      const [stale] = await orderRows(sql);
-      assert.equal(stale.order_status, "pending_submit", "the venue's answer could not be written");
-      await assertNothingSentUnrecorded(sql, firstRequest);
-      await expireDeadLeases(sql);
-      const next = await invoke(burstBudgetMs(2));
-      assert.equal(next.status, 200, JSON.stringify(next.body));
-      const [entry] = await orderRows(sql);
-      assert.ok(entry.exchange_order_id, "found by its client order id");
-      const reconciled = await assertTablesMatchSimulator(sql, sim, "binance", since);
-      totals.lost += reconciled.lost.length;
-      totals.doubled += reconciled.doubled.length;
-    });
+        dbProxy.restore();
+        const [sent] = createOrderRequests(exchangeProxy.requests.slice(firstRequest));
+        assert.ok(sent, "the entry reached the venue");
+        assert.equal((await orderRows(sql)).length, 0, "the venue's answer could not be written");
+        const [armed] = await sql`select status from public.armed_orders where client_order_id = ${sent.clientOrderId}`;
+        assert.equal(armed?.status, "armed", "its armed id is its record");
+        await assertNothingSentUnrecorded(sql, firstRequest);
+        await expireDeadLeases(sql);
+        const next = await invoke(burstBudgetMs(2));
+        assert.equal(next.status, 200, JSON.stringify(next.body));
+        assert.equal(next.body.venues![0].armed?.adopted, 1, JSON.stringify(next.body.venues![0].armed));
+        const [entry] = await orderRows(sql);
+        assert.equal(entry.client_order_id, sent.clientOrderId);
+        assert.ok(entry.exchange_order_id, "adopted by its client order id");
+        const [fired] = await sql`select status from public.armed_orders where client_order_id = ${sent.clientOrderId}`;
+        assert.equal(fired.status, "fired");
+        await assertNothingSentUnrecorded(sql, firstRequest);
+        const reconciled = await assertTablesMatchSimulator(sql, sim, "binance", since);
+        totals.lost += reconciled.lost.length;
+        totals.doubled += reconciled.doubled.length;
+      },
+    );
 
     await t.step("a database request that never answers: the request timeout ends the wait", async () => {
       const { firstRequest } = await begin();

@@ -33,6 +33,7 @@ export class MemoryArmedOrderStore implements ArmedOrderStore {
     return Promise.resolve(stored.map((r) => ({ ...r })));
   }
 
+  /** armed → fired, as record_armed_entry does (wire MemoryTradeStore.onArmedFired to it). */
   markFired(ids: readonly string[], now: Date): Promise<void> {
     this.writes += 1;
     for (const id of ids) {

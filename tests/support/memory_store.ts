@@ -6,6 +6,7 @@
 import type { TradingMode } from "../../supabase/functions/_shared/settings.ts";
 import { isFinalStatus } from "../../supabase/functions/_shared/trading/lifecycle.ts";
 import type {
+  ArmedEntryRows,
   DailyStats,
   LeaseOutcome,
   NewPosition,
@@ -118,6 +119,27 @@ export class MemoryTradeStore implements TradeStore {
     };
     this.positions.push(row);
     return Promise.resolve({ ...row });
+  }
+
+  /** What record_armed_entry also does to the armed row (wire it to a MemoryArmedOrderStore's markFired). */
+  onArmedFired: ((armedId: string, now: Date) => Promise<void>) | null = null;
+  /** When set, the next recordArmedEntry fails with it (the database unreachable after a send). */
+  failNextArmedRecord: Error | null = null;
+
+  async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
+    if (this.failNextArmedRecord) {
+      const error = this.failNextArmedRecord;
+      this.failNextArmedRecord = null;
+      throw error;
+    }
+    if (this.orders.some((o) => o.client_order_id === order.client_order_id)) {
+      throw new Error(`duplicate client_order_id ${order.client_order_id}`);
+    }
+    const stored = await this.insertPosition(position);
+    const row: OrderRow = { ...order, position_id: stored.id, updated_at: new Date(this.nowMs()).toISOString() };
+    this.orders.push(row);
+    await this.onArmedFired?.(armedId, new Date(this.nowMs()));
+    return { position: stored, order: { ...row } };
   }
 
   updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {

@@ -307,6 +307,7 @@ export function entryThen(start: number, last: PricePoint): PricePoint[] {
 export async function resetTables(sql: Sql, settings: Record<string, string | number | boolean> = {}): Promise<void> {
   await sql`delete from public.trade_logs`;
   await sql`delete from public.orders`;
+  await sql`delete from public.armed_orders`;
   await sql`delete from public.positions`;
   await sql`delete from public.function_runs`;
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
@@ -351,6 +352,7 @@ export interface VenueResult {
   notes: string[];
   duration_ms: number;
   reconcile?: { ordersChecked: number; notes: Record<string, number> };
+  armed?: { checked: number; adopted: number; retired: number; left_armed: number };
 }
 
 // ---- the tables against the simulator ------------------------------------------------------------------------------

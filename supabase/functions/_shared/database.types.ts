@@ -751,6 +751,10 @@ export type Database = {
       };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
+      record_armed_entry: {
+        Args: { p_armed_id: string; p_order: Json; p_position: Json };
+        Returns: Json;
+      };
       region_name_is_valid: { Args: { p_region: string }; Returns: boolean };
       release_venue_lease: {
         Args: {

@@ -2,11 +2,16 @@
  * A tick's entries: every configured symbol's decision first (each one counting what the earlier ones reserved), then
  * the decided entries sent together. An entry is the position row (the order row refers to it), the order row, the
  * order, its first fill and, once it holds something, its protection on the venue.
+ *
+ * With an armed id ready for the symbol (armed_entries.ts) the order leaves first and both rows are written after it
+ * in one round trip, so nothing but the decision sits between the quote and the order; without one (no armed store,
+ * the mode changed mid-burst) the rows are written first, as before.
  */
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import type { DailyStats } from "../_shared/orders/store.ts";
 import type { OrderTracker } from "../_shared/orders/order_tracker.ts";
-import type { PositionRow } from "../_shared/orders/types.ts";
+import type { OrderRow, PositionRow } from "../_shared/orders/types.ts";
+import type { ArmedEntries } from "./armed_entries.ts";
 import { decideEntry } from "./entry_decision.ts";
 import type { FreeQuoteLedger } from "./free_quote.ts";
 import type { PositionKeeper } from "./position_keeper.ts";
@@ -22,6 +27,8 @@ export interface EntryKeeperParts {
   orders: OrderTracker;
   positions: PositionKeeper;
   protection: ProtectionKeeper;
+  /** Entry ids armed before the quote; null records each entry before its send. */
+  armed: ArmedEntries | null;
   budgetSpent: () => boolean;
 }
 
@@ -92,24 +99,55 @@ export class EntryKeeper {
 
   async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
     const { ctx, parts } = this;
-    const position = await ctx.store.insertPosition({
-      venue: ctx.venue,
-      symbol,
-      mode: settings.mode,
-      opened_at: ctx.clock.now().toISOString(),
-    });
-    ctx.daily.recordEntry(position);
-    const order = await parts.orders.place({
-      venue: ctx.venue,
-      symbol,
-      side: "buy",
-      type: "limit",
-      price,
-      amount,
-      purpose: "entry",
-      position_id: position.id,
-      mode: settings.mode,
-    });
+    const armed = parts.armed?.take(symbol, settings.mode) ?? null;
+    let position: PositionRow;
+    let order: OrderRow;
+    if (armed) {
+      const recorded: { position?: PositionRow } = {};
+      order = await parts.orders.sendArmed({
+        client_order_id: armed.client_order_id,
+        venue: ctx.venue,
+        symbol,
+        side: "buy",
+        type: "limit",
+        price,
+        amount,
+        purpose: "entry",
+        position_id: null,
+        mode: settings.mode,
+      }, async (settled) => {
+        const rows = await ctx.store.recordArmedEntry(armed.id, {
+          venue: ctx.venue,
+          symbol,
+          mode: settings.mode,
+          opened_at: settled.created_at,
+        }, settled);
+        recorded.position = rows.position;
+        ctx.daily.recordEntry(rows.position);
+        return rows.order;
+      });
+      if (!recorded.position) throw new Error(`entry ${armed.client_order_id}: recorded without its position`);
+      position = recorded.position;
+    } else {
+      position = await ctx.store.insertPosition({
+        venue: ctx.venue,
+        symbol,
+        mode: settings.mode,
+        opened_at: ctx.clock.now().toISOString(),
+      });
+      ctx.daily.recordEntry(position);
+      order = await parts.orders.place({
+        venue: ctx.venue,
+        symbol,
+        side: "buy",
+        type: "limit",
+        price,
+        amount,
+        purpose: "entry",
+        position_id: position.id,
+        mode: settings.mode,
+      });
+    }
     if (order.order_status === "rejected") ctx.daily.recordRefused(position);
     await parts.protection.ensure(await parts.positions.advance(position), settings);
   }

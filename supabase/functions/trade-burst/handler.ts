@@ -10,6 +10,7 @@ import type { VenueFunctionDeps } from "../_shared/deps.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { VenueClientLimits } from "../_shared/exchange/venue_factory.ts";
 import { json, jsonHandler } from "../_shared/http.ts";
+import { SupabaseArmedOrderStore } from "../_shared/orders/supabase_armed_store.ts";
 import { SupabaseTradeStore } from "../_shared/orders/supabase_store.ts";
 import { startRun } from "../_shared/run_log.ts";
 import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
@@ -55,6 +56,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
     try {
       summary = await runBurst({
         store: new SupabaseTradeStore(deps.db),
+        armedStore: new SupabaseArmedOrderStore(deps.db),
         venueClientFactory: tradingClientFactory(deps),
         quoteStreamFactory: quoteStreamFactory(deps.env),
         clock: deps.clock,

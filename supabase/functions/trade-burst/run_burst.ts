@@ -14,6 +14,7 @@ import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import { ExchangeExecutor } from "../_shared/orders/exchange_executor.ts";
 import { LeasedVenueStore } from "../_shared/orders/leased_store.ts";
+import type { ArmedOrderStore } from "../_shared/orders/pre_armed.ts";
 import { ACTIVE_POSITION_STATUSES } from "../_shared/orders/types.ts";
 import type { LeaseOutcome, TradeStore } from "../_shared/orders/store.ts";
 import { PaperExecutor } from "../_shared/paper/paper_executor.ts";
@@ -64,6 +65,8 @@ export interface BurstDeps {
    * the live check passed.
    */
   venueClientFactory: (venue: Venue, mode: TradingMode, limits?: { deadline?: Deadline }) => VenueClient;
+  /** Where entry ids are armed before the quote; without it every entry is recorded before its send. */
+  armedStore?: ArmedOrderStore;
   /** Book-top streams (market_data = 'stream'); without it every burst polls. */
   quoteStreamFactory?: QuoteStreamFactory;
   /** The per-request exchange timeout the clients use (env EXCHANGE_TIMEOUT_MS); sizes the lease. */
@@ -210,6 +213,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       notFoundGraceMs: deps.notFoundGraceMs,
       deadline,
       stream,
+      armedStore: deps.armedStore,
     });
     await burst.reconcile();
 
@@ -242,6 +246,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     if (error instanceof NeedsHumanError) summary.error_kind = "needs_human";
     deps.log?.(`trade-burst ${venue}: ${summary.error}`);
   } finally {
+    await burst?.retireArmed();
     burst?.finishSummary();
     if (stream) {
       await stream.close();

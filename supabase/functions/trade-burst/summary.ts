@@ -2,6 +2,7 @@
  * What a burst reports: per venue and in total. Counters only; every figure is also in the tables.
  */
 import type { ReconcileReport } from "../_shared/orders/reconcile.ts";
+import type { ArmedEntriesReport } from "./armed_entries.ts";
 import type { TradingMode } from "../_shared/settings.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 
@@ -35,6 +36,8 @@ export interface VenueSummary {
   realized_pnl: number;
   skipped_symbols: Record<string, string>;
   reconcile?: ReconcileReport;
+  /** Entry ids earlier bursts left armed: adopted (sent before a crash), retired (never sent) or left for later. */
+  armed?: ArmedEntriesReport;
   /** Positions the bot cannot close by itself this burst (exits refused repeatedly; still retried with backoff). */
   needs_attention: string[];
   /** Where quotes came from: the stream (while up) or REST polls, and what the stream went through. */

@@ -12,7 +12,8 @@
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
- * QuoteFeed reads quotes and momentum, EntryKeeper (entry_keeper.ts, with decideEntry) decides and sends entries, ExitRetry retries refused
+ * QuoteFeed reads quotes and momentum, EntryKeeper (entry_keeper.ts, with decideEntry) decides and sends entries
+ * (with ids ArmedEntries armed before the quote, so their rows are written after the send), ExitRetry retries refused
  * exits, FeeValuation values fees paid in a third currency, ProtectionKeeper keeps a take profit and a stop loss
  * resting on the venue for every position that holds something.
  *
@@ -26,6 +27,7 @@ import { reconcileVenue } from "../_shared/orders/reconcile.ts";
 import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
+import { ArmedEntries } from "./armed_entries.ts";
 import { EntryKeeper } from "./entry_keeper.ts";
 import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FeeValuation } from "./fee_valuation.ts";
@@ -51,6 +53,8 @@ export class VenueBurst {
   readonly #orders: OrderTracker;
   readonly #retries: ExitRetry;
   readonly #entries: EntryKeeper;
+  /** Entry ids armed before the quote (null: entries are recorded before their send). */
+  readonly #armed: ArmedEntries | null;
   #band: LatencyBand | null = null;
   #venueActive = true;
 
@@ -95,12 +99,14 @@ export class VenueBurst {
       budgetSpent,
     });
     this.#retries = new ExitRetry({ ...ctx, positions: this.#positions });
+    this.#armed = ctx.armedStore ? new ArmedEntries(ctx, ctx.armedStore, ctx.settings.current.mode) : null;
     this.#entries = new EntryKeeper(ctx, {
       quotes: this.#quotes,
       funds: this.#funds,
       orders: this.#orders,
       positions: this.#positions,
       protection: this.#protection,
+      armed: this.#armed,
       budgetSpent,
     });
   }
@@ -139,6 +145,15 @@ export class VenueBurst {
       rulesFor: (symbol) => this.ctx.markets.get(symbol)?.rules,
       onPositionEvent: (result) => this.#positions.count(result),
     });
+    if (this.#armed) {
+      // Entries an earlier burst sent but could not record (the armed id is their only record) become positions.
+      const { report, adopted } = await this.#armed.settleLeftovers(executor);
+      this.ctx.summary.armed = report;
+      for (const position of adopted) {
+        this.ctx.daily.recordEntry(position);
+        this.ctx.daily.reserveOpen();
+      }
+    }
     // Before anything else: a position left without protection (a crash between fill and protect) gets it now.
     await this.#settleAndProtect(settings);
     const connection = await store.venueConnection(venue);
@@ -146,6 +161,29 @@ export class VenueBurst {
     this.#venueActive = connection.isActive;
     this.ctx.summary.band = this.#band.name;
     if (!connection.isActive) note(this.ctx.summary, "venue inactive: no new entries; open positions still managed");
+    await this.#armEntries(settings);
+  }
+
+  /** Off the hot path: an armed id for every symbol an entry may be sent on this tick. */
+  async #armEntries(settings: Settings): Promise<void> {
+    if (!this.#armed || !settings.trading_enabled || !this.#venueActive || this.#budgetSpent()) return;
+    try {
+      await this.#armed.arm();
+    } catch (error) {
+      // Entries then record their rows before the send, as without armed ids.
+      note(this.ctx.summary, `arm entries: ${describeError(error)}`);
+    }
+  }
+
+  /** Retires the armed ids this burst did not use (after the last tick, or when the burst ends early). */
+  async retireArmed(): Promise<void> {
+    if (!this.#armed) return;
+    try {
+      await this.#armed.retireUnused();
+    } catch (error) {
+      // Left armed: the next burst's reconciliation finds the venue does not know them and retires them.
+      note(this.ctx.summary, `retire armed entries: ${describeError(error)}`);
+    }
   }
 
   /**
@@ -161,6 +199,7 @@ export class VenueBurst {
     const settled = await this.#settleAndProtect(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
+    await this.#armEntries(settings);
 
     // The hot path: quote → decisions → exits → entries.
     if (!(await this.#quotes.read(settings.momentum_window))) return;

@@ -5,6 +5,7 @@ import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
+import type { ArmedOrderStore } from "../_shared/orders/pre_armed.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
@@ -36,6 +37,8 @@ export interface VenueBurstContext {
   notFoundGraceMs?: number;
   /** The burst's budget: no new order is recorded or sent after it (the next burst carries on). */
   deadline?: Deadline;
+  /** Where entry ids are armed before the quote; without it every entry is recorded before its send. */
+  armedStore?: ArmedOrderStore;
   /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
   stream?: QuoteStream;
 }

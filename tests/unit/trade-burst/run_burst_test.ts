@@ -19,6 +19,7 @@ import {
 } from "../../../supabase/functions/trade-burst/run_burst.ts";
 import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
+import { MemoryArmedOrderStore } from "../../support/memory_armed_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
 import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run_log.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
@@ -848,4 +849,151 @@ Deno.test("paper, protected: Stop (trading_enabled = false) leaves the protectio
   assert.deepEqual([tp.length, sl.length], [1, 1]);
   assert.deepEqual([tp[0].order_status, sl[0].order_status], ["open", "open"]);
   assert.equal(s.store.positions[0].status, "open");
+});
+
+/** The scenario with entry ids armed before the quote; every table write is logged into the venue's call list. */
+function armedScenario(script: Q[], settings: Settings) {
+  const s = scenario(script, settings, { allowPrivate: true });
+  const armed = new MemoryArmedOrderStore();
+  s.store.onArmedFired = (id, now) => armed.markFired([id], now);
+  const writes = ["insertOrder", "updateOrder", "insertPosition", "updatePosition", "recordArmedEntry"];
+  const logged = (target: object, prefix: string) =>
+    new Proxy(target, {
+      get(inner, key, receiver) {
+        const value = Reflect.get(inner, key, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prefix === "armed" || writes.includes(String(key))) s.venue.calls.push(`${prefix}:${String(key)}`);
+          return value.apply(inner, args);
+        };
+      },
+    });
+  const deps: BurstDeps = {
+    ...s.deps,
+    store: logged(s.store, "db") as TradeStore,
+    armedStore: logged(armed, "armed") as MemoryArmedOrderStore,
+  };
+  return { ...s, armed, deps };
+}
+
+/** The calls between the last quote before the first createOrder and that createOrder. */
+function betweenQuoteAndOrder(calls: readonly string[]): string[] {
+  const create = calls.indexOf("createOrder");
+  assert.ok(create > 0, `an entry was sent: ${calls.join(" ")}`);
+  const quote = calls.lastIndexOf("fetchQuotes", create);
+  return calls.slice(quote + 1, create);
+}
+
+Deno.test("testnet, armed: no table write sits between the quote and the entry; its rows follow in one write", async (t) => {
+  await t.step("without an armed id the position and the order are written between quote and order", async () => {
+    const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+    const log: string[] = s.venue.calls;
+    const store = new Proxy(s.store, {
+      get(inner, key, receiver) {
+        const value = Reflect.get(inner, key, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (String(key).startsWith("insert")) log.push(`db:${String(key)}`);
+          return value.apply(inner, args);
+        };
+      },
+    });
+    await runBurst({ ...s.deps, store }, REQUEST);
+    assert.deepEqual(betweenQuoteAndOrder(log), ["db:insertPosition", "db:insertOrder"]);
+  });
+
+  await t.step("with one, nothing: the id was armed at burst start", async () => {
+    const s = armedScenario(RESTING, settingsWith({ mode: "testnet" }));
+    const summary = await runBurst(s.deps, REQUEST);
+    assert.deepEqual(betweenQuoteAndOrder(s.venue.calls), []);
+    const create = s.venue.calls.indexOf("createOrder");
+    assert.equal(s.venue.calls[create + 1], "db:recordArmedEntry", "one write right after the send");
+    assert.ok(s.venue.calls.slice(0, create).includes("armed:armOrders"));
+
+    const [entry] = s.store.orders;
+    const [position] = s.store.positions;
+    assert.equal(s.store.orders.length, 1);
+    assert.equal(entry.client_order_id, s.venue.created[0].clientOrderId);
+    assert.equal(entry.position_id, position.id);
+    assert.equal(entry.order_status, "open");
+    assert.equal(entry.exchange_order_id, "1");
+    assert.equal(summary.venues[0].orders_sent, 1);
+    // The used id is fired; the one re-armed for the next entry is retired when the burst ends.
+    const statuses = [...s.armed.rows.values()].map((r) => [r.client_order_id === entry.client_order_id, r.status]);
+    assert.deepEqual(statuses.filter(([used]) => used).map(([, status]) => status), ["fired"]);
+    assert.ok(statuses.filter(([used]) => !used).every(([, status]) => status === "retired"));
+    assert.equal(s.armed.rows.size, 2, "armed at start, re-armed once after the entry took its id");
+  });
+
+  await t.step("a refused entry is one write too: position and rejected order", async () => {
+    const s = armedScenario(RESTING, settingsWith({ mode: "testnet" }));
+    s.venue.failPrivate = (name) =>
+      name === "createOrder"
+        ? new FinalExchangeError("insufficient balance", { source: "InsufficientFunds" })
+        : undefined;
+    const summary = await runBurst(s.deps, REQUEST);
+    const rejected = s.store.orders.filter((o) => o.order_status === "rejected");
+    assert.ok(rejected.length >= 1);
+    for (const order of rejected) {
+      assert.match(order.last_error ?? "", /insufficient balance/);
+      assert.equal(s.store.positions.find((p) => p.id === order.position_id)?.status, "failed");
+    }
+    assert.equal(summary.venues[0].positions_opened ?? 0, 0);
+  });
+});
+
+Deno.test("testnet, armed: an entry sent but never recorded is adopted by the next burst, never sent twice", async () => {
+  const s = armedScenario(RESTING, settingsWith({ mode: "testnet" }));
+  s.store.failNextArmedRecord = new Error("database unavailable");
+  const first = await runBurst(s.deps, REQUEST);
+  assert.equal(first.venues[0].status, "error");
+  assert.match(first.venues[0].error ?? "", /database unavailable/);
+  assert.equal(s.venue.created.length, 1, "the entry reached the venue");
+  assert.equal(s.store.orders.length, 0, "and has no row: its armed id is its only record");
+  const sent = s.venue.created[0].clientOrderId;
+  assert.equal([...s.armed.rows.values()].find((r) => r.client_order_id === sent)?.status, "armed");
+
+  s.clock.advance(5_000);
+  const second = await runBurst(s.deps, REQUEST);
+  assert.deepEqual(second.venues[0].armed, { checked: 1, adopted: 1, retired: 0, left_armed: 0 });
+  const adopted = s.store.orders.find((o) => o.client_order_id === sent);
+  assert.ok(adopted, "the venue's order has its row");
+  assert.equal(adopted.exchange_order_id, "1");
+  assert.equal(adopted.amount, s.venue.created[0].amount);
+  assert.equal(adopted.price, s.venue.created[0].price);
+  assert.equal(s.store.positions.find((p) => p.id === adopted.position_id)?.status, "opening");
+  assert.equal([...s.armed.rows.values()].find((r) => r.client_order_id === sent)?.status, "fired");
+  // The adopted position holds its symbol: no second entry, and no client order id ever went out twice.
+  assert.equal(s.venue.created.length, 1);
+  assert.equal(new Set(s.venue.created.map((o) => o.clientOrderId)).size, s.venue.created.length);
+});
+
+Deno.test("testnet, armed: ids a crashed burst left armed are retired once the venue does not know them", async () => {
+  const s = armedScenario([{ bid: 3000, ask: 3006 }], settingsWith({ mode: "testnet" }));
+  const [young, old] = await s.armed.armOrders([
+    {
+      client_order_id: "arm-young",
+      venue: "binance",
+      mode: "testnet",
+      symbol: ETH,
+      side: "buy",
+      purpose: "entry",
+      armed_at: new Date(T0 - 1_000).toISOString(),
+    },
+    {
+      client_order_id: "arm-old",
+      venue: "binance",
+      mode: "testnet",
+      symbol: ETH,
+      side: "buy",
+      purpose: "entry",
+      armed_at: new Date(T0 - 120_000).toISOString(),
+    },
+  ]);
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.deepEqual(summary.venues[0].armed, { checked: 2, adopted: 0, retired: 1, left_armed: 1 });
+  assert.equal(s.armed.rows.get(old.id)?.status, "retired");
+  assert.equal(s.armed.rows.get(young.id)?.status, "armed", "too young to conclude: left for the next burst");
+  assert.ok(s.venue.privateCalls.filter((c) => c === "fetchOrderByClientId").length >= 2);
+  assert.equal(s.store.orders.length, 0);
 });

@@ -34,6 +34,8 @@ export function viewFromVenueOrder(order: VenueOrder, fallbackAmount: number): E
     status: statusFromCcxtOrder({ status: order.status, amount, filled }),
     filled,
     remaining: finite(order.remaining),
+    price: finite(order.price),
+    amount: finite(order.amount),
     average: filled > 0 ? average : null,
     cost,
     feeCost: finite(order.fee?.cost),

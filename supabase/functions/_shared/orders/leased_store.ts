@@ -8,7 +8,15 @@
  */
 import type { TradingMode } from "../settings.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
-import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore, VenueConnection } from "./store.ts";
+import type {
+  ArmedEntryRows,
+  DailyStats,
+  LeaseOutcome,
+  NewPosition,
+  OrderPatch,
+  TradeStore,
+  VenueConnection,
+} from "./store.ts";
 import {
   ACTIVE_POSITION_STATUSES,
   type OrderIntent,
@@ -116,6 +124,13 @@ export class LeasedVenueStore implements TradeStore {
     const row = await this.inner.insertPosition(position);
     this.#rememberPosition(row);
     return { ...row };
+  }
+
+  async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
+    const rows = await this.inner.recordArmedEntry(armedId, position, order);
+    this.#rememberPosition(rows.position);
+    this.#remember(rows.order);
+    return { position: { ...rows.position }, order: { ...rows.order } };
   }
 
   async updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {

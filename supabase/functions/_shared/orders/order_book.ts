@@ -9,11 +9,15 @@ import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
 
 /** Inserts the `orders` row as `pending_submit` BEFORE the request leaves: no order can exist that we did not record. */
 export function recordIntent(store: TradeStore, intent: OrderIntent, now: Date): Promise<OrderRow> {
+  validateIntent(intent);
+  return store.insertOrder(intent, now);
+}
+
+function validateIntent(intent: OrderIntent): void {
   if (!(intent.amount > 0)) throw new RangeError(`order amount must be > 0, got ${intent.amount}`);
   if (intent.type === "limit" && !(intent.price !== null && intent.price > 0)) {
     throw new RangeError(`a limit order needs a price > 0, got ${intent.price}`);
   }
-  return store.insertOrder(intent, now);
 }
 
 export type ApplyResult =
@@ -78,16 +82,51 @@ export async function applyExchangeOrder(
   return { changed: true, order: await store.updateOrder(current.id, decided.patch, now) };
 }
 
+export type OwnStatus = "rejected" | "expired" | "unknown";
+
+/** The patch for a status of our own making; null when `current` cannot move there. */
+export function ownStatusPatch(current: OrderRow, status: OwnStatus, reason: string, now: Date): OrderPatch | null {
+  if (!canTransition(current.order_status, status)) return null;
+  const patch: OrderPatch = { order_status: status, last_error: reason.slice(0, 500) };
+  if (isFinalStatus(status) && current.closed_at === null) patch.closed_at = now.toISOString();
+  return patch;
+}
+
 /** Moves an order to a final or unknown status of our own making (rejected by the venue, lost, timed out). */
 export async function markOrder(
   store: TradeStore,
   current: OrderRow,
-  status: "rejected" | "expired" | "unknown",
+  status: OwnStatus,
   reason: string,
   now: Date,
 ): Promise<OrderRow> {
-  if (!canTransition(current.order_status, status)) return current;
-  const patch: OrderPatch = { order_status: status, last_error: reason.slice(0, 500) };
-  if (isFinalStatus(status) && current.closed_at === null) patch.closed_at = now.toISOString();
-  return await store.updateOrder(current.id, patch, now);
+  const patch = ownStatusPatch(current, status, reason, now);
+  return patch === null ? current : await store.updateOrder(current.id, patch, now);
+}
+
+/**
+ * An armed order as it stands before its send: pending_submit, with an id of our own (the row is written after the
+ * send, in that state or the one the venue answered). The armed row is its record until then.
+ */
+export function provisionalOrder(intent: OrderIntent, id: string, now: Date): OrderRow {
+  validateIntent(intent);
+  const iso = now.toISOString();
+  return {
+    ...intent,
+    id,
+    exchange_order_id: null,
+    filled: 0,
+    remaining: intent.amount,
+    average: null,
+    cost: 0,
+    fee_cost: null,
+    fee_currency: null,
+    order_status: "pending_submit",
+    last_error: null,
+    raw: null,
+    created_at: iso,
+    submitted_at: null,
+    updated_at: iso,
+    closed_at: null,
+  };
 }

@@ -15,7 +15,15 @@ import type { TradingMode } from "../settings.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { newClientOrderId } from "./client_order_id.ts";
 import type { OrderExecutor } from "./executor.ts";
-import { applyExchangeOrder, markOrder, recordIntent } from "./order_book.ts";
+import {
+  applyExchangeOrder,
+  markOrder,
+  orderPatchFromView,
+  type OwnStatus,
+  ownStatusPatch,
+  provisionalOrder,
+  recordIntent,
+} from "./order_book.ts";
 import { applyRefresh, refreshOrder, type RefreshResult } from "./reconcile.ts";
 import type { TradeStore } from "./store.ts";
 import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
@@ -115,6 +123,44 @@ export class OrderTracker {
     const applied = await applyExchangeOrder(store, recorded, view, clock.now());
     if ("ignored" in applied) this.#note(`${recorded.client_order_id}: ${applied.ignored}`);
     return this.#observe(applied.order, recorded);
+  }
+
+  /**
+   * Sends an order whose record was made before the quote (an armed client order id, pre_armed.ts), then writes its
+   * row once, in the state the send left it, through `record` (one round trip; the caller's store decides what else
+   * goes with it). Same rules as `send`: the venue saying no is final, a request that never left is rejected, any
+   * other failure is unknown and looked up by client order id. When `record` fails the order may be at the venue
+   * with only its armed row as a record: the error propagates, and the next reconciliation adopts it from the venue.
+   */
+  async sendArmed(intent: OrderIntent, record: (order: OrderRow) => Promise<OrderRow>): Promise<OrderRow> {
+    const { executor, clock } = this.options;
+    const provisional = provisionalOrder(intent, crypto.randomUUID(), clock.now());
+    const recordAs = async (patch: Partial<OrderRow> | null): Promise<OrderRow> => {
+      const stored = await record({ ...provisional, ...patch });
+      this.options.listener?.recorded?.(stored);
+      return this.#observe(stored, provisional);
+    };
+    const recordOwn = (status: OwnStatus, reason: string) =>
+      recordAs(ownStatusPatch(provisional, status, reason, clock.now()));
+    let view;
+    try {
+      view = await executor.create(provisional);
+    } catch (error) {
+      const reason = `create: ${describeError(error)}`;
+      this.#note(`${provisional.client_order_id}: ${reason}`);
+      if (error instanceof FinalExchangeError || error instanceof NeedsHumanError || isNotSentError(error)) {
+        const rejected = await recordOwn("rejected", reason);
+        if (error instanceof NeedsHumanError) this.#needsHuman ??= error;
+        return rejected;
+      }
+      const unknown = await recordOwn("unknown", reason);
+      if (!(error instanceof ExchangeLayerError)) throw error;
+      const found = await this.#lookup(unknown);
+      return this.#observe(found.order, unknown);
+    }
+    const decided = orderPatchFromView(provisional, view, clock.now());
+    if ("ignored" in decided) this.#note(`${provisional.client_order_id}: ${decided.ignored}`);
+    return await recordAs("ignored" in decided ? null : decided.patch);
   }
 
   /**

@@ -2,7 +2,8 @@
  * Pre-armed order records (track-before-send, made before the quote). A burst arms, off the hot path and in one
  * write, a reserved client order id for every order a tick might send (one per symbol, side and purpose); when the
  * quote calls for an order it takes one from memory and sends at once, so no DB round trip sits between quote and
- * order. Which ids went out is written afterwards, batched (`flushFired`).
+ * order. The order's own rows are written after the send, in one round trip that also marks the armed id fired
+ * (`record_armed_entry`, TradeStore.recordArmedEntry).
  *
  * The armed row is the durable record: a crash after a send but before the order's own row was written leaves an
  * armed row whose id the venue knows. `settleArmed` (run by reconciliation, under the venue's lease) looks every
@@ -45,8 +46,6 @@ export interface ArmedOrderRow extends NewArmedOrder {
 export interface ArmedOrderStore {
   /** Inserts every row in one write (armed) and returns them as stored. */
   armOrders(rows: readonly NewArmedOrder[]): Promise<ArmedOrderRow[]>;
-  /** armed → fired for these ids, in one write. */
-  markFired(ids: readonly string[], now: Date): Promise<void>;
   /** armed → retired, with the reason, in one write. */
   retireArmed(ids: readonly string[], reason: string, now: Date): Promise<void>;
   /** Rows still armed for the venue and mode. */
@@ -69,7 +68,6 @@ export interface PreArmedOrdersOptions {
 /** One burst's armed ids for one venue and mode. Only the lease holder uses it, so memory is the truth in between. */
 export class PreArmedOrders {
   readonly #ready = new Map<string, ArmedOrderRow>();
-  readonly #fired: ArmedOrderRow[] = [];
 
   constructor(private readonly options: PreArmedOrdersOptions) {}
 
@@ -110,21 +108,7 @@ export class PreArmedOrders {
     const row = this.#ready.get(key);
     if (!row) return null;
     this.#ready.delete(key);
-    this.#fired.push(row);
     return row;
-  }
-
-  /** Writes, in one call, which armed ids were taken since the last flush. Off the hot path (after the sends). */
-  async flushFired(): Promise<number> {
-    if (this.#fired.length === 0) return 0;
-    const batch = this.#fired.splice(0);
-    try {
-      await this.options.store.markFired(batch.map((r) => r.id), this.options.clock.now());
-    } catch (error) {
-      this.#fired.unshift(...batch); // still taken: the next flush tries again
-      throw error;
-    }
-    return batch.length;
   }
 
   /** Retires the ids armed but never taken (end of burst), in one write. */

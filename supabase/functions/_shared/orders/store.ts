@@ -36,6 +36,11 @@ export interface NewPosition {
   opened_at: string;
 }
 
+export interface ArmedEntryRows {
+  position: PositionRow;
+  order: OrderRow;
+}
+
 export interface DailyStats {
   /**
    * Entries sent since `since`: entry orders recorded and not refused by the venue (an entry that timed out unfilled
@@ -69,6 +74,11 @@ export interface TradeStore {
   listOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]>;
 
   insertPosition(position: NewPosition): Promise<PositionRow>;
+  /**
+   * An armed entry after its send, in one write (`record_armed_entry`): the position, the entry order as `order`
+   * says (its id and status already decided; position_id is set by the store) and the armed id marked fired.
+   */
+  recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows>;
   updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow>;
   listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]>;
 

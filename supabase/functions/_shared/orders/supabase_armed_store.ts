@@ -19,16 +19,6 @@ export class SupabaseArmedOrderStore implements ArmedOrderStore {
     return stored as unknown as ArmedOrderRow[];
   }
 
-  async markFired(ids: readonly string[], now: Date): Promise<void> {
-    for (let i = 0; i < ids.length; i += IN_CHUNK) {
-      must(
-        "mark armed orders fired",
-        await this.db.from("armed_orders").update({ status: "fired", fired_at: now.toISOString() })
-          .in("id", ids.slice(i, i + IN_CHUNK)).eq("status", "armed").select("id"),
-      );
-    }
-  }
-
   async retireArmed(ids: readonly string[], reason: string, now: Date): Promise<void> {
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
       must(

@@ -6,7 +6,15 @@ import { type Db, must, selectAllPages } from "../db.ts";
 import type { TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
-import type { DailyStats, LeaseOutcome, NewPosition, OrderPatch, TradeStore, VenueConnection } from "./store.ts";
+import type {
+  ArmedEntryRows,
+  DailyStats,
+  LeaseOutcome,
+  NewPosition,
+  OrderPatch,
+  TradeStore,
+  VenueConnection,
+} from "./store.ts";
 import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
 import type { Venue } from "../exchange/venues.ts";
 import { parseNumericText } from "../numeric_text.ts";
@@ -126,6 +134,20 @@ export class SupabaseTradeStore implements TradeStore {
       await this.db.from("positions").insert({ ...position, side: "long", status: "opening" }).select("*").single(),
     );
     return positionFromRow(row as unknown as Record<string, unknown>);
+  }
+
+  async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
+    const { updated_at: _updatedAt, position_id: _positionId, ...fields } = order;
+    const rows = must(
+      `record_armed_entry ${order.client_order_id}`,
+      await this.db.rpc("record_armed_entry", {
+        p_armed_id: armedId,
+        p_position: toJson(position),
+        p_order: toJson(fields),
+      }),
+    ) as { position?: Record<string, unknown>; order?: Record<string, unknown> } | null;
+    if (!rows?.position || !rows.order) throw new Error(`record_armed_entry ${order.client_order_id}: empty answer`);
+    return { position: positionFromRow(rows.position), order: orderFromRow(rows.order) };
   }
 
   async updatePosition(id: string, patch: PositionPatch, _now: Date): Promise<PositionRow> {

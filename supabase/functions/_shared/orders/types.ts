@@ -132,6 +132,9 @@ export interface ExchangeOrderView {
   remaining: number | null;
   average: number | null;
   cost: number;
+  /** The order's limit price and amount as the venue states them, when it does (adopting an armed order needs them). */
+  price?: number | null;
+  amount?: number | null;
   /** null when the venue did not report fees on this answer (Binance's GET order never does). */
   feeCost: number | null;
   feeCurrency: string | null;

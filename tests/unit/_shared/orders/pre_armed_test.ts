@@ -44,7 +44,7 @@ Deno.test("ensure arms every missing slot in one write, and nothing when all are
   assert.equal(armed.ready, 2);
 });
 
-Deno.test("take hands out the armed id from memory; the fired marks go out later in one batched write", async () => {
+Deno.test("take hands out the armed id from memory, once, and writes nothing", async () => {
   const { store, armed } = setup();
   await armed.ensure([ENTRY("BTC/USDT"), ENTRY("ETH/USDT"), ENTRY("SOL/USDT")]);
   const writes = store.writes;
@@ -54,27 +54,11 @@ Deno.test("take hands out the armed id from memory; the fired marks go out later
   assert.equal(store.writes, writes, "taking writes nothing");
   assert.equal(armed.take(ENTRY("BTC/USDT")), null, "an id is handed out once");
   assert.equal(armed.take({ symbol: "SOL/USDT", side: "sell", purpose: "exit" }), null, "a slot never armed");
-  assert.equal(await armed.flushFired(), 2);
-  assert.equal(store.writes, writes + 1);
-  assert.equal(store.rows.get(btc.id)?.status, "fired");
-  assert.equal(store.rows.get(eth.id)?.status, "fired");
-  assert.equal(await armed.flushFired(), 0);
-  assert.equal(store.writes, writes + 1, "nothing to flush: no write");
-  // The next tick re-arms only what was used.
+  assert.equal(armed.ready, 1);
+  // The next tick re-arms only what was used, in one write.
   await armed.ensure([ENTRY("BTC/USDT"), ENTRY("ETH/USDT"), ENTRY("SOL/USDT")]);
+  assert.equal(store.writes, writes + 1);
   assert.equal(store.rows.size, 5);
-});
-
-Deno.test("a failed flush keeps the taken ids for the next one", async () => {
-  const { store, armed } = setup();
-  await armed.ensure([ENTRY("BTC/USDT")]);
-  const btc = armed.take(ENTRY("BTC/USDT"));
-  const markFired = store.markFired.bind(store);
-  store.markFired = () => Promise.reject(new Error("db down"));
-  await assert.rejects(armed.flushFired(), /db down/);
-  store.markFired = markFired;
-  assert.equal(await armed.flushFired(), 1);
-  assert.equal(store.rows.get(btc!.id)?.status, "fired");
 });
 
 Deno.test("retireUnused retires the ids never taken, in one write", async () => {

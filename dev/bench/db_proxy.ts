@@ -19,8 +19,11 @@ export interface DbRequest {
   arrivedAt: number;
   respondedAt: number;
   status: number;
-  /** For an insert into `orders` (the track-before-send write): what it recorded. */
-  orderInsert?: { venue: string; purpose: string; clientOrderId: string };
+  /**
+   * For an insert into `orders` (the track-before-send write) or an armed entry's `record_armed_entry` (written after
+   * the send; `armed` true): what it recorded.
+   */
+  orderInsert?: { venue: string; purpose: string; clientOrderId: string; armed?: boolean };
 }
 
 export interface DbProxy {
@@ -45,6 +48,13 @@ export function orderInsertOf(body: unknown): DbRequest["orderInsert"] {
   const { venue, purpose, client_order_id: clientOrderId } = row as Record<string, unknown>;
   if (typeof venue !== "string" || typeof purpose !== "string" || typeof clientOrderId !== "string") return undefined;
   return { venue, purpose, clientOrderId };
+}
+
+/** The order an armed entry's record_armed_entry call writes (its `p_order`), marked armed. */
+export function armedRecordOf(body: unknown): DbRequest["orderInsert"] {
+  const order = body && typeof body === "object" ? (body as Record<string, unknown>).p_order : undefined;
+  const found = orderInsertOf(order);
+  return found ? { ...found, armed: true } : undefined;
 }
 
 export function startDbProxy(upstream: string): DbProxy {
@@ -76,9 +86,11 @@ export function startDbProxy(upstream: string): DbProxy {
       respondedAt: performance.now(),
       status: upstreamResponse.status,
     };
-    if (request.method === "POST" && entry.resource === "orders" && body) {
+    const recordsOrder = entry.resource === "orders" || entry.resource === "rpc/record_armed_entry";
+    if (request.method === "POST" && recordsOrder && body) {
       try {
-        entry.orderInsert = orderInsertOf(JSON.parse(new TextDecoder().decode(body)));
+        const parsed = JSON.parse(new TextDecoder().decode(body));
+        entry.orderInsert = entry.resource === "orders" ? orderInsertOf(parsed) : armedRecordOf(parsed);
       } catch {
         // not JSON: nothing to note
       }

@@ -84,9 +84,13 @@ export interface EntryLatency {
 }
 
 /**
- * Pairs each `orders` insert with the order request it announced (the first POST to the venue's order endpoint that
- * arrived after the insert was answered, in sequence), keeps the entries, and finds the tick's ticker answer: the
- * last one of that venue answered before the insert started (ticks of one venue never overlap).
+ * Every entry order with the tick's ticker answer it was decided on. Two shapes of entry:
+ * - recorded before its send (an `orders` insert): paired with the first POST to the venue's order endpoint that
+ *   arrived after the insert was answered; the ticker is the last one answered before the insert started;
+ * - armed before the quote (its rows written after the send by `record_armed_entry`): paired with the last order
+ *   POST answered before that call arrived; the ticker is the last one answered before the order arrived, and no
+ *   insert sits on the path (insertMs 0).
+ * Ticks of one venue never overlap, so "last ticker before" is the tick's.
  */
 export function entryLatencies(
   venueRequests: readonly VenueRequest[],
@@ -96,29 +100,47 @@ export function entryLatencies(
   const byArrival = (a: { arrivedAt: number }, b: { arrivedAt: number }) => a.arrivedAt - b.arrivedAt;
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort(byArrival);
   const tickers = venueRequests.filter((r) => isTicker(r, venue)).sort((a, b) => a.respondedAt - b.respondedAt);
-  const inserts = dbRequests.filter((r) => r.orderInsert?.venue === venue && r.status < 300).sort(byArrival);
+  const records = dbRequests.filter((r) => r.orderInsert?.venue === venue && r.status < 300).sort(byArrival);
   const out: EntryLatency[] = [];
-  let nextOrder = 0;
-  for (const insert of inserts) {
-    while (nextOrder < orders.length && orders[nextOrder].arrivedAt < insert.respondedAt) nextOrder++;
-    if (nextOrder >= orders.length) break;
-    const order = orders[nextOrder++];
-    if (insert.orderInsert?.purpose !== "entry") continue;
-    const ticker = tickers.findLast((t) => t.respondedAt <= insert.arrivedAt);
+  const paired = new Set<VenueRequest>();
+  const onPath = (from: number, to: number, order: VenueRequest) => ({
+    dbRequestsOnPath: dbRequests.filter((r) => r.arrivedAt >= from && r.arrivedAt <= to).length,
+    venueRequestsOnPath:
+      venueRequests.filter((r) => r.venue === venue && r !== order && r.arrivedAt >= from && r.arrivedAt <= to).length,
+  });
+  for (const record of records) {
+    const recorded = record.orderInsert!;
+    if (recorded.armed) {
+      const order = orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt);
+      if (!order) continue;
+      paired.add(order);
+      const ticker = tickers.findLast((t) => t.respondedAt <= order.arrivedAt);
+      if (!ticker) continue;
+      out.push({
+        venue,
+        clientOrderId: recorded.clientOrderId,
+        tickerRespondedAt: ticker.respondedAt,
+        latencyMs: order.arrivedAt - ticker.respondedAt,
+        insertMs: 0,
+        sendMs: order.arrivedAt - ticker.respondedAt,
+        ...onPath(ticker.respondedAt, order.arrivedAt, order),
+      });
+      continue;
+    }
+    const order = orders.find((o) => !paired.has(o) && o.arrivedAt >= record.respondedAt);
+    if (!order) continue;
+    paired.add(order);
+    if (recorded.purpose !== "entry") continue;
+    const ticker = tickers.findLast((t) => t.respondedAt <= record.arrivedAt);
     if (!ticker) continue;
-    const from = ticker.respondedAt;
-    const to = order.arrivedAt;
     out.push({
       venue,
-      clientOrderId: insert.orderInsert.clientOrderId,
-      tickerRespondedAt: from,
-      latencyMs: to - from,
-      insertMs: insert.respondedAt - insert.arrivedAt,
-      sendMs: to - insert.respondedAt,
-      dbRequestsOnPath: dbRequests.filter((r) => r.arrivedAt >= from && r.arrivedAt <= to).length,
-      venueRequestsOnPath: venueRequests.filter((r) =>
-        r.venue === venue && r !== order && r.arrivedAt >= from && r.arrivedAt <= to
-      ).length,
+      clientOrderId: recorded.clientOrderId,
+      tickerRespondedAt: ticker.respondedAt,
+      latencyMs: order.arrivedAt - ticker.respondedAt,
+      insertMs: record.respondedAt - record.arrivedAt,
+      sendMs: order.arrivedAt - record.respondedAt,
+      ...onPath(ticker.respondedAt, order.arrivedAt, order),
     });
   }
   return out;

@@ -86,7 +86,15 @@ stackTest("balance-sync end to end against the simulator", {
 
     let firstSync: Record<string, ConnectionRow>;
     await t.step("binance with 0 USDT and okx with 1340.53 USDT: each row shows its own figure", async () => {
+      const beforeSync = sim.requestLog.lastId();
       const res = await invoke(undefined);
+      // Only the configured symbols' markets are loaded (ccxt's fetchBalance would otherwise load every market).
+      const marketLoads = sim.requestLog.list({ afterId: beforeSync })
+        .filter((r) => r.path === "/api/v3/exchangeInfo" || r.path === "/api/v5/public/instruments");
+      assert.ok(marketLoads.length > 0, "markets were loaded");
+      for (const load of marketLoads) {
+        assert.match(load.query, load.venue === "binance" ? /symbols=/ : /instId=/, `${load.path}?${load.query}`);
+      }
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.outcome, "ok");
       assert.equal(res.body.mode, "testnet");
@@ -149,7 +157,7 @@ stackTest("balance-sync end to end against the simulator", {
     let goodOkx: ConnectionRow;
     await t.step("a failing venue keeps its last good balance and turns stale with the reason", async () => {
       goodOkx = (await connections(sql)).okx;
-      sim.faults.add({ venue: "okx", kind: "server_error", status: 502 });
+      sim.faults.add({ venue: "okx", kind: "server_error", status: 502, path: "/api/v5/account/balance" });
       const res = await invoke("{}");
       assert.equal(res.status, 200);
       assert.equal(res.body.outcome, "partial");
@@ -205,7 +213,7 @@ stackTest("balance-sync end to end against the simulator", {
     });
 
     await t.step("a refused key (HTTP 401) is an error that needs a human, not stale", async () => {
-      sim.faults.add({ venue: "okx", kind: "server_error", status: 401 });
+      sim.faults.add({ venue: "okx", kind: "server_error", status: 401, path: "/api/v5/account/balance" });
       const res = await invoke(JSON.stringify({ venues: ["okx"] }));
       sim.faults.clear({ venue: "okx" });
       assert.equal(res.body.outcome, "error");

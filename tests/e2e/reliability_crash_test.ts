@@ -8,13 +8,14 @@
  * The kill happens while the request is held.
  *
  * Faults and what must hold after the next burst (every step):
- * - killed while the entry order is in flight (placed at the venue, answer not written): the entry is found by its
- *   client order id, recorded with the venue's status, fills and fees, and the position opens from those fills;
+ * - killed while the entry order is in flight (placed at the venue with an id armed before the quote, its rows not
+ *   written yet): the armed id is found at the venue, the entry is adopted with the venue's status, fills and fees,
+ *   and the position opens from those fills;
  * - killed after the entry filled but before the position row was updated: the position opens from the order's fills;
  * - killed while the exit order is in flight: the exit is found, the position closes with PnL from the simulator's
  *   fills and a trade_logs row;
- * - killed between the position row and its entry order row: nothing was sent, the orphan position is failed instead
- *   of blocking its symbol forever.
+ * - killed after the entry ids were armed but before anything was sent: the venue does not know them, and the next
+ *   burst retires them (past the not-found grace), so they are never used.
  * In every case: every order the simulator holds is in `orders` with the right status, fill, fee and id, and no client
  * order id was ever sent twice.
  *
@@ -151,10 +152,14 @@ stackTest("reliability: the function is killed mid-flight and the next burst rec
       await killWhileHeld(stack, exchangeProxy.hold("response", isBuy), "entry placement");
       totals.faults += 1;
 
-      const [lost] = await orderRows(sql);
-      assert.equal(lost.order_status, "pending_submit", "the crash left the entry unacknowledged");
-      const [opening] = await positionRows(sql);
-      assert.equal(opening.status, "opening");
+      // The entry left with an id armed before the quote; its rows are written after the answer, which never came.
+      const [sent] = createOrderRequests(exchangeProxy.requests.slice(firstRequest));
+      assert.ok(sent, "the entry was placed");
+      const lost = { client_order_id: sent.clientOrderId };
+      assert.equal((await orderRows(sql)).length, 0, "the crash left the entry without its rows");
+      assert.equal((await positionRows(sql)).length, 0);
+      const [armed] = await sql`select status from public.armed_orders where client_order_id = ${sent.clientOrderId}`;
+      assert.equal(armed?.status, "armed", "its armed id is its record");
       const atVenue = sim.engines.binance.getOrder(account, { clientOrderId: lost.client_order_id });
       assert.ok(atVenue, "the order reached the venue");
 
@@ -174,9 +179,10 @@ stackTest("reliability: the function is killed mid-flight and the next burst rec
         "the dip filled the entry at the venue",
       );
       const venue = await nextBurst(stack);
-      assert.ok((venue.reconcile?.notes.updated ?? 0) >= 1, JSON.stringify(venue.reconcile));
+      assert.equal(venue.armed?.adopted, 1, JSON.stringify(venue.armed));
 
       const [entry] = await orderRows(sql);
+      assert.equal(entry.client_order_id, lost.client_order_id);
       assert.equal(entry.order_status, "filled");
       const trades = tradesOf(entry.client_order_id, since);
       close(Number(entry.filled), sum(trades, (x) => x.amount), "entry filled");
@@ -248,25 +254,29 @@ stackTest("reliability: the function is killed mid-flight and the next burst rec
     );
 
     await t.step(
-      "killed between the position row and its entry order: nothing sent, the orphan is failed",
+      "killed after the entry ids were armed, before anything was sent: the next burst retires them",
       async () => {
         const { since, firstRequest } = await begin();
         setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
-        const orderInsert = dbProxy.hold(
-          "request",
-          (r) => r.method === "POST" && r.path.startsWith("/rest/v1/orders"),
-        );
-        await killWhileHeld(stack, orderInsert, "entry order insert");
+        // The first tick reads the balance before its first quote: by then the burst has armed its entry ids.
+        const balanceRead = exchangeProxy.hold("request", (r) => r.path.includes("/api/v3/account"));
+        await killWhileHeld(stack, balanceRead, "the first balance read");
         totals.faults += 1;
         assert.equal((await orderRows(sql)).length, 0);
+        assert.equal((await positionRows(sql)).length, 0);
         assert.equal(createOrderRequests(exchangeProxy.requests.slice(firstRequest)).length, 0, "nothing was sent");
-        assert.equal((await positionRows(sql))[0].status, "opening");
+        const armed = await sql`select client_order_id from public.armed_orders where status = 'armed'`;
+        assert.equal(armed.length, 1, "one entry id armed for ETH/USDT");
 
         await expireDeadLeases(sql);
+        // What the not-found grace would do after a while, without waiting for it.
+        await sql`update public.armed_orders set armed_at = armed_at - interval '5 minutes' where status = 'armed'`;
         const venue = await nextBurst(stack);
-        assert.equal(venue.reconcile?.ordersChecked, 0);
-        const [orphan] = await positionRows(sql);
-        assert.equal(orphan.status, "failed", "the orphan no longer blocks ETH/USDT");
+        assert.deepEqual(venue.armed, { checked: 1, adopted: 0, retired: 1, left_armed: 0 });
+        const [retired] = await sql`select status, retire_reason from public.armed_orders
+                                    where client_order_id = ${armed[0].client_order_id}`;
+        assert.equal(retired.status, "retired");
+        assert.match(retired.retire_reason, /never sent/);
         await checkAgainstSimulator(sql, since, firstRequest);
         reportCounts(FILE, "kills_at_four_lifecycle_points", {
           faults_injected: totals.faults,

@@ -68,14 +68,17 @@ function balanceReader(deps: VenueFunctionDeps, venue: Venue, settings: Settings
   const { client, facts } = deps.venues(venue, settings.mode);
   return {
     source: "exchange",
-    read: () => {
+    read: async () => {
       if (!facts.hasCredentials) {
         const names = credentialVarNames(venue).join(", ");
-        return Promise.reject(
-          new NeedsHumanError(`no API keys for ${venue}: set ${names} to read ${settings.mode} balances`, { venue }),
-        );
+        throw new NeedsHumanError(`no API keys for ${venue}: set ${names} to read ${settings.mode} balances`, {
+          venue,
+        });
       }
-      return client.fetchBalances();
+      // ccxt's fetchBalance loads every market of the venue first (thousands on Binance: most of the function's
+      // memory and CPU) unless some are loaded: the configured symbols' rules are enough to parse a balance.
+      await client.loadMarkets(settings.symbols);
+      return await client.fetchBalances();
     },
   };
 }

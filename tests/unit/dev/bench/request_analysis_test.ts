@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DbRequest } from "../../../../dev/bench/db_proxy.ts";
-import { orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
+import { armedRecordOf, orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
 import {
   countDbRequests,
   countVenueRequests,
@@ -84,6 +84,35 @@ Deno.test("entry latency runs from the tick's ticker answer to the order's arriv
   });
 });
 
+Deno.test("an armed entry (rows written after the send) counts from its ticker to the order, no insert on the path", () => {
+  // Tick at 2000: ticker answered at 2001, two armed entries sent at once, each recorded after its answer.
+  const armedVenue: VenueRequest[] = [
+    venue("binance", "GET", "/api/v3/ticker/bookTicker", 2000, 2001),
+    venue("binance", "POST", "/api/v3/order", 2003, 2005),
+    venue("binance", "POST", "/api/v3/order", 2004, 2007),
+    venue("binance", "GET", "/api/v3/ticker/bookTicker", 2100, 2101),
+  ];
+  const armedDb: DbRequest[] = [
+    db("POST", "rpc/record_armed_entry", 2006, 2009, {
+      venue: "binance",
+      purpose: "entry",
+      clientOrderId: "p",
+      armed: true,
+    }),
+    db("POST", "rpc/record_armed_entry", 2008, 2011, {
+      venue: "binance",
+      purpose: "entry",
+      clientOrderId: "q",
+      armed: true,
+    }),
+  ];
+  const latencies = entryLatencies(armedVenue, armedDb, "binance");
+  assert.deepEqual(latencies.map((e) => [e.clientOrderId, e.latencyMs, e.insertMs, e.dbRequestsOnPath]), [
+    ["p", 2003 - 2001, 0, 0],
+    ["q", 2004 - 2001, 0, 0],
+  ]);
+});
+
 Deno.test("request counts per venue and per DB resource", () => {
   const counts = countVenueRequests(venueLog, "binance", 2);
   assert.equal(counts.tickerRequests, 2);
@@ -101,4 +130,6 @@ Deno.test("the DB proxy names resources and reads orders inserts", () => {
   assert.deepEqual(orderInsertOf(row), { venue: "okx", purpose: "exit", clientOrderId: "c1" });
   assert.equal(orderInsertOf({ venue: "okx" }), undefined);
   assert.equal(orderInsertOf(null), undefined);
+  assert.deepEqual(armedRecordOf({ p_armed_id: "x", p_order: row }), { ...orderInsertOf(row), armed: true });
+  assert.equal(armedRecordOf({ p_armed_id: "x" }), undefined);
 });

@@ -124,3 +124,14 @@ Deno.test("the deploy-artifact section lists each bundle and misses one over 2 M
   assert.match(text, /\*\*Deploy artifact of big\*\* still imports npm:zod/);
   assert.doesNotMatch(text, /Deploy artifact of small/);
 });
+
+Deno.test("the issue 13 targets table is computed from the run, with the issue's figures beside it", () => {
+  const text = renderReport(withColdStarts(300, 120, 85));
+  const row = (label: RegExp) => text.split("\n").find((line) => label.test(line)) ?? "";
+  assert.match(text, /## Issue 13 targets/);
+  assert.match(row(/^\| cold start, trade-burst listens/), /\| 1\.09–1\.30× \| 0\.40× \| ≤ 0\.40× \| yes \|$/);
+  assert.match(row(/^\| peak RSS, trade-burst/), /\| 164 MB \| 85\.0 MB \| ≤ 90 MB \| yes \|$/);
+  // No two-venue run in these results: figures that need one read n/a rather than a made-up value.
+  assert.match(row(/^\| market data → order/), /\| n\/a \/ n\/a ms \| ≤ 15 \/ 40 ms \| n\/a \|$/);
+  assert.match(renderReport(withColdStarts(300, 150, 95)), /\| 0\.50× \| ≤ 0\.40× \| no \|/);
+});

@@ -142,7 +142,8 @@ export const positionOrderViewSchema = z.object({
   amount: num,
   filled: num,
   average: numOrNull,
-  cost: num,
+  /** Null until something filled (the column has no default): nothing spent yet. */
+  cost: numOrNull.transform((value) => value ?? 0),
   fee_cost: numOrNull,
   fee_currency: z.string().nullable(),
   fee_rate_used: numOrNull,

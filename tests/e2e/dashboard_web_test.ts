@@ -34,6 +34,8 @@ const SHOTS = `${REPO_ROOT}/.local/dashboard-web-test`;
 const OPERATOR = "00000000-0000-4000-8000-0000000000a1";
 const VIEWER = "00000000-0000-4000-8000-0000000000b2";
 const STRANGER = "00000000-0000-4000-8000-0000000000c3";
+/** A seeded user of the stack's Auth stand-in (a test fixture, not a secret). */
+const OPERATOR_LOGIN = { id: OPERATOR, email: "operator@example.test", password: "local-stack-fixture-password" };
 
 function userToken(stack: Stack, sub: string, email: string, expiresAt?: Date): Promise<string> {
   return mintJwt(stack.jwtSecret, { iss: "supabase", role: "authenticated", aud: "authenticated", sub, email }, {
@@ -205,6 +207,7 @@ stackTest("web dashboard in headless Chromium", {
   functionEnv: simulatorEnv(sim),
   // A project created today: publishable and secret keys only, legacy JWT keys disabled.
   keyMode: "new-only",
+  authUsers: [OPERATOR_LOGIN],
 }, async (t, stack) => {
   await Deno.mkdir(SHOTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "dashboard-web-" });
@@ -482,23 +485,60 @@ stackTest("web dashboard in headless Chromium", {
           tables: ["bot_settings", "exchange_connections", "trade_logs", "market_quotes"],
         });
         for (const rows of bodies) assert.ok(rows <= 0, `anon got ${rows} rows`);
-        // Signing in needs Supabase Auth, which the local stack does not have: the form says so instead of failing.
-        await anon.page.fill("#signin-email", "operator@example.test");
-        await anon.page.fill("#signin-password", "not-a-password");
-        await anon.page.click('#signin-form button[value="password"]');
-        await anon.page.waitForFunction(
-          "/no Supabase Auth/.test(document.getElementById('signin-note').textContent)",
-          undefined,
-          { timeout: 30_000 },
-        ).catch(async (error) => {
-          throw new Error(`sign-in note: ${await anon.page.textContent("#signin-note")}`, { cause: error });
-        });
-        assert.deepEqual(anon.errors, []);
         for (const entry of anon.log.rest()) {
           const text = await entry.body;
           assert.ok(text === "[]" || entry.status >= 400, `${entry.url} answered ${text}`);
         }
         await anon.context.close();
+      });
+
+      await t.step("sign-in through the page's form with supabase-js (the stack's GoTrue stand-in)", async () => {
+        const visitor = await openAs(browser, site);
+        await waitFor(visitor.page, "#signin:not([hidden])");
+        // A wrong password: GoTrue's own answer, shown on the form.
+        await visitor.page.fill("#signin-email", OPERATOR_LOGIN.email);
+        await visitor.page.fill("#signin-password", "not-the-password");
+        await visitor.page.click('#signin-form button[value="password"]');
+        await visitor.page.waitForFunction(
+          "/Invalid login credentials/.test(document.getElementById('signin-note').textContent)",
+          undefined,
+          { timeout: 30_000 },
+        ).catch(async (error) => {
+          throw new Error(`sign-in note: ${await visitor.page.textContent("#signin-note")}`, { cause: error });
+        });
+        assert.equal(await visitor.page.isVisible("#dashboard"), false);
+        // The right one: supabase-js keeps the session, the page reloads onto the dashboard as the operator.
+        await visitor.page.fill("#signin-password", OPERATOR_LOGIN.password);
+        await visitor.page.click('#signin-form button[value="password"]');
+        await waitFor(visitor.page, "body[data-loaded]");
+        assert.match(await visitor.page.textContent("#ages") ?? "", /operator@example\.test \(operator\)/);
+        assert.equal(await visitor.page.isDisabled("#trading-switch"), false, "an operator's switch works");
+        const tokenCalls = visitor.log.entries.filter((e) => e.url.includes("/auth/v1/token?grant_type=password"));
+        assert.deepEqual(tokenCalls.map((e) => e.status), [400, 200]);
+        // The signed-in session's reads came back with the member's rows.
+        const positions = visitor.log.rest().filter((e) => /\/rest\/v1\/positions\?select=id%2C/.test(e.url));
+        assert.ok(positions.length > 0);
+        assert.ok(JSON.parse(await positions[0].body).length >= 2, "open positions were read");
+        // The access token supabase-js stored is the stand-in's: GET /auth/v1/user knows who it is.
+        const user = await visitor.page.evaluate(async (args) => {
+          const key = Object.keys(localStorage).find((k) => k.endsWith("-auth-token"));
+          const stored = key ? JSON.parse(localStorage.getItem(key) ?? "null") : null;
+          const res = await fetch(`${args.url}/auth/v1/user`, {
+            headers: { apikey: args.key, authorization: `Bearer ${stored?.access_token}` },
+          });
+          return { status: res.status, body: await res.json() };
+        }, { url: stack.gatewayUrl, key: stack.publishableKey });
+        assert.equal(user.status, 200, JSON.stringify(user.body));
+        assert.deepEqual([user.body.id, user.body.email, user.body.role], [
+          OPERATOR,
+          OPERATOR_LOGIN.email,
+          "authenticated",
+        ]);
+        assert.deepEqual(visitor.errors, []);
+        // Sign out: back to the form.
+        await visitor.page.click("#sign-out");
+        await waitFor(visitor.page, "#signin:not([hidden])");
+        await visitor.context.close();
       });
 
       await t.step("wrong URL, wrong key, expired session: plain messages", async (inner) => {

@@ -4,7 +4,8 @@
  */
 
 import { age, clip, clockTime, type Column, fixed, ms, signed, table } from "./format.ts";
-import type { DashboardSnapshot, HomeRegionView, VenueView } from "./snapshot.ts";
+import type { DashboardSnapshot, HomeRegionView, PositionView, VenueView } from "./snapshot.ts";
+import { type MarkedPosition, markPosition, protectionLabel } from "../shared/open_positions.ts";
 
 export interface RenderOptions {
   /** A balance or latency reading older than this is called out. Default 15 minutes (three balance syncs). */
@@ -87,6 +88,48 @@ const VENUE_COLUMNS: Column[] = [
   { header: "LAST ERROR", max: 50 },
 ];
 
+/** Each open position with its bid, unrealized PnL and protection (dashboard/shared/open_positions.ts). */
+function marked(snapshot: DashboardSnapshot, now: Date): { position: PositionView; mark: MarkedPosition }[] {
+  const context = {
+    orders: snapshot.positionOrders ?? [],
+    quotes: snapshot.quotes ?? [],
+    exitProtection: snapshot.settings?.exit_protection ?? true,
+    now,
+  };
+  return snapshot.openPositions.map((position) => ({ position, mark: markPosition(position, context) }));
+}
+
+/** "protected TP 3006.00 / stop 2994.00", "stop loss MISSING TP 3006.00", "bot-managed exits". */
+function protectionCell(mark: MarkedPosition): string {
+  const { takeProfit, stopLoss } = mark.protection;
+  const legs = [
+    takeProfit.price !== null ? `TP ${price(takeProfit.price)}` : "",
+    stopLoss.trigger !== null ? `stop ${price(stopLoss.trigger)}` : "",
+  ].filter(Boolean).join(" / ");
+  return [protectionLabel(mark.protection), legs].filter(Boolean).join(" ");
+}
+
+function positionRows(snapshot: DashboardSnapshot, now: Date): string[][] {
+  return marked(snapshot, now).map(({ position: p, mark }) => {
+    const quote = mark.quote;
+    const upnl = mark.unrealized ? signed(mark.unrealized.pnl) : "-";
+    return [
+      `${age(p.opened_at, now)} ago`,
+      p.venue,
+      p.symbol,
+      p.needs_attention ? `${p.status} NEEDS A PERSON` : p.status,
+      quantity(p.entry_qty),
+      price(p.entry_avg_px),
+      quote ? price(quote.bid) : "no quote",
+      quote ? `${age(quote.ts, now)}${quote.stale ? " STALE" : ""}` : "-",
+      // A stale bid is not today's price: its PnL is not shown as if it were.
+      quote?.stale ? "(stale)" : upnl,
+      protectionCell(mark),
+      p.mode,
+    ];
+  });
+}
+
 function attention(snapshot: DashboardSnapshot, now: Date, staleAfterMs: number): string[] {
   const notes: string[] = [];
   const { settings, daily } = snapshot;
@@ -129,6 +172,16 @@ function attention(snapshot: DashboardSnapshot, now: Date, staleAfterMs: number)
       );
     }
   }
+  for (const { position, mark } of marked(snapshot, now)) {
+    const where = `${position.venue} ${position.symbol}`;
+    if (["missing", "incomplete"].includes(mark.protection.state)) {
+      notes.push(`${where}: ${protectionLabel(mark.protection)} (the next burst of ${position.venue} repairs it)`);
+    }
+    if (!mark.quote) notes.push(`${where}: no quote recorded yet, so no current bid or unrealized PnL`);
+    else if (mark.quote.stale) {
+      notes.push(`${where}: quote is ${age(mark.quote.ts, now)} old (stale): is trade-burst running?`);
+    }
+  }
   for (const order of snapshot.pendingOrders.filter((o) => o.order_status === "unknown")) {
     notes.push(`order ${order.client_order_id} on ${order.venue} has status UNKNOWN: waiting for reconciliation`);
   }
@@ -139,6 +192,13 @@ function attention(snapshot: DashboardSnapshot, now: Date, staleAfterMs: number)
     );
   }
   return notes;
+}
+
+const UPNL_NOTE = "  UPNL: the position sold at the bid now, net of the entry fees paid and an estimated exit fee " +
+  "(the venue's base taker rate); a quote older than 2 minutes is STALE and its PnL is not shown";
+
+function withNote(lines: string[], notes: string[]): string[] {
+  return [...lines, ...notes];
 }
 
 function section(title: string, lines: string[], width: number): string[] {
@@ -180,25 +240,24 @@ export function render(snapshot: DashboardSnapshot, now: Date, options: RenderOp
 
   out.push(...section(
     "OPEN POSITIONS",
-    table(
-      [
-        { header: "OPENED", align: "right" },
-        { header: "VENUE" },
-        { header: "SYMBOL" },
-        { header: "STATUS" },
-        { header: "QTY", align: "right" },
-        { header: "ENTRY", align: "right" },
-        { header: "MODE" },
-      ],
-      snapshot.openPositions.map((p) => [
-        `${age(p.opened_at, now)} ago`,
-        p.venue,
-        p.symbol,
-        p.needs_attention ? `${p.status} NEEDS A PERSON` : p.status,
-        quantity(p.entry_qty),
-        price(p.entry_avg_px),
-        p.mode,
-      ]),
+    withNote(
+      table(
+        [
+          { header: "OPENED", align: "right" },
+          { header: "VENUE" },
+          { header: "SYMBOL" },
+          { header: "STATUS" },
+          { header: "QTY", align: "right" },
+          { header: "ENTRY", align: "right" },
+          { header: "BID", align: "right" },
+          { header: "QUOTE AGE", align: "right" },
+          { header: "UPNL", align: "right" },
+          { header: "PROTECTION", max: 48 },
+          { header: "MODE" },
+        ],
+        positionRows(snapshot, now),
+      ),
+      snapshot.openPositions.length > 0 ? [UPNL_NOTE] : [],
     ),
     width,
   ));

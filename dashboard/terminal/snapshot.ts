@@ -23,6 +23,8 @@ export const settingsViewSchema = z.object({
   max_daily_loss_usd: num,
   max_open_positions: num,
   max_order_usd: num,
+  /** Whether the bursts keep protection on the venue (absent in snapshots made before issue 16: the default, on). */
+  exit_protection: z.boolean().optional(),
 });
 export type SettingsView = z.infer<typeof settingsViewSchema>;
 
@@ -116,6 +118,44 @@ export const runViewSchema = z.object({
 });
 export type RunView = z.infer<typeof runViewSchema>;
 
+/** market_quotes (issue 16): the latest bid/ask a burst read, per venue, mode and symbol. */
+export const quoteViewSchema = z.object({
+  venue: z.string(),
+  mode: z.string(),
+  symbol: z.string(),
+  bid: num,
+  ask: num,
+  ts: timestamp,
+  source: z.string(),
+});
+export type QuoteView = z.infer<typeof quoteViewSchema>;
+
+/** Every order of an open position: its fills value the position, its protection legs say how it is protected. */
+export const positionOrderViewSchema = z.object({
+  position_id: z.string().nullable(),
+  symbol: z.string(),
+  purpose: z.string(),
+  order_status: z.string(),
+  type: z.string(),
+  price: numOrNull,
+  trigger_price: numOrNull,
+  amount: num,
+  filled: num,
+  average: numOrNull,
+  /** Null until something filled (the column has no default): nothing spent yet. */
+  cost: numOrNull.transform((value) => value ?? 0),
+  fee_cost: numOrNull,
+  fee_currency: z.string().nullable(),
+  fee_rate_used: numOrNull,
+  created_at: timestamp,
+});
+export type PositionOrderView = z.infer<typeof positionOrderViewSchema>;
+
+/** A read of a table a later migration adds: a project that has not pushed it yet shows everything else. */
+export function missingTable(error: { code?: string } | null): boolean {
+  return error !== null && (error.code === "PGRST205" || error.code === "42P01");
+}
+
 export interface DailyView {
   /** 00:00 UTC of the snapshot's day: the risk limits count from here. */
   since: string;
@@ -137,6 +177,10 @@ export interface DashboardSnapshot {
   recentTrades: TradeView[];
   pendingOrders: OrderView[];
   recentRuns: RunView[];
+  /** Latest quotes (issue 16); absent in snapshots made before it. */
+  quotes?: QuoteView[];
+  /** Orders of the open positions (issue 16): fills for unrealized PnL, protection legs. */
+  positionOrders?: PositionOrderView[];
 }
 
 export class SnapshotError extends Error {
@@ -198,6 +242,17 @@ async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promi
   };
 }
 
+/** Every order of the given positions (protection legs and fills), oldest first. */
+export async function loadPositionOrders(client: SupabaseClient, ids: readonly string[]): Promise<PositionOrderView[]> {
+  if (ids.length === 0) return [];
+  return rows(
+    "orders",
+    positionOrderViewSchema,
+    await client.from("orders").select(Object.keys(positionOrderViewSchema.shape).join(", "))
+      .in("position_id", [...ids]).order("created_at").limit(1000),
+  );
+}
+
 /** Reads everything the dashboard shows, in parallel. Throws SnapshotError naming the table that failed. */
 export async function loadSnapshot(client: SupabaseClient, options: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const now = options.now ?? new Date();
@@ -205,33 +260,45 @@ export async function loadSnapshot(client: SupabaseClient, options: SnapshotOpti
   const runLimit = options.runLimit ?? 10;
   const rowLimit = options.rowLimit ?? 20;
 
-  const [settingsAnswer, venuesAnswer, positionsAnswer, tradesAnswer, ordersAnswer, runsAnswer, homesAnswer] =
-    await Promise.all([
-      client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
-      client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
-      client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
-        .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
-      client.from("trade_logs")
-        .select(
-          "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
-            "position:positions(exit_reason)",
-        )
-        .order("ts", { ascending: false }).limit(tradeLimit),
-      client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
-        .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
-      client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
-        .order("started_at", { ascending: false }).limit(runLimit),
-      client.from("venue_home_regions").select(Object.keys(homeRegionViewSchema.shape).join(", ")).order("venue"),
-    ]);
+  const [
+    settingsAnswer,
+    venuesAnswer,
+    positionsAnswer,
+    tradesAnswer,
+    ordersAnswer,
+    runsAnswer,
+    homesAnswer,
+    quotesAnswer,
+  ] = await Promise.all([
+    client.from("bot_settings").select(Object.keys(settingsViewSchema.shape).join(", ")).eq("id", 1),
+    client.from("exchange_connections").select(Object.keys(venueViewSchema.shape).join(", ")).order("exchange_name"),
+    client.from("positions").select(Object.keys(positionViewSchema.shape).join(", "))
+      .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(rowLimit),
+    client.from("trade_logs")
+      .select(
+        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+          "position:positions(exit_reason)",
+      )
+      .order("ts", { ascending: false }).limit(tradeLimit),
+    client.from("orders").select(Object.keys(orderViewSchema.shape).join(", "))
+      .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(rowLimit),
+    client.from("function_runs").select(Object.keys(runViewSchema.shape).join(", "))
+      .order("started_at", { ascending: false }).limit(runLimit),
+    client.from("venue_home_regions").select(Object.keys(homeRegionViewSchema.shape).join(", ")).order("venue"),
+    client.from("market_quotes").select(Object.keys(quoteViewSchema.shape).join(", ")),
+  ]);
 
   const settings = rows("bot_settings", settingsViewSchema, settingsAnswer)[0] ?? null;
+  const openPositions = rows("positions", positionViewSchema, positionsAnswer);
   return {
     takenAt: now.toISOString(),
     settings,
     venues: rows("exchange_connections", venueViewSchema, venuesAnswer),
     homeRegions: rows("venue_home_regions", homeRegionViewSchema, homesAnswer),
     daily: settings ? await loadDaily(client, settings.mode, now) : null,
-    openPositions: rows("positions", positionViewSchema, positionsAnswer),
+    openPositions,
+    quotes: missingTable(quotesAnswer.error) ? [] : rows("market_quotes", quoteViewSchema, quotesAnswer),
+    positionOrders: await loadPositionOrders(client, openPositions.map((p) => p.id)),
     recentTrades: rows("trade_logs", tradeViewSchema, tradesAnswer),
     pendingOrders: rows("orders", orderViewSchema, ordersAnswer),
     recentRuns: rows("function_runs", runViewSchema, runsAnswer),

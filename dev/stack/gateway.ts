@@ -1,6 +1,7 @@
 /**
  * The local stand-in for Supabase's API gateway: `/rest/v1/*` → PostgREST and `/functions/v1/<name>` → that
- * function's process, so `createClient(gatewayUrl, key)` from supabase-js behaves as against a hosted project.
+ * function's process, so `createClient(gatewayUrl, key)` from supabase-js behaves as against a hosted project; with
+ * seeded users, `/auth/v1/*` → a minimal GoTrue stand-in (auth.ts: password sign-in, the user, refresh, logout).
  */
 
 import { constantTimeEqual, verifyJwt } from "./keys.ts";
@@ -20,6 +21,8 @@ export interface GatewayRoutes {
   functionTarget(name: string, region: string | null): URL | undefined | "down";
   /** The function's `verify_jwt` from config.toml. */
   verifyJwt(name: string): boolean;
+  /** `/auth/v1` (auth.ts), given the path after it; without it `/auth/v1` is a 404, as on a stack with no Auth. */
+  auth?: (request: Request, path: string) => Promise<Response>;
 }
 
 export interface GatewayOptions extends GatewayRoutes {
@@ -61,6 +64,19 @@ function includesKey(keys: readonly string[], candidate: string): boolean {
   let found = false;
   for (const key of keys) found = constantTimeEqual(key, candidate) || found;
   return found;
+}
+
+/** Whether `apikey` is one of the project's keys: an opaque one, or (legacy keys on) a valid anon/service_role JWT. */
+export async function isProjectKey(apikey: string | undefined, keys: RestApiKeys, jwtSecret: string): Promise<boolean> {
+  if (apikey === undefined) return false;
+  if (apikey.startsWith("sb_")) return includesKey(keys.secret, apikey) || includesKey(keys.publishable, apikey);
+  if (!keys.legacyKeysEnabled) return false;
+  try {
+    const claims = await verifyJwt(jwtSecret, apikey);
+    return claims.role === "anon" || claims.role === "service_role";
+  } catch {
+    return false;
+  }
 }
 
 /** The Authorization header PostgREST should get, or the refusal the gateway answers with. */
@@ -145,6 +161,9 @@ export function createGatewayHandler(
         return json(502, { error: "PostgREST is not reachable", detail: String(error) });
       }
     }
+
+    const auth = /^\/auth\/v1(\/.*)?$/.exec(url.pathname);
+    if (auth && routes.auth) return await routes.auth(request, auth[1] ?? "/");
 
     const fn = /^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/.exec(url.pathname);
     if (fn) {

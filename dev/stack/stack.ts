@@ -9,7 +9,8 @@ import { startDatabase } from "./database.ts";
 import { StackStartError } from "./errors.ts";
 import { loadEntrypoints, loadVerifyJwt } from "./function_config.ts";
 import { discoverFunctions, FunctionRunner } from "./functions.ts";
-import { type Gateway, startGateway } from "./gateway.ts";
+import { type Gateway, isProjectKey, startGateway } from "./gateway.ts";
+import { type AuthUser, createAuthHandler } from "./auth.ts";
 import { mintStackKeys, randomJwtSecret } from "./keys.ts";
 import { startPostgrest } from "./postgrest.ts";
 
@@ -54,6 +55,11 @@ export interface StackOptions {
   bootstrapSql?: string;
   /** Issue 18: model Edge regions (one process per function per region, routed by x-region/forceFunctionRegion). */
   regions?: StackRegions;
+  /**
+   * Users who can sign in with e-mail and password on `/auth/v1` (dev/stack/auth.ts, a minimal GoTrue stand-in).
+   * Without it the stack has no Auth, as before: `/auth/v1` answers 404.
+   */
+  authUsers?: readonly AuthUser[];
 }
 
 export interface StackRegions {
@@ -206,16 +212,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const routed: { name: string; region: string; dropped: boolean }[] = [];
   const gateway: Gateway = await step("start gateway", async () => {
     const verifyJwt = await loadVerifyJwt(configPath);
+    const apiKeys = {
+      publishable: [keys.publishableKey],
+      secret: [keys.secretKey],
+      anonToken: keys.anonKey,
+      serviceRoleToken: keys.serviceRoleKey,
+      legacyKeysEnabled: legacy,
+    };
+    let gatewayUrl = "";
     const started = startGateway({
       postgrestUrl: postgrest.url,
       jwtSecret: keys.jwtSecret,
-      apiKeys: {
-        publishable: [keys.publishableKey],
-        secret: [keys.secretKey],
-        anonToken: keys.anonKey,
-        serviceRoleToken: keys.serviceRoleKey,
-        legacyKeysEnabled: legacy,
-      },
+      apiKeys,
+      auth: options.authUsers
+        ? createAuthHandler({
+          jwtSecret: keys.jwtSecret,
+          issuerBase: () => gatewayUrl,
+          users: options.authUsers,
+          validApiKey: (apikey) => isProjectKey(apikey, apiKeys, keys.jwtSecret),
+        })
+        : undefined,
       functionTarget: (name, region) => {
         const regions = options.regions;
         if (!regions) return runner.target(name);
@@ -227,6 +243,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: options.gatewayPort,
     });
     cleanups.push(() => started.stop());
+    gatewayUrl = started.url;
     return started;
   });
 

@@ -149,8 +149,9 @@ async function populate(service: SupabaseClient): Promise<void> {
     }).select("id"),
   );
 
-  // An open position on okx and a pending entry order there.
-  await must(
+  // An open position on okx (its exits are the bursts': OKX holds no protection) with its filled entry and a fresh
+  // quote, and a pending entry order there.
+  const [openEth] = await must(
     "open position",
     service.from("positions").insert({
       venue: "okx",
@@ -159,8 +160,104 @@ async function populate(service: SupabaseClient): Promise<void> {
       mode: "paper",
       entry_qty: 0.2,
       entry_avg_px: 3000.5,
+      entry_fees_usd: 0.48008,
       opened_at: today.ago(45_000),
     }).select("id"),
+  ) as { id: string }[];
+  // A protected open position on binance (take profit and stop resting) whose latest quote is five minutes old.
+  const [openBtc] = await must(
+    "protected open position",
+    service.from("positions").insert({
+      venue: "binance",
+      symbol: "BTC/USDT",
+      status: "open",
+      mode: "paper",
+      entry_qty: 0.01,
+      entry_avg_px: 60000,
+      entry_fees_usd: 0.6,
+      opened_at: today.ago(300_000),
+    }).select("id"),
+  ) as { id: string }[];
+  const filledEntry = { side: "buy", type: "limit", order_status: "filled", purpose: "entry", mode: "paper" } as const;
+  await must(
+    "open positions' orders",
+    service.from("orders").insert([
+      {
+        ...filledEntry,
+        client_order_id: "e2e-okx-entry-3",
+        venue: "okx",
+        symbol: "ETH/USDT",
+        price: 3000.5,
+        amount: 0.2,
+        filled: 0.2,
+        remaining: 0,
+        average: 3000.5,
+        cost: 600.1,
+        fee_cost: 0.48008,
+        fee_currency: "USDT",
+        position_id: openEth.id,
+      },
+      {
+        ...filledEntry,
+        client_order_id: "e2e-bn-entry-4",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        price: 60000,
+        amount: 0.01,
+        filled: 0.01,
+        remaining: 0,
+        average: 60000,
+        cost: 600,
+        fee_cost: 0.00001,
+        fee_currency: "BTC",
+        position_id: openBtc.id,
+      },
+      {
+        client_order_id: "e2e-bn-tp-4",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        side: "sell",
+        type: "limit",
+        price: 60120,
+        amount: 0.00999,
+        order_status: "open",
+        purpose: "take_profit",
+        mode: "paper",
+        position_id: openBtc.id,
+        list_client_id: "e2e-list-4",
+      },
+      {
+        client_order_id: "e2e-bn-sl-4",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        side: "sell",
+        type: "stop",
+        price: 59580,
+        trigger_price: 59880,
+        amount: 0.00999,
+        order_status: "open",
+        purpose: "stop_loss",
+        mode: "paper",
+        position_id: openBtc.id,
+        list_client_id: "e2e-list-4",
+      },
+      // Rows with different columns: each missing column takes its default, not null.
+    ], { defaultToNull: false }).select("id"),
+  );
+  await must(
+    "quotes",
+    service.from("market_quotes").insert([
+      { venue: "okx", mode: "paper", symbol: "ETH/USDT", bid: 3012.25, ask: 3012.5, ts: ago(10_000), source: "poll" },
+      {
+        venue: "binance",
+        mode: "paper",
+        symbol: "BTC/USDT",
+        bid: 60010,
+        ask: 60010.5,
+        ts: ago(300_000),
+        source: "stream",
+      },
+    ]).select("venue"),
   );
   await must(
     "pending order",
@@ -292,13 +389,50 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
       assert.equal(okx[9], "3h");
       assert.match(okx[10], /^RequestTimeout: okx fetchBalance timed out/);
 
-      // Today: the closed position made +1.80 and two positions were opened today.
+      // Today: the closed position made +1.80 and four entries were sent today (three filled, one pending).
       assert.match(
         text,
-        /^Daily PnL: \+1\.80 USDT \(max loss 75\.00\) \| Trades: 2\/120 \| Open positions: 1\/3 \| since \d{4}-\d\d-\d\d 00:00 UTC$/m,
+        /^Daily PnL: \+1\.80 USDT \(max loss 75\.00\) \| Trades: 4\/120 \| Open positions: 2\/3 \| since \d{4}-\d\d-\d\d 00:00 UTC$/m,
       );
+      // Unrealized PnL from the tables, computed here: the entry's coins at the recorded bid less a 0.1 % taker fee,
+      // less what the entry cost and its fee.
+      const [eth] = await withSql(
+        stack.databaseUrl,
+        (sql) =>
+          sql`select o.filled::float8 as qty, o.cost::float8 as cost, o.fee_cost::float8 as fee, q.bid::float8 as bid
+            from public.orders o join public.market_quotes q on q.venue = o.venue and q.symbol = o.symbol
+              and q.mode = o.mode
+            where o.client_order_id = 'e2e-okx-entry-3'`,
+      );
+      const upnl = eth.qty * eth.bid * (1 - 0.001) - eth.cost - eth.fee;
       const open = row(text, /^\d+[smh] ago\s+okx\s+ETH\/USDT/);
-      assert.deepEqual(open.slice(1), ["okx", "ETH/USDT", "open", "0.2", "3000.50", "paper"]);
+      assert.deepEqual(open.slice(1), [
+        "okx",
+        "ETH/USDT",
+        "open",
+        "0.2",
+        "3000.50",
+        "3012.25",
+        open[7],
+        `+${upnl.toFixed(2)}`,
+        "bot-managed exits",
+        "paper",
+      ]);
+      assert.match(open[7], /^\d+s$/, "a fresh quote shows its age, not STALE");
+      assert.equal(upnl.toFixed(2), "1.27");
+      const btc = row(text, /^\d+[smh] ago\s+binance\s+BTC\/USDT\s+open/);
+      assert.deepEqual(btc.slice(1), [
+        "binance",
+        "BTC/USDT",
+        "open",
+        "0.01",
+        "60000.00",
+        "60010.00",
+        "5m STALE",
+        "(stale)",
+        "protected TP 60120.00 / stop 59880.00",
+        "paper",
+      ]);
 
       const trade = row(text, /^\d\d:\d\d:\d\d\s+binance\s+BTC\/USDT\s+long/);
       assert.deepEqual(trade.slice(1), [
@@ -350,6 +484,7 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
       const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
       assert.deepEqual(notes.map((note) => note.replace(/\d+[smh] ago/, "N ago")), [
         "  ! okx balance STALE (last good sync N ago): RequestTimeout: okx fetchBalance timed out after 10000 ms",
+        "  ! binance BTC/USDT: quote is 5m old (stale): is trade-burst running?",
         "  ! latency-sample error N ago: latency-sample exploded on purpose",
       ]);
     });
@@ -361,7 +496,7 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
       assert.equal(snapshot.venues.length, 2);
       assert.equal(snapshot.recentTrades[0].position?.exit_reason, "take_profit");
       assert.deepEqual(snapshot.daily && { entries: snapshot.daily.entries, pnl: snapshot.daily.realizedPnl }, {
-        entries: 2,
+        entries: 4,
         pnl: 1.797,
       });
       assert.match(render(snapshot, new Date(snapshot.takenAt)), /BN-E2E-1001/);

@@ -34,6 +34,8 @@ const SHOTS = `${REPO_ROOT}/.local/dashboard-web-test`;
 const OPERATOR = "00000000-0000-4000-8000-0000000000a1";
 const VIEWER = "00000000-0000-4000-8000-0000000000b2";
 const STRANGER = "00000000-0000-4000-8000-0000000000c3";
+/** A seeded user of the stack's Auth stand-in (a test fixture, not a secret). */
+const OPERATOR_LOGIN = { id: OPERATOR, email: "operator@example.test", password: "local-stack-fixture-password" };
 
 function userToken(stack: Stack, sub: string, email: string, expiresAt?: Date): Promise<string> {
   return mintJwt(stack.jwtSecret, { iss: "supabase", role: "authenticated", aud: "authenticated", sub, email }, {
@@ -83,12 +85,37 @@ async function seed(sql: Sql): Promise<void> {
         ${position.id}, ${t.fees})`;
   }
   const [open] =
-    await sql`insert into public.positions (venue, symbol, status, mode, entry_qty, entry_avg_px, opened_at)
-    values ('okx', 'ETH/USDT', 'open', 'paper', 0.2, 3000.5, ${ago(45_000)}) returning id`;
+    await sql`insert into public.positions (venue, symbol, status, mode, entry_qty, entry_avg_px, entry_fees_usd,
+      opened_at)
+    values ('okx', 'ETH/USDT', 'open', 'paper', 0.2, 3000.5, 0.48008, ${ago(45_000)}) returning id`;
+  await sql`insert into public.orders (client_order_id, exchange_order_id, venue, symbol, side, type, price, amount,
+      filled, average, cost, fee_cost, fee_currency, order_status, purpose, mode, position_id)
+    values ('w-okx-entry-1', 'OKX-76', 'okx', 'ETH/USDT', 'buy', 'limit', 3000.5, 0.2, 0.2, 3000.5, 600.1, 0.48008,
+      'USDT', 'filled', 'entry', 'paper', ${open.id})`;
   await sql`insert into public.orders (client_order_id, exchange_order_id, venue, symbol, side, type, price, amount,
       filled, order_status, purpose, mode, position_id)
     values ('w-okx-exit-1', 'OKX-77', 'okx', 'ETH/USDT', 'sell', 'limit', 3006.5, 0.2, 0, 'open', 'exit', 'paper',
       ${open.id})`;
+  // A protected position (take profit and stop resting on binance) whose latest quote is five minutes old. In testnet
+  // mode, so the paper bursts of this test leave it alone (a burst manages its own mode's positions only).
+  const [guarded] =
+    await sql`insert into public.positions (venue, symbol, status, mode, entry_qty, entry_avg_px, entry_fees_usd,
+      opened_at)
+    values ('binance', 'BTC/USDT', 'open', 'testnet', 0.01, 60000, 0.6, ${ago(300_000)}) returning id`;
+  await sql`insert into public.orders (client_order_id, exchange_order_id, venue, symbol, side, type, price,
+      trigger_price, amount, filled, average, cost, fee_cost, fee_currency, order_status, purpose, mode, position_id,
+      list_client_id)
+    values
+      ('w-bn-entry-2', 'BN-80', 'binance', 'BTC/USDT', 'buy', 'limit', 60000, null, 0.01, 0.01, 60000, 600, 0.00001,
+        'BTC', 'filled', 'entry', 'testnet', ${guarded.id}, null),
+      ('w-bn-tp-2', 'BN-81', 'binance', 'BTC/USDT', 'sell', 'limit', 60120, null, 0.00999, 0, null, 0, null, null,
+        'open', 'take_profit', 'testnet', ${guarded.id}, 'w-list-2'),
+      ('w-bn-sl-2', 'BN-82', 'binance', 'BTC/USDT', 'sell', 'stop', 59580, 59880, 0.00999, 0, null, 0, null, null,
+        'open', 'stop_loss', 'testnet', ${guarded.id}, 'w-list-2')`;
+  // What trade-burst writes: a fresh okx quote; the binance one has aged past the two minutes.
+  await sql`insert into public.market_quotes (venue, mode, symbol, bid, ask, ts, source) values
+    ('okx', 'paper', 'ETH/USDT', 3012.25, 3012.5, now() - interval '10 seconds', 'poll'),
+    ('binance', 'testnet', 'BTC/USDT', 60010, 60010.5, now() - interval '5 minutes', 'stream')`;
   await sql`insert into public.function_runs (function_name, started_at, finished_at, outcome, duration_ms, error)
     values ('balance-sync', now() - interval '62 seconds', now() - interval '60 seconds', 'partial', 2000,
       'okx: RequestTimeout')`;
@@ -180,6 +207,7 @@ stackTest("web dashboard in headless Chromium", {
   functionEnv: simulatorEnv(sim),
   // A project created today: publishable and secret keys only, legacy JWT keys disabled.
   keyMode: "new-only",
+  authUsers: [OPERATOR_LOGIN],
 }, async (t, stack) => {
   await Deno.mkdir(SHOTS, { recursive: true });
   const dir = await Deno.makeTempDir({ prefix: "dashboard-web-" });
@@ -222,6 +250,41 @@ stackTest("web dashboard in headless Chromium", {
         }
         assert.match(await operator.page.textContent("#position-table") ?? "", /exit working/);
 
+        // Bid and unrealized PnL, computed here from the tables: what is held (the entry's coins less a base-asset
+        // fee) at the recorded bid, less a 0.1 % taker exit fee, less what the entry cost and a quote-asset fee.
+        const marks = await sql`
+          select p.id::text, q.bid::float8 as bid, o.filled::float8 as qty, o.cost::float8 as cost,
+                 o.fee_cost::float8 as fee, o.fee_currency, split_part(p.symbol, '/', 1) as base
+          from public.positions p
+          join public.orders o on o.position_id = p.id and o.purpose = 'entry'
+          join public.market_quotes q on q.venue = p.venue and q.mode = p.mode and q.symbol = p.symbol
+          where p.status = 'open'`;
+        assert.equal(marks.length, 2);
+        const bids = await columnValues(operator.page, "position-table", "data-position", 6);
+        const upnl = await columnValues(operator.page, "position-table", "data-position", 8);
+        for (const m of marks) {
+          const held = m.fee_currency === m.base ? m.qty - m.fee : m.qty;
+          const quoteFee = m.fee_currency === m.base ? 0 : m.fee;
+          const expected = held * m.bid * (1 - 0.001) - m.cost - quoteFee;
+          assert.equal(bids.get(m.id), m.bid);
+          assert.ok(Math.abs(upnl.get(m.id)! - expected) < 1e-9, `${m.id}: ${upnl.get(m.id)} vs ${expected}`);
+        }
+        const eth = open.find((p) => p.qty === 0.2)!;
+        const ethText = await operator.page.textContent(`#position-table tr[data-position="${eth.id}"]`) ?? "";
+        assert.match(ethText, /3,012\.25\s*\d+ s ago\s*poll\s*\+1\.27/, "a fresh bid and its PnL, signed");
+        assert.doesNotMatch(ethText, /stale/i);
+        const btc = open.find((p) => p.qty === 0.01)!;
+        const btcRow = `#position-table tr[data-position="${btc.id}"]`;
+        assert.equal(await operator.page.getAttribute(`${btcRow} td:nth-child(7)`, "data-stale"), "true");
+        const btcText = await operator.page.textContent(btcRow) ?? "";
+        assert.match(btcText, /60,010\.00\s*5 min ago stale/, "an old quote is marked stale");
+        assert.match(btcText, /at a stale quote/, "its PnL is not shown as current");
+        const protection = `${btcRow} td:nth-child(11)`;
+        assert.equal(await operator.page.getAttribute(protection, "data-state"), "protected");
+        assert.equal(await operator.page.getAttribute(protection, "data-tp"), "60120");
+        assert.equal(await operator.page.getAttribute(protection, "data-stop"), "59880");
+        assert.match(await operator.page.textContent(protection) ?? "", /protected\s*TP 60,120\.00 · stop 59,880\.00/);
+
         const trades = await sql`select order_id, pnl::float8 as pnl from public.trade_logs order by ts desc`;
         const pnl = await columnValues(operator.page, "trade-table", "data-order-id", 7);
         assert.deepEqual([...pnl.keys()], trades.map((row) => row.order_id), "same trades, newest first");
@@ -232,6 +295,10 @@ stackTest("web dashboard in headless Chromium", {
         assert.equal(await operator.page.getAttribute("#mode", "data-mode"), "paper");
         assert.equal(await operator.page.getAttribute("#trading", "data-enabled"), "true");
         assert.match(await operator.page.textContent("#attention") ?? "", /okx balance is stale/);
+        assert.match(
+          await operator.page.textContent("#attention") ?? "",
+          /binance BTC\/USDT: the latest quote is 5 min ago: is trade-burst running\?/,
+        );
         // Today: 3 trades closed today (+0.42 −0.30 +2.05) and 4 positions opened today (3 closed, 1 open).
         assert.equal(Number(await operator.page.getAttribute("#risk-today div:nth-child(2) dd", "data-value")), 2.17);
         // Open positions count per venue, as the burst's limit does.
@@ -383,9 +450,17 @@ stackTest("web dashboard in headless Chromium", {
           url: stack.gatewayUrl,
           key: stack.publishableKey,
           token,
-          tables: ["bot_settings", "exchange_connections", "positions", "orders", "trade_logs", "function_runs"],
+          tables: [
+            "bot_settings",
+            "exchange_connections",
+            "positions",
+            "orders",
+            "trade_logs",
+            "function_runs",
+            "market_quotes",
+          ],
         });
-        assert.deepEqual(bodies, Array(6).fill("200 []"));
+        assert.deepEqual(bodies, Array(7).fill("200 []"));
         for (const entry of stranger.log.rest()) {
           const text = await entry.body;
           assert.ok(text === "[]" || text === "null" || entry.status >= 400, `${entry.url} answered ${text}`);
@@ -407,26 +482,63 @@ stackTest("web dashboard in headless Chromium", {
         }, {
           url: stack.gatewayUrl,
           key: stack.publishableKey,
-          tables: ["bot_settings", "exchange_connections", "trade_logs"],
+          tables: ["bot_settings", "exchange_connections", "trade_logs", "market_quotes"],
         });
         for (const rows of bodies) assert.ok(rows <= 0, `anon got ${rows} rows`);
-        // Signing in needs Supabase Auth, which the local stack does not have: the form says so instead of failing.
-        await anon.page.fill("#signin-email", "operator@example.test");
-        await anon.page.fill("#signin-password", "not-a-password");
-        await anon.page.click('#signin-form button[value="password"]');
-        await anon.page.waitForFunction(
-          "/no Supabase Auth/.test(document.getElementById('signin-note').textContent)",
-          undefined,
-          { timeout: 30_000 },
-        ).catch(async (error) => {
-          throw new Error(`sign-in note: ${await anon.page.textContent("#signin-note")}`, { cause: error });
-        });
-        assert.deepEqual(anon.errors, []);
         for (const entry of anon.log.rest()) {
           const text = await entry.body;
           assert.ok(text === "[]" || entry.status >= 400, `${entry.url} answered ${text}`);
         }
         await anon.context.close();
+      });
+
+      await t.step("sign-in through the page's form with supabase-js (the stack's GoTrue stand-in)", async () => {
+        const visitor = await openAs(browser, site);
+        await waitFor(visitor.page, "#signin:not([hidden])");
+        // A wrong password: GoTrue's own answer, shown on the form.
+        await visitor.page.fill("#signin-email", OPERATOR_LOGIN.email);
+        await visitor.page.fill("#signin-password", "not-the-password");
+        await visitor.page.click('#signin-form button[value="password"]');
+        await visitor.page.waitForFunction(
+          "/Invalid login credentials/.test(document.getElementById('signin-note').textContent)",
+          undefined,
+          { timeout: 30_000 },
+        ).catch(async (error) => {
+          throw new Error(`sign-in note: ${await visitor.page.textContent("#signin-note")}`, { cause: error });
+        });
+        assert.equal(await visitor.page.isVisible("#dashboard"), false);
+        // The right one: supabase-js keeps the session, the page reloads onto the dashboard as the operator.
+        await visitor.page.fill("#signin-password", OPERATOR_LOGIN.password);
+        await visitor.page.click('#signin-form button[value="password"]');
+        await waitFor(visitor.page, "body[data-loaded]");
+        assert.match(await visitor.page.textContent("#ages") ?? "", /operator@example\.test \(operator\)/);
+        assert.equal(await visitor.page.isDisabled("#trading-switch"), false, "an operator's switch works");
+        const tokenCalls = visitor.log.entries.filter((e) => e.url.includes("/auth/v1/token?grant_type=password"));
+        assert.deepEqual(tokenCalls.map((e) => e.status), [400, 200]);
+        // The signed-in session's reads came back with the member's rows.
+        const positions = visitor.log.rest().filter((e) => /\/rest\/v1\/positions\?select=id%2C/.test(e.url));
+        assert.ok(positions.length > 0);
+        assert.ok(JSON.parse(await positions[0].body).length >= 2, "open positions were read");
+        // The access token supabase-js stored is the stand-in's: GET /auth/v1/user knows who it is.
+        const user = await visitor.page.evaluate(async (args) => {
+          const key = Object.keys(localStorage).find((k) => k.endsWith("-auth-token"));
+          const stored = key ? JSON.parse(localStorage.getItem(key) ?? "null") : null;
+          const res = await fetch(`${args.url}/auth/v1/user`, {
+            headers: { apikey: args.key, authorization: `Bearer ${stored?.access_token}` },
+          });
+          return { status: res.status, body: await res.json() };
+        }, { url: stack.gatewayUrl, key: stack.publishableKey });
+        assert.equal(user.status, 200, JSON.stringify(user.body));
+        assert.deepEqual([user.body.id, user.body.email, user.body.role], [
+          OPERATOR,
+          OPERATOR_LOGIN.email,
+          "authenticated",
+        ]);
+        assert.deepEqual(visitor.errors, []);
+        // Sign out: back to the form.
+        await visitor.page.click("#sign-out");
+        await waitFor(visitor.page, "#signin:not([hidden])");
+        await visitor.context.close();
       });
 
       await t.step("wrong URL, wrong key, expired session: plain messages", async (inner) => {

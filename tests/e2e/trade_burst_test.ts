@@ -113,6 +113,7 @@ async function reset(sql: Sql, mode: "paper" | "testnet", settings: Record<strin
   await sql`delete from public.orders`;
   await sql`delete from public.positions`;
   await sql`delete from public.function_runs`;
+  await sql`delete from public.market_quotes`;
   await sql`update public.bot_settings set mode = ${mode}, trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 100, entry_timeout_seconds = 15, time_stop_seconds = 180, max_trades_per_day = 250,
             max_daily_loss_usd = 50, paper_starting_usdt = 10000, exit_protection = false,
@@ -164,6 +165,7 @@ stackTest("trade-burst in paper mode runs with no keys and calls no private endp
     await t.step("an up-move opens a paper position that take profit closes, with PnL from paper fills", async () => {
       await reset(sql, "paper");
       const before = sim.requestLog.lastId();
+      const startedAt = new Date();
       setPath("binance", ETH, [...rising(3000, 10), dipEth, { bid: 3012, ask: 3012.5 }]);
       const res = await invoke({ duration_ms: burstBudgetMs(ROUND_TRIP_TICKS), venues: ["binance"], symbols: [ETH] });
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -195,6 +197,16 @@ stackTest("trade-burst in paper mode runs with no keys and calls no private endp
       assert.equal(log.order_id, exit.exchange_order_id);
       // The simulator's book never saw a paper order.
       assert.equal(sim.engines.binance.allOrders(binanceAccount).length, 0);
+
+      // The dashboards' quote: the last one the burst read (the path's final point holds), written by the burst.
+      const quotes = await sql`select venue, mode, symbol, bid::float8 as bid, ask::float8 as ask, source, ts
+                               from public.market_quotes`;
+      assert.deepEqual(
+        quotes.map((q) => [q.venue, q.mode, q.symbol, q.bid, q.ask, q.source]),
+        [["binance", "paper", ETH, 3012, 3012.5, "poll"]],
+      );
+      const [run] = await sql`select finished_at from public.function_runs where venue = 'binance'`;
+      assert.ok(quotes[0].ts >= startedAt && quotes[0].ts <= run.finished_at, "stamped when the burst read it");
     });
   });
 });

@@ -9,10 +9,15 @@ import { z } from "zod";
 import {
   type HomeRegionView,
   homeRegionViewSchema,
+  missingTable,
   NOT_FINAL_POSITION_STATUSES,
   orderViewSchema,
   PENDING_ORDER_STATUSES,
+  type PositionOrderView,
+  positionOrderViewSchema,
   positionViewSchema,
+  type QuoteView,
+  quoteViewSchema,
   runViewSchema,
   settingsViewSchema,
   tradeViewSchema,
@@ -32,6 +37,7 @@ export const webSettingsSchema = settingsViewSchema.extend({
   drawdown_throttle_slope: num,
   take_profit_pct: num,
   stop_loss_pct: num,
+  exit_protection: z.boolean(),
   updated_at: timestamp,
 });
 export type WebSettings = z.infer<typeof webSettingsSchema>;
@@ -96,6 +102,10 @@ export interface WebSnapshot {
   audit: AuditRow[] | null;
   /** Issue 18: where each venue's bursts run; empty before any regional measurement (or without the table). */
   homeRegions?: HomeRegionView[];
+  /** Issue 16: the latest quote per venue, mode and symbol; empty without the table. */
+  quotes: QuoteView[];
+  /** Issue 16: every order of the open positions (fills for unrealized PnL, protection legs). */
+  positionOrders: PositionOrderView[];
 }
 
 export const TRADE_DAYS = 30;
@@ -191,6 +201,7 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     schedulesA,
     auditA,
     homesA,
+    quotesA,
   ] = await Promise.all([
     client.from("bot_settings").select(columns(webSettingsSchema)).eq("id", 1),
     client.from("exchange_connections").select(columns(webVenueSchema)).order("exchange_name"),
@@ -216,6 +227,7 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     client.from("trading_switch_audit").select("user_id, enabled, previous, at").order("at", { ascending: false })
       .limit(5),
     client.from("venue_home_regions").select(columns(homeRegionViewSchema)).order("venue"),
+    client.from("market_quotes").select(columns(quoteViewSchema)),
   ]);
 
   const settings = rows("bot_settings", webSettingsSchema, settingsA)[0];
@@ -223,8 +235,15 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     throw new ReadFailedError({ what: "bot_settings", status: settingsA.status, message: "no settings row visible" });
   }
   const schedules = rows("function_schedules", scheduleSchema, schedulesA);
+  const openPositions = rows("positions", webPositionSchema, positionsA);
 
-  const [sentA, closedA, ...lastRunAnswers] = await Promise.all([
+  const openIds = openPositions.map((p) => p.id);
+  const [positionOrdersA, sentA, closedA, ...lastRunAnswers] = await Promise.all([
+    // Every order of the open positions: their fills value them at the bid, their legs are the protection.
+    openIds.length === 0
+      ? Promise.resolve({ data: [], error: null, status: 200 })
+      : client.from("orders").select(columns(positionOrderViewSchema)).in("position_id", openIds)
+        .order("created_at").limit(1000),
     // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse.
     client.from("orders").select("id", { count: "exact", head: true })
       .eq("mode", settings.mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected"),
@@ -258,7 +277,9 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     venues: rows("exchange_connections", webVenueSchema, venuesA),
     homeRegions,
     latency: rows("latency_logs", latencySampleSchema, latencyA),
-    openPositions: rows("positions", webPositionSchema, positionsA),
+    openPositions,
+    quotes: missingTable(quotesA.error) ? [] : rows("market_quotes", quoteViewSchema, quotesA),
+    positionOrders: rows("orders", positionOrderViewSchema, positionOrdersA),
     workingOrders: rows("orders", orderViewSchema, ordersA),
     exitOrders: rows("orders", exitOrderSchema, exitsA),
     trades: rows("trade_logs", tradeViewSchema, tradesA),

@@ -28,6 +28,7 @@ import {
   utcClock,
 } from "../../shared/format.ts";
 import type { Explanation } from "../../shared/explain.ts";
+import { type MarkedPosition, markPosition, protectionLabel, STALE_QUOTE_MS } from "../../shared/open_positions.ts";
 import { type Role, TRADE_DAYS, TRADE_LIMIT, type TradeRow, type WebSnapshot } from "./data.ts";
 
 export function esc(value: unknown): string {
@@ -133,15 +134,52 @@ export function punctuality(snapshot: WebSnapshot, now: Date) {
   return cronPunctuality(snapshot.schedules, snapshot.lastStartByFunction, now);
 }
 
-export function attentionHtml(snapshot: WebSnapshot, now: Date): string {
-  const items = attentionItems({
-    mode: snapshot.settings.mode,
-    venues: snapshot.venues,
-    failingExits: failingExits(snapshot),
-    refusedVenues: refusedVenues(snapshot),
-    lateJobs: punctuality(snapshot, now),
+/** Each open position with its bid, unrealized PnL and protection (dashboard/shared/open_positions.ts). */
+export function markedPositions(snapshot: WebSnapshot, now: Date): Map<string, MarkedPosition> {
+  const context = {
+    orders: snapshot.positionOrders,
+    quotes: snapshot.quotes,
+    exitProtection: snapshot.settings.exit_protection,
     now,
+  };
+  return new Map(snapshot.openPositions.map((p) => [p.id, markPosition(p, context)]));
+}
+
+/** Open positions the venue should protect but does not, and open positions valued at a stale quote. */
+function positionAttention(snapshot: WebSnapshot, now: Date): { severity: "critical" | "warning"; text: string }[] {
+  const marks = markedPositions(snapshot, now);
+  return snapshot.openPositions.flatMap((p) => {
+    const mark = marks.get(p.id)!;
+    const where = `${p.venue} ${p.symbol}`;
+    const items: { severity: "critical" | "warning"; text: string }[] = [];
+    if (mark.protection.state === "missing" || mark.protection.state === "incomplete") {
+      items.push({
+        severity: "warning",
+        text: `${where}: ${protectionLabel(mark.protection)}; the next burst of ${p.venue} places it again`,
+      });
+    }
+    if (mark.quote?.stale) {
+      items.push({
+        severity: "warning",
+        text: `${where}: the latest quote is ${ago(mark.quote.ts, now)}: is trade-burst running?`,
+      });
+    }
+    return items;
   });
+}
+
+export function attentionHtml(snapshot: WebSnapshot, now: Date): string {
+  const items = [
+    ...attentionItems({
+      mode: snapshot.settings.mode,
+      venues: snapshot.venues,
+      failingExits: failingExits(snapshot),
+      refusedVenues: refusedVenues(snapshot),
+      lateJobs: punctuality(snapshot, now),
+      now,
+    }),
+    ...positionAttention(snapshot, now),
+  ];
   if (items.length === 0) return "";
   return `<h2>Needs a person</h2><ul>${
     items.map((item) => `<li class="${item.severity}">${esc(item.text)}</li>`).join("")
@@ -232,38 +270,109 @@ export function riskHtml(snapshot: WebSnapshot): string {
   }<p class="muted small">since ${esc(utc(snapshot.daily.since))}</p>`;
 }
 
+/** The bid cell: the price, with its age and "stale" once it is older than STALE_QUOTE_MS. */
+function bidCells(mark: MarkedPosition, quote: string, now: Date): string {
+  const q = mark.quote;
+  if (!q) return `${cell(`<span class="muted">no quote yet</span>`)}${cell(`<span class="muted">${MISSING}</span>`)}`;
+  const bid = q.stale ? `<span class="muted">${esc(price(q.bid, quote))}</span>` : esc(price(q.bid, quote));
+  const age = `${time(q.ts, now)}${q.stale ? ` <span class="stale">stale</span>` : ""} <span class="muted small">${
+    esc(q.source)
+  }</span>`;
+  return `<td class="num" data-value="${esc(q.bid)}" data-stale="${q.stale}">${bid}</td>${cell(age)}`;
+}
+
+function unrealizedCell(mark: MarkedPosition, quote: string): string {
+  const u = mark.unrealized;
+  if (!u || !mark.quote) return num(`<span class="muted">${MISSING}</span>`);
+  const title = `sold at the bid now: ${pnl(u.pnl, quote).text} after ${money(u.feesPaid, quote)} fees paid and ~${
+    money(u.exitFeeEstimate, quote)
+  } exit fee (${percent(u.exitFeeRate, 2)} taker, estimated)`;
+  // A stale bid is not the price now: the figure stays readable (title, data-value) but is not shown as current.
+  const shown = mark.quote.stale ? `<span class="muted">at a stale quote</span>` : signed(u.pnl, quote);
+  return `<td class="num" data-value="${esc(u.pnl)}" data-stale="${mark.quote.stale}" title="${
+    esc(title)
+  }">${shown}</td>`;
+}
+
+function protectionCell(mark: MarkedPosition, quote: string, fallback: string): string {
+  const { state, takeProfit, stopLoss } = mark.protection;
+  const attrs = ` data-state="${esc(state)}"${takeProfit.price === null ? "" : ` data-tp="${esc(takeProfit.price)}"`}${
+    stopLoss.trigger === null ? "" : ` data-stop="${esc(stopLoss.trigger)}"`
+  }`;
+  if (state === "bot_managed" || state === "closing" || state === "opening") {
+    return `<td${attrs}>${fallback}</td>`;
+  }
+  const legs = [
+    takeProfit.price === null
+      ? `<span class="neg">no take profit</span>`
+      : `TP ${esc(price(takeProfit.price, quote))}${
+        takeProfit.state === "open" ? "" : ` (${esc(takeProfit.state.replace("_", " "))})`
+      }`,
+    stopLoss.trigger === null
+      ? `<span class="neg">no stop</span>`
+      : `stop ${esc(price(stopLoss.trigger, quote))}${
+        stopLoss.state === "open" ? "" : ` (${esc(stopLoss.state.replace("_", " "))})`
+      }`,
+  ].join(" · ");
+  const tone = state === "protected" ? "pos" : state === "placing" || state === "partly_filled" ? "" : "neg";
+  return `<td${attrs}><span class="${tone}">${
+    esc(protectionLabel(mark.protection))
+  }</span><br><span class="small">${legs}</span></td>`;
+}
+
 export function positionsHtml(snapshot: WebSnapshot, now: Date): string {
   const failing = new Map(failingExits(snapshot).map((f) => [f.position_id, f]));
   const working = new Set(
     snapshot.workingOrders.filter((o) => o.purpose === "exit").map((o) => `${o.venue} ${o.symbol}`),
   );
+  const marks = markedPositions(snapshot, now);
   const { take_profit_pct: tp, stop_loss_pct: sl } = snapshot.settings;
   const body = snapshot.openPositions.map((p) => {
     const quote = quoteOf(p.symbol);
     const entry = p.entry_avg_px;
+    const mark = marks.get(p.id)!;
     const failures = failing.get(p.id)?.failures ?? 0;
-    const protection = p.needs_attention
+    // What a person must see first wins over the protection legs; bot-managed exits show the burst's own targets.
+    const override = p.needs_attention
       ? `<span class="neg">needs a person: exits refused ×${failures}, retrying</span>`
       : failures > 0
       ? `<span class="neg">exit failed ×${failures}</span>`
-      : p.status === "closing" || working.has(`${p.venue} ${p.symbol}`)
+      : null;
+    const fallback = p.status === "closing" || working.has(`${p.venue} ${p.symbol}`)
       ? "exit working"
+      : p.status === "opening"
+      ? "entry working"
       : entry
-      ? `TP ${esc(price(entry * (1 + tp / 100), quote))} / SL ${esc(price(entry * (1 - sl / 100), quote))}`
-      : p.status;
+      ? `bot-managed: TP ${esc(price(entry * (1 + tp / 100), quote))} / SL ${esc(price(entry * (1 - sl / 100), quote))}`
+      : esc(p.status);
+    const protection = override ? cell(override) : protectionCell(mark, quote, fallback);
     return `<tr data-position="${esc(p.id)}">${cell(esc(p.venue))}${cell(esc(p.symbol))}${cell(esc(p.status))}${
       num(esc(quantity(p.entry_qty)), p.entry_qty)
     }${num(esc(price(entry, quote)), entry)}${num(esc(money(entry === null ? null : entry * p.entry_qty, quote)))}${
-      cell(time(p.opened_at, now))
-    }${cell(protection)}</tr>`;
+      bidCells(mark, quote, now)
+    }${unrealizedCell(mark, quote)}${cell(time(p.opened_at, now))}${protection}</tr>`;
   });
   return table(
-    ["Venue", "Symbol", "Status", "Size", "Entry", "Notional", "Age", "Protection"],
+    [
+      "Venue",
+      "Symbol",
+      "Status",
+      "Size",
+      "Entry",
+      "Notional",
+      "Bid",
+      "Quote age",
+      "Unrealized PnL",
+      "Age",
+      "Protection",
+    ],
     body,
     "No open positions.",
     "position-table",
   ) +
-    `<p class="muted small">Current bid and unrealized PnL: the tables hold no live quotes, so the page cannot show them.</p>`;
+    `<p class="muted small" id="position-note">Bid: the latest quote a burst recorded (market_quotes); older than ${
+      STALE_QUOTE_MS / 60_000
+    } min it is shown as stale. Unrealized PnL: the position sold at that bid now, net of the entry fees paid and an estimated exit fee at the venue's base taker rate (hover for the figures).</p>`;
 }
 
 export function ordersHtml(snapshot: WebSnapshot, now: Date): string {

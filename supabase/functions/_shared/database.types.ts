@@ -385,6 +385,39 @@ export type Database = {
         };
         Relationships: [];
       };
+      market_quotes: {
+        Row: {
+          ask: number;
+          bid: number;
+          mode: string;
+          source: string;
+          symbol: string;
+          ts: string;
+          updated_at: string;
+          venue: string;
+        };
+        Insert: {
+          ask: number;
+          bid: number;
+          mode: string;
+          source: string;
+          symbol: string;
+          ts: string;
+          updated_at?: string;
+          venue: string;
+        };
+        Update: {
+          ask?: number;
+          bid?: number;
+          mode?: string;
+          source?: string;
+          symbol?: string;
+          ts?: string;
+          updated_at?: string;
+          venue?: string;
+        };
+        Relationships: [];
+      };
       members: {
         Row: {
           created_at: string;

@@ -17,6 +17,7 @@ import { InvalidSettingsError, type TradingMode } from "../_shared/settings.ts";
 import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
 import { quoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
+import { marketQuotesSink } from "./quote_recorder.ts";
 import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
 import { SYMBOL_PATTERN } from "../_shared/trading/symbol.ts";
 
@@ -66,6 +67,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
         exchangeTimeoutMs: deps.env.exchangeTimeoutMs,
         startRun: () => startRun(deps.db, FUNCTION_NAME, { clock: deps.clock }),
         log: (line) => console.error(line),
+        recordQuotes: marketQuotesSink(deps.db),
       }, { durationMs: body.duration_ms, venues: body.venues, symbols: body.symbols });
     } catch (error) {
       // Nothing traded: say clearly why (the settings row or the database), not a bare "internal error".

@@ -10,6 +10,8 @@ import { MomentumBuffers, momentumKey } from "../_shared/trading/signal.ts";
 import { note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
+import type { Clock } from "../_shared/clock.ts";
+import type { QuoteObserver } from "./quote_recorder.ts";
 
 export class QuoteFeed {
   readonly #momentum = new MomentumBuffers();
@@ -24,6 +26,9 @@ export class QuoteFeed {
       summary: VenueSummary;
       /** The venue's book-top stream (market_data = 'stream'); while it is down, quotes are polled. */
       stream?: QuoteStream;
+      clock: Clock;
+      /** Gets a copy of each read's quotes in memory (for market_quotes); it writes them between ticks. */
+      quoteRecorder?: QuoteObserver;
     },
   ) {}
 
@@ -52,6 +57,7 @@ export class QuoteFeed {
           ctx.quotes.delete(symbol);
         }
       }
+      ctx.quoteRecorder?.observe(ctx.quotes, streamed ? "stream" : "poll", ctx.clock.now());
       return true;
     } catch (error) {
       if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;

@@ -30,6 +30,7 @@ import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary
 import type { QuoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 import { TickPacer } from "./tick_pacer.ts";
+import { QuoteRecorder, type QuoteSink } from "./quote_recorder.ts";
 import { VenueBurst } from "./venue_burst.ts";
 import { type Venue, VENUE_PROFILES, VENUES } from "../_shared/exchange/venues.ts";
 
@@ -85,6 +86,8 @@ export interface BurstDeps {
   startRun?: () => Promise<RunLog>;
   log?: (line: string) => void;
   notFoundGraceMs?: number;
+  /** Writes the latest quotes to market_quotes (quote_recorder.ts), between ticks and at burst end; omitted: none. */
+  recordQuotes?: QuoteSink;
 }
 
 /** Live mode without both opt-ins. 403 when the deployment (env) does not allow it, 409 when settings do not. */
@@ -159,6 +162,9 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
   }
   let burst: VenueBurst | undefined;
   let stream: QuoteStream | undefined;
+  const recorder = deps.recordQuotes
+    ? new QuoteRecorder({ venue, mode: settings.mode, sink: deps.recordQuotes, clock, summary })
+    : undefined;
   const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
   // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
   // one request already in flight.
@@ -214,6 +220,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       deadline,
       stream,
       armedStore: deps.armedStore,
+      quoteRecorder: recorder,
     });
     await burst.reconcile();
 
@@ -236,7 +243,8 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       // now rather than wait for a tick that will not come.
       const nextStart = Math.max(tickEnd, tickStart + pacer.minSpacingMs);
       if (nextStart - startedMono + longestTickMs + reserveMs >= durationMs) break;
-      await pacer.wait(tickStart, tickEnd);
+      // The quotes' write (every few seconds) overlaps the wait between ticks, never a tick's quote-to-order path.
+      await Promise.all([recorder?.betweenTicks(), pacer.wait(tickStart, tickEnd)]);
     }
     // The tables end the burst as fresh as the venue.
     await burst.finishTicks();
@@ -259,6 +267,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       });
       if (stream.stats.last_fault) note(summary, `stream: last fault ${stream.stats.last_fault}`);
     }
+    await recorder?.flush();
     summary.duration_ms = Math.round(clock.monotonicMs() - startedMono);
     try {
       await store.releaseLease(runId, leaseOutcome(summary), summary, summary.error ?? null);

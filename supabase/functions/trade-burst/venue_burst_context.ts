@@ -11,6 +11,7 @@ import type { Quote } from "../_shared/trading/quote.ts";
 import type { BurstSettings } from "./burst_settings.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import type { BurstMarket } from "./markets.ts";
+import type { QuoteObserver } from "./quote_recorder.ts";
 import type { VenueSummary } from "./summary.ts";
 
 export interface VenueBurstContext {
@@ -41,4 +42,6 @@ export interface VenueBurstContext {
   armedStore?: ArmedOrderStore;
   /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
   stream?: QuoteStream;
+  /** Keeps a copy of each tick's quotes for market_quotes (written between ticks by run_burst.ts, never in a tick). */
+  quoteRecorder?: QuoteObserver;
 }

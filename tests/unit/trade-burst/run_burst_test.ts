@@ -18,6 +18,11 @@ import {
   runBurst,
 } from "../../../supabase/functions/trade-burst/run_burst.ts";
 import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
+import {
+  QUOTE_WRITE_INTERVAL_MS,
+  type QuoteRow,
+  type QuoteSink,
+} from "../../../supabase/functions/trade-burst/quote_recorder.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
 import { MemoryArmedOrderStore } from "../../support/memory_armed_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
@@ -996,4 +1001,58 @@ Deno.test("testnet, armed: ids a crashed burst left armed are retired once the v
   assert.equal(s.armed.rows.get(young.id)?.status, "armed", "too young to conclude: left for the next burst");
   assert.ok(s.venue.privateCalls.filter((c) => c === "fetchOrderByClientId").length >= 2);
   assert.equal(s.store.orders.length, 0);
+});
+Deno.test("quotes are written between ticks at most every 5 s and at burst end, never between a quote and an order", async (t) => {
+  const batches: { at: number; rows: QuoteRow[] }[] = [];
+  const recorded = (s: Scenario): QuoteSink => (rows) => {
+    s.venue.calls.push("recordQuotes");
+    batches.push({ at: s.clock.monotonicMs(), rows: [...rows] });
+    return Promise.resolve();
+  };
+
+  await t.step("a 12 s burst writes after its first tick, every 5 s after that, and once at the end", async () => {
+    batches.length = 0;
+    const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+    s.deps.recordQuotes = recorded(s);
+    const summary = await runBurst(s.deps, { ...REQUEST, durationMs: 12_000 });
+    assert.equal(summary.venues[0].status, "ran");
+    const create = s.venue.calls.indexOf("createOrder");
+    assert.ok(create > 0, "an entry was sent");
+    // Every order follows its own quote request directly: no write in between.
+    s.venue.calls.forEach((call, i) => {
+      if (call === "createOrder") assert.equal(s.venue.calls[i - 1], "fetchQuotes", s.venue.calls.join(" "));
+    });
+    assert.equal(batches.length, 4, batches.map((b) => b.at - T0).join(", "));
+    for (let i = 1; i < batches.length - 1; i++) {
+      assert.ok(batches[i].at - batches[i - 1].at >= QUOTE_WRITE_INTERVAL_MS, `batch ${i} came too soon`);
+    }
+    for (const batch of batches) {
+      assert.equal(batch.rows.length, 1, "one row per symbol in each batch");
+      const [row] = batch.rows;
+      assert.deepEqual([row.venue, row.mode, row.symbol, row.source], ["binance", "testnet", ETH, "poll"]);
+    }
+    // The last write holds the last quote read, stamped with the time it was read.
+    const last = batches.at(-1)!.rows[0];
+    const script = RESTING.at(-1)!;
+    assert.deepEqual([last.bid, last.ask], [script.bid, script.ask]);
+    assert.ok(Date.parse(last.ts) <= batches.at(-1)!.at && Date.parse(last.ts) > batches.at(-2)!.at);
+  });
+
+  await t.step("a failing write is noted once and the burst trades on", async () => {
+    const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+    let attempts = 0;
+    s.deps.recordQuotes = () => {
+      attempts += 1;
+      return Promise.reject(new Error("database unavailable"));
+    };
+    const summary = await runBurst(s.deps, { ...REQUEST, durationMs: 12_000 });
+    const venue = summary.venues[0];
+    assert.equal(venue.status, "ran");
+    assert.ok(s.venue.created.length > 0, "the entry was sent all the same");
+    assert.ok(attempts >= 3, `kept trying: ${attempts}`);
+    assert.deepEqual(venue.notes.filter((n) => n.startsWith("quotes not recorded")), [
+      "quotes not recorded: Error: database unavailable",
+    ]);
+    assert.equal(s.store.leases[0].outcome, "ok", "a missed quote write does not make the burst partial");
+  });
 });

@@ -33,12 +33,18 @@ export interface PositionFigures {
   heldQty: number;
 }
 
+/** The columns fillOf reads (the dashboards value positions from rows they read with these). */
+export type FilledOrderLike = Pick<
+  OrderRow,
+  "symbol" | "filled" | "average" | "cost" | "fee_cost" | "fee_currency" | "fee_rate_used"
+>;
+
 /**
  * One order's fills as a single fill at its average price (fees summed per order). A fee in a third currency (BNB)
  * counts at the rate recorded on the order (fee_rate_used, its price in quote); without a rate it is left out of the
  * figures (unvalued, still on the row), so the position is managed all the same (issue 14).
  */
-export function fillOf(order: OrderRow): FillLike | null {
+export function fillOf(order: FilledOrderLike): FillLike | null {
   if (!(order.filled > 0)) return null;
   const price = order.average ?? (order.cost > 0 ? order.cost / order.filled : null);
   if (price === null || !(price > 0)) return null;
@@ -53,7 +59,7 @@ export function thirdFeeCurrency(order: Pick<OrderRow, "symbol" | "fee_cost" | "
   return currency === base || currency === quote ? null : currency;
 }
 
-function feeOf(order: OrderRow): FillLike["fee"] {
+function feeOf(order: FilledOrderLike): FillLike["fee"] {
   if (!order.fee_cost) return null;
   if (thirdFeeCurrency(order) === null) return { cost: order.fee_cost, currency: order.fee_currency };
   const rate = order.fee_rate_used;

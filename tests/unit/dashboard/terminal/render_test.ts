@@ -1,9 +1,36 @@
 import assert from "node:assert/strict";
 import { price, quantity, render } from "../../../../dashboard/terminal/render.ts";
-import type { DashboardSnapshot } from "../../../../dashboard/terminal/snapshot.ts";
+import type { DashboardSnapshot, PositionOrderView } from "../../../../dashboard/terminal/snapshot.ts";
 import { age, signed, table } from "../../../../dashboard/terminal/format.ts";
 
 const NOW = new Date("2026-03-04T12:00:00Z");
+
+function positionOrder(
+  positionId: string,
+  symbol: string,
+  purpose: string,
+  status: string,
+  fields: Partial<PositionOrderView>,
+): PositionOrderView {
+  return {
+    position_id: positionId,
+    symbol,
+    purpose,
+    order_status: status,
+    type: "limit",
+    price: null,
+    trigger_price: null,
+    amount: 0,
+    filled: 0,
+    average: null,
+    cost: 0,
+    fee_cost: null,
+    fee_currency: null,
+    fee_rate_used: null,
+    created_at: "2026-03-04T11:55:00+00:00",
+    ...fields,
+  };
+}
 
 function snapshot(): DashboardSnapshot {
   return {
@@ -63,6 +90,78 @@ function snapshot(): DashboardSnapshot {
         entry_avg_px: 3010.25,
         opened_at: "2026-03-04T11:58:30+00:00",
       },
+      {
+        id: "7d1c0e11-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
+        venue: "binance",
+        symbol: "BTC/USDT",
+        status: "open",
+        mode: "paper",
+        entry_qty: 0.01,
+        entry_avg_px: 60000,
+        opened_at: "2026-03-04T11:55:00+00:00",
+      },
+    ],
+    quotes: [
+      // 30 s old: current.
+      {
+        venue: "okx",
+        mode: "paper",
+        symbol: "ETH/USDT",
+        bid: 3020.5,
+        ask: 3021,
+        ts: "2026-03-04T11:59:30+00:00",
+        source: "poll",
+      },
+      // The testnet book is not the paper one: never used for a paper position.
+      {
+        venue: "binance",
+        mode: "testnet",
+        symbol: "BTC/USDT",
+        bid: 1,
+        ask: 2,
+        ts: "2026-03-04T11:59:59+00:00",
+        source: "poll",
+      },
+      // 10 min old: stale.
+      {
+        venue: "binance",
+        mode: "paper",
+        symbol: "BTC/USDT",
+        bid: 60050,
+        ask: 60051,
+        ts: "2026-03-04T11:50:00+00:00",
+        source: "stream",
+      },
+    ],
+    positionOrders: [
+      positionOrder("0b8f2a52-6a8e-4c57-9d0f-1f2b3c4d5e6f", "ETH/USDT", "entry", "filled", {
+        price: 3010.25,
+        amount: 0.15,
+        filled: 0.15,
+        average: 3010.25,
+        cost: 451.5375,
+        fee_cost: 0.36123,
+        fee_currency: "USDT",
+      }),
+      positionOrder("7d1c0e11-2b3a-4c5d-8e9f-0a1b2c3d4e5f", "BTC/USDT", "entry", "filled", {
+        price: 60000,
+        amount: 0.01,
+        filled: 0.01,
+        average: 60000,
+        cost: 600,
+        fee_cost: 0.00001,
+        fee_currency: "BTC",
+      }),
+      positionOrder("7d1c0e11-2b3a-4c5d-8e9f-0a1b2c3d4e5f", "BTC/USDT", "take_profit", "open", {
+        price: 60120,
+        amount: 0.00999,
+      }),
+      positionOrder("7d1c0e11-2b3a-4c5d-8e9f-0a1b2c3d4e5f", "BTC/USDT", "stop_loss", "open", {
+        type: "stop",
+        price: 59580,
+        trigger_price: 59880,
+        amount: 0.00999,
+      }),
     ],
     recentTrades: [
       {
@@ -196,10 +295,12 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
   await t.step("daily PnL and trades against the limits", () => {
     assert.match(
       text,
-      /^Daily PnL: -1\.23 USDT \(max loss 50\.00\) \| Trades: 3\/250 \| Open positions: 1\/4 \| since 2026-03-04 00:00 UTC$/m,
+      /^Daily PnL: -1\.23 USDT \(max loss 50\.00\) \| Trades: 3\/250 \| Open positions: 2\/4 \| since 2026-03-04 00:00 UTC$/m,
     );
   });
-  await t.step("open positions", () => {
+  await t.step("open positions: bid, quote age, unrealized PnL and protection", () => {
+    // 0.15 × 3020.50 less a 0.1 % taker exit fee, less the 451.5375 entry and its 0.36123 fee: +0.72. OKX exits are
+    // the bursts' own (no protection on that venue).
     assert.deepEqual(row(text, /^90s ago\s+okx\s+ETH/), [
       "90s ago",
       "okx",
@@ -207,8 +308,30 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
       "open",
       "0.15",
       "3010.25",
+      "3020.50",
+      "30s",
+      "+0.72",
+      "bot-managed exits",
       "paper",
     ]);
+    // The stale paper quote, not the fresh testnet one; its PnL is not shown as current.
+    assert.deepEqual(row(text, /^5m ago\s+binance\s+BTC/), [
+      "5m ago",
+      "binance",
+      "BTC/USDT",
+      "open",
+      "0.01",
+      "60000.00",
+      "60050.00",
+      "10m STALE",
+      "(stale)",
+      "protected TP 60120.00 / stop 59880.00",
+      "paper",
+    ]);
+    assert.match(
+      text,
+      /^ {2}UPNL: the position sold at the bid now, net of the entry fees paid and an estimated exit/m,
+    );
   });
   await t.step("recent trades with the order id, its status and the exit reason", () => {
     assert.deepEqual(row(text, /^11:55:00 /), [
@@ -273,6 +396,7 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
     const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
     assert.deepEqual(notes, [
       "  ! okx balance STALE (last good sync 3h ago): RequestTimeout: okx GET /api/v5/account/balance timed out",
+      "  ! binance BTC/USDT: quote is 10m old (stale): is trade-burst running?",
       "  ! order lsx-bn-exit-zzz999 on binance has status UNKNOWN: waiting for reconciliation",
       "  ! balance-sync error 2m ago: okx: RequestTimeout",
     ]);
@@ -318,7 +442,27 @@ Deno.test("dashboard render calls out limits, a stopped bot, live mode and silen
     "  ! binance balance last updated 30m ago: is balance-sync running?",
     "  ! binance latency last sampled 60m ago: is latency-sample running?",
     "  ! okx balance UNKNOWN (never synced)",
+    "  ! binance BTC/USDT: quote is 10m old (stale): is trade-burst running?",
   ]);
+});
+
+Deno.test("dashboard render: a position without its protection legs, or without a quote, is called out", () => {
+  const s = snapshot();
+  // The stop was cancelled and not replaced; the take profit still rests.
+  s.positionOrders = s.positionOrders!.map((o) => o.purpose === "stop_loss" ? { ...o, order_status: "cancelled" } : o);
+  s.quotes = s.quotes!.filter((q) => q.venue !== "okx");
+  const text = render(s, NOW);
+  assert.equal(row(text, /^5m ago\s+binance\s+BTC/)[9], "stop loss MISSING TP 60120.00");
+  assert.deepEqual(row(text, /^90s ago\s+okx\s+ETH/).slice(6, 9), ["no quote", "-", "-"]);
+  const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
+  assert.ok(
+    notes.includes("  ! binance BTC/USDT: stop loss MISSING (the next burst of binance repairs it)"),
+    notes.join("\n"),
+  );
+  assert.ok(notes.includes("  ! okx ETH/USDT: no quote recorded yet, so no current bid or unrealized PnL"));
+  // Without any leg on a venue that protects: missing altogether.
+  s.positionOrders = s.positionOrders!.filter((o) => o.purpose === "entry");
+  assert.equal(row(render(s, NOW), /^5m ago\s+binance\s+BTC/)[9], "MISSING on the venue");
 });
 
 Deno.test("dashboard formatting helpers", async (t) => {

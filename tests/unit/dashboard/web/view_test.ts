@@ -31,6 +31,7 @@ function snapshot(overrides: Partial<WebSnapshot> = {}): WebSnapshot {
       drawdown_throttle_slope: 0.6,
       take_profit_pct: 0.2,
       stop_loss_pct: 0.2,
+      exit_protection: true,
       updated_at: "2026-12-01T11:00:00Z",
     },
     venues: [],
@@ -45,6 +46,8 @@ function snapshot(overrides: Partial<WebSnapshot> = {}): WebSnapshot {
     schedules: [],
     lastStartByFunction: new Map(),
     audit: [],
+    quotes: [],
+    positionOrders: [],
     ...overrides,
   };
 }
@@ -141,7 +144,11 @@ Deno.test("positions: protection shows TP/SL, a working exit, or failing exits",
     entry_fees_usd: 0,
     opened_at: "2026-12-01T11:59:15Z",
   };
-  assert.match(positionsHtml(snapshot({ openPositions: [position] }), NOW), /TP 3,006\.00 \/ SL 2,994\.00/);
+  // OKX holds no protection: the burst's own targets.
+  assert.match(
+    positionsHtml(snapshot({ openPositions: [position] }), NOW),
+    /data-state="bot_managed">bot-managed: TP 3,006\.00 \/ SL 2,994\.00/,
+  );
   const failing = snapshot({
     openPositions: [position],
     exitOrders: [1, 2].map(() => ({
@@ -189,4 +196,92 @@ Deno.test("home regions: one escaped line under the venues once one exists (issu
   assert.match(html, /<b>binance<\/b> → ap-northeast-1 \(measured, median 6/);
   assert.match(html, /<b>okx<\/b> → ap-southeast-1 \(set in settings\)/);
   assert.ok(!html.includes("<median>"), "the reason is escaped");
+});
+
+Deno.test("positions: the bid, its age, unrealized PnL net of fees, and the protection legs; a stale quote says so", async (t) => {
+  const position = {
+    id: "p2",
+    venue: "binance",
+    symbol: "BTC/USDT",
+    status: "open",
+    mode: "paper",
+    entry_qty: 0.01,
+    entry_avg_px: 60000,
+    entry_fees_usd: 0.6,
+    opened_at: "2026-12-01T11:55:00Z",
+  };
+  const leg = {
+    position_id: "p2",
+    symbol: "BTC/USDT",
+    order_status: "open",
+    amount: 0.01,
+    filled: 0,
+    average: null,
+    cost: 0,
+    fee_cost: null,
+    fee_currency: null,
+    fee_rate_used: null,
+    created_at: "2026-12-01T11:55:01Z",
+  };
+  const orders = [
+    {
+      ...leg,
+      purpose: "entry",
+      order_status: "filled",
+      type: "limit",
+      price: 60000,
+      trigger_price: null,
+      filled: 0.01,
+      average: 60000,
+      cost: 600,
+      fee_cost: 0.6,
+      fee_currency: "USDT",
+    },
+    { ...leg, purpose: "take_profit", type: "limit", price: 60120, trigger_price: null },
+    { ...leg, purpose: "stop_loss", type: "stop", price: 59580, trigger_price: 59880 },
+  ];
+  const quote = (ageMs: number) => ({
+    venue: "binance",
+    mode: "paper",
+    symbol: "BTC/USDT",
+    bid: 60300,
+    ask: 60301,
+    ts: new Date(NOW.getTime() - ageMs).toISOString(),
+    source: "stream",
+  });
+  // 0.01 × 60300 = 603, less a 0.603 taker fee, less 600 and its 0.6 fee: +1.797.
+  const expected = 603 - 0.603 - 600.6;
+
+  await t.step("fresh", () => {
+    const html = positionsHtml(
+      snapshot({ openPositions: [position], positionOrders: orders, quotes: [quote(20_000)] }),
+      NOW,
+    );
+    assert.match(html, /<td class="num" data-value="60300" data-stale="false">60,300\.00<\/td>/);
+    const upnl = /data-value="([^"]+)" data-stale="false" title="[^"]*"><span class="pos">\+1\.80<\/span>/.exec(html);
+    assert.ok(upnl, html);
+    assert.ok(Math.abs(Number(upnl[1]) - expected) < 1e-9, upnl[1]);
+    assert.match(html, /data-state="protected" data-tp="60120" data-stop="59880"><span class="pos">protected/);
+    assert.match(html, /TP 60,120\.00 · stop 59,880\.00/);
+    assert.match(html, /20 s ago/);
+  });
+  await t.step("stale after two minutes: not shown as current, and called out", () => {
+    const stale = snapshot({ openPositions: [position], positionOrders: orders, quotes: [quote(180_000)] });
+    const html = positionsHtml(stale, NOW);
+    assert.match(html, /data-stale="true"><span class="muted">60,300\.00<\/span>/);
+    assert.match(html, /<span class="stale">stale<\/span>/);
+    assert.match(html, /<span class="muted">at a stale quote<\/span>/);
+    assert.doesNotMatch(html, /\+1\.80<\/span>/);
+    assert.match(
+      attentionHtml(stale, NOW),
+      /binance BTC\/USDT: the latest quote is 3 min ago: is trade-burst running\?/,
+    );
+  });
+  await t.step("no quote yet; a missing stop leg", () => {
+    const gap = snapshot({ openPositions: [position], positionOrders: orders.slice(0, 2), quotes: [] });
+    const html = positionsHtml(gap, NOW);
+    assert.match(html, /no quote yet/);
+    assert.match(html, /data-state="incomplete" data-tp="60120"><span class="neg">stop loss MISSING/);
+    assert.match(attentionHtml(gap, NOW), /binance BTC\/USDT: stop loss MISSING; the next burst of binance places it/);
+  });
 });

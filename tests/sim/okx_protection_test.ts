@@ -11,6 +11,9 @@ import { createCcxtClient } from "../../supabase/functions/_shared/exchange/ccxt
 import { FinalExchangeError } from "../../supabase/functions/_shared/exchange/errors.ts";
 import type { ProtectionListRequest } from "../../supabase/functions/_shared/exchange/protection_orders.ts";
 import { createVenueClient, type VenueClient } from "../../supabase/functions/_shared/exchange/venue_client.ts";
+import { POLL_MS } from "../../supabase/functions/_shared/orders/algo_legs.ts";
+import { ExchangeExecutor } from "../../supabase/functions/_shared/orders/exchange_executor.ts";
+import type { OrderRow } from "../../supabase/functions/_shared/orders/types.ts";
 
 const BTC = "BTC/USDT";
 
@@ -214,5 +217,121 @@ Deno.test("invalid lists are refused with OKX's codes (final errors) and place n
       );
     });
     assert.deepEqual(await client.fetchOpenProtectionAlgos(), []);
+  });
+});
+
+// ---- the two orders rows over one algo (algo_legs.ts through ExchangeExecutor) ----------------------------------
+
+function legRow(purpose: "take_profit" | "stop_loss", fields: Partial<OrderRow> = {}): OrderRow {
+  const at = new Date().toISOString();
+  return {
+    id: `row-${purpose}`,
+    client_order_id: `sbleg${purpose === "take_profit" ? "tp" : "sl"}0000000000000001`,
+    exchange_order_id: null,
+    venue: "okx",
+    symbol: BTC,
+    side: "sell",
+    type: purpose === "take_profit" ? "limit" : "stop",
+    price: purpose === "take_profit" ? 61_000 : 58_700,
+    trigger_price: purpose === "take_profit" ? null : 59_000,
+    amount: 0.01,
+    filled: 0,
+    remaining: 0.01,
+    average: null,
+    cost: 0,
+    fee_cost: null,
+    fee_currency: null,
+    order_status: "pending_submit",
+    purpose,
+    position_id: "p1",
+    mode: "testnet",
+    last_error: null,
+    raw: null,
+    list_client_id: "sblist00000000000000001",
+    exchange_list_id: null,
+    created_at: at,
+    submitted_at: null,
+    updated_at: at,
+    closed_at: null,
+    ...fields,
+  };
+}
+
+Deno.test("both legs read one algo: open while live (one pending list per poll interval), then the fired leg takes the algo's order and the sibling is cancelled", async () => {
+  await withSim({}, async (sim, client) => {
+    let now = 0;
+    const executor = new ExchangeExecutor("testnet", client, { nowMs: () => now });
+    const placed = await executor.createProtection!({
+      takeProfit: legRow("take_profit"),
+      stopLoss: legRow("stop_loss"),
+    });
+    assert.ok(placed.exchangeListId);
+    assert.deepEqual([placed.takeProfit.status, placed.stopLoss.status], ["open", "open"]);
+    const tp = legRow("take_profit", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+    const sl = legRow("stop_loss", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+
+    const before = sim.requestLog.lastId();
+    for (let tick = 0; tick < 3; tick++) {
+      assert.equal((await executor.lookup(tp))?.status, "open");
+      assert.equal((await executor.lookup(sl))?.status, "open");
+      now += POLL_MS / 4;
+    }
+    const reads = () => sim.requestLog.list({ afterId: before, venue: "okx" }).map((e) => e.path);
+    assert.deepEqual(reads(), ["/api/v5/trade/orders-algo-pending"], "six leg reads within a poll interval: one list");
+
+    sim.market.setQuote("okx", BTC, { bid: 61_000, ask: 61_010 });
+    now += POLL_MS;
+    const fired = await executor.lookup(tp);
+    const sibling = await executor.lookup(sl);
+    assert.deepEqual([fired?.status, fired?.filled, fired?.average], ["filled", 0.01, 61_000]);
+    assert.ok(fired?.exchangeOrderId, "the fired leg's row takes the order the algo created");
+    assert.ok(fired!.feeCost! > 0 && fired?.feeCurrency === "USDT");
+    assert.deepEqual([sibling?.status, sibling?.filled, sibling?.exchangeOrderId], ["cancelled", 0, null]);
+    const algoReads = reads().filter((p) => p === "/api/v5/trade/order-algo");
+    assert.equal(algoReads.length, 1, "the sibling reuses the final answer: an effective algo never changes");
+  });
+});
+
+Deno.test("cancelling one leg cancels the algo (one request); the sibling then reads cancelled without asking again", async () => {
+  await withSim({}, async (sim, client) => {
+    const executor = new ExchangeExecutor("testnet", client);
+    const placed = await executor.createProtection!({
+      takeProfit: legRow("take_profit"),
+      stopLoss: legRow("stop_loss"),
+    });
+    const tp = legRow("take_profit", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+    const sl = legRow("stop_loss", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+    const before = sim.requestLog.lastId();
+    assert.equal((await executor.cancel(tp))?.status, "cancelled");
+    assert.equal((await executor.cancel(sl))?.status, "cancelled");
+    const sent = sim.requestLog.list({ afterId: before, venue: "okx" }).map((e) => `${e.method} ${e.path}`);
+    assert.deepEqual(sent, ["POST /api/v5/trade/cancel-algos", "GET /api/v5/trade/order-algo"]);
+  });
+});
+
+Deno.test("a cancel that comes after the stop fired finds the sale: the stop leg filled, nothing left to sell twice", async () => {
+  await withSim({}, async (sim, client) => {
+    const executor = new ExchangeExecutor("testnet", client);
+    const placed = await executor.createProtection!({
+      takeProfit: legRow("take_profit"),
+      stopLoss: legRow("stop_loss"),
+    });
+    const tp = legRow("take_profit", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+    const sl = legRow("stop_loss", { exchange_list_id: placed.exchangeListId, order_status: "open" });
+    sim.market.setQuote("okx", BTC, { bid: 58_990, ask: 59_000 });
+    assert.equal((await executor.cancel(tp))?.status, "cancelled");
+    const stop = await executor.cancel(sl);
+    assert.deepEqual([stop?.status, stop?.filled, stop?.average], ["filled", 0.01, 58_990]);
+  });
+});
+
+Deno.test("an algo whose answer never reached us is found by its list client id (algoClOrdId)", async () => {
+  await withSim({}, async (_sim, client) => {
+    const executor = new ExchangeExecutor("testnet", client);
+    await executor.createProtection!({ takeProfit: legRow("take_profit"), stopLoss: legRow("stop_loss") });
+    const unknown = legRow("take_profit", { order_status: "unknown" }); // no exchange_list_id recorded
+    assert.equal((await executor.lookup(unknown))?.status, "open");
+    assert.equal((await executor.cancel(unknown))?.status, "cancelled");
+    assert.equal(await executor.lookup(legRow("stop_loss", { list_client_id: "sbneversent000000000001" })), null);
   });
 });

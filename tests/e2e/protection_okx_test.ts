@@ -84,14 +84,31 @@ function pnlFromSim(entryIds: string[], exitOrderIds: string[]) {
 
 /**
  * The venue's orders and algos against our rows: every order is a row (by our client order id, or by exchange id for
- * the order an algo created), every algo is the list of two leg rows; nothing at the venue twice.
+ * the order an algo created) with the same status, fill, fee (1e-8) and id, every algo is the list of two leg rows;
+ * nothing at the venue twice.
  */
 async function venueAgainstTables(sql: Sql, sinceMs: number) {
   const all = await rows(sql);
   const lost: string[] = [];
+  const status: Record<string, string> = {
+    new: "open",
+    partially_filled: "partially_filled",
+    filled: "filled",
+    canceled: "cancelled",
+    expired: "expired",
+  };
   for (const order of okx.allOrders(account).filter((o) => o.createdAt >= sinceMs)) {
     const row = all.find((r) => r.client_order_id === order.clientOrderId || r.exchange_order_id === order.orderId);
     if (!row) lost.push(`order ${order.orderId}`);
+    else if (
+      row.order_status !== status[order.status] || Math.abs(num(row.filled) - order.filled) > 1e-9 ||
+      row.exchange_order_id !== order.orderId ||
+      (order.filled > 0 && Math.abs(num(row.fee_cost) - order.feeTotal) > 1e-8)
+    ) {
+      lost.push(
+        `order ${order.orderId} as ${row.order_status} ${row.filled} ${row.fee_cost} vs ${order.status} ${order.filled}`,
+      );
+    }
   }
   const algos = okx.algoOrders(account).filter((a) => a.createdAt >= sinceMs);
   for (const algo of algos) {

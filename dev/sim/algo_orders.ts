@@ -16,6 +16,8 @@ export interface AlgoSpec {
   slTrigger?: number;
   slPrice?: number;
   clientAlgoId?: string;
+  /** the trade mode the algo was placed with (echoed in its answers; attached algos take their entry's) */
+  tdMode?: string;
 }
 
 export type AlgoState = "live" | "effective" | "canceled" | "order_failed";

@@ -22,6 +22,8 @@ const orderPrice = z
   .transform(Number)
   .refine((n) => n === -1 || n > 0);
 const ALGO_CL_ORD_ID = /^[A-Za-z0-9]{1,32}$/;
+/** Float noise in sizes parsed from decimal strings. */
+const SIZE_DUST = 1e-12;
 
 const triggerLegs = {
   tpTriggerPx: price.optional(),
@@ -128,7 +130,7 @@ function algoShape(algo: SimAlgo, engine: VenueEngine): Record<string, unknown> 
     ordType: algo.kind,
     side: algo.side,
     posSide: "net",
-    tdMode: "cash",
+    tdMode: algo.tdMode ?? "cash",
     tgtCcy: "",
     state: algo.state,
     lever: "",
@@ -192,6 +194,17 @@ function placeAlgo({ ctx, body, account }: AlgoRouteInput): Response {
     throw emptyParameter("slTriggerPx");
   }
   if (!isMultipleOf(b.sz, market.stepSize)) return failureAnswer(algoClOrdId, placementFailure("invalid_quantity", ""));
+  // The order a leg places must itself meet the instrument's minimums (OKX checks the algo's size at placement).
+  if (b.sz < market.minQty - SIZE_DUST) return failureAnswer(algoClOrdId, placementFailure("min_quantity", ""));
+  if (b.sz > market.maxQty + SIZE_DUST) {
+    return failureAnswer(algoClOrdId, placementFailure("max_quantity", `maxSz ${market.maxQty}`));
+  }
+  const lowestPx = Math.min(
+    ...[b.tpOrdPx, b.tpTriggerPx, b.slOrdPx, b.slTriggerPx].filter((p): p is number => p !== undefined && p > 0),
+  );
+  if (market.minNotional > 0 && b.sz * lowestPx < market.minNotional - SIZE_DUST) {
+    return failureAnswer(algoClOrdId, placementFailure("min_notional", ""));
+  }
   try {
     checkLegs(b, market, b.side, ctx.engine.ticker(market.symbol).last);
   } catch (error) {
@@ -210,6 +223,7 @@ function placeAlgo({ ctx, body, account }: AlgoRouteInput): Response {
       slTrigger: b.slTriggerPx,
       slPrice: legPrice(b.slOrdPx),
       clientAlgoId,
+      tdMode: b.tdMode,
     });
     return ok([{ algoId: algo.algoId, clOrdId: "", algoClOrdId: algo.clientAlgoId, tag: "", sCode: "0", sMsg: "" }]);
   } catch (error) {

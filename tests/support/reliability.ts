@@ -418,13 +418,16 @@ export interface Reconciliation {
 
 /**
  * Compares the simulator's book for the venue's demo account with the orders table: every order the venue holds
- * must be a row with the same status, fill, and exchange id.
+ * must be a row with the same status, fill, and exchange id. `feeTolerance` (default 1e-9): Binance's API reports a
+ * commission to 8 decimals while the simulator keeps the unrounded fee, so a fee read from the API may differ from
+ * the simulator's below 1e-8.
  */
 export async function compareWithSimulator(
   sql: Sql,
   sim: Simulator,
   venue: VenueId,
   sinceMs = 0,
+  { feeTolerance = 1e-9 }: { feeTolerance?: number } = {},
 ): Promise<Reconciliation> {
   const account = sim.engines[venue].listAccounts()[0].id;
   const simOrders = sim.engines[venue].allOrders(account).filter((o) => o.createdAt >= sinceMs);
@@ -445,7 +448,7 @@ export async function compareWithSimulator(
     }
     if (Math.abs(Number(row.filled) - order.filled) > 1e-9) problems.push(`filled ${row.filled} vs ${order.filled}`);
     if (row.exchange_order_id !== order.orderId) problems.push(`id ${row.exchange_order_id} vs ${order.orderId}`);
-    if (order.filled > 0 && Math.abs(Number(row.fee_cost) - order.feeTotal) > 1e-9) {
+    if (order.filled > 0 && Math.abs(Number(row.fee_cost) - order.feeTotal) > feeTolerance) {
       problems.push(`fee ${row.fee_cost} vs ${order.feeTotal}`);
     }
     if (problems.length > 0) mismatched.push(`${order.clientOrderId}: ${problems.join(", ")}`);

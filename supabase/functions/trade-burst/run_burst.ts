@@ -202,7 +202,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
         markets: new Map([...selected.markets].map(([symbol, m]) => [symbol, m.paper])),
         startingQuote: settings.paper_starting_usdt,
       })
-      : new ExchangeExecutor(settings.mode, client);
+      : new ExchangeExecutor(settings.mode, client, { nowMs: () => clock.monotonicMs() });
     burst = new VenueBurst({
       venue,
       store: leased,

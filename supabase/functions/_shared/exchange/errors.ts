@@ -115,3 +115,9 @@ export function isNotSentError(error: unknown): boolean {
 export function isRetryableExchangeError(error: unknown): error is TemporaryExchangeError | RateLimitedError {
   return error instanceof ExchangeLayerError && error.retryable;
 }
+
+/** The venue does not know this order (ccxt OrderNotFound, translated to a final error by the exchange layer). */
+export function isOrderNotFound(error: unknown): boolean {
+  return error instanceof FinalExchangeError &&
+    (error.source === "OrderNotFound" || /order ?not ?found|does not exist/i.test(error.message));
+}

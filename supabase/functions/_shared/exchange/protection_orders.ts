@@ -7,8 +7,17 @@
  *   `privatePostOrderListOco`: above a LIMIT_MAKER (the take profit, a maker fill at the target), below a
  *   STOP_LOSS_LIMIT (trigger `belowStopPrice`, limit `belowPrice`, GTC). Both legs are ordinary orders afterwards:
  *   looked up, and cancelled (which cancels the list), by their own ids like any other.
- * - OKX: not implemented yet (its `oco` algo order has one algoId for both legs and no order until it triggers, so
- *   the legs cannot be looked up as orders); its fact is null and the burst decides OKX exits itself.
+ * - OKX spot: `POST /api/v5/trade/order-algo` with `ordType: "oco"`, through ccxt's unified createOrder(type "oco",
+ *   params takeProfitPrice/tpOrdPx, stopLossPrice/slOrdPx), which routes there. Both legs are trigger orders: OKX's
+ *   spot oco has no resting maker leg, so the take profit is a limit at the target (`tpOrdPx` = `tpTriggerPx`, never
+ *   below the target) placed when the trigger fires, and the stop a limit a band below its trigger. `tdMode: "cash"`
+ *   is passed explicitly: ccxt 4.5.84 otherwise sends its default margin mode ("cross") for spot algo orders, which on
+ *   a margin-enabled account is a margin sell that may borrow the base once it is gone. Our list client id is the
+ *   algo's `algoClOrdId`. One algoId stands for both legs and no order exists until a trigger fires, so the legs are
+ *   read from the algo: lookups go through ccxt's unified fetchOrder / fetchOpenOrders / cancelOrder with
+ *   `trigger: true` / `ordType: "oco"` (GET order-algo, GET orders-algo-pending, POST cancel-algos), and each answer's
+ *   raw `info` is validated here (okxAlgoFromInfo): its state (live / effective / canceled / order_failed), the leg
+ *   that fired (`actualSide` tp / sl) and the order it created (`ordIdList`, `ordId`), which is then an ordinary order.
  */
 import { z } from "zod";
 
@@ -91,4 +100,92 @@ export function parseBinanceOcoAnswer<Order>(
     takeProfit: report(req.takeProfit.clientOrderId),
     stopLoss: report(req.stopLoss.clientOrderId),
   };
+}
+
+// ---- OKX oco algo orders ----------------------------------------------------------------------------------------
+
+/** The ccxt params of createOrder(symbol, "oco", "sell", amount, undefined, params) for a long's protection. */
+export function okxOcoParams(req: ProtectionListRequest): Record<string, unknown> {
+  return {
+    takeProfitPrice: req.takeProfit.price,
+    tpOrdPx: req.takeProfit.price,
+    stopLossPrice: req.stopLoss.triggerPrice,
+    slOrdPx: req.stopLoss.price,
+    tdMode: "cash",
+    algoClOrdId: req.listClientId,
+  };
+}
+
+/** Our reading of an OKX algo state: live (pause counts: it may resume), fired, cancelled, or fired and failed. */
+export type ProtectionAlgoState = "live" | "triggered" | "cancelled" | "failed";
+
+/** An OKX oco algo as the venue answered it. */
+export interface ProtectionAlgo {
+  algoId: string;
+  /** Our list client id (algoClOrdId); null when the venue sent none. */
+  listClientId: string | null;
+  /** The venue's instId. */
+  instId: string;
+  state: ProtectionAlgoState;
+  /** The leg whose trigger fired (actualSide tp / sl), null before. */
+  triggeredLeg: "take_profit" | "stop_loss" | null;
+  /** The order the fired leg created (an ordinary order from then on), null before or when it failed. */
+  orderId: string | null;
+  raw: unknown;
+}
+
+const ALGO_STATES: Readonly<Record<string, ProtectionAlgoState>> = {
+  live: "live",
+  pause: "live",
+  effective: "triggered",
+  partially_effective: "triggered",
+  canceled: "cancelled",
+  order_failed: "failed",
+  partially_failed: "failed",
+};
+
+const okxAlgoSchema = z.object({
+  algoId: z.string().min(1),
+  algoClOrdId: z.string().optional(),
+  instId: z.string().min(1),
+  state: z.string().refine((s) => Object.hasOwn(ALGO_STATES, s), "unknown algo state"),
+  actualSide: z.string().optional(),
+  ordId: z.string().optional(),
+  ordIdList: z.array(z.string()).optional(),
+});
+
+/** Validates one algo's raw answer (ccxt's `info` of an algo order) and reads what the legs need from it. */
+export function okxAlgoFromInfo(info: unknown): ProtectionAlgo {
+  const parsed = okxAlgoSchema.safeParse(info);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join(".") || "answer"}: ${issue.message}` : "answer: invalid";
+    throw new InvalidProtectionAnswerError(`order-algo: ${where}`);
+  }
+  const a = parsed.data;
+  const state = ALGO_STATES[a.state]!;
+  const side = a.actualSide === "tp" ? "take_profit" : a.actualSide === "sl" ? "stop_loss" : null;
+  if (state === "triggered" && side === null) {
+    throw new InvalidProtectionAnswerError(`order-algo ${a.algoId}: ${a.state} without actualSide tp/sl`);
+  }
+  // ordIdList is where OKX lists the orders an algo created (ordId is deprecated but still sent).
+  const orderId = a.ordIdList?.find((id) => id !== "") ?? (a.ordId ? a.ordId : null);
+  return {
+    algoId: a.algoId,
+    listClientId: a.algoClOrdId ? a.algoClOrdId : null,
+    instId: a.instId,
+    state,
+    triggeredLeg: state === "live" || state === "cancelled" ? null : side,
+    orderId: state === "triggered" ? orderId : null,
+    raw: info,
+  };
+}
+
+const placedAlgoSchema = z.object({ id: z.string().min(1) });
+
+/** The algoId in ccxt's answer to the oco placement (its order id is the algoId). */
+export function okxPlacedAlgoId(answer: unknown): string {
+  const parsed = placedAlgoSchema.safeParse(answer);
+  if (!parsed.success) throw new InvalidProtectionAnswerError("order-algo: the answer carries no algoId");
+  return parsed.data.id;
 }

@@ -22,7 +22,11 @@ import { numberFromText } from "../numeric_text.ts";
 import {
   type BinanceOcoExchange,
   binanceOcoParams,
+  okxAlgoFromInfo,
+  okxOcoParams,
+  okxPlacedAlgoId,
   parseBinanceOcoAnswer,
+  type ProtectionAlgo,
   type ProtectionListAnswer,
   type ProtectionListRequest,
 } from "./protection_orders.ts";
@@ -118,6 +122,19 @@ export interface VenueClient {
    * createOrder. Absent when the venue's `protection` fact is null.
    */
   createProtectionList?(list: ProtectionListRequest): Promise<ProtectionListAnswer<VenueOrder>>;
+  /**
+   * Venues whose protection is one algo holding both legs (`order-algo/oco`, OKX). Placed once, never retried; an
+   * unreadable answer is an OutcomeUnknownError (look the algo up by `listClientId`). Returns the venue's algo id.
+   */
+  createProtectionAlgo?(list: ProtectionListRequest): Promise<{ algoId: string }>;
+  /** One algo by the venue's id, else by our list client id; a final error (OrderNotFound) when the venue has none. */
+  fetchProtectionAlgo?(ref: { algoId: string | null; listClientId: string | null }, symbol: string): Promise<
+    ProtectionAlgo
+  >;
+  /** Every live oco algo of the account, in one request. */
+  fetchOpenProtectionAlgos?(): Promise<ProtectionAlgo[]>;
+  /** Cancels a live algo (both legs); not retried. A final error when it is no longer live. */
+  cancelProtectionAlgo?(algoId: string, symbol: string): Promise<void>;
 }
 
 /** What we call on a ccxt instance. Tests pass a fake with these members. */
@@ -353,7 +370,10 @@ export const MAX_PER_SYMBOL_MARKET_LOADS = 8;
 
 /** Orders and cancels go before everything else in the venue's limits. */
 function priorityOf(operation: VenueOperation): RequestPriority {
-  return operation === "createOrder" || operation === "cancelOrder" ? "order" : "refresh";
+  return operation === "createOrder" || operation === "cancelOrder" || operation === "createProtection" ||
+      operation === "cancelProtection"
+    ? "order"
+    : "refresh";
 }
 
 export function createVenueClient(venue: Venue, exchange: CcxtExchange, options: VenueClientOptions = {}): VenueClient {
@@ -439,7 +459,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
   async function once<T>(
     operation: string,
     fn: () => Promise<T>,
-    cost: "createOrder" | "cancelOrder",
+    cost: "createOrder" | "cancelOrder" | "createProtection" | "cancelProtection",
     requests = 1,
   ): Promise<T> {
     options.breaker?.assertClosed();
@@ -646,5 +666,68 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
         },
       }
       : {}),
+
+    ...(VENUE_PROFILES[venue].protection === "order-algo/oco"
+      ? {
+        async createProtectionAlgo(list: ProtectionListRequest): Promise<{ algoId: string }> {
+          // ccxt routes type "oco" with both trigger prices to POST trade/order-algo (ordType oco).
+          const raw = await once(
+            "createProtectionAlgo",
+            () => exchange.createOrder(list.symbol, "oco", "sell", list.amount, undefined, okxOcoParams(list)),
+            "createProtection",
+          );
+          try {
+            return { algoId: okxPlacedAlgoId(raw) };
+          } catch (error) {
+            throw new OutcomeUnknownError(`createProtectionAlgo: ${(error as Error).message}`, { venue });
+          }
+        },
+
+        async fetchProtectionAlgo(ref: { algoId: string | null; listClientId: string | null }, symbol: string) {
+          if (!ref.algoId && !ref.listClientId) {
+            throw new RangeError("fetchProtectionAlgo: an algo id or a list client id is needed");
+          }
+          // GET trade/order-algo?algoId= (or algoClOrdId=): pending and finished algos alike.
+          const params = ref.algoId ? { trigger: true } : { trigger: true, clientOrderId: ref.listClientId };
+          const raw = await read(
+            "fetchProtectionAlgo",
+            () => exchange.fetchOrder(ref.algoId ?? (undefined as unknown as string), symbol, params),
+            "fetchProtection",
+          );
+          return algoOf(raw, "fetchProtectionAlgo");
+        },
+
+        async fetchOpenProtectionAlgos() {
+          // GET trade/orders-algo-pending?ordType=oco, all symbols.
+          const raw = await read(
+            "fetchOpenProtectionAlgos",
+            () => exchange.fetchOpenOrders(undefined, undefined, undefined, { ordType: "oco" }),
+            "fetchOpenProtection",
+          );
+          if (!Array.isArray(raw)) {
+            throw new InvalidExchangeResponseError("fetchOpenProtectionAlgos: answer is not a list", { venue });
+          }
+          return raw.map((order) => algoOf(order, "fetchOpenProtectionAlgos"));
+        },
+
+        async cancelProtectionAlgo(algoId: string, symbol: string) {
+          // POST trade/cancel-algos [{ instId, algoId }]; ccxt raises on the entry's sCode when it failed.
+          await once(
+            "cancelProtectionAlgo",
+            () => exchange.cancelOrder(algoId, symbol, { trigger: true }),
+            "cancelProtection",
+          );
+        },
+      }
+      : {}),
   };
+
+  /** ccxt's parsed algo order → its validated raw answer. */
+  function algoOf(parsed: unknown, operation: string): ProtectionAlgo {
+    try {
+      return okxAlgoFromInfo((parsed as { info?: unknown } | null)?.info);
+    } catch (error) {
+      throw new InvalidExchangeResponseError(`${operation}: ${(error as Error).message}`, { venue });
+    }
+  }
 }

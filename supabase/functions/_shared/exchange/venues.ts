@@ -32,7 +32,12 @@ export type VenueOperation =
   | "fetchOrder"
   | "cancelOrder"
   | "fetchOpenOrders"
-  | "fetchMyTrades";
+  | "fetchMyTrades"
+  // Protection held as one venue object (OKX's oco algo): place, look up, list the live ones, cancel.
+  | "createProtection"
+  | "fetchProtection"
+  | "fetchOpenProtection"
+  | "cancelProtection";
 
 /** One published limit: `limit` per `windowMs`, optionally echoed by the venue in a usage header. */
 export interface VenueRateLimit {
@@ -82,9 +87,11 @@ export interface VenueProfile {
   sandbox: string;
   /**
    * How the venue holds a position's take profit and stop loss as one linked list (protection_orders.ts), or null
-   * when we do not place protection there yet (the burst then decides that venue's exits itself).
+   * when we do not place protection there (the burst then decides that venue's exits itself). `orderList/oco`: two
+   * ordinary orders linked by the venue (Binance); `order-algo/oco`: one algo order holding both legs, which creates
+   * an order only when a trigger fires (OKX).
    */
-  protection: "orderList/oco" | null;
+  protection: "orderList/oco" | "order-algo/oco" | null;
   /** The venue's published REST limits for the endpoints we call (our limiter enforces them, ccxt's is off). */
   rateLimits: VenueRateLimits;
   /** Unified spot symbol → the venue's market id (for filtered market loads before any market is known). */
@@ -134,6 +141,12 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
         cancelOrder: { weight: 1 }, // DELETE /api/v3/order
         fetchOpenOrders: { weight: 80 }, // GET /api/v3/openOrders without symbol (6 with one)
         fetchMyTrades: { weight: 20 }, // GET /api/v3/myTrades
+        // Binance's legs are ordinary orders (createProtectionList counts as two createOrder); these are the order
+        // list endpoints' own weights, for completeness: POST orderList/oco, GET orderList, GET openOrderList, DELETE.
+        createProtection: { weight: 1, orders: 2 },
+        fetchProtection: { weight: 4 },
+        fetchOpenProtection: { weight: 6 },
+        cancelProtection: { weight: 1 },
       },
     },
     marketId: (symbol) => symbol.replace("/", ""),
@@ -156,9 +169,9 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
     baseTierSpotFees: { maker: 0.0008, taker: 0.001 },
     thirdFeeAssets: [],
     sandbox: "OKX demo trading (x-simulated-trading header)",
-    // Not yet: OKX's `oco` algo order (POST /api/v5/trade/order-algo) has one algoId for both legs and no order to
-    // look up until it triggers; attachAlgoOrds on the entry likewise. Until then OKX exits are the burst's.
-    protection: null,
+    // POST /api/v5/trade/order-algo ordType "oco" through ccxt's unified createOrder(type "oco"); the legs are read
+    // from the algo (GET order-algo / orders-algo-pending) and cancelled with it (POST cancel-algos).
+    protection: "order-algo/oco",
     // https://www.okx.com/docs-v5/en/: every endpoint has its own "Rate Limit: N requests per 2 seconds" (by IP for
     // public ones, by user id for private ones). OKX sends no usage headers.
     rateLimits: {
@@ -172,6 +185,10 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
         { id: "trade/order-get", limit: 60, windowMs: 2_000 },
         { id: "trade/orders-pending", limit: 60, windowMs: 2_000 },
         { id: "trade/fills", limit: 60, windowMs: 2_000 },
+        { id: "trade/order-algo", limit: 20, windowMs: 2_000 },
+        { id: "trade/cancel-algos", limit: 20, windowMs: 2_000 },
+        { id: "trade/order-algo-get", limit: 20, windowMs: 2_000 },
+        { id: "trade/orders-algo-pending", limit: 20, windowMs: 2_000 },
       ],
       costs: {
         fetchServerTime: { "public/time": 1 },
@@ -184,6 +201,10 @@ export const VENUE_PROFILES: Readonly<Record<Venue, VenueProfile>> = {
         cancelOrder: { "trade/cancel-order": 1 },
         fetchOpenOrders: { "trade/orders-pending": 1 },
         fetchMyTrades: { "trade/fills": 1 },
+        createProtection: { "trade/order-algo": 1 },
+        fetchProtection: { "trade/order-algo-get": 1 },
+        fetchOpenProtection: { "trade/orders-algo-pending": 1 },
+        cancelProtection: { "trade/cancel-algos": 1 },
       },
     },
     marketId: (symbol) => symbol.replace("/", "-"),

@@ -1,22 +1,21 @@
 /**
  * Orders on a real venue (testnet or live) through our VenueClient. Maps its answers onto ExchangeOrderView and
  * fills in fees from the order's trades when the order answer lacks them (Binance's GET order carries none).
+ * Protection legs of a venue that holds them as one algo (OKX) are read and cancelled through algo_legs.ts until the
+ * leg that fired has an order of its own; from then on that order is read like any other.
  */
-import { type ExchangeLayerError, FinalExchangeError } from "../exchange/errors.ts";
+import { FinalExchangeError, isOrderNotFound } from "../exchange/errors.ts";
 import type { VenueClient, VenueOrder, VenueTrade } from "../exchange/venue_client.ts";
 import type { TradingMode } from "../settings.ts";
 import { VENUE_PROFILES } from "../exchange/venues.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";
 import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
 import type { OrderExecutor, ProtectionLegs, ProtectionView } from "./executor.ts";
-import type { ExchangeOrderView, OrderRow } from "./types.ts";
+import { type ExchangeOrderView, isProtectionLeg, type OrderRow } from "./types.ts";
+import { AlgoLegs, isAlgoClient } from "./algo_legs.ts";
 
-/** The venue does not know this order (ccxt OrderNotFound, translated to a final error by the exchange layer). */
-export function isOrderNotFound(error: unknown): boolean {
-  return error instanceof FinalExchangeError &&
-    ((error as ExchangeLayerError).source === "OrderNotFound" ||
-      /order ?not ?found|does not exist/i.test(error.message));
-}
+/** Kept here too: callers of the order layer ask it whether an error means "no such order". */
+export { isOrderNotFound };
 
 function finite(value: number | null | undefined): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
@@ -51,9 +50,23 @@ export class ExchangeExecutor implements OrderExecutor {
   /** Present only where the venue client can place protection lists (the venue's `protection` fact). */
   readonly createProtection?: (legs: ProtectionLegs) => Promise<ProtectionView>;
 
-  constructor(readonly mode: Exclude<TradingMode, "paper">, private readonly client: VenueClient) {
+  /** Present where the venue holds a position's protection as one algo order (its `protection` fact). */
+  readonly #algoLegs?: AlgoLegs;
+
+  constructor(
+    readonly mode: Exclude<TradingMode, "paper">,
+    private readonly client: VenueClient,
+    options: { nowMs?: () => number } = {},
+  ) {
     const place = client.createProtectionList?.bind(client);
-    if (place) {
+    if (isAlgoClient(client)) {
+      const legs = new AlgoLegs(client, {
+        nowMs: options.nowMs,
+        readOrder: (leg, exchangeOrderId) => this.#lookupOrder({ ...leg, exchange_order_id: exchangeOrderId }),
+      });
+      this.#algoLegs = legs;
+      this.createProtection = (pair) => legs.place(pair);
+    } else if (place) {
       this.createProtection = async ({ takeProfit, stopLoss }) => {
         if (stopLoss.trigger_price == null || stopLoss.price === null || takeProfit.price === null) {
           throw new FinalExchangeError(
@@ -95,6 +108,16 @@ export class ExchangeExecutor implements OrderExecutor {
   }
 
   async lookup(order: OrderRow): Promise<ExchangeOrderView | null> {
+    if (this.#isAlgoLeg(order)) return await this.#algoLegs!.view(order);
+    return await this.#lookupOrder(order);
+  }
+
+  /** A leg still held by its algo (no order of its own yet). */
+  #isAlgoLeg(order: OrderRow): boolean {
+    return this.#algoLegs !== undefined && isProtectionLeg(order) && !order.exchange_order_id;
+  }
+
+  async #lookupOrder(order: OrderRow): Promise<ExchangeOrderView | null> {
     try {
       const answer = order.exchange_order_id
         ? await this.client.fetchOrder(order.exchange_order_id, order.symbol)
@@ -107,6 +130,7 @@ export class ExchangeExecutor implements OrderExecutor {
   }
 
   async cancel(order: OrderRow): Promise<ExchangeOrderView | null> {
+    if (this.#isAlgoLeg(order)) return await this.#algoLegs!.cancel(order);
     if (!order.exchange_order_id) {
       const found = await this.lookup(order);
       if (!found?.exchangeOrderId) return found;

@@ -4,6 +4,8 @@ import {
   type BinanceOcoExchange,
   binanceOcoParams,
   InvalidProtectionAnswerError,
+  okxAlgoFromInfo,
+  okxOcoParams,
   parseBinanceOcoAnswer,
   type ProtectionListRequest,
 } from "../../../../supabase/functions/_shared/exchange/protection_orders.ts";
@@ -110,4 +112,51 @@ Deno.test("an OCO answer without our legs is refused, naming what is missing", (
     () => parseBinanceOcoAnswer(exchange(), REQ, { code: -1 }, (o) => normalizeOrder(o, "binance")),
     (e) => e instanceof InvalidProtectionAnswerError && /orderListId/.test(e.message),
   );
+});
+
+Deno.test("okxOcoParams: a cash-mode oco, the take profit a limit at its trigger, our list id as algoClOrdId", () => {
+  assert.deepEqual(okxOcoParams(REQ), {
+    takeProfitPrice: 3012.02,
+    tpOrdPx: 3012.02,
+    stopLossPrice: 2999.98,
+    slOrdPx: 2984.98,
+    tdMode: "cash",
+    algoClOrdId: "sbList1",
+  });
+});
+
+Deno.test("okxAlgoFromInfo reads OKX's algo states, the leg that fired and the order it created", async (t) => {
+  const info = (fields: Record<string, unknown>) => ({
+    algoId: "77",
+    algoClOrdId: "sbList1",
+    instId: "ETH-USDT",
+    state: "live",
+    actualSide: "",
+    ordId: "",
+    ordIdList: [],
+    ...fields,
+  });
+  await t.step("live and pause read live, no leg, no order", () => {
+    for (const state of ["live", "pause"]) {
+      const a = okxAlgoFromInfo(info({ state }));
+      assert.deepEqual([a.state, a.triggeredLeg, a.orderId, a.listClientId], ["live", null, null, "sbList1"]);
+    }
+  });
+  await t.step("effective: the leg named by actualSide, the order from ordIdList (ordId as a fallback)", () => {
+    const tp = okxAlgoFromInfo(info({ state: "effective", actualSide: "tp", ordIdList: ["901"], ordId: "901" }));
+    assert.deepEqual([tp.state, tp.triggeredLeg, tp.orderId], ["triggered", "take_profit", "901"]);
+    const sl = okxAlgoFromInfo(info({ state: "effective", actualSide: "sl", ordIdList: undefined, ordId: "902" }));
+    assert.deepEqual([sl.state, sl.triggeredLeg, sl.orderId], ["triggered", "stop_loss", "902"]);
+  });
+  await t.step("canceled and order_failed are final; a failed algo names no order", () => {
+    assert.equal(okxAlgoFromInfo(info({ state: "canceled" })).state, "cancelled");
+    const failed = okxAlgoFromInfo(info({ state: "order_failed", actualSide: "sl", ordId: "" }));
+    assert.deepEqual([failed.state, failed.triggeredLeg, failed.orderId], ["failed", "stop_loss", null]);
+  });
+  await t.step("an unknown state, a missing algoId or a fired algo without its side are refused", () => {
+    assert.throws(() => okxAlgoFromInfo(info({ state: "toString" })), InvalidProtectionAnswerError);
+    assert.throws(() => okxAlgoFromInfo(info({ algoId: "" })), InvalidProtectionAnswerError);
+    assert.throws(() => okxAlgoFromInfo(info({ state: "effective", actualSide: "" })), InvalidProtectionAnswerError);
+    assert.throws(() => okxAlgoFromInfo(undefined), InvalidProtectionAnswerError);
+  });
 });

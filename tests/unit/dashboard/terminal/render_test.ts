@@ -299,8 +299,8 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
     );
   });
   await t.step("open positions: bid, quote age, unrealized PnL and protection", () => {
-    // 0.15 × 3020.50 less a 0.1 % taker exit fee, less the 451.5375 entry and its 0.36123 fee: +0.72. OKX exits are
-    // the bursts' own (no protection on that venue).
+    // 0.15 × 3020.50 less a 0.1 % taker exit fee, less the 451.5375 entry and its 0.36123 fee: +0.72. Protection is
+    // on and OKX holds it too, so a position without its legs is missing on the venue (and needs a look).
     assert.deepEqual(row(text, /^90s ago\s+okx\s+ETH/), [
       "90s ago",
       "okx",
@@ -311,7 +311,7 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
       "3020.50",
       "30s",
       "+0.72",
-      "bot-managed exits",
+      "MISSING on the venue",
       "paper",
     ]);
     // The stale paper quote, not the fresh testnet one; its PnL is not shown as current.
@@ -396,6 +396,7 @@ Deno.test("dashboard render shows every section of a fixed snapshot", async (t) 
     const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
     assert.deepEqual(notes, [
       "  ! okx balance STALE (last good sync 3h ago): RequestTimeout: okx GET /api/v5/account/balance timed out",
+      "  ! okx ETH/USDT: MISSING on the venue (the next burst of okx repairs it)",
       "  ! binance BTC/USDT: quote is 10m old (stale): is trade-burst running?",
       "  ! order lsx-bn-exit-zzz999 on binance has status UNKNOWN: waiting for reconciliation",
       "  ! balance-sync error 2m ago: okx: RequestTimeout",
@@ -442,6 +443,7 @@ Deno.test("dashboard render calls out limits, a stopped bot, live mode and silen
     "  ! binance balance last updated 30m ago: is balance-sync running?",
     "  ! binance latency last sampled 60m ago: is latency-sample running?",
     "  ! okx balance UNKNOWN (never synced)",
+    "  ! okx ETH/USDT: MISSING on the venue (the next burst of okx repairs it)",
     "  ! binance BTC/USDT: quote is 10m old (stale): is trade-burst running?",
   ]);
 });

@@ -144,11 +144,12 @@ Deno.test("positions: protection shows TP/SL, a working exit, or failing exits",
     entry_fees_usd: 0,
     opened_at: "2026-12-01T11:59:15Z",
   };
-  // OKX holds no protection: the burst's own targets.
-  assert.match(
-    positionsHtml(snapshot({ openPositions: [position] }), NOW),
-    /data-state="bot_managed">bot-managed: TP 3,006\.00 \/ SL 2,994\.00/,
-  );
+  // Protection off in the settings: the burst's own targets.
+  const botManaged = snapshot({ openPositions: [position] });
+  botManaged.settings.exit_protection = false;
+  assert.match(positionsHtml(botManaged, NOW), /data-state="bot_managed">bot-managed: TP 3,006\.00 \/ SL 2,994\.00/);
+  // Protection on (OKX holds it too, as one oco algo): a position without its legs is missing on the venue.
+  assert.match(positionsHtml(snapshot({ openPositions: [position] }), NOW), /data-state="missing">/);
   const failing = snapshot({
     openPositions: [position],
     exitOrders: [1, 2].map(() => ({

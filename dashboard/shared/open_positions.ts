@@ -155,7 +155,8 @@ export function protectionView(
   const legs = [takeProfit.state, stopLoss.state];
   let state: ProtectionView["state"];
   if (position.status === "opening") state = "opening";
-  else if (position.status === "closing") state = "closing";
+  // Our own exit working: the burst released the protection before sending it, nothing is missing.
+  else if (position.status === "closing" || live.some((o) => o.purpose === "exit")) state = "closing";
   else if (!tp && !sl) state = protectionExpected(position.venue, exitProtection) ? "missing" : "bot_managed";
   else if (!tp || !sl) state = "incomplete";
   else if (legs.includes("partly_filled")) state = "partly_filled";

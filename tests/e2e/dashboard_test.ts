@@ -415,7 +415,7 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
         "3012.25",
         open[7],
         `+${upnl.toFixed(2)}`,
-        "bot-managed exits",
+        "MISSING on the venue",
         "paper",
       ]);
       assert.match(open[7], /^\d+s$/, "a fresh quote shows its age, not STALE");
@@ -484,6 +484,7 @@ Deno.test("terminal dashboard renders a populated stack for a member's session",
       const notes = text.split("\n").filter((line) => line.startsWith("  ! "));
       assert.deepEqual(notes.map((note) => note.replace(/\d+[smh] ago/, "N ago")), [
         "  ! okx balance STALE (last good sync N ago): RequestTimeout: okx fetchBalance timed out after 10000 ms",
+        "  ! okx ETH/USDT: MISSING on the venue (the next burst of okx repairs it)",
         "  ! binance BTC/USDT: quote is 5m old (stale): is trade-burst running?",
         "  ! latency-sample error N ago: latency-sample exploded on purpose",
       ]);

@@ -22,7 +22,13 @@ async function closingPosition(exitPx: number | null) {
     opened_at: "2026-12-02T11:58:00.000Z",
   });
   const open = await store.updatePosition(position.id, { status: "closing", exit_reason: "take_profit" }, NOW);
-  const base = { venue: "binance", symbol: "ETH/USDT", type: "market", mode: "paper", position_id: position.id } as const;
+  const base = {
+    venue: "binance",
+    symbol: "ETH/USDT",
+    type: "market",
+    mode: "paper",
+    position_id: position.id,
+  } as const;
   const entry = await store.insertOrder(
     { ...base, client_order_id: "e1", side: "buy", type: "limit", price: 3000, amount: 0.2, purpose: "entry" },
     new Date("2026-12-02T11:58:00Z"),

@@ -61,69 +61,72 @@ stackTest("reliability: dust is booked at market and dead runs of any function a
   await withSql(stack.databaseUrl, async (sql) => {
     await sql`insert into public.members (user_id, role) values (${stack.authenticatedUserId}, 'viewer')`;
 
-    await t.step("a round trip's dust is valued at the burst's bid; the books add up to the cent and beyond", async () => {
-      // 500 USDT at about 3000 buys a quantity whose 0.1 % fee (paid in ETH) leaves less than one 0.0001 lot.
-      await resetTables(sql, { mode: "paper", paper_starting_usdt: START, max_order_usd: 500 });
-      await sql`update public.exchange_connections set is_active = true`;
-      setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
-      const burst = await invokeBurst(stack.gatewayUrl, serverKey(stack), {
-        duration_ms: burstBudgetMs(ROUND_TRIP_TICKS, 1000),
-        venues: ["binance"],
-        symbols: [ETH],
-      });
-      assert.equal(burst.status, 200, JSON.stringify(burst.body));
-      const [entry, exit] = await paperOrderRows(sql);
-      assert.deepEqual([entry?.purpose, entry?.order_status, exit?.purpose, exit?.order_status], [
-        "entry",
-        "filled",
-        "exit",
-        "filled",
-      ]);
-      assert.equal(entry.fee_currency, "ETH", "the entry's fee came in the base asset");
-      // What the wallet kept, from the order rows alone.
-      const expectedDust = num(entry.filled) - num(entry.fee_cost) - num(exit.filled);
-      assert.ok(expectedDust > 1e-9 && expectedDust < 0.0001, `dust below one lot (${expectedDust})`);
+    await t.step(
+      "a round trip's dust is valued at the burst's bid; the books add up to the cent and beyond",
+      async () => {
+        // 500 USDT at about 3000 buys a quantity whose 0.1 % fee (paid in ETH) leaves less than one 0.0001 lot.
+        await resetTables(sql, { mode: "paper", paper_starting_usdt: START, max_order_usd: 500 });
+        await sql`update public.exchange_connections set is_active = true`;
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 3012, ask: 3012.5 }));
+        const burst = await invokeBurst(stack.gatewayUrl, serverKey(stack), {
+          duration_ms: burstBudgetMs(ROUND_TRIP_TICKS, 1000),
+          venues: ["binance"],
+          symbols: [ETH],
+        });
+        assert.equal(burst.status, 200, JSON.stringify(burst.body));
+        const [entry, exit] = await paperOrderRows(sql);
+        assert.deepEqual([entry?.purpose, entry?.order_status, exit?.purpose, exit?.order_status], [
+          "entry",
+          "filled",
+          "exit",
+          "filled",
+        ]);
+        assert.equal(entry.fee_currency, "ETH", "the entry's fee came in the base asset");
+        // What the wallet kept, from the order rows alone.
+        const expectedDust = num(entry.filled) - num(entry.fee_cost) - num(exit.filled);
+        assert.ok(expectedDust > 1e-9 && expectedDust < 0.0001, `dust below one lot (${expectedDust})`);
 
-      const [p] = await sql<Record<string, string | null>[]>`
+        const [p] = await sql<Record<string, string | null>[]>`
         select status, realized_pnl::text, dust_qty::text, dust_cost_usd::text, dust_px::text, dust_price_source,
                dust_value_usd::text, dust_priced_at::text, closed_at::text from public.positions`;
-      assert.equal(p.status, "closed");
-      assertClose(num(p.dust_qty), expectedDust, "positions.dust_qty");
-      assert.equal(p.dust_price_source, "bid", "valued at the burst's own quote");
-      assertClose(num(p.dust_px), 3012, "at the bid of the tick that closed it");
-      assert.ok(p.dust_priced_at !== null && Date.parse(p.dust_priced_at!) <= Date.parse(p.closed_at!) + 1);
-      assertClose(num(p.dust_value_usd), expectedDust * 3012, "dust_value_usd = dust × bid");
-      // The dust's share of the entry outlay (the fee was in ETH: the outlay is the cost).
-      const held = num(entry.filled) - num(entry.fee_cost);
-      assertClose(num(p.dust_cost_usd), num(entry.cost) * expectedDust / held, "dust_cost_usd");
+        assert.equal(p.status, "closed");
+        assertClose(num(p.dust_qty), expectedDust, "positions.dust_qty");
+        assert.equal(p.dust_price_source, "bid", "valued at the burst's own quote");
+        assertClose(num(p.dust_px), 3012, "at the bid of the tick that closed it");
+        assert.ok(p.dust_priced_at !== null && Date.parse(p.dust_priced_at!) <= Date.parse(p.closed_at!) + 1);
+        assertClose(num(p.dust_value_usd), expectedDust * 3012, "dust_value_usd = dust × bid");
+        // The dust's share of the entry outlay (the fee was in ETH: the outlay is the cost).
+        const held = num(entry.filled) - num(entry.fee_cost);
+        assertClose(num(p.dust_cost_usd), num(entry.cost) * expectedDust / held, "dust_cost_usd");
 
-      await call("balance-sync", { venues: ["binance"] });
-      const [venue] = await sql<{ usdt: string; eth: string | null }[]>`
+        await call("balance-sync", { venues: ["binance"] });
+        const [venue] = await sql<{ usdt: string; eth: string | null }[]>`
         select balance_usdt::text as usdt, (balances -> 'ETH' ->> 'total') as eth
           from public.exchange_connections where exchange_name = 'binance'`;
-      const realized = num(p.realized_pnl);
-      const dustCost = num(p.dust_cost_usd);
-      const dustValue = num(p.dust_value_usd);
-      assertClose(num(venue.usdt), START + realized - dustCost, "balance_usdt = start + realized − dust at cost");
-      assertClose(num(venue.eth), expectedDust, "the ledger holds the dust");
+        const realized = num(p.realized_pnl);
+        const dustCost = num(p.dust_cost_usd);
+        const dustValue = num(p.dust_value_usd);
+        assertClose(num(venue.usdt), START + realized - dustCost, "balance_usdt = start + realized − dust at cost");
+        assertClose(num(venue.eth), expectedDust, "the ledger holds the dust");
 
-      const member = dashboardClient(stack.gatewayUrl, stack.publishableKey, undefined, stack.authenticatedKey);
-      const snapshot = await loadSnapshot(member);
-      const [row] = snapshot.dust ?? [];
-      assert.equal(row?.venue, "binance");
-      assertClose(row.dust_value_usd, dustValue, "the dashboard's dust value");
-      const books = START + realized + (dustValue - dustCost);
-      const text = render(snapshot, new Date(snapshot.takenAt));
-      const line = text.split("\n").find((l) => l.startsWith("dust binance: "));
-      assert.ok(line, `a dust line:\n${text}`);
-      assert.match(line!, / ETH ≈ \d+\.\d\d USDT at 3012\.00 \(\d\d:\d\d UTC\)/);
-      const shown = Number(/USDT \+ dust at market: (\d+\.\d\d)$/.exec(line!)?.[1]);
-      assertClose(shown, Math.round(books * 100) / 100, "USDT + dust = start + realized + dust mark", 0.005);
-      const web = await loadWebSnapshot(member, new Date());
-      assert.match(dustHtml(web), /<b>binance<\/b> dust: [\d.]+ ETH ≈ [\d.]+ USDT at 3,012\.00/);
-      const total = Number(/USDT \+ dust at market: <span data-value="([\d.]+)"/.exec(dustHtml(web))?.[1]);
-      assertClose(total, books, "the web page's USDT + dust at market");
-    });
+        const member = dashboardClient(stack.gatewayUrl, stack.publishableKey, undefined, stack.authenticatedKey);
+        const snapshot = await loadSnapshot(member);
+        const [row] = snapshot.dust ?? [];
+        assert.equal(row?.venue, "binance");
+        assertClose(row.dust_value_usd, dustValue, "the dashboard's dust value");
+        const books = START + realized + (dustValue - dustCost);
+        const text = render(snapshot, new Date(snapshot.takenAt));
+        const line = text.split("\n").find((l) => l.startsWith("dust binance: "));
+        assert.ok(line, `a dust line:\n${text}`);
+        assert.match(line!, / ETH ≈ \d+\.\d\d USDT at 3012\.00 \(\d\d:\d\d UTC\)/);
+        const shown = Number(/USDT \+ dust at market: (\d+\.\d\d)$/.exec(line!)?.[1]);
+        assertClose(shown, Math.round(books * 100) / 100, "USDT + dust = start + realized + dust mark", 0.005);
+        const web = await loadWebSnapshot(member, new Date());
+        assert.match(dustHtml(web), /<b>binance<\/b> dust: [\d.]+ ETH ≈ [\d.]+ USDT at 3,012\.00/);
+        const total = Number(/USDT \+ dust at market: <span data-value="([\d.]+)"/.exec(dustHtml(web))?.[1]);
+        assertClose(total, books, "the web page's USDT + dust at market");
+      },
+    );
 
     await t.step("dead runs of other functions are finished by latency-sample's start", async () => {
       await sql`delete from public.function_runs`;

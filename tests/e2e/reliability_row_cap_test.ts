@@ -82,7 +82,7 @@ stackTest("dashboards read every row past PostgREST's 1000-row cap", { functions
     const service = gatewayClient(stack, serverKey(stack)) as unknown as Db;
     const samples = await freshRegionSamples(service, "binance", new Date(Date.now() - 3600_000));
     assert.equal(samples.length, SAMPLES);
-    reportCounts("dashboard_row_cap", "rows_past_max_rows", {
+    reportCounts("reliability_row_cap", "rows_past_max_rows", {
       faults_injected: 1,
       calls_refused: 0,
       orders_lost: 0,

@@ -6,6 +6,7 @@
 import { age, clip, clockTime, type Column, fixed, ms, signed, table } from "./format.ts";
 import type { DashboardSnapshot, HomeRegionView, PositionView, VenueView } from "./snapshot.ts";
 import { type MarkedPosition, markPosition, protectionLabel } from "../shared/open_positions.ts";
+import { balanceWithDust, dustByVenue, dustText } from "../shared/dust.ts";
 
 export interface RenderOptions {
   /** A balance or latency reading older than this is called out. Default 15 minutes (three balance syncs). */
@@ -130,6 +131,21 @@ function positionRows(snapshot: DashboardSnapshot, now: Date): string[][] {
   });
 }
 
+/**
+ * One line per venue that holds dust: what, at which recorded price, and the venue's USDT plus its dust at market
+ * (unknown while some dust is unvalued). Nothing when no venue holds dust.
+ */
+function dustLines(snapshot: DashboardSnapshot): string[] {
+  const byVenue = dustByVenue(snapshot.dust ?? []);
+  const fmt = { qty: quantity, usd: (n: number) => fixed(n) };
+  return [...byVenue.values()].map((dust) => {
+    const balance = snapshot.venues.find((v) => v.exchange_name === dust.venue)?.balance_usdt ?? null;
+    const total = balanceWithDust(balance, dust);
+    return `dust ${dust.venue}: ${dust.symbols.map((row) => dustText(row, fmt)).join("; ")} | ` +
+      `USDT + dust at market: ${total === null ? "unknown (some dust unvalued or not assessed)" : fixed(total)}`;
+  });
+}
+
 function attention(snapshot: DashboardSnapshot, now: Date, staleAfterMs: number): string[] {
   const notes: string[] = [];
   const { settings, daily } = snapshot;
@@ -225,13 +241,14 @@ export function render(snapshot: DashboardSnapshot, now: Date, options: RenderOp
   if (snapshot.homeRegions && snapshot.homeRegions.length > 0) {
     out.push(...table(HOME_REGION_COLUMNS, homeRegionRows(snapshot.homeRegions, now)));
   }
+  out.push(...dustLines(snapshot));
 
   out.push("-".repeat(width));
   if (settings && daily) {
     out.push(
       `Daily PnL: ${signed(daily.realizedPnl)} USDT (max loss ${fixed(settings.max_daily_loss_usd)}) | ` +
         `Trades: ${daily.entries}/${settings.max_trades_per_day} | ` +
-        `Open positions: ${snapshot.openPositions.length}/${settings.max_open_positions} | ` +
+        `Open positions: ${daily.openPositions ?? snapshot.openPositions.length}/${settings.max_open_positions} | ` +
         `since ${daily.since.slice(0, 10)} 00:00 UTC`,
     );
   } else {

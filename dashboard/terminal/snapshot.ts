@@ -6,9 +6,11 @@
 
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
+import { allPages } from "../shared/pages.ts";
 // The risk gate's day, so the dashboard's "today" is the bot's.
 import { utcDayStart } from "../../supabase/functions/_shared/trading/risk.ts";
 import { numeric } from "../../supabase/functions/_shared/numeric_text.ts";
+import type { DustRow } from "../shared/dust.ts";
 
 /** numeric columns arrive as JSON numbers, or as strings when PostgREST keeps full precision. */
 const num = numeric(z.number());
@@ -155,14 +157,41 @@ export type PositionOrderView = z.infer<typeof positionOrderViewSchema>;
 export function missingTable(error: { code?: string } | null): boolean {
   return error !== null && (error.code === "PGRST205" || error.code === "42P01");
 }
+/** public.dust_holdings(mode): the dust each venue holds, per symbol (aggregated in SQL). */
+export const dustViewSchema = z.object({
+  venue: z.string(),
+  symbol: z.string(),
+  positions: num,
+  dust_qty: num,
+  dust_cost_usd: num,
+  valued_qty: num,
+  dust_value_usd: num,
+  unvalued_positions: num,
+  unvalued_qty: num,
+  last_px: numOrNull,
+  last_priced_at: timestamp.nullable(),
+  unassessed_positions: num,
+}) satisfies z.ZodType<DustRow>;
+
+/** public.dashboard_daily_stats(mode, since): the day as the bot counts it, aggregated in SQL (no row cap). */
+export const dailyStatsSchema = z.object({
+  entries: num,
+  realized_pnl: num,
+  open_positions: num,
+  closed_positions: num,
+});
 
 export interface DailyView {
   /** 00:00 UTC of the snapshot's day: the risk limits count from here. */
   since: string;
-  /** Positions opened since then in the current mode, failed ones excluded (as the risk gate counts them). */
+  /** Entries sent since then in the current mode (as the bot counts them: every entry the venue did not refuse). */
   entries: number;
   /** Realized PnL of positions closed since then in the current mode. */
   realizedPnl: number;
+  /** Positions closed since then (absent in snapshots made before issue 14's aggregates). */
+  closedPositions?: number;
+  /** Active positions of the mode over every venue, counted in SQL (the list below may be cut at rowLimit). */
+  openPositions?: number;
 }
 
 export interface DashboardSnapshot {
@@ -181,6 +210,8 @@ export interface DashboardSnapshot {
   quotes?: QuoteView[];
   /** Orders of the open positions (issue 16): fills for unrealized PnL, protection legs. */
   positionOrders?: PositionOrderView[];
+  /** Dust held per venue and symbol in the current mode (absent in snapshots made before it). */
+  dust?: DustRow[];
 }
 
 export class SnapshotError extends Error {
@@ -222,23 +253,33 @@ function rows<T>(table: string, schema: z.ZodType<T>, answer: QueryAnswer): T[] 
   return parsed.data;
 }
 
+/** One RPC answer (a single value), or SnapshotError naming it. */
+function value<T>(what: string, schema: z.ZodType<T>, answer: QueryAnswer): T {
+  if (answer.error) {
+    const code = answer.error.code ? `${answer.error.code}: ` : "";
+    throw new SnapshotError(what, `${code}${answer.error.message}`);
+  }
+  const parsed = schema.safeParse(answer.data);
+  if (!parsed.success) {
+    throw new SnapshotError(what, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return parsed.data;
+}
+
 async function loadDaily(client: SupabaseClient, mode: string, now: Date): Promise<DailyView> {
   const since = utcDayStart(now).toISOString();
-  // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse, one that timed out
-  // unfilled included. A head count: no row cap applies.
-  const sent = await client.from("orders").select("id", { count: "exact", head: true })
-    .eq("mode", mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected");
-  if (sent.error) throw new SnapshotError("orders", sent.error.message);
-  const closed = rows(
-    "positions",
-    z.object({ realized_pnl: num }),
-    await client.from("positions").select("realized_pnl").eq("mode", mode).gte("closed_at", since)
-      .not("realized_pnl", "is", null),
+  // As the bot counts (daily_trade_stats), aggregated in SQL: one answer whatever the row cap (issue 14).
+  const stats = value(
+    "dashboard_daily_stats()",
+    dailyStatsSchema,
+    await client.rpc("dashboard_daily_stats", { p_mode: mode, p_since: since }),
   );
   return {
     since,
-    entries: sent.count ?? 0,
-    realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0),
+    entries: stats.entries,
+    realizedPnl: stats.realized_pnl,
+    closedPositions: stats.closed_positions,
+    openPositions: stats.open_positions,
   };
 }
 
@@ -248,9 +289,15 @@ export async function loadPositionOrders(client: SupabaseClient, ids: readonly s
   return rows(
     "orders",
     positionOrderViewSchema,
-    await client.from("orders").select(Object.keys(positionOrderViewSchema.shape).join(", "))
-      .in("position_id", [...ids]).order("created_at").limit(1000),
+    await allPages((from, to) =>
+      client.from("orders").select(Object.keys(positionOrderViewSchema.shape).join(", "))
+        .in("position_id", [...ids]).order("created_at").order("id").range(from, to)
+    ),
   );
+}
+
+async function loadDust(client: SupabaseClient, mode: string): Promise<DustRow[]> {
+  return rows("dust_holdings()", dustViewSchema, await client.rpc("dust_holdings", { p_mode: mode }));
 }
 
 /** Reads everything the dashboard shows, in parallel. Throws SnapshotError naming the table that failed. */
@@ -290,15 +337,19 @@ export async function loadSnapshot(client: SupabaseClient, options: SnapshotOpti
 
   const settings = rows("bot_settings", settingsViewSchema, settingsAnswer)[0] ?? null;
   const openPositions = rows("positions", positionViewSchema, positionsAnswer);
+  const [daily, dust] = settings
+    ? await Promise.all([loadDaily(client, settings.mode, now), loadDust(client, settings.mode)])
+    : [null, []];
   return {
     takenAt: now.toISOString(),
     settings,
     venues: rows("exchange_connections", venueViewSchema, venuesAnswer),
     homeRegions: rows("venue_home_regions", homeRegionViewSchema, homesAnswer),
-    daily: settings ? await loadDaily(client, settings.mode, now) : null,
     openPositions,
     quotes: missingTable(quotesAnswer.error) ? [] : rows("market_quotes", quoteViewSchema, quotesAnswer),
     positionOrders: await loadPositionOrders(client, openPositions.map((p) => p.id)),
+    daily,
+    dust,
     recentTrades: rows("trade_logs", tradeViewSchema, tradesAnswer),
     pendingOrders: rows("orders", orderViewSchema, ordersAnswer),
     recentRuns: rows("function_runs", runViewSchema, runsAnswer),

@@ -35,15 +35,16 @@ async function seedHistory(sql: Sql): Promise<void> {
     select 'latency-sample', null, now() - make_interval(mins => i * 15),
            now() - make_interval(mins => i * 15) + interval '2 seconds', 'ok', 2000
     from generate_series(0, ${RUN_ROWS - 1}) as i`;
+  // A live burst on binance (recorded first: any run recorded after the dead lease would finish it at once, issue 14;
+  // here only the prune may).
+  await sql`
+    insert into public.function_runs (function_name, venue, started_at, lease_expires_at, outcome)
+    values ('trade-burst', 'binance', now(), now() + interval '60 seconds', 'running')`;
   // A burst that died 20 days ago on okx, never traded since: its lease expired long ago, nobody abandoned it.
   await sql`
     insert into public.function_runs (function_name, venue, started_at, lease_expires_at, outcome)
     values ('trade-burst', 'okx', now() - interval '20 days', now() - interval '20 days' + interval '75 seconds',
             'running')`;
-  // A live burst on binance.
-  await sql`
-    insert into public.function_runs (function_name, venue, started_at, lease_expires_at, outcome)
-    values ('trade-burst', 'binance', now(), now() + interval '60 seconds', 'running')`;
 }
 
 stackTest("reliability: retention keeps latency samples and run logs under their limits", {

@@ -7,6 +7,8 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import {
+  dailyStatsSchema,
+  dustViewSchema,
   type HomeRegionView,
   homeRegionViewSchema,
   missingTable,
@@ -24,6 +26,8 @@ import {
   venueViewSchema,
 } from "../../terminal/snapshot.ts";
 import { ReadFailedError } from "../../shared/explain.ts";
+import type { DustRow } from "../../shared/dust.ts";
+import { allPages } from "../../shared/pages.ts";
 import { utcDayStart } from "../../../supabase/functions/_shared/trading/risk.ts";
 
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i).transform(Number)]);
@@ -91,9 +95,14 @@ export interface WebSnapshot {
   openPositions: WebPosition[];
   workingOrders: OrderRow[];
   exitOrders: z.infer<typeof exitOrderSchema>[];
-  /** Newest first, up to TRADE_LIMIT over TRADE_DAYS. */
+  /** Newest first, every trade of the last TRADE_DAYS (paged), at most TRADE_LIMIT. */
   trades: TradeRow[];
-  daily: { since: string; entries: number; realizedPnl: number };
+  /** True when TRADE_LIMIT stopped the trades read: the chart and per-symbol figures then miss older trades. */
+  tradesCapped?: boolean;
+  /** The day as the bot counts it (dashboard_daily_stats, aggregated in SQL). */
+  daily: { since: string; entries: number; realizedPnl: number; closedPositions?: number; openPositions?: number };
+  /** Dust held per venue and symbol in the current mode (dust_holdings). */
+  dust?: DustRow[];
   runs: RunRow[];
   lastBurst: BurstRun | null;
   schedules: Schedule[];
@@ -109,7 +118,10 @@ export interface WebSnapshot {
 }
 
 export const TRADE_DAYS = 30;
-export const TRADE_LIMIT = 1000;
+/** A bound on the paged trades read (250 entries a day for 30 days is 7 500). */
+export const TRADE_LIMIT = 20_000;
+/** A bound on the paged latency read of the last hour. */
+export const LATENCY_LIMIT = 50_000;
 export const LATENCY_WINDOW_MS = 3600_000;
 
 interface Answer {
@@ -205,21 +217,31 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   ] = await Promise.all([
     client.from("bot_settings").select(columns(webSettingsSchema)).eq("id", 1),
     client.from("exchange_connections").select(columns(webVenueSchema)).order("exchange_name"),
-    client.from("latency_logs").select(columns(latencySampleSchema)).gte("ts", latencySince)
-      .order("ts", { ascending: true }).limit(5000),
+    // Paged: an hour of samples passes PostgREST's 1000-row cap (issue 14); a cut answer ended the chart early.
+    allPages((from, to) =>
+      client.from("latency_logs").select(columns(latencySampleSchema)).gte("ts", latencySince)
+        .order("ts", { ascending: true }).order("id", { ascending: true }).range(from, to), { maxRows: LATENCY_LIMIT }),
     client.from("positions").select(columns(webPositionSchema))
       .in("status", [...NOT_FINAL_POSITION_STATUSES]).order("opened_at", { ascending: false }).limit(100),
     client.from("orders").select(columns(orderViewSchema))
       .in("order_status", [...PENDING_ORDER_STATUSES]).order("created_at", { ascending: false }).limit(100),
-    // Exit orders that failed, today: several for one position means its exits keep failing.
-    client.from("orders").select(columns(exitOrderSchema)).eq("purpose", "exit").gte("created_at", since)
-      .or("order_status.eq.rejected,last_error.not.is.null").limit(500),
-    client.from("trade_logs")
-      .select(
-        "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
-          "position:positions(exit_reason)",
-      )
-      .gte("ts", tradesSince).order("ts", { ascending: false }).limit(TRADE_LIMIT),
+    // Exit orders that failed, today: several for one position means its exits keep failing. Paged: every failure
+    // counts.
+    allPages((from, to) =>
+      client.from("orders").select(columns(exitOrderSchema)).eq("purpose", "exit").gte("created_at", since)
+        .or("order_status.eq.rejected,last_error.not.is.null").order("created_at", { ascending: true })
+        .order("id", { ascending: true }).range(from, to)
+    ),
+    // Paged: the chart and per-symbol figures sum every trade of the window, not the first 1000.
+    allPages((from, to) =>
+      client.from("trade_logs")
+        .select(
+          "ts, venue, symbol, side, size_usd, entry_px, exit_px, pnl, dur_seconds, order_id, order_status, fees_usd, " +
+            "position:positions(exit_reason)",
+        )
+        .gte("ts", tradesSince).order("ts", { ascending: false }).order("id", { ascending: false }).range(from, to), {
+      maxRows: TRADE_LIMIT,
+    }),
     client.from("function_runs").select(columns(runViewSchema)).order("started_at", { ascending: false }).limit(20),
     client.from("function_runs").select(columns(burstRunSchema)).eq("function_name", "trade-burst")
       .neq("outcome", "running").order("started_at", { ascending: false }).limit(1),
@@ -238,24 +260,28 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
   const openPositions = rows("positions", webPositionSchema, positionsA);
 
   const openIds = openPositions.map((p) => p.id);
-  const [positionOrdersA, sentA, closedA, ...lastRunAnswers] = await Promise.all([
-    // Every order of the open positions: their fills value them at the bid, their legs are the protection.
+  const [positionOrdersA, statsA, dustA, ...lastRunAnswers] = await Promise.all([
+    // Every order of the open positions, paged: their fills value them at the bid, their legs are the protection.
     openIds.length === 0
-      ? Promise.resolve({ data: [], error: null, status: 200 })
-      : client.from("orders").select(columns(positionOrderViewSchema)).in("position_id", openIds)
-        .order("created_at").limit(1000),
-    // As the bot counts (daily_trade_stats): every entry order of the day the venue did not refuse.
-    client.from("orders").select("id", { count: "exact", head: true })
-      .eq("mode", settings.mode).eq("purpose", "entry").gte("created_at", since).neq("order_status", "rejected"),
-    client.from("positions").select("realized_pnl").eq("mode", settings.mode).gte("closed_at", since)
-      .not("realized_pnl", "is", null),
+      ? Promise.resolve({ data: [], error: null, status: 200, capped: false })
+      : allPages((from, to) =>
+        client.from("orders").select(columns(positionOrderViewSchema)).in("position_id", openIds)
+          .order("created_at").order("id").range(from, to)
+      ),
+    // As the bot counts (daily_trade_stats), aggregated in SQL: one answer whatever the row cap (issue 14).
+    client.rpc("dashboard_daily_stats", { p_mode: settings.mode, p_since: since }),
+    client.rpc("dust_holdings", { p_mode: settings.mode }),
     ...schedules.map((job) =>
       client.from("function_runs").select("started_at").eq("function_name", job.name)
         .order("started_at", { ascending: false }).limit(1)
     ),
   ]);
-  if (sentA.error) fail("orders", sentA);
-  const closed = rows("positions", z.object({ realized_pnl: num }), closedA);
+  if (statsA.error) fail("dashboard_daily_stats()", statsA);
+  const stats = dailyStatsSchema.safeParse(statsA.data);
+  if (!stats.success) {
+    throw new ReadFailedError({ what: "dashboard_daily_stats()", status: statsA.status, message: "unexpected answer" });
+  }
+  const dust = rows("dust_holdings()", dustViewSchema, dustA);
   const lastStartByFunction = new Map<string, string>();
   schedules.forEach((job, i) => {
     const [last] = rows("function_runs", z.object({ started_at: timestamp }), lastRunAnswers[i]);
@@ -283,7 +309,15 @@ export async function loadWebSnapshot(client: SupabaseClient, now: Date): Promis
     workingOrders: rows("orders", orderViewSchema, ordersA),
     exitOrders: rows("orders", exitOrderSchema, exitsA),
     trades: rows("trade_logs", tradeViewSchema, tradesA),
-    daily: { since, entries: sentA.count ?? 0, realizedPnl: closed.reduce((sum, row) => sum + row.realized_pnl, 0) },
+    tradesCapped: tradesA.capped,
+    daily: {
+      since,
+      entries: stats.data.entries,
+      realizedPnl: stats.data.realized_pnl,
+      closedPositions: stats.data.closed_positions,
+      openPositions: stats.data.open_positions,
+    },
+    dust,
     runs: rows("function_runs", runViewSchema, runsA),
     lastBurst: rows("function_runs", burstRunSchema, burstA)[0] ?? null,
     schedules,

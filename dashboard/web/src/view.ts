@@ -29,6 +29,7 @@ import {
 } from "../../shared/format.ts";
 import type { Explanation } from "../../shared/explain.ts";
 import { type MarkedPosition, markPosition, protectionLabel, STALE_QUOTE_MS } from "../../shared/open_positions.ts";
+import { balanceWithDust, dustByVenue, dustText } from "../../shared/dust.ts";
 import { type Role, TRADE_DAYS, TRADE_LIMIT, type TradeRow, type WebSnapshot } from "./data.ts";
 
 export function esc(value: unknown): string {
@@ -219,7 +220,28 @@ export function venuesHtml(snapshot: WebSnapshot, now: Date): string {
     body,
     "No venues configured.",
     "venue-table",
-  ) + homeRegionsHtml(snapshot);
+  ) + dustHtml(snapshot) + homeRegionsHtml(snapshot);
+}
+
+/**
+ * One line per venue that holds dust (base below one lot step left by closed positions): what, at which recorded
+ * market price, and the venue's USDT plus its dust at market, unknown while some dust is unvalued. Nothing otherwise.
+ */
+export function dustHtml(snapshot: WebSnapshot): string {
+  const byVenue = dustByVenue(snapshot.dust ?? []);
+  if (byVenue.size === 0) return "";
+  const fmt = { qty: (n: number) => quantity(n), usd: (n: number) => money(n) };
+  const lines = [...byVenue.values()].map((dust) => {
+    const balance = snapshot.venues.find((v) => v.exchange_name === dust.venue)?.balance_usdt ?? null;
+    const total = balanceWithDust(balance, dust);
+    const totalText = total === null
+      ? `<span class="neg">unknown (some dust unvalued or not assessed)</span>`
+      : `<span data-value="${esc(total)}">${esc(money(total))}</span>`;
+    return `<li data-venue="${esc(dust.venue)}" data-dust-usd="${esc(dust.valueUsd)}"><b>${esc(dust.venue)}</b> dust: ${
+      esc(dust.symbols.map((row) => dustText(row, fmt)).join("; "))
+    } · USDT + dust at market: ${totalText}</li>`;
+  });
+  return `<ul class="small" id="dust">${lines.join("")}</ul>`;
 }
 
 /** One line under the venues: where each venue's bursts run (issue 18); nothing until a home region exists. */

@@ -548,6 +548,12 @@ export type Database = {
           attention: string | null;
           closed_at: string | null;
           created_at: string;
+          dust_cost_usd: number | null;
+          dust_price_source: string | null;
+          dust_priced_at: string | null;
+          dust_px: number | null;
+          dust_qty: number | null;
+          dust_value_usd: number | null;
           entry_avg_px: number | null;
           entry_fees_usd: number;
           entry_qty: number;
@@ -570,6 +576,12 @@ export type Database = {
           attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
+          dust_cost_usd?: number | null;
+          dust_price_source?: string | null;
+          dust_priced_at?: string | null;
+          dust_px?: number | null;
+          dust_qty?: number | null;
+          dust_value_usd?: number | null;
           entry_avg_px?: number | null;
           entry_fees_usd?: number;
           entry_qty?: number;
@@ -592,6 +604,12 @@ export type Database = {
           attention?: string | null;
           closed_at?: string | null;
           created_at?: string;
+          dust_cost_usd?: number | null;
+          dust_price_source?: string | null;
+          dust_priced_at?: string | null;
+          dust_px?: number | null;
+          dust_qty?: number | null;
+          dust_value_usd?: number | null;
           entry_avg_px?: number | null;
           entry_fees_usd?: number;
           entry_qty?: number;
@@ -744,6 +762,27 @@ export type Database = {
       daily_trade_stats: {
         Args: { p_mode: string; p_since: string };
         Returns: Json;
+      };
+      dashboard_daily_stats: {
+        Args: { p_mode: string; p_since: string };
+        Returns: Json;
+      };
+      dust_holdings: {
+        Args: { p_mode: string };
+        Returns: {
+          dust_cost_usd: number;
+          dust_qty: number;
+          dust_value_usd: number;
+          last_priced_at: string;
+          last_px: number;
+          positions: number;
+          symbol: string;
+          unassessed_positions: number;
+          unvalued_positions: number;
+          unvalued_qty: number;
+          valued_qty: number;
+          venue: string;
+        }[];
       };
       function_schedule_command: {
         Args: {

@@ -3,7 +3,7 @@
  * (decideHomeRegion) and store the decision in `venue_home_regions`. Every regional call does this; they read the same
  * rows and the hysteresis keeps concurrent decisions in agreement.
  */
-import { type Db, must } from "../_shared/db.ts";
+import { type Db, must, PAGE_ROWS, selectAllPages } from "../_shared/db.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import {
   type CurrentHome,
@@ -18,11 +18,16 @@ const MAX_ROWS = 5_000;
 
 export async function freshRegionSamples(db: Db, venue: Venue, since: Date): Promise<RegionSample[]> {
   type Row = { region: string | null; latency_ms: number | string | null; success: boolean; ts: string };
-  const rows = must(
+  // Paged: PostgREST cuts an answer at max_rows (1000 on hosted projects), below MAX_ROWS (issue 14).
+  const rows = await selectAllPages<Row>(
     `select latency_logs by region (${venue})`,
-    await db.from("latency_logs").select("region, latency_ms, success, ts").eq("venue", venue)
-      .not("region", "is", null).gte("ts", since.toISOString()).order("ts", { ascending: false }).limit(MAX_ROWS),
-  ) as Row[];
+    (from, to) =>
+      db.from("latency_logs").select("region, latency_ms, success, ts").eq("venue", venue)
+        .not("region", "is", null).gte("ts", since.toISOString()).order("ts", { ascending: false })
+        .order("id", { ascending: false }).range(from, to),
+    PAGE_ROWS,
+    MAX_ROWS,
+  );
   return rows.map((row) => ({
     region: row.region!,
     success: row.success,

@@ -46,8 +46,12 @@ select set_eq(
        and not exists (select 1 from pg_depend d
                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
        and has_function_privilege('authenticated', p.oid, 'EXECUTE')$$,
-  array['member_role()', 'set_trading_enabled(boolean)'],
-  'authenticated may execute only member_role() and set_trading_enabled(boolean), which check membership inside.'
+  array[
+    'member_role()', 'set_trading_enabled(boolean)', 'dust_holdings(text)',
+    'dashboard_daily_stats(text,timestamp with time zone)'
+  ],
+  'authenticated may execute only member_role(), set_trading_enabled(boolean) and the dashboards'' aggregate reads '
+  '(dust_holdings, dashboard_daily_stats), which check membership inside.'
 );
 select is_empty(
   $$select c.relname from pg_class c

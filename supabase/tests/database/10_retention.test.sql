@@ -1,7 +1,7 @@
 -- Retention: prune_old_rows deletes old latency samples and old finished runs, keeps everything else, and only the
 -- service role may call it.
 begin;
-select plan(14);
+select plan(15);
 
 -- A known starting point: short retention, and only the rows this test writes.
 delete from public.latency_logs;
@@ -19,7 +19,8 @@ insert into public.function_runs (function_name, venue, started_at, finished_at,
   ('balance-sync', null, now() - interval '30 days', now() - interval '30 days', 'error', 10, 'old failure'),
   ('trade-burst', 'binance', now() - interval '4 days', now() - interval '4 days', 'ok', 10, null),
   ('balance-sync', null, now() - interval '1 hour', now() - interval '1 hour', 'ok', 10, null);
--- A run that never finished (no lease): it is not "finished", so retention leaves it for a human to look at.
+-- A run that never finished (no lease), 20 days old: dead (issue 14); retention finishes it as abandoned 15 minutes
+-- after its start, so it ages out with the other old runs.
 insert into public.function_runs (function_name, venue, started_at, outcome) values
   ('latency-sample', null, now() - interval '20 days', 'running');
 
@@ -37,8 +38,10 @@ create temporary table pruned as select public.prune_old_rows() as result;
 
 select is((select (result ->> 'latency_logs_deleted')::int from pruned), 2,
   'two latency samples older than 3 days were deleted.');
-select is((select (result ->> 'function_runs_deleted')::int from pruned), 2,
-  'two finished runs older than 5 days were deleted.');
+select is((select (result ->> 'dead_runs_abandoned')::int from pruned), 1,
+  'the run that never finished was marked abandoned.');
+select is((select (result ->> 'function_runs_deleted')::int from pruned), 3,
+  'two finished runs older than 5 days and the dead run were deleted.');
 select ok((select result ? 'cron_run_details_deleted' from pruned), 'the answer also says what pg_cron history went.');
 select is(
   (select (result ->> 'latency_cutoff')::timestamptz from pruned), now() - interval '3 days',
@@ -51,8 +54,8 @@ select results_eq(
 );
 select results_eq(
   $$select function_name || ':' || outcome from public.function_runs order by started_at$$,
-  array['latency-sample:running', 'trade-burst:ok', 'balance-sync:ok'],
-  'recent finished runs and the unfinished run are kept.'
+  array['trade-burst:ok', 'balance-sync:ok'],
+  'recent finished runs are kept.'
 );
 select is(
   (select (public.prune_old_rows() ->> 'latency_logs_deleted')::int), 0,

@@ -12,8 +12,16 @@
 import { type MarketRules, prepareSell } from "../trading/precision.ts";
 import { type FillLike, pairOf, type RealizedPnl, realizedPnl } from "../trading/pnl.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
+import { mul, toNumber } from "../trading/decimal.ts";
 import type { TradeStore } from "./store.ts";
-import { isProtectionLeg, type OrderRow, type PositionPatch, type PositionRow, type TradeLogRow } from "./types.ts";
+import {
+  type DustPriceSource,
+  isProtectionLeg,
+  type OrderRow,
+  type PositionPatch,
+  type PositionRow,
+  type TradeLogRow,
+} from "./types.ts";
 
 export interface PositionFigures {
   entryOrders: OrderRow[];
@@ -144,6 +152,49 @@ export function soldByProtection(f: Pick<PositionFigures, "protectionOrders">): 
   return best ? best.purpose as "take_profit" | "stop_loss" : null;
 }
 
+/** A market price for the dust a closing position leaves, with when and where it came from. */
+export interface DustPrice {
+  price: number;
+  at: string;
+  source: DustPriceSource;
+}
+
+/**
+ * What dust is valued at: the burst's bid for the symbol when it has one (valued now), else the position's last exit
+ * fill (its price and time: a real trade at the market, not the entry cost); with neither it is unvalued (null).
+ */
+export function dustPrice(f: Pick<PositionFigures, "exitOrders">, bid: number | null, now: Date): DustPrice | null {
+  if (bid !== null && bid > 0 && Number.isFinite(bid)) return { price: bid, at: now.toISOString(), source: "bid" };
+  const fill = [...f.exitOrders].reverse().find((o) => o.filled > 0 && (fillOf(o)?.price ?? 0) > 0);
+  if (!fill) return null;
+  return { price: fillOf(fill)!.price, at: fill.closed_at ?? fill.updated_at, source: "exit_fill" };
+}
+
+/**
+ * The dust book of a position that closes: what it leaves in the wallet, the entry outlay that stays with it (not in
+ * realized_pnl), and its value at `price`; unvalued (price columns null) when no price was at hand, never at cost.
+ */
+export function dustPatch(f: Pick<PositionFigures, "heldQty" | "pnl">, price: DustPrice | null): PositionPatch {
+  const none = { dust_px: null, dust_priced_at: null, dust_price_source: null, dust_value_usd: null };
+  if (!(f.heldQty > 0)) return { dust_qty: 0, dust_cost_usd: 0, ...none };
+  const book = { dust_qty: f.heldQty, dust_cost_usd: f.pnl.unsoldCost };
+  if (!price) return { ...book, ...none };
+  return {
+    ...book,
+    dust_px: price.price,
+    dust_priced_at: price.at,
+    dust_price_source: price.source,
+    dust_value_usd: toNumber(mul(f.heldQty, price.price)),
+  };
+}
+
+/** Dust is routine (a base-asset fee leaves some on most round trips); only dust nobody could price is worth a note. */
+function dustNote(patch: PositionPatch): string | undefined {
+  return patch.dust_qty && patch.dust_px == null
+    ? `dust ${patch.dust_qty} left in the wallet, unvalued (no quote or exit fill to price it)`
+    : undefined;
+}
+
 export type PositionEvent = "opened" | "closed" | "failed" | null;
 
 export interface AdvanceResult {
@@ -155,8 +206,9 @@ export interface AdvanceResult {
 }
 
 /**
- * Moves a position as far as its orders allow, writing its figures. `rules` and `referencePrice` (the bid, or the
- * entry price when no quote is at hand) decide whether a remainder is still sellable.
+ * Moves a position as far as its orders allow, writing its figures. `rules` and `referencePrice` (the bid of the
+ * burst's latest quote, null when it has none; then the entry price) decide whether a remainder is still sellable;
+ * what is not is dust, valued at market when the position closes (dustPrice).
  * Closing writes the trade_logs row first (idempotent), then the position: a crash in between closes it next time.
  */
 export async function advancePosition(
@@ -200,11 +252,14 @@ export async function advancePosition(
       patch.exit_reason = position.exit_reason ?? soldByProtection(figures) ?? "manual";
       patch.realized_pnl = figures.pnl.pnl;
       patch.closed_at = options.now.toISOString();
+      Object.assign(patch, dustPatch(figures, dustPrice(figures, options.referencePrice, options.now)));
       if (figures.pnl.exit.qty > 0) {
         await store.insertTradeLog(tradeLogOf(position, figures, options.now));
+        note = dustNote(patch);
       } else {
         // Nothing could ever be sold (a partial entry below the market minimum): no round trip to log.
-        note = `held ${figures.heldQty} is below the market minimum; left in the wallet as dust`;
+        note = `held ${figures.heldQty} is below the market minimum; left in the wallet as dust` +
+          (patch.dust_px == null ? " (unvalued: no quote)" : ` valued ${patch.dust_value_usd} at ${patch.dust_px}`);
       }
       event = "closed";
     }

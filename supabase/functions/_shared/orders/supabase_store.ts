@@ -60,6 +60,10 @@ function positionFromRow(row: Record<string, unknown>): PositionRow {
     exit_avg_px: numOrNull(row.exit_avg_px),
     exit_fees_usd: num(row.exit_fees_usd),
     realized_pnl: numOrNull(row.realized_pnl),
+    dust_qty: numOrNull(row.dust_qty),
+    dust_cost_usd: numOrNull(row.dust_cost_usd),
+    dust_px: numOrNull(row.dust_px),
+    dust_value_usd: numOrNull(row.dust_value_usd),
   };
 }
 

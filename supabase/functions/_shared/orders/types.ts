@@ -99,7 +99,23 @@ export interface PositionRow {
   needs_attention?: boolean;
   /** Why it needed a person, and what was done. */
   attention?: string | null;
+  /**
+   * Base left in the wallet at close, below what the venue lets us sell (lot step, minimums); 0 for none, null for
+   * positions closed before the dust books existed (not assessed).
+   */
+  dust_qty?: number | null;
+  /** The entry outlay (cost + fees) the dust carries: not in realized_pnl. */
+  dust_cost_usd?: number | null;
+  /** The price the dust is valued at, when and where it came from; all null = unvalued (no price was at hand). */
+  dust_px?: number | null;
+  dust_priced_at?: string | null;
+  dust_price_source?: DustPriceSource | null;
+  /** dust_qty × dust_px. */
+  dust_value_usd?: number | null;
 }
+
+/** `bid`: the burst's latest quote of the symbol; `exit_fill`: the position's last exit fill (no quote at hand). */
+export type DustPriceSource = "bid" | "exit_fill";
 
 /** The mutable part of a position: what the burst writes as fills arrive. */
 export type PositionPatch = Partial<
@@ -117,6 +133,12 @@ export type PositionPatch = Partial<
     | "closed_at"
     | "needs_attention"
     | "attention"
+    | "dust_qty"
+    | "dust_cost_usd"
+    | "dust_px"
+    | "dust_priced_at"
+    | "dust_price_source"
+    | "dust_value_usd"
   >
 >;
 

@@ -186,6 +186,8 @@ export interface RealizedPnl {
   feesQuote: number;
   /** Base still held from this position: entry.netBaseQty − base that left on exit (sold + exit base fees). */
   unsoldQty: number;
+  /** The share of the entry's outlay (cost + quote fees) that `unsoldQty` carries: not in `pnl`, still held. */
+  unsoldCost: number;
 }
 
 /**
@@ -225,5 +227,6 @@ export function realizedPnl(
     exit: exitSummary,
     feesQuote: toNumber(sum([entry.baseFeesQuote, entry.nonBaseFeesQuote, exit.baseFeesQuote, exit.nonBaseFeesQuote])),
     unsoldQty: toNumber(sub(held, left)),
+    unsoldCost: toNumber(sub(entryOutlay, realizedCost)),
   };
 }

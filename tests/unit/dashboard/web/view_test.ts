@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { WebSnapshot } from "../../../../dashboard/web/src/data.ts";
+import { TRADE_LIMIT, type WebSnapshot } from "../../../../dashboard/web/src/data.ts";
 import {
   attentionHtml,
   esc,
@@ -129,7 +129,13 @@ Deno.test("trades: filter by venue and symbol; PnL signed with raw values kept",
   const many = Array.from({ length: 1000 }, (_, i) => trade(`T${i}`, "okx", "ETH/USDT", 0.1));
   const capped = tradesHtml(many);
   assert.equal(capped.match(/<tr data-order-id=/g)?.length, 50);
-  assert.match(capped, /Newest 50 of 1000 shown; .* use all 1000 \(the newest 1000 of the last 30 days are read\)/);
+  // 1000 trades are not a cap any more (the read is paged, issue 14): no "newest N are read" note.
+  assert.match(capped, /Newest 50 of 1000 shown; the chart and per-symbol figures use all 1000\.<\/p>/);
+  const limit = Array.from({ length: TRADE_LIMIT }, (_, i) => trade(`T${i}`, "okx", "ETH/USDT", 0.1));
+  assert.match(
+    tradesHtml(limit),
+    new RegExp(`use all ${TRADE_LIMIT} \\(the newest ${TRADE_LIMIT} of the last 30 days are read\\)`),
+  );
 });
 
 Deno.test("positions: protection shows TP/SL, a working exit, or failing exits", () => {

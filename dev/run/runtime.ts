@@ -292,7 +292,10 @@ export async function runBot(config: BotRunConfig): Promise<number> {
     });
     const served = web;
     if (served) cleanups.push("the web dashboard", () => served.stop());
-    const limit = dailyLimitNote(await loadSnapshot(serviceClient));
+    // Read as a member (the stack's user was made a viewer above): the dashboards' aggregates are members-only.
+    const limit = dailyLimitNote(
+      await loadSnapshot(dashboardClient(stack.gatewayUrl, stack.publishableKey, undefined, stack.authenticatedKey)),
+    );
     if (limit) say(limit);
     scheduler = await createLocalScheduler({ url: stack.gatewayUrl, serverKey: stack.secretKey, onEvent });
   } catch (error) {

@@ -4,6 +4,7 @@ import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
+import type { OrderStream } from "../_shared/order_stream/order_stream.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
 import type { Quote } from "../_shared/trading/quote.ts";
@@ -38,4 +39,6 @@ export interface VenueBurstContext {
   deadline?: Deadline;
   /** The venue's book-top stream, when market_data = 'stream' (QuoteFeed falls back to polling while it is down). */
   stream?: QuoteStream;
+  /** The venue's private stream of our order updates (testnet / live, market_data = 'stream'): see order_feed.ts. */
+  orderStream?: OrderStream;
 }

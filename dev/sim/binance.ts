@@ -144,7 +144,7 @@ function parseInteger(params: URLSearchParams, name: string): number | undefined
 // ---------------------------------------------------------------------------------------------------------------
 // Authentication: X-MBX-APIKEY, then HMAC-SHA256 of (query string + body) without the signature, then the time window.
 
-async function hmacHex(secret: string, payload: string): Promise<string> {
+export async function hmacHex(secret: string, payload: string): Promise<string> {
   const encoder = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
@@ -166,7 +166,7 @@ function stripSignature(raw: string): { payload: string; signature?: string } {
   return { payload: kept.join("&"), signature };
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
+export function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

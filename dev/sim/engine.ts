@@ -9,7 +9,7 @@ import { generateCatalog } from "./catalog.ts";
 import { type Clock, OffsetClock, realClock } from "./clock.ts";
 import { clean } from "./numbers.ts";
 import { type OcoRequest, OrderLists, type OtocoRequest, type SimOrderList } from "./order_lists.ts";
-import { OrderBook } from "./orders.ts";
+import { OrderBook, type OrderEvent } from "./orders.ts";
 import { type PathAdvance, SymbolMarket } from "./prices.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
 import { SimRejection } from "./rejection.ts";
@@ -367,6 +367,12 @@ export class VenueEngine {
 
   openOrders(accountId: string, symbol?: string): SimOrder[] {
     return this.orders.openOrders(accountId, symbol);
+  }
+
+  /** Calls `listener` with every order event of the venue (every account) until the returned function is called. */
+  onOrderEvent(listener: (event: OrderEvent) => void): () => void {
+    this.orders.observers.add(listener);
+    return () => this.orders.observers.delete(listener);
   }
 
   /** Every order of the account, oldest first. */

@@ -66,7 +66,7 @@ const STABLE_COINS = new Set(["USDT", "USDC", "USD"]);
 /** How each order was sent (ordType, size unit, tag), which the engine does not keep. Per engine, so runs stay apart. */
 const originsByEngine = new WeakMap<VenueEngine, Map<string, OrderOrigin>>();
 
-function originOf(engine: VenueEngine, order: SimOrder): OrderOrigin {
+export function originOf(engine: VenueEngine, order: SimOrder): OrderOrigin {
   return originsByEngine.get(engine)?.get(order.orderId) ?? defaultOrigin(order);
 }
 

@@ -26,6 +26,16 @@ export interface OrderBookDeps {
 /** Binance prints commissions with 8 decimals. */
 const roundFee = (value: number) => Math.round(value * 1e8) / 1e8;
 
+/**
+ * What happened to an order, as the venues' order streams report it: accepted (`new`), a fill (`trade`, with the
+ * fill), or ended without filling all of it (`canceled`, `expired`). `order` is a copy taken at that moment.
+ */
+export interface OrderEvent {
+  kind: "new" | "trade" | "canceled" | "expired";
+  order: SimOrder;
+  trade?: SimTrade;
+}
+
 /** What an order list (order_lists.ts) hears about its legs; the book never calls back into itself through these. */
 export interface OrderHooks {
   /** a fill happened on `order` */
@@ -43,6 +53,8 @@ export class OrderBook {
   /** OTOCO pending legs held until their working order fills */
   private readonly heldIds: string[] = [];
   hooks?: OrderHooks;
+  /** Told of every order event, synchronously, in the order they happen (the simulator's order streams listen). */
+  readonly observers = new Set<(event: OrderEvent) => void>();
   /** order ids in arrival order: time priority for matching */
   private readonly openOrderIds: string[] = [];
   private readonly trades: SimTrade[] = [];
@@ -146,14 +158,18 @@ export class OrderBook {
     if (timeInForce === "FOK" && marketable) {
       const liquidity = req.side === "buy" ? market.askLiquidity : market.bidLiquidity;
       if (liquidity < amount - DUST) {
+        this.emit("new", order);
         order.status = "expired";
         this.orders.set(order.orderId, order);
+        this.emit("expired", order);
         return { ...order };
       }
     }
     if (timeInForce === "FOK" && !marketable) {
+      this.emit("new", order);
       order.status = "expired";
       this.orders.set(order.orderId, order);
+      this.emit("expired", order);
       return { ...order };
     }
 
@@ -163,6 +179,7 @@ export class OrderBook {
     funds.free = clean(funds.free - needed);
     funds.locked = clean(funds.locked + needed);
     this.orders.set(order.orderId, order);
+    this.emit("new", order);
 
     if (marketable) this.fill(order, market, false);
     if (order.status === "new" || order.status === "partially_filled") {
@@ -283,6 +300,7 @@ export class OrderBook {
     };
     this.orders.set(order.orderId, order);
     (held ? this.heldIds : this.pendingIds).push(order.orderId);
+    this.emit("new", order);
     return { ...order };
   }
 
@@ -319,6 +337,7 @@ export class OrderBook {
     const funds = this.deps.accounts.funds(order.accountId, lockAsset);
     if (funds.free < needed - DUST) {
       order.status = "expired";
+      this.emit("expired", order);
       return;
     }
     order.lockedRemaining = clean(needed);
@@ -422,6 +441,7 @@ export class OrderBook {
     } else {
       order.status = "partially_filled";
     }
+    this.emit("trade", order, this.trades[this.trades.length - 1]);
     this.hooks?.onFill(order);
   }
 
@@ -459,5 +479,13 @@ export class OrderBook {
     const heldAt = this.heldIds.indexOf(order.orderId);
     if (heldAt >= 0) this.heldIds.splice(heldAt, 1);
     order.held = undefined;
+    // A fill that completes the order is reported by its trade event.
+    if (status !== "filled") this.emit(status, order);
+  }
+
+  private emit(kind: OrderEvent["kind"], order: SimOrder, trade?: SimTrade): void {
+    if (this.observers.size === 0) return;
+    const event: OrderEvent = { kind, order: { ...order }, trade: trade ? { ...trade } : undefined };
+    for (const observer of this.observers) observer(event);
   }
 }

@@ -20,6 +20,7 @@ import { handleOkx } from "./okx.ts";
 import { deriveSeed, mulberry32 } from "./prng.ts";
 import { RequestLog } from "./request_log.ts";
 import { StreamHub } from "./ws_hub.ts";
+import { UserStreamHub } from "./ws_user_hub.ts";
 
 export interface SimulatorOptions {
   /** seeds every price walk and the latency jitter; default 1 */
@@ -43,6 +44,11 @@ export interface Simulator {
   requestLog: RequestLog;
   /** WebSocket streams (ws_hub.ts): ws://.../binance/ws, ws://.../okx/ws/v5/public; faults in `streams.faults` */
   streams: StreamHub;
+  /**
+   * Private order streams (ws_user_hub.ts): ws://.../binance/ws-api/v3 (user-data subscription, executionReport),
+   * ws://.../okx/ws/v5/private (login, `orders`); their own faults in `orderStreams.faults`
+   */
+  orderStreams: UserStreamHub;
   /** the venues' rate limiters (on by default; `enabled = false` or config `rateLimits.enabled: false` to switch off) */
   limits: VenueLimiters;
   stop(): Promise<void>;
@@ -172,6 +178,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
 
   const controls = createMarketControls(engines);
   const streams = new StreamHub(engines);
+  const orderStreams = new UserStreamHub(engines);
   const limits: VenueLimiters = {
     binance: new BinanceLimiter(config.binance.rateLimits),
     okx: new OkxLimiter(config.okx.rateLimits),
@@ -202,8 +209,9 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
         log.finish(entry, 404);
         return Response.json({ error: "no venue at this path" }, { status: 404 });
       }
-      if (req.headers.get("upgrade")?.toLowerCase() === "websocket" && StreamHub.matches(route.venue, route.path)) {
-        return streams.accept(req, url, route.venue, route.path);
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        if (UserStreamHub.matches(route.venue, route.path)) return orderStreams.accept(req, route.venue);
+        if (StreamHub.matches(route.venue, route.path)) return streams.accept(req, url, route.venue, route.path);
       }
       return handleVenue(req, url, route.venue, route.path, state);
     });
@@ -225,9 +233,11 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<Simulato
       faults,
       requestLog: log,
       streams,
+      orderStreams,
       limits,
       stop: async () => {
         await streams.close();
+        await orderStreams.close();
         stopper.abort();
         await server.finished;
       },

@@ -1,7 +1,7 @@
 // Binance spot market streams over WebSocket, as ccxt.pro and our own client use them: SUBSCRIBE / UNSUBSCRIBE of
 // `<symbol>@bookTicker` (JSON {method, params, id} answered {result: null, id}), streams named in the path
 // (/ws/btcusdt@bookTicker/...), and the raw bookTicker push {u, s, b, B, a, A}. Ping/pong is the WebSocket's own
-// control frames (Deno answers pings). The user-data stream is not served (see docs/STREAMS.md).
+// control frames (Deno answers pings). The user-data stream is the WebSocket API's (ws_user_binance.ts).
 
 import type { Quote } from "./types.ts";
 import type { StreamProtocol, SubscriptionChange } from "./ws_protocol.ts";

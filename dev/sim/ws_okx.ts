@@ -1,7 +1,6 @@
 // OKX v5 public WebSocket (/ws/v5/public) as ccxt.pro and our own client use it: {op: subscribe|unsubscribe, args:
 // [{channel: tickers|bbo-tbt, instId}]} answered per arg with {event, arg, connId}; pushes {arg, data: [...]} in the
-// shape of each channel; the text "ping" answered "pong". Login and the private orders channel are not served (see
-// docs/STREAMS.md).
+// shape of each channel; the text "ping" answered "pong". Login and the private orders channel: ws_user_okx.ts.
 
 import type { Quote } from "./types.ts";
 import type { StreamProtocol, SubscriptionChange } from "./ws_protocol.ts";

@@ -5,7 +5,7 @@
  * quotes; a dropped stream (with reconnects refused for a while) and a stalled one each fall back to REST polling
  * and recover; duplicated pushes change nothing. The tables are compared with the simulator's book.
  *
- * Not covered (not built): an order stream; fills are still learned from REST order refreshes each tick.
+ * The private order stream runs here too (testnet); its own behaviour is tested in trade_burst_order_stream_test.ts.
  */
 import assert from "node:assert/strict";
 import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";

@@ -18,6 +18,7 @@ import { readTradingSwitch } from "./burst_settings.ts";
 import { FUNCTION_NAME, runBurst } from "./run_burst.ts";
 import { quoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
 import { marketQuotesSink } from "./quote_recorder.ts";
+import { orderStreamFactory } from "../_shared/order_stream/stream_factory.ts";
 import { credentialVarNames, type Venue, VENUES } from "../_shared/exchange/venues.ts";
 import { SYMBOL_PATTERN } from "../_shared/trading/symbol.ts";
 
@@ -60,6 +61,7 @@ export function createTradeBurstHandler(getDeps: () => VenueFunctionDeps): (req:
         armedStore: new SupabaseArmedOrderStore(deps.db),
         venueClientFactory: tradingClientFactory(deps),
         quoteStreamFactory: quoteStreamFactory(deps.env),
+        orderStreamFactory: orderStreamFactory(deps.env),
         clock: deps.clock,
         loadSettings: () => loadSettings(deps.db),
         readTradingSwitch: () => readTradingSwitch(deps.db),

@@ -26,11 +26,20 @@ import type { Quote } from "../_shared/trading/quote.ts";
 import { BurstSettings, type TradingSwitch } from "./burst_settings.ts";
 import { DailyTally } from "./daily_tally.ts";
 import { selectMarkets } from "./markets.ts";
-import { type BurstSummary, emptyVenueSummary, note, totalsOf, type VenueSummary } from "./summary.ts";
+import {
+  type BurstSummary,
+  emptyOrderStreamSummary,
+  emptyVenueSummary,
+  note,
+  totalsOf,
+  type VenueSummary,
+} from "./summary.ts";
 import type { QuoteStreamFactory } from "../_shared/market_data/stream_factory.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 import { TickPacer } from "./tick_pacer.ts";
 import { QuoteRecorder, type QuoteSink } from "./quote_recorder.ts";
+import type { OrderStreamFactory } from "../_shared/order_stream/stream_factory.ts";
+import type { OrderStream } from "../_shared/order_stream/order_stream.ts";
 import { VenueBurst } from "./venue_burst.ts";
 import { type Venue, VENUE_PROFILES, VENUES } from "../_shared/exchange/venues.ts";
 
@@ -70,6 +79,8 @@ export interface BurstDeps {
   armedStore?: ArmedOrderStore;
   /** Book-top streams (market_data = 'stream'); without it every burst polls. */
   quoteStreamFactory?: QuoteStreamFactory;
+  /** Private order streams (testnet / live with market_data = 'stream'); without it working orders are polled. */
+  orderStreamFactory?: OrderStreamFactory;
   /** The per-request exchange timeout the clients use (env EXCHANGE_TIMEOUT_MS); sizes the lease. */
   exchangeTimeoutMs?: number;
   clock: Clock;
@@ -165,6 +176,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
   const recorder = deps.recordQuotes
     ? new QuoteRecorder({ venue, mode: settings.mode, sink: deps.recordQuotes, clock, summary })
     : undefined;
+  let orderStream: OrderStream | undefined;
   const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
   // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
   // one request already in flight.
@@ -174,6 +186,14 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const leased = new LeasedVenueStore(store, venue, settings.mode);
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
+    // Opened first: its login and subscription run while the burst loads and reconciles (paper mode has none).
+    if (settings.mode !== "paper" && settings.market_data === "stream" && deps.orderStreamFactory) {
+      orderStream = deps.orderStreamFactory(venue, settings.mode);
+      if (orderStream) {
+        orderStream.start();
+        summary.order_stream = emptyOrderStreamSummary();
+      }
+    }
     // Every symbol with an active position is managed, even one the settings or the request left out (issue 14).
     const held = await leased.listPositions(venue, settings.mode, ACTIVE_POSITION_STATUSES);
     const managedSymbols = [...new Set([...options.symbols, ...held.map((p) => p.symbol)])];
@@ -221,11 +241,12 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       stream,
       armedStore: deps.armedStore,
       quoteRecorder: recorder,
+      orderStream,
     });
     await burst.reconcile();
 
     const tickMs = settings.burst_tick_ms;
-    const pacer = new TickPacer(clock, tickMs, stream);
+    const pacer = new TickPacer(clock, tickMs, stream, orderStream);
     const maxTicks = Math.ceil(durationMs / pacer.minSpacingMs) + 1;
     let longestTickMs = 0;
     while (summary.ticks < maxTicks) {
@@ -268,6 +289,14 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       if (stream.stats.last_fault) note(summary, `stream: last fault ${stream.stats.last_fault}`);
     }
     await recorder?.flush();
+    if (orderStream) {
+      await orderStream.close();
+      if (summary.order_stream) {
+        const { subscriptions, garbage, drops, stalls, reconnects, refused } = orderStream.stats;
+        Object.assign(summary.order_stream, { subscriptions, garbage, drops, stalls, reconnects, refused });
+      }
+      if (orderStream.stats.last_fault) note(summary, `order stream: last fault ${orderStream.stats.last_fault}`);
+    }
     summary.duration_ms = Math.round(clock.monotonicMs() - startedMono);
     try {
       await store.releaseLease(runId, leaseOutcome(summary), summary, summary.error ?? null);

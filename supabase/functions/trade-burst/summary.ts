@@ -42,6 +42,8 @@ export interface VenueSummary {
   needs_attention: string[];
   /** Where quotes came from: the stream (while up) or REST polls, and what the stream went through. */
   market_data: MarketDataSummary;
+  /** The private stream of our order updates (testnet / live with market_data = 'stream'; absent otherwise). */
+  order_stream?: OrderStreamSummary;
   notes: string[];
   duration_ms: number;
 }
@@ -55,6 +57,45 @@ export interface MarketDataSummary {
   drops: number;
   stalls: number;
   reconnects: number;
+}
+
+export interface OrderStreamSummary {
+  /** updates received (duplicates included) and what applying them did */
+  events: number;
+  applied: number;
+  unchanged: number;
+  stale: number;
+  gaps: number;
+  unmatched: number;
+  /** REST refreshes of the working orders after a subscription went live (the first one included) */
+  reconciles: number;
+  /** ticks that refreshed working orders over REST because the stream was not up */
+  poll_refreshes: number;
+  subscriptions: number;
+  garbage: number;
+  drops: number;
+  stalls: number;
+  reconnects: number;
+  refused: number;
+}
+
+export function emptyOrderStreamSummary(): OrderStreamSummary {
+  return {
+    events: 0,
+    applied: 0,
+    unchanged: 0,
+    stale: 0,
+    gaps: 0,
+    unmatched: 0,
+    reconciles: 0,
+    poll_refreshes: 0,
+    subscriptions: 0,
+    garbage: 0,
+    drops: 0,
+    stalls: 0,
+    reconnects: 0,
+    refused: 0,
+  };
 }
 
 export interface BurstSummary {

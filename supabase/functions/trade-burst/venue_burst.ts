@@ -32,6 +32,7 @@ import { EntryKeeper } from "./entry_keeper.ts";
 import { ExitRetry, MAX_REJECTED_EXITS } from "./exit_retry.ts";
 import { FeeValuation } from "./fee_valuation.ts";
 import { FreeQuoteLedger } from "./free_quote.ts";
+import { OrderFeed } from "./order_feed.ts";
 import { burstExitReason, isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
@@ -51,6 +52,8 @@ export class VenueBurst {
   readonly #funds: FreeQuoteLedger;
   /** Every order of the burst goes through it: record, send, look up, cancel, refresh. */
   readonly #orders: OrderTracker;
+  /** Working orders brought up to date each tick: the order stream's updates, or a REST refresh. */
+  readonly #orderFeed: OrderFeed;
   readonly #retries: ExitRetry;
   readonly #entries: EntryKeeper;
   /** Entry ids armed before the quote (null: entries are recorded before their send). */
@@ -83,6 +86,13 @@ export class VenueBurst {
         },
         note: (text) => note(ctx.summary, text),
       },
+    });
+    this.#orderFeed = new OrderFeed({
+      venue: ctx.venue,
+      store: ctx.store,
+      orders: this.#orders,
+      stream: ctx.orderStream,
+      summary: ctx.summary.order_stream,
     });
     const budgetSpent = () => this.#budgetSpent();
     this.#positions = new PositionKeeper({
@@ -137,6 +147,7 @@ export class VenueBurst {
   async reconcile(): Promise<void> {
     const { store, executor, venue, clock } = this.ctx;
     const settings = this.ctx.settings.current;
+    this.#orderFeed.beforeReconcile();
     this.ctx.summary.reconcile = await reconcileVenue(store, executor, {
       venue,
       mode: settings.mode,
@@ -195,7 +206,7 @@ export class VenueBurst {
     // Off the hot path: nothing here depends on this tick's prices.
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
-    await this.#orders.refreshWorking(ctx.venue, settings.mode);
+    await this.#orderFeed.sync(settings.mode);
     const settled = await this.#settleAndProtect(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();

@@ -4,6 +4,7 @@ import type { Deadline } from "../_shared/exchange/retry.ts";
 import type { VenueClient } from "../_shared/exchange/venue_client.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
+import type { OrderStream } from "../_shared/order_stream/order_stream.ts";
 import type { OrderExecutor } from "../_shared/orders/executor.ts";
 import type { ArmedOrderStore } from "../_shared/orders/pre_armed.ts";
 import type { TradeStore } from "../_shared/orders/store.ts";
@@ -44,4 +45,6 @@ export interface VenueBurstContext {
   stream?: QuoteStream;
   /** Keeps a copy of each tick's quotes for market_quotes (written between ticks by run_burst.ts, never in a tick). */
   quoteRecorder?: QuoteObserver;
+  /** The venue's private stream of our order updates (testnet / live, market_data = 'stream'): see order_feed.ts. */
+  orderStream?: OrderStream;
 }

@@ -24,6 +24,7 @@ import {
   provisionalOrder,
   recordIntent,
 } from "./order_book.ts";
+import { type OrderPush, pushMatches, viewFromPush } from "./order_push.ts";
 import { applyRefresh, refreshOrder, type RefreshResult } from "./reconcile.ts";
 import type { TradeStore } from "./store.ts";
 import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
@@ -45,6 +46,12 @@ export interface OrderTrackerOptions {
   notFoundGraceMs?: number;
   listener?: OrderTrackerListener;
 }
+
+/**
+ * What a pushed update did: moved the row (`applied`), said what it already said (`unchanged`: a duplicate), was
+ * older than the row (`stale`: a replay), did not follow it (`gap`: looked up over REST) or was not ours (`unmatched`).
+ */
+export type PushOutcome = "applied" | "unchanged" | "stale" | "gap" | "unmatched";
 
 /** An intent before it has a client order id: the tracker gives it one. */
 export type NewOrder = Omit<OrderIntent, "client_order_id">;
@@ -239,11 +246,15 @@ export class OrderTracker {
    * Brings every working (non-final) order of the venue and mode up to date. Where the venue lists its open orders
    * more cheaply than single lookups, one list request answers for every order still on it, and only the ones that
    * left it (filled, cancelled, expired) are looked up on their own. A failed list request is noted and the tick goes
-   * on (the next one tries again).
+   * on (the next one tries again). `only` narrows the refresh to the orders it accepts.
    */
-  async refreshWorking(venue: OrderRow["venue"], mode: TradingMode): Promise<void> {
+  async refreshWorking(
+    venue: OrderRow["venue"],
+    mode: TradingMode,
+    only: (order: OrderRow) => boolean = () => true,
+  ): Promise<void> {
     const { store, executor, clock, notFoundGraceMs } = this.options;
-    const working = await store.listNonFinalOrders(venue, mode);
+    const working = (await store.listNonFinalOrders(venue, mode)).filter(only);
     if (working.length === 0) return;
     let listed: ExchangeOrderView[] | null = null;
     if (executor.listOpen && executor.prefersOpenList?.(working.length)) {
@@ -267,6 +278,27 @@ export class OrderTracker {
       if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
       if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
     }
+  }
+
+  /**
+   * Applies one pushed order update (a private stream) through the path REST lookups use, so a duplicated or
+   * replayed update changes nothing. An update for none of our working orders is `unmatched` (another client's
+   * order, or one already final here); one that does not follow the fill we hold (`gap`) is looked up over REST.
+   */
+  async applyPush(venue: OrderRow["venue"], mode: TradingMode, push: OrderPush): Promise<PushOutcome> {
+    const { store, clock, notFoundGraceMs } = this.options;
+    const order = (await store.listNonFinalOrders(venue, mode)).find((o) => pushMatches(o, push));
+    if (!order) return "unmatched";
+    const decided = viewFromPush(order, push);
+    if ("stale" in decided) return "stale";
+    const result = "gap" in decided
+      ? await this.#lookup(order)
+      : await applyRefresh(store, order, decided.view, { now: clock.now(), graceMs: notFoundGraceMs });
+    if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
+    if ("gap" in decided) this.#note(`${order.client_order_id}: ${decided.gap}; looked up`);
+    else if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
+    if ("gap" in decided) return "gap";
+    return result.note === "updated" ? "applied" : result.note === "unchanged" ? "unchanged" : "stale";
   }
 
   async #lookup(order: OrderRow): Promise<RefreshResult> {

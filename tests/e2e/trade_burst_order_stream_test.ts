@@ -1,0 +1,221 @@
+/**
+ * trade-burst with the private order stream, end to end: the bundled function over HTTP (real Postgres + PostgREST +
+ * gateway), ccxt over REST for orders, our own WebSocket clients for book tops and for our order updates (Binance's
+ * WebSocket API user-data subscription), all against the simulator. The test moves prices while the burst runs and
+ * waits on conditions (bounded polls), never on timing:
+ * - a fill pushed by the stream moves the position and the exit leaves with no REST order lookup or open-orders
+ *   request between the fill and the exit (the simulator's request log says so);
+ * - duplicated order updates change nothing (one entry, one exit, fees not doubled);
+ * - a dropped order stream (reconnects refused for a while) falls back to REST polling, which sees the fill, then the
+ *   stream comes back and a REST reconcile follows its new subscription.
+ * Each step ends with the tables equal to the simulator's book.
+ */
+import assert from "node:assert/strict";
+import { defaultBinanceConfig, defaultOkxConfig } from "../../dev/sim/config.ts";
+import { startSimulator } from "../../dev/sim/server.ts";
+import { type Sql, withSql } from "../support/sql.ts";
+import { keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
+import { simulatorEnv } from "../support/sim_env.ts";
+
+const binanceConfig = defaultBinanceConfig();
+// Prices move only when the test says so.
+binanceConfig.priceStepIntervalMs = 0;
+const sim = await startSimulator({ seed: 23, config: { binance: binanceConfig, okx: defaultOkxConfig() } });
+globalThis.addEventListener("unload", () => void sim.stop());
+const account = sim.engines.binance.listAccounts()[0].id;
+const ETH = "ETH/USDT";
+
+/** The venue's orders since the step's reset (the simulator's book outlives the tables' reset). */
+let baseline = 0;
+const ordersOnVenue = () => sim.engines.binance.allOrders(account, ETH).slice(baseline);
+
+async function reset(sql: Sql): Promise<void> {
+  await sql`delete from public.trade_logs`;
+  await sql`delete from public.orders`;
+  await sql`delete from public.positions`;
+  await sql`delete from public.function_runs`;
+  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
+            burst_tick_ms = 1000, entry_timeout_seconds = 60, time_stop_seconds = 180, max_trades_per_day = 250,
+            max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
+  sim.market.setBalance("binance", "USDT", 10_000);
+  sim.market.setBalance("binance", "ETH", 0);
+  sim.streams.faults.clear();
+  sim.orderStreams.faults.clear();
+  baseline = sim.engines.binance.allOrders(account, ETH).length;
+}
+
+function invoke(stack: Stack, durationMs: number) {
+  return fetch(`${stack.gatewayUrl}/functions/v1/trade-burst`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...keyHeaders(serverKey(stack)) },
+    body: JSON.stringify({ duration_ms: durationMs, venues: ["binance"], symbols: [ETH] }),
+  }).then(async (res) => ({ status: res.status, body: await res.json() }));
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `done` every 50 ms, up to `limit` times; fails naming `what`. */
+async function waitFor(what: string, done: () => boolean | Promise<boolean>, limit = 400): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (await done()) return;
+    await pause(50);
+  }
+  assert.ok(await done(), `timed out waiting for ${what}`);
+}
+
+/** Sets a quote with a 0.2 % spread (wide enough for every latency band) around `mid`. */
+function quote(mid: number): void {
+  sim.market.setQuote("binance", ETH, { mid, spread: mid * 0.002 });
+}
+
+/** Rising quotes, one per 120 ms, until the burst has sent an entry (bounded); it rests below the ask. */
+async function riseUntilEntry(start: number) {
+  for (let i = 0; i < 150 && ordersOnVenue().length === 0; i++) {
+    quote(start * (1 + 0.0001 * i));
+    await pause(120);
+  }
+  assert.equal(ordersOnVenue().length, 1, "one entry from the streamed up-move");
+  const [entry] = ordersOnVenue();
+  assert.deepEqual([entry.side, entry.status], ["buy", "new"], "the entry rests");
+  return entry;
+}
+
+/** Take-profit quotes until the burst has sent its exit (bounded), then until the exit filled. */
+async function riseUntilExit(entryPrice: number): Promise<void> {
+  const high = entryPrice * 1.004;
+  for (let i = 0; i < 100 && ordersOnVenue().length < 2; i++) {
+    quote(high + (i % 2) * 0.01);
+    await pause(120);
+  }
+  assert.equal(ordersOnVenue()[1]?.side, "sell", "an exit from the take-profit quote");
+  await waitFor("the exit fill", () => ordersOnVenue()[1].status === "filled");
+}
+
+/** REST requests that learn an order's state: what the stream makes unnecessary. */
+const ORDER_READS = new Set(["/api/v3/order", "/api/v3/openOrders", "/api/v3/allOrders", "/api/v3/myTrades"]);
+const orderReads = (afterId: number, beforeId = Infinity) =>
+  sim.requestLog.list({ venue: "binance", afterId })
+    .filter((r) => r.id < beforeId && r.method === "GET" && ORDER_READS.has(r.path));
+
+async function entryRow(sql: Sql) {
+  const [row] = await sql<{ order_status: string; filled: string; fee_cost: string | null }[]>`
+    select order_status, filled::text, fee_cost::text from public.orders where purpose = 'entry'`;
+  return row;
+}
+
+/** The venue's orders and ours agree: same ids, sides, fills, statuses and fees. */
+async function assertTablesMatchVenue(sql: Sql): Promise<void> {
+  const rows = await sql<
+    { exchange_order_id: string; side: string; filled: string; order_status: string; fee_cost: string | null }[]
+  >`select exchange_order_id, side, filled::text, order_status, fee_cost::text from public.orders order by created_at`;
+  const venue = ordersOnVenue();
+  assert.deepEqual(
+    rows.map((r) => [r.exchange_order_id, r.side, Number(r.filled), Number(r.fee_cost)]),
+    // Binance reports fees with 8 decimals.
+    venue.map((o) => [o.orderId, o.side, o.filled, Number(o.feeTotal.toFixed(8))]),
+  );
+  for (const [i, r] of rows.entries()) {
+    const expected = venue[i].status === "new" ? "open" : venue[i].status;
+    assert.equal(r.order_status, expected, `order ${r.exchange_order_id} status`);
+  }
+  const [position] = await sql<{ status: string; entry_qty: string; exit_qty: string }[]>`
+    select status, entry_qty::text, exit_qty::text from public.positions`;
+  assert.deepEqual(
+    [position.status, Number(position.entry_qty), Number(position.exit_qty)],
+    ["closed", venue[0].filled, venue[1].filled],
+  );
+}
+
+stackTest("trade-burst with the private order stream", {
+  functions: ["trade-burst"],
+  functionEnv: simulatorEnv(sim),
+}, async (t, stack) => {
+  await withSql(stack.databaseUrl, async (sql) => {
+    await t.step(
+      "a pushed fill moves the position: the exit leaves with no REST order read after the fill",
+      async () => {
+        await reset(sql);
+        quote(3000);
+        const burst = invoke(stack, 20_000);
+        await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
+        const entry = await riseUntilEntry(3000);
+        // Stop (exits still run): the up-move that follows must not open another position.
+        await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+        await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+
+        const beforeFill = sim.requestLog.lastId();
+        // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
+        sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+        assert.equal(ordersOnVenue()[0].status, "filled");
+        await riseUntilExit(entry.price!);
+        const exitSent = sim.requestLog.list({ venue: "binance", afterId: beforeFill })
+          .find((r) => r.method === "POST" && r.path === "/api/v3/order");
+        assert.ok(exitSent, "the exit's request is in the log");
+        assert.deepEqual(orderReads(beforeFill, exitSent.id), [], "no REST order read between the fill and the exit");
+
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [venue] = res.body.venues;
+        assert.equal(venue.positions_closed, 1, JSON.stringify(venue));
+        assert.deepEqual(venue.exits_by_reason, { take_profit: 1 });
+        assert.ok(venue.order_stream.applied >= 1, JSON.stringify(venue.order_stream));
+        assert.equal(venue.order_stream.drops, 0);
+        await assertTablesMatchVenue(sql);
+      },
+    );
+
+    await t.step("duplicated order updates change nothing: one entry, one exit, fees not doubled", async () => {
+      await reset(sql);
+      sim.orderStreams.faults.duplicate("binance");
+      quote(3100);
+      const burst = invoke(stack, 20_000);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
+      const entry = await riseUntilEntry(3100);
+      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+      sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+      await riseUntilExit(entry.price!);
+      const res = await burst;
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [venue] = res.body.venues;
+      assert.ok(sim.orderStreams.faults.applied.duplicated >= 2);
+      const { unchanged, unmatched, applied } = venue.order_stream;
+      assert.ok(unchanged + unmatched >= 2, `duplicates seen and ignored: ${JSON.stringify(venue.order_stream)}`);
+      assert.ok(applied >= 1);
+      assert.equal(ordersOnVenue().length, 2, "nothing sent twice");
+      assert.equal(venue.positions_closed, 1);
+      await assertTablesMatchVenue(sql);
+    });
+
+    await t.step("a dropped order stream falls back to polling, which sees the fill; then it is back", async () => {
+      await reset(sql);
+      quote(3200);
+      const burst = invoke(stack, 20_000);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
+      const entry = await riseUntilEntry(3200);
+      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+
+      // Drop the order stream and refuse new sockets for a while; book tops keep streaming.
+      sim.orderStreams.faults.refuse("binance");
+      sim.orderStreams.faults.drop("binance");
+      const dropped = sim.requestLog.lastId();
+      sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+      await waitFor("the fill seen by REST polling", async () => (await entryRow(sql))?.order_status === "filled");
+      assert.ok(orderReads(dropped).length >= 1, "a REST order read while the stream was down");
+      sim.orderStreams.faults.refuse("binance", false);
+      await waitFor("the order stream back", () => sim.orderStreams.subscribed("binance") >= 1);
+
+      await riseUntilExit(entry.price!);
+      const res = await burst;
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [venue] = res.body.venues;
+      const stream = venue.order_stream;
+      assert.ok(stream.drops >= 1 && stream.reconnects >= 1, JSON.stringify(stream));
+      assert.ok(stream.poll_refreshes >= 1, "ticks polled while the stream was down");
+      assert.ok(stream.subscriptions >= 2 && stream.reconciles >= 1, "a REST reconcile after the new subscription");
+      assert.equal(venue.market_data.drops, 0, "the book-top stream was not touched");
+      assert.equal(venue.positions_closed, 1);
+      await assertTablesMatchVenue(sql);
+    });
+  });
+});

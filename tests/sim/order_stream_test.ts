@@ -1,0 +1,159 @@
+// Our own order-stream client (supabase/functions/_shared/order_stream/) against the simulator over real loopback:
+// it signs in with the venue keys, queues the engine's order updates, raises a reconcile for every subscription that
+// goes live, replaces a dropped or stalled socket (bounded), and stays down without retrying when its keys are refused.
+
+import assert from "node:assert/strict";
+import { defaultSimConfig } from "../../dev/sim/config.ts";
+import { type Simulator, startSimulator } from "../../dev/sim/server.ts";
+import { orderStreamFactory } from "../../supabase/functions/_shared/order_stream/stream_factory.ts";
+import { OrderStream } from "../../supabase/functions/_shared/order_stream/order_stream.ts";
+import { ORDER_STREAM_PROTOCOLS } from "../../supabase/functions/_shared/order_stream/protocols.ts";
+import type { Venue } from "../../supabase/functions/_shared/exchange/venues.ts";
+
+async function setup(): Promise<Simulator> {
+  const config = defaultSimConfig();
+  config.binance.priceStepIntervalMs = 0;
+  config.okx.priceStepIntervalMs = 0;
+  const sim = await startSimulator({ seed: 3, config });
+  for (const venue of ["binance", "okx"] as const) {
+    sim.market.setQuote(venue, "ETH/USDT", { bid: 3_000, ask: 3_001 });
+    sim.market.setBalance(venue, "USDT", 10_000);
+  }
+  return sim;
+}
+
+function envOf(sim: Simulator) {
+  return {
+    baseUrls: { binance: sim.binance.baseUrl, okx: sim.okx.baseUrl },
+    credentials: {
+      binance: { apiKey: sim.binance.apiKey, secret: sim.binance.secret },
+      okx: { apiKey: sim.okx.apiKey, secret: sim.okx.secret, password: sim.okx.passphrase },
+    },
+  };
+}
+
+async function waitFor(what: string, done: () => boolean, limit = 250): Promise<void> {
+  for (let i = 0; i < limit && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(done(), `timed out waiting for ${what}`);
+}
+
+const place = (sim: Simulator, venue: Venue, clientOrderId: string, price = 2_990) =>
+  sim.engines[venue].placeOrder(sim.engines[venue].listAccounts()[0].id, {
+    symbol: "ETH/USDT",
+    side: "buy",
+    type: "limit",
+    amount: 0.1,
+    price,
+    clientOrderId,
+  });
+
+Deno.test("no order stream in paper mode or without keys", () => {
+  const factory = orderStreamFactory({ baseUrls: {}, credentials: { binance: { apiKey: "k", secret: "s" } } });
+  assert.equal(factory("binance", "paper"), undefined);
+  assert.equal(factory("okx", "testnet"), undefined);
+  assert.ok(factory("binance", "testnet") instanceof OrderStream);
+});
+
+for (const venue of ["binance", "okx"] as const) {
+  Deno.test(`${venue}: signs in, goes up with a reconcile due, queues the accepted order and its fill`, async () => {
+    const sim = await setup();
+    const stream = orderStreamFactory(envOf(sim))(venue, "testnet")!;
+    try {
+      stream.start();
+      await waitFor("up", () => stream.up);
+      assert.equal(stream.takeReconcile(), true, "the first subscription asks for a reconcile");
+      assert.equal(stream.takeReconcile(), false, "once");
+      const woke = stream.nextEvent(5_000);
+      const order = place(sim, venue, `c-${venue}`);
+      assert.equal(await woke, true, "a waiter is woken by the update");
+      sim.market.setQuote(venue, "ETH/USDT", { bid: 2_989, ask: 2_990 });
+      await waitFor("two updates", () => stream.stats.order_events >= 2);
+      const [accepted, filled] = stream.drain();
+      assert.deepEqual(
+        [accepted.exchangeOrderId, accepted.clientOrderId, accepted.status, accepted.filled],
+        [order.orderId, `c-${venue}`, "open", 0],
+      );
+      assert.deepEqual([filled.status, filled.filled, filled.lastFilled, filled.cost], ["filled", 0.1, 0.1, 299]);
+      assert.equal(filled.fee?.currency, "ETH");
+      assert.ok((filled.fee?.cost ?? 0) > 0);
+      assert.equal(filled.fee?.scope, venue === "binance" ? "last" : "total");
+      assert.deepEqual(stream.drain(), [], "drained once");
+    } finally {
+      await stream.close();
+      await sim.stop();
+    }
+  });
+}
+
+Deno.test("a dropped stream is replaced and its new subscription asks for a reconcile", async () => {
+  const sim = await setup();
+  const stream = orderStreamFactory(envOf(sim))("binance", "testnet")!;
+  try {
+    stream.start();
+    await waitFor("up", () => stream.up);
+    stream.takeReconcile();
+    sim.orderStreams.faults.drop("binance");
+    await waitFor("down", () => !stream.up);
+    await waitFor("up again", () => stream.up);
+    assert.equal(stream.takeReconcile(), true);
+    assert.deepEqual([stream.stats.drops, stream.stats.reconnects, stream.stats.subscriptions], [1, 1, 2]);
+  } finally {
+    await stream.close();
+    await sim.stop();
+  }
+});
+
+Deno.test("a quiet live stream stays up on probes; a stalled one is replaced", async () => {
+  const sim = await setup();
+  const protocol = ORDER_STREAM_PROTOCOLS.okx;
+  const stream = new OrderStream({
+    url: protocol.url({ baseUrl: sim.okx.baseUrl, sandbox: false }),
+    protocol,
+    credentials: envOf(sim).credentials.okx,
+    stallMs: 300,
+  });
+  try {
+    stream.start();
+    await waitFor("up", () => stream.up);
+    // Nothing trades for well over the stall time: the probes ("ping" → "pong") keep it up.
+    const messages = stream.stats.messages;
+    await waitFor("probes answered", () => stream.stats.messages >= messages + 3);
+    assert.equal(stream.stats.stalls, 0);
+    sim.orderStreams.faults.stall("okx", 60_000);
+    await waitFor("a stall", () => stream.stats.stalls >= 1);
+    assert.equal(stream.up, false);
+    sim.orderStreams.faults.resume("okx");
+    await waitFor("up again", () => stream.up);
+    assert.ok(stream.stats.reconnects >= 1);
+  } finally {
+    await stream.close();
+    await sim.stop();
+  }
+});
+
+Deno.test("garbage replaces the socket; refused keys are not retried (the burst polls)", async () => {
+  const sim = await setup();
+  const env = envOf(sim);
+  const good = orderStreamFactory(env)("binance", "testnet")!;
+  const bad = orderStreamFactory({
+    ...env,
+    credentials: { ...env.credentials, okx: { ...env.credentials.okx, secret: "wrong" } },
+  })("okx", "testnet")!;
+  try {
+    good.start();
+    bad.start();
+    await waitFor("up", () => good.up);
+    sim.orderStreams.faults.garbage("binance");
+    place(sim, "binance", "g1");
+    await waitFor("garbage seen", () => good.stats.garbage === 1);
+    await waitFor("up again", () => good.up);
+    await waitFor("refused", () => bad.stats.refused === 1);
+    assert.equal(bad.up, false);
+    assert.equal(bad.stats.reconnects, 0, "a refusal is not retried");
+    assert.match(bad.stats.last_fault ?? "", /60007/);
+  } finally {
+    await good.close();
+    await bad.close();
+    await sim.stop();
+  }
+});

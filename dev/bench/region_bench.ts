@@ -223,14 +223,15 @@ export function renderRegionSection(
       `the database's region (×${ratio.toFixed(2)}); the venue round trip from the home region is ${venueRtt} ms, ` +
       `a database round trip from there ${dbRtt} ms. ` +
       (home.dbOnPath >= 1
-        ? `${home.dbOnPath} database round trips (median) still start between the data and the order, and each costs ` +
-          `the home region ~${dbRtt} ms.`
+        ? `${home.dbOnPath} database requests (median) start between the data and the order (some beside the path ` +
+          `rather than on it); the figure less the venue round trip is worth ` +
+          `${((home.medianMs - venueRtt) / dbRtt).toFixed(1)} database round trips from the home region.`
         : "No database round trip starts between the data and the order: what is left above the venue round trip " +
           "is the burst's own work (tick wait, decision, signing) and this machine's load."),
   );
   if (home.dbOnPath >= 1) {
     misses.push(
-      `Issue 18 placement: ${home.dbOnPath} database round trips (median) remain on the data → order path from the ` +
+      `Issue 18 placement: ${home.dbOnPath} database requests (median) remain on the data → order path from the ` +
         `home region (${f1(home.medianMs)} ms against a ${venueRtt} ms venue round trip; section 7).`,
     );
   }

@@ -8,6 +8,7 @@ import { DEMO_USAGE, parseDemoArgs, UsageError } from "../dev/run/args.ts";
 import { startDemoMarket } from "../dev/run/demo/market.ts";
 import { runBot } from "../dev/run/runtime.ts";
 import { openTerminal } from "../dev/run/terminal.ts";
+import { REALISTIC_MATRIX } from "../dev/stack/regions.ts";
 
 let options;
 try {
@@ -25,7 +26,9 @@ const terminal = openTerminal();
 const code = await runBot({
   name: "demo",
   options,
-  startMarket: () => startDemoMarket(options.seed),
+  startMarket: () => startDemoMarket(options.seed, { perCallerLimits: !options.regions }),
+  // --regions: REALISTIC_MATRIX (figures and sources in dev/stack/regions.ts), the database in Frankfurt.
+  ...(options.regions ? { regionModel: { matrix: REALISTIC_MATRIX, projectRegion: "eu-central-1" } } : {}),
   io: terminal.io,
   stop: terminal.signal,
 });

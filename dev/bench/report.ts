@@ -2,6 +2,7 @@
  * docs/BENCHMARKS.md from the bench's results: the machine, one table per figure, and a line for every figure that
  * misses the intent of issue 8 saying why and what would fix it. Pure: the text depends only on the results.
  */
+import { renderRegionSection } from "./region_bench.ts";
 import { type BurstFigures, burstFigures, coldStartFigures, type LatencyFigures, ratiosAgainst } from "./figures.ts";
 import type { BenchResults, BurstResult } from "./run_all.ts";
 import { median } from "./stats.ts";
@@ -651,6 +652,16 @@ function targetsSection(results: BenchResults, all: readonly BurstFigures[]): st
   ].join("\n");
 }
 
+/** Section 7, when the run measured the placements (results saved before that have none). */
+function regionSection(results: BenchResults, misses: string[]): string[] {
+  if (results.regionsError !== undefined) {
+    misses.push(`Issue 18 placement: not measured (${results.regionsError}).`);
+    return [`## 7. Issue 18: burst placement (home region vs database region)\n\nFailed: ${results.regionsError}`];
+  }
+  if (!results.regions || !results.options.regions) return [];
+  return [renderRegionSection(results.regions, results.options.regions, misses)];
+}
+
 export function renderReport(results: BenchResults): string {
   const misses: string[] = [];
   const all = results.bursts.flatMap((b) => {
@@ -665,6 +676,7 @@ export function renderReport(results: BenchResults): string {
     requestsSection(all, results, misses),
     scaleSection(all, results, misses),
     artifactSection(results, misses),
+    ...regionSection(results, misses),
   ];
   const failures = failedBursts(results.bursts);
   return [

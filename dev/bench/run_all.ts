@@ -21,6 +21,12 @@ import { startDbProxy } from "./db_proxy.ts";
 import { shippedEntry } from "./function_process.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
 import { benchSimConfig, benchSymbols } from "./scenario.ts";
+import {
+  measurePlacements,
+  type PlacementResult,
+  type RegionBenchOptions,
+  regionBenchOptions,
+} from "./region_bench.ts";
 
 /** Must match the import map's ccxt (deno.json). */
 export const CCXT_VERSION = "4.5.84";
@@ -38,6 +44,8 @@ export interface BenchOptions {
   symbolCounts: number[];
   /** The default-cadence run: bot_settings defaults (1000 ms tick) for the default burst length. */
   defaultCadence: { tickMs: number; durationMs: number; runs: number };
+  /** Issue 18's placements (home region vs database region); absent in results saved before they were part of it. */
+  regions?: RegionBenchOptions;
 }
 
 export function benchOptions(quick: boolean): BenchOptions {
@@ -51,6 +59,7 @@ export function benchOptions(quick: boolean): BenchOptions {
       stepMs: 200,
       symbolCounts: [4, 20, 50],
       defaultCadence: { tickMs: 1_000, durationMs: 5_000, runs: 1 },
+      regions: regionBenchOptions(true),
     }
     : {
       quick,
@@ -61,6 +70,7 @@ export function benchOptions(quick: boolean): BenchOptions {
       stepMs: 200,
       symbolCounts: [4, 20, 50],
       defaultCadence: { tickMs: 1_000, durationMs: 20_000, runs: 2 },
+      regions: regionBenchOptions(false),
     };
 }
 
@@ -93,6 +103,9 @@ export interface BenchResults {
   /** The shipped bundles' sizes (absent in results saved before bundling). */
   artifacts?: ArtifactResults;
   artifactsError?: string;
+  /** Issue 18: the same burst next to the venue and next to the database (absent in older saved results). */
+  regions?: PlacementResult[];
+  regionsError?: string;
 }
 
 /** The two-class probe as a cold-start target, or nothing when ccxt's files are not where Deno keeps npm packages. */
@@ -262,6 +275,22 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       } catch (error) {
         log(`burst ${config.venues.join("+")} × ${config.symbols} failed: ${describe(error)}`);
         results.bursts.push({ config, kind, runs: [], error: describe(error) });
+      }
+    }
+    if (options.regions) {
+      try {
+        results.regions = await measurePlacements({
+          sim,
+          proxy,
+          sql,
+          functionEnv: stack.functionEnv,
+          serviceRoleKey,
+          logDir,
+          log,
+        }, options.regions);
+      } catch (error) {
+        log(`placements failed: ${describe(error)}`);
+        results.regionsError = describe(error);
       }
     }
   } finally {

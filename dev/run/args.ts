@@ -12,7 +12,7 @@ export const DEFAULT_DEMO_SEED = 1;
 export const MAX_DURATION_SECONDS = 86_400;
 
 export const DEMO_USAGE = `Usage: deno task demo [--reset] [--data-dir DIR] [--db-url URL] [--seed N] [--no-dashboard]
-                      [--duration SECONDS] [--new-keys-only]
+                      [--duration SECONDS] [--new-keys-only] [--regions]
 
   --reset          wipe the demo's database (and logs) in the data folder first
   --data-dir       where the embedded database and logs live (default .local/demo, kept between runs)
@@ -22,6 +22,10 @@ export const DEMO_USAGE = `Usage: deno task demo [--reset] [--data-dir DIR] [--d
   --no-dashboard   plain progress lines instead of the refreshing dashboard
   --duration       stop by itself this many seconds after start-up (default: run until Ctrl-C)
   --new-keys-only  a local project without legacy JWT keys (sb_publishable_/sb_secret_ only), like one created today
+  --regions        model Edge regions (issue 18): each function runs in Tokyo, Singapore, Frankfurt and N. Virginia
+                   behind a latency matrix resembling reality (dev/stack/regions.ts), the database in Frankfurt; the
+                   bot samples from every region and trades each venue from its home region (12 function processes,
+                   a slower start, bursts slowed by their distance to the database)
 `;
 
 export class UsageError extends Error {
@@ -44,6 +48,8 @@ export interface CommonOptions {
 
 export interface DemoOptions extends CommonOptions {
   seed: number;
+  /** --regions: the latency model of issue 18 (off by default: 12 processes instead of 3). */
+  regions: boolean;
 }
 
 /** The flags demo and paper-live share, for parseArgs. */
@@ -118,7 +124,7 @@ export function parseDemoArgs(args: readonly string[], env: (name: string) => st
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { ...COMMON_FLAGS, seed: { type: "string" } },
+      options: { ...COMMON_FLAGS, seed: { type: "string" }, regions: { type: "boolean", default: false } },
       strict: true,
       allowPositionals: false,
     });
@@ -132,5 +138,5 @@ export function parseDemoArgs(args: readonly string[], env: (name: string) => st
   if (!/^\d+$/.test(seedText.trim()) || !Number.isSafeInteger(seed) || seed > 0xffff_ffff) {
     throw new UsageError(`--seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(seedText)}`);
   }
-  return { ...commonOptions(values, env, DEFAULT_DEMO_DATA_DIR), seed };
+  return { ...commonOptions(values, env, DEFAULT_DEMO_DATA_DIR), seed, regions: values.regions };
 }

@@ -16,6 +16,7 @@ import { type ScheduledJob } from "../schedule/cadence.ts";
 import { createLocalScheduler, describeSchedulerEvent } from "../schedule/local.ts";
 import type { LocalScheduler, SchedulerEvent } from "../schedule/scheduler.ts";
 import { type Stack, startStack } from "../stack/stack.ts";
+import { type LatencyMatrix, matrixRegions, startRegionNetwork } from "../stack/regions.ts";
 import type { CommonOptions } from "./args.ts";
 import { DEMO_LOG_FILE_NAME, type DemoDatabase, openDemoDatabase, redactUrl, resetDataDir } from "./database.ts";
 import type { Market } from "./demo/market.ts";
@@ -41,6 +42,11 @@ export interface BotRunConfig {
   stop: AbortSignal;
   /** Default 2 s with the dashboard, 5 s for plain lines. */
   refreshMs?: number;
+  /**
+   * Issue 18's model of Edge regions (demo `--regions`): every function in every region of `matrix`, behind its
+   * delays to the venues and the database; the database in `projectRegion`, where calls without a region land.
+   */
+  regionModel?: { matrix: LatencyMatrix; projectRegion: string };
 }
 
 /** The first jobs of the immediate round: latency first, so the burst starts on a measured band, not the fallback. */
@@ -184,6 +190,18 @@ async function startServices(config: BotRunConfig, cleanups: Cleanups, say: (tex
   checkStop();
   say(database.description);
 
+  const model = config.regionModel;
+  let regions;
+  if (model) {
+    if (!market.simOrigin) {
+      throw new Error("the region model needs a simulated market (its proxies delay the simulator)");
+    }
+    const network = startRegionNetwork({ matrix: model.matrix, simOrigin: market.simOrigin });
+    // Registered before the stack, so it stops after the function processes that use its proxies.
+    cleanups.push("the region latency proxies", () => network.stop());
+    regions = { names: matrixRegions(model.matrix), defaultRegion: model.projectRegion, regionEnv: network.regionEnv };
+    say(`region model: ${regions.names.join(", ")}; the database in ${model.projectRegion}`);
+  }
   say("starting PostgREST, the gateway and the functions");
   const stack = await startStack({
     keyMode: options.newKeysOnly ? "new-only" : "with-legacy",
@@ -191,6 +209,7 @@ async function startServices(config: BotRunConfig, cleanups: Cleanups, say: (tex
     functionEnv: market.functionEnv,
     workDir: options.dataDir,
     onOutput: (source, chunk) => log.chunk(source, chunk),
+    ...(regions ? { regions } : {}),
   });
   cleanups.push("the stack", () => stack.stop());
   checkStop();
@@ -284,6 +303,13 @@ export async function runBot(config: BotRunConfig): Promise<number> {
       log.line(name, note);
     }
     await addDemoViewer(serviceClient, stack.authenticatedUserId);
+    if (config.regionModel) {
+      // The project's region joins the candidates and is where calls without a region land (the gateway's default).
+      const { error } = await serviceClient.from("bot_settings")
+        .update({ project_region: config.regionModel.projectRegion }).eq("id", 1);
+      if (error) throw new Error(`could not set bot_settings.project_region: ${error.message}`);
+      say(`project_region = ${config.regionModel.projectRegion}; home regions appear after two sampling rounds`);
+    }
     // The web dashboard is a convenience: a build problem is reported, the bot runs anyway.
     say("building the web dashboard");
     web = await startWebDashboard(stack, serviceClient, options.dataDir).catch((error) => {

@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { jobAction, type ScheduledJob } from "./cadence.ts";
+import { type CallResult, sendWithFallback } from "./fallback.ts";
 
 /** Retention runs inside the database; this only bounds the HTTP round trip to it. */
 export const RETENTION_TIMEOUT_MS = 30_000;
@@ -150,13 +151,38 @@ export async function loadInvocations(
   return z.array(invocationSchema).parse(answer.body);
 }
 
+/** report_unanswered_call through /rest/v1/rpc: the region went unanswered (see fallback.ts). */
+async function reportUnanswered(
+  doFetch: typeof fetch,
+  options: GatewayInvokerOptions,
+  functionName: string,
+  region: string,
+  detail: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const answer = await postWithTimeout(
+    doFetch,
+    {
+      url: `${options.baseUrl.replace(/\/+$/, "")}/rest/v1/rpc/report_unanswered_call`,
+      body: { p_function: functionName, p_region: region, p_detail: detail },
+      timeoutMs: RETENTION_TIMEOUT_MS,
+    },
+    options.serverKey,
+    functionName,
+    signal,
+  );
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new Error(`report_unanswered_call (${region}) answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+}
+
 export function gatewayInvoker(options: GatewayInvokerOptions): JobInvoker {
   const doFetch = options.fetch ?? fetch;
   return async (job, signal) => {
     if (job.kind === "edge_function" && job.fanOut !== "none") {
       const calls = await loadInvocations(doFetch, options.baseUrl, options.serverKey, job, signal);
-      // In parallel, as pg_net sends them; one call failing does not stop the others.
-      const results = await Promise.all(calls.map(async (call) => {
+      const send = async (call: Invocation): Promise<CallResult> => {
+        const venues = call.body.venues ?? null;
         try {
           const result = await postWithTimeout(
             doFetch,
@@ -165,13 +191,24 @@ export function gatewayInvoker(options: GatewayInvokerOptions): JobInvoker {
             job.name,
             signal,
           );
-          return { region: call.region, venues: call.body.venues ?? null, ...result };
+          return { region: call.region, venues, ...result };
         } catch (error) {
-          return { region: call.region, venues: call.body.venues ?? null, status: 0, body: String(error) };
+          return { region: call.region, venues, status: 0, body: String(error) };
         }
-      }));
-      const failed = results.find((r) => r.status < 200 || r.status >= 300);
-      return { status: failed ? (failed.status || 502) : 200, body: results };
+      };
+      // In parallel, as pg_net sends them; one call failing does not stop the others. An unanswered regional call
+      // marks its region and a burst goes on in the venue's next region (fallback.ts).
+      const chains = await Promise.all(calls.map((call) =>
+        sendWithFallback(call, job.fanOut, {
+          send,
+          report: (fn, region, detail) => reportUnanswered(doFetch, options, fn, region, detail, signal),
+          invocations: () => loadInvocations(doFetch, options.baseUrl, options.serverKey, job, signal),
+          monotonicMs: () => performance.now(),
+        })
+      ));
+      // A call's outcome is its last attempt; the unanswered attempts before it stay in the body, marked fell_back_to.
+      const failed = chains.map((attempts) => attempts.at(-1)!).find((r) => r.status < 200 || r.status >= 300);
+      return { status: failed ? (failed.status || 502) : 200, body: chains.flat() };
     }
     return postWithTimeout(doFetch, jobRequest(job, options.baseUrl), options.serverKey, job.name, signal);
   };

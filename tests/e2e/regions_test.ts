@@ -160,28 +160,91 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
       assert.match(moved.binance!.reason, /switched/);
     });
 
-    await t.step("a home region that stops answering: the venue falls back to the next best region", async () => {
-      stack.dropRegion(SINGAPORE);
-      // Only samples younger than 20 s count (set above), so the outage shows within a few rounds.
-      const fallback = await roundsUntil(
-        "binance leaves Singapore",
-        async () => {
-          const h = await homes(sql).catch(() => undefined);
-          return h?.binance && h.binance.region !== SINGAPORE ? h : undefined;
-        },
-        200,
-        SINGAPORE,
-      ).catch(async (error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(await homes(sql))}`);
-      });
-      // Tokyo (42 ms one way) is the best remaining region (N. Virginia 73, Frankfurt 118).
-      assert.equal(fallback.binance?.region, TOKYO, JSON.stringify(fallback));
-      assert.ok(
-        stack.routedCalls().some((c) => c.region === SINGAPORE && c.dropped),
-        "calls to Singapore were dropped",
-      );
-      stack.restoreRegion(SINGAPORE);
-    });
+    await t.step(
+      "a home region that stops answering: the next burst firing runs the venue one region further",
+      async () => {
+        // The decision must not move during this step (that is the next step, by ageing): a long memory keeps Singapore
+        // eligible on its old samples and a 99% margin keeps the settled home. What moves the bursts is the outage mark.
+        await sql`update public.bot_settings set home_region_max_age_seconds = 3600, home_region_margin_pct = 99
+        where id = 1`;
+        assert.equal((await homes(sql)).binance?.region, SINGAPORE);
+        stack.dropRegion(SINGAPORE);
+        type Sent = {
+          region: string | null;
+          venues: string[];
+          status: number;
+          fell_back_to?: string | null;
+          body: { venues?: { status: string }[] };
+        };
+        const fire = async () => {
+          const before = stack.routedCalls().length;
+          const result = await invoke(burst, never);
+          const burstCalls = stack.routedCalls().slice(before).filter((c) => c.name === "trade-burst");
+          return {
+            result,
+            sent: result.body as Sent[],
+            routed: burstCalls.map((c) => `${c.region}${c.dropped ? " dropped" : ""}`),
+          };
+        };
+
+        // The first firing after the outage: the calls to Singapore are dropped, reported, and sent again at once to
+        // each venue's next region (binance: Tokyo 42 ms; okx: Tokyo 25 ms), within the same firing.
+        const first = await fire();
+        assert.equal(first.result.status, 200, JSON.stringify(first.sent).slice(0, 2000));
+        const binance = first.sent.filter((c) => c.venues[0] === "binance");
+        assert.deepEqual(
+          binance.map((c) => `${c.region} ${c.status} ${c.fell_back_to ?? "-"}`),
+          [`${SINGAPORE} 503 ${TOKYO}`, `${TOKYO} 200 -`],
+          JSON.stringify(binance).slice(0, 2000),
+        );
+        assert.equal(binance[1]!.body.venues?.[0]?.status, "ran", "the re-sent burst traded binance in Tokyo");
+        assert.deepEqual(first.routed.sort(), [`${SINGAPORE} dropped`, `${SINGAPORE} dropped`, TOKYO, TOKYO].sort());
+        const [outage] = await sql<{ region: string }[]>`select region from public.region_outages`;
+        assert.equal(outage?.region, SINGAPORE, "the region is marked unanswering");
+
+        // The next firing goes to the fallback directly, and so does one after a sampling round in which Singapore is
+        // still down (its calls are dropped: it has not answered since).
+        const second = await fire();
+        assert.deepEqual(second.routed, [TOKYO, TOKYO], "no call is sent to the dead region any more");
+        await round(SINGAPORE);
+        assert.equal((await homes(sql)).binance?.region, SINGAPORE, "the measured home has not moved");
+        assert.deepEqual((await fire()).routed, [TOKYO, TOKYO]);
+
+        // Singapore answers again: one sampling round in which it takes samples, and bursts go home.
+        stack.restoreRegion(SINGAPORE);
+        await round();
+        const back = await fire();
+        assert.deepEqual(back.routed, [SINGAPORE, SINGAPORE], JSON.stringify(back.sent).slice(0, 2000));
+        await sql`update public.bot_settings set home_region_max_age_seconds = 20, home_region_margin_pct = 15
+        where id = 1`;
+      },
+    );
+
+    await t.step(
+      "a home region that stops answering: the measured home moves too, once its samples age out",
+      async () => {
+        stack.dropRegion(SINGAPORE);
+        // Only samples younger than 20 s count (set above), so the outage shows within a few rounds.
+        const fallback = await roundsUntil(
+          "binance leaves Singapore",
+          async () => {
+            const h = await homes(sql).catch(() => undefined);
+            return h?.binance && h.binance.region !== SINGAPORE ? h : undefined;
+          },
+          200,
+          SINGAPORE,
+        ).catch(async (error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(await homes(sql))}`);
+        });
+        // Tokyo (42 ms one way) is the best remaining region (N. Virginia 73, Frankfurt 118).
+        assert.equal(fallback.binance?.region, TOKYO, JSON.stringify(fallback));
+        assert.ok(
+          stack.routedCalls().some((c) => c.region === SINGAPORE && c.dropped),
+          "calls to Singapore were dropped",
+        );
+        stack.restoreRegion(SINGAPORE);
+      },
+    );
 
     await t.step("overlapping bursts of one venue in two regions: the lease lets one trade", async () => {
       const post = (region: string) =>

@@ -46,6 +46,8 @@ export interface Market {
   functionEnv: Record<string, string>;
   /** For the start-up JSON line. */
   info: Record<string, unknown>;
+  /** The simulator's origin (it serves /binance and /okx), for the latency model's proxies (`--regions`). */
+  simOrigin?: string;
   stop(): Promise<void>;
 }
 
@@ -59,8 +61,21 @@ export const NO_KEYS_ENV: Record<string, string> = {
   ALLOW_LIVE_TRADING: "false",
 };
 
-export async function startDemoMarket(seed: number): Promise<Market> {
+export interface DemoMarketOptions {
+  /**
+   * `--regions`: each modelled Edge region calls a venue from its own addresses, so the venue's per-IP limits do not
+   * add up across regions; the simulator counts every caller against one limit, which four regions sampling at once
+   * would exceed (OKX public/time: 10 per 2 s). Off then, as in tests/e2e/regions_test.ts.
+   */
+  perCallerLimits?: boolean;
+}
+
+export async function startDemoMarket(seed: number, options: DemoMarketOptions = {}): Promise<Market> {
   const sim = await startSimulator({ seed, config: demoSimConfig() });
+  if (options.perCallerLimits === false) {
+    sim.limits.binance.enabled = false;
+    sim.limits.okx.enabled = false;
+  }
   return {
     description: describeDemoMarket(seed),
     functionEnv: {
@@ -70,6 +85,7 @@ export async function startDemoMarket(seed: number): Promise<Market> {
       EXCHANGE_TIMEOUT_MS: "5000",
     },
     info: { simulator: { binance: sim.binance.baseUrl, okx: sim.okx.baseUrl, adminUrl: sim.adminUrl, seed } },
+    simOrigin: sim.origin,
     stop: () => sim.stop(),
   };
 }

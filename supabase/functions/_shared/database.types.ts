@@ -630,6 +630,75 @@ export type Database = {
         };
         Relationships: [];
       };
+      region_outages: {
+        Row: {
+          detail: string;
+          failed_at: string;
+          failures: number;
+          function_name: string;
+          region: string;
+          since: string;
+        };
+        Insert: {
+          detail?: string;
+          failed_at?: string;
+          failures?: number;
+          function_name: string;
+          region: string;
+          since?: string;
+        };
+        Update: {
+          detail?: string;
+          failed_at?: string;
+          failures?: number;
+          function_name?: string;
+          region?: string;
+          since?: string;
+        };
+        Relationships: [];
+      };
+      regional_calls: {
+        Row: {
+          attempt: number;
+          body: NonNullable<Json>;
+          detail: string | null;
+          fan_out: string;
+          function_name: string;
+          region: string;
+          request_id: number;
+          schedule: string;
+          sent_at: string;
+          state: string;
+          timeout_ms: number;
+        };
+        Insert: {
+          attempt?: number;
+          body: NonNullable<Json>;
+          detail?: string | null;
+          fan_out: string;
+          function_name: string;
+          region: string;
+          request_id: number;
+          schedule: string;
+          sent_at?: string;
+          state?: string;
+          timeout_ms: number;
+        };
+        Update: {
+          attempt?: number;
+          body?: NonNullable<Json>;
+          detail?: string | null;
+          fan_out?: string;
+          function_name?: string;
+          region?: string;
+          request_id?: number;
+          schedule?: string;
+          sent_at?: string;
+          state?: string;
+          timeout_ms?: number;
+        };
+        Relationships: [];
+      };
       trade_logs: {
         Row: {
           dur_seconds: number;
@@ -716,6 +785,7 @@ export type Database = {
       venue_home_regions: {
         Row: {
           chosen_at: string;
+          fallback_regions: string[];
           median_ms: number | null;
           reason: string;
           region: string;
@@ -727,6 +797,7 @@ export type Database = {
         };
         Insert: {
           chosen_at?: string;
+          fallback_regions?: string[];
           median_ms?: number | null;
           reason?: string;
           region: string;
@@ -738,6 +809,7 @@ export type Database = {
         };
         Update: {
           chosen_at?: string;
+          fallback_regions?: string[];
           median_ms?: number | null;
           reason?: string;
           region?: string;
@@ -759,6 +831,10 @@ export type Database = {
         Returns: string;
       };
       candidate_regions: { Args: Record<PropertyKey, never>; Returns: string[] };
+      check_regional_calls: {
+        Args: Record<PropertyKey, never>;
+        Returns: number;
+      };
       daily_trade_stats: {
         Args: { p_mode: string; p_since: string };
         Returns: Json;
@@ -822,12 +898,25 @@ export type Database = {
         Returns: undefined;
       };
       member_role: { Args: Record<PropertyKey, never>; Returns: string };
+      min_resend_duration_ms: {
+        Args: Record<PropertyKey, never>;
+        Returns: number;
+      };
       prune_old_rows: { Args: Record<PropertyKey, never>; Returns: Json };
       record_armed_entry: {
         Args: { p_armed_id: string; p_order: Json; p_position: Json };
         Returns: Json;
       };
+      region_is_answering: { Args: { p_region: string }; Returns: boolean };
       region_name_is_valid: { Args: { p_region: string }; Returns: boolean };
+      regional_call_check_schedule: {
+        Args: Record<PropertyKey, never>;
+        Returns: string;
+      };
+      regional_call_start_deadline: {
+        Args: Record<PropertyKey, never>;
+        Returns: string;
+      };
       release_venue_lease: {
         Args: {
           p_error?: string;
@@ -835,6 +924,10 @@ export type Database = {
           p_run_id: string;
           p_summary: Json;
         };
+        Returns: undefined;
+      };
+      report_unanswered_call: {
+        Args: { p_detail?: string; p_function: string; p_region: string };
         Returns: undefined;
       };
       retry_position_exit: {

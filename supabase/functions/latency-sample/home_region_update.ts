@@ -68,6 +68,7 @@ export async function updateHomeRegion(
     median_ms: decision.medianMs,
     samples: decision.samples,
     settled: decision.settled,
+    fallback_regions: decision.fallbacks,
     reason: decision.reason,
     ...(decision.changed ? { chosen_at: now.toISOString() } : {}),
   };

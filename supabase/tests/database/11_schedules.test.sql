@@ -28,6 +28,8 @@ select results_eq(
     $c$balance-sync */5 * * * * select public.invoke_edge_function('balance-sync', '{}'::jsonb, 30000)$c$,
     $c$latency-sample * * * * * select public.run_function_schedule('latency-sample')$c$,
     $c$prune-old-rows 0 3 * * * select public.prune_old_rows()$c$,
+    -- Every 10 s on pg_cron 1.5+ (Supabase); this server's 1.4 has no interval schedules, so every minute.
+    $c$regional-call-check $c$ || public.regional_call_check_schedule() || $c$ select public.check_regional_calls()$c$,
     $c$trade-burst * * * * * select public.run_function_schedule('trade-burst')$c$
   ],
   'the migration created one cron job per schedule row, each calling the right SQL.'

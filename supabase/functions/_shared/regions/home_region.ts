@@ -56,6 +56,11 @@ export interface HomeRegionDecision {
   changed: boolean;
   /** Every candidate with fresh samples had enough of them (see the header). */
   settled: boolean;
+  /**
+   * The other eligible candidates, lowest median first: where bursts go while `region` does not answer (the schedule
+   * skips unanswering regions, see migration 20261202400000_region_fallback).
+   */
+  fallbacks: string[];
   reason: string;
   stats: RegionStats[];
 }
@@ -67,12 +72,11 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Per candidate: fresh successes, their median, and whether that is enough to be chosen. */
-/** Per candidate: fresh successes, their median, and whether that is enough to be chosen. */
 function freshAny(samples: readonly RegionSample[], region: string, oldest: number): boolean {
   return samples.some((s) => s.region === region && s.ts.getTime() >= oldest);
 }
 
+/** Per candidate: fresh successes, their median, and whether that is enough to be chosen. */
 export function regionStats(
   samples: readonly RegionSample[],
   policy: HomeRegionPolicy,
@@ -103,6 +107,8 @@ export function decideHomeRegion(
   const oldest = now.getTime() - policy.maxAgeMs;
   const settled = stats.every((s) => s.eligible || !freshAny(samples, s.region, oldest));
   const statsOf = (region: string | null) => stats.find((s) => s.region === region);
+  // Lowest median first; ties go to the earlier candidate (stable sort over the candidate order).
+  const eligible = stats.filter((s) => s.eligible).sort((a, b) => a.medianMs! - b.medianMs!);
   const decision = (region: string | null, source: DecisionSource, reason: string): HomeRegionDecision => ({
     region,
     source,
@@ -110,14 +116,13 @@ export function decideHomeRegion(
     samples: statsOf(region)?.samples ?? 0,
     changed: region !== current,
     settled,
+    fallbacks: eligible.map((s) => s.region).filter((r) => r !== region),
     reason,
     stats,
   });
 
   if (policy.override !== null) return decision(policy.override, "override", "set in settings");
 
-  // Lowest median first; ties go to the earlier candidate (stable sort over the candidate order).
-  const eligible = stats.filter((s) => s.eligible).sort((a, b) => a.medianMs! - b.medianMs!);
   const best = eligible[0];
   const home = statsOf(current);
   if (!best) {

@@ -160,3 +160,21 @@ Deno.test("a region with no fresh samples at all (down) does not keep a choice p
   const d = decideHomeRegion([...samples(TOKYO, 50), ...samples(SINGAPORE, 30)], policy, null, NOW);
   assert.equal(d.settled, true, "Frankfurt never answered: it does not count");
 });
+
+Deno.test("fallbacks: the other eligible regions, best median first; a region kept by hysteresis is not among them", () => {
+  const fresh = [
+    ...samples(FRANKFURT, 200),
+    ...samples(TOKYO, 60),
+    ...samples(SINGAPORE, 55),
+    ...samples("us-east-1", 9, 2),
+  ];
+  const first = decideHomeRegion(fresh, policy, null, NOW);
+  assert.equal(first.region, SINGAPORE);
+  // N. Virginia has too few samples to be a fallback.
+  assert.deepEqual(first.fallbacks, [TOKYO, FRANKFURT]);
+  const kept = decideHomeRegion(fresh, policy, settled(TOKYO), NOW);
+  assert.equal(kept.region, TOKYO, kept.reason);
+  assert.deepEqual(kept.fallbacks, [SINGAPORE, FRANKFURT]);
+  const pinned = decideHomeRegion(fresh, { ...policy, override: FRANKFURT }, null, NOW);
+  assert.deepEqual(pinned.fallbacks, [SINGAPORE, TOKYO]);
+});

@@ -21,7 +21,7 @@ import {
 import { DEFAULT_NOT_FOUND_GRACE_MS } from "../_shared/orders/reconcile.ts";
 import type { ExchangeOrderView, OrderRow, PositionRow } from "../_shared/orders/types.ts";
 import type { TradingMode } from "../_shared/settings.ts";
-import { note } from "./summary.ts";
+import { type ArmedEntriesReport, note } from "./summary.ts";
 import type { VenueBurstContext } from "./venue_burst_context.ts";
 
 const entrySlot = (symbol: string): ArmedSlot => ({ symbol, side: "buy", purpose: "entry" });
@@ -44,13 +44,6 @@ function armedAsOrder(armed: ArmedOrderRow): OrderRow {
     armed.id,
     new Date(armed.armed_at),
   );
-}
-
-export interface ArmedEntriesReport {
-  checked: number;
-  adopted: number;
-  retired: number;
-  left_armed: number;
 }
 
 export class ArmedEntries {

@@ -2,11 +2,18 @@
  * What a burst reports: per venue and in total. Counters only; every figure is also in the tables.
  */
 import type { ReconcileReport } from "../_shared/orders/reconcile.ts";
-import type { ArmedEntriesReport } from "./armed_entries.ts";
 import type { TradingMode } from "../_shared/settings.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 
 export type Counts = Record<string, number>;
+
+/** What a burst's start found of the entry ids earlier bursts left armed (armed_entries.ts). */
+export interface ArmedEntriesReport {
+  checked: number;
+  adopted: number;
+  retired: number;
+  left_armed: number;
+}
 
 export interface VenueSummary {
   venue: Venue;

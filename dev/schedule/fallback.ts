@@ -6,7 +6,7 @@
  * left of the burst. So the firing that meets a dead region still runs the burst, one region further down.
  */
 import type { FanOut } from "./cadence.ts";
-import type { Invocation, InvocationResult } from "./invoke.ts";
+import type { Invocation, InvocationResult } from "./invocation.ts";
 
 /** Below this a re-sent burst is not worth a call (as `min_resend_duration_ms()` in SQL). */
 export const MIN_RESEND_MS = 5_000;

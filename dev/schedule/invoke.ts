@@ -8,15 +8,12 @@
 import { z } from "zod";
 import { jobAction, type ScheduledJob } from "./cadence.ts";
 import { type CallResult, sendWithFallback } from "./fallback.ts";
+import { type Invocation, type InvocationResult, invocationSchema } from "./invocation.ts";
+
+export { type Invocation, type InvocationResult, invocationSchema };
 
 /** Retention runs inside the database; this only bounds the HTTP round trip to it. */
 export const RETENTION_TIMEOUT_MS = 30_000;
-
-export interface InvocationResult {
-  status: number;
-  /** Parsed JSON when the answer is JSON, else the text. */
-  body: unknown;
-}
 
 /** Calls one job; rejects on network failure, timeout or abort, resolves with any HTTP answer. */
 export type JobInvoker = (job: ScheduledJob, signal: AbortSignal) => Promise<InvocationResult>;
@@ -68,15 +65,6 @@ export function serverKeyHeaders(serverKey: string): Record<string, string> {
   if (serverKey.startsWith("sb_")) return { apikey: serverKey };
   return { authorization: `Bearer ${serverKey}`, apikey: serverKey };
 }
-
-/** One call of a fanned-out job, as `public.function_schedule_invocations` lists it (what pg_cron's job sends). */
-export const invocationSchema = z.object({
-  function_name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  body: z.record(z.string(), z.unknown()),
-  region: z.string().regex(/^[a-z]{2}-[a-z]+-[0-9]{1,2}$/).nullable(),
-  timeout_ms: z.number().int().min(1_000).max(400_000),
-}).strict();
-export type Invocation = z.infer<typeof invocationSchema>;
 
 /** The request for one call; a region goes both ways supabase-js sends it (x-region and forceFunctionRegion). */
 export function invocationRequest(call: Invocation, baseUrl: string): JobRequest & { headers: Record<string, string> } {

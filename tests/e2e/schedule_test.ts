@@ -73,11 +73,23 @@ function parseCronCommand(command: string): JobView["action"] {
   };
 }
 
-async function cronJobs(sql: Sql): Promise<JobView[]> {
+/**
+ * pg_cron's own watcher of the regional calls it sent (issue 18): no local counterpart, the local scheduler re-sends
+ * an unanswered call itself (dev/schedule/fallback.ts).
+ */
+const REGIONAL_CHECK = { name: "regional-call-check", command: "select public.check_regional_calls()" };
+
+async function cronJobs(sql: Sql): Promise<{ jobs: JobView[]; regionalCheck: boolean }> {
   const rows = await sql<{ jobname: string; schedule: string; command: string; active: boolean }[]>`
     select jobname, schedule, command, active from cron.job order by jobname`;
   assert.ok(rows.every((row) => row.active), "every cron job is active");
-  return rows.map((row) => ({ name: row.jobname, cron: row.schedule, action: parseCronCommand(row.command) }));
+  const watcher = rows.filter((row) => row.jobname === REGIONAL_CHECK.name);
+  assert.ok(watcher.every((row) => row.command === REGIONAL_CHECK.command), JSON.stringify(watcher));
+  return {
+    jobs: rows.filter((row) => row.jobname !== REGIONAL_CHECK.name)
+      .map((row) => ({ name: row.jobname, cron: row.schedule, action: parseCronCommand(row.command) })),
+    regionalCheck: watcher.length === 1,
+  };
 }
 
 function localJobs(jobs: readonly ScheduledJob[]): JobView[] {
@@ -102,7 +114,9 @@ function localJobs(jobs: readonly ScheduledJob[]): JobView[] {
 async function assertCadenceAgrees(stack: Stack): Promise<JobView[]> {
   const local = localJobs(await loadCadence(gatewayClient(stack, serverKey(stack))));
   const cron = await withSql(stack.databaseUrl, cronJobs);
-  assert.deepEqual(cron, local);
+  assert.deepEqual(cron.jobs, local);
+  // The watcher runs while some enabled job fans out to regions, and only then.
+  assert.equal(cron.regionalCheck, local.some((job) => job.action.kind === "fan_out"), "regional-call-check job");
   return local;
 }
 

@@ -31,6 +31,12 @@ export interface BurstConfig {
   runs: number;
   /** The unmeasured first burst. Default 1000 ms; a burst far from its database needs longer to reach a tick. */
   warmupMs?: number;
+  /**
+   * The shipped settings for how a burst learns prices and fills (market_data 'stream': streamed book tops and order
+   * updates) and exits (protection on the venue), instead of the bench's polled quotes and bot-managed exits. No entry
+   * pairs with a ticker answer then, so such a run gives CPU and requests, not data → order latency.
+   */
+  shipped?: boolean;
 }
 
 export interface BurstRun {
@@ -89,6 +95,7 @@ export interface BurstBenchDeps {
 async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
   await sql`delete from public.trade_logs`;
   await sql`delete from public.orders`;
+  await sql`delete from public.armed_orders`;
   await sql`delete from public.positions`;
   await sql`delete from public.function_runs`;
   const symbols = benchSymbols(config.symbols);
@@ -99,7 +106,8 @@ async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
   // measures the streamed path).
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
     symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = 100000,
-    max_daily_loss_usd = 1000000, exit_protection = false, market_data = 'poll' where id = 1`;
+    max_daily_loss_usd = 1000000, exit_protection = ${config.shipped === true},
+    market_data = ${config.shipped ? "stream" : "poll"} where id = 1`;
 }
 
 /** Cancels what the last run left resting at the venue, refills USDT, and starts fresh paths for the symbols. */

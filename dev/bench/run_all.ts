@@ -85,8 +85,11 @@ export interface ColdStartResult {
 
 export interface BurstResult {
   config: BurstConfig;
-  /** "scale" runs at the fast tick, "default" at bot_settings' default cadence. */
-  kind: "scale" | "default";
+  /**
+   * "scale" runs at the fast tick, "default" at bot_settings' default cadence, "shipped" at the default cadence with
+   * the shipped stream and protection settings (BurstConfig.shipped).
+   */
+  kind: "scale" | "default" | "shipped";
   runs: BurstRun[];
   error?: string;
 }
@@ -252,6 +255,17 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
           tickMs: options.defaultCadence.tickMs,
           durationMs: options.defaultCadence.durationMs,
           runs: options.defaultCadence.runs,
+        },
+      },
+      {
+        kind: "shipped",
+        config: {
+          venues: ["binance", "okx"],
+          symbols: 4,
+          tickMs: options.defaultCadence.tickMs,
+          durationMs: options.defaultCadence.durationMs,
+          runs: options.defaultCadence.runs,
+          shipped: true,
         },
       },
     ];

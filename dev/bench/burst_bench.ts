@@ -14,6 +14,7 @@ import {
   countVenueRequests,
   entryLatencies,
   type EntryLatency,
+  pushToOrderLatencies,
   type VenueRequest,
   type VenueRequestCounts,
 } from "./request_analysis.ts";
@@ -58,6 +59,8 @@ export interface BurstRun {
   dbRequests: number;
   dbByResource: Record<string, number>;
   latencies: EntryLatency[];
+  /** Streamed quotes (shipped settings): book-top push → entry order at the venue, ms (pushToOrderLatencies). */
+  pushLatencies?: number[];
   notes: string[];
 }
 
@@ -148,6 +151,7 @@ async function runOnce(
   resetMarket(deps.sim, config, durationMs, deps.stepMs);
   const simBefore = deps.sim.requestLog.lastId();
   const dbBefore = deps.proxy.lastId();
+  const pushesAfter = performance.now();
   const cpuBefore = await readCpuMs(proc.pid);
   const mainBefore = await readThreadCpuMs(proc.pid);
   const answer = await timedRequest(proc.url, {
@@ -183,6 +187,18 @@ async function runOnce(
     dbRequests: db.length,
     dbByResource: countDbRequests(db),
     latencies: config.venues.flatMap((venue) => entryLatencies(venueRequests, db, venue)),
+    ...(config.shipped
+      ? {
+        pushLatencies: config.venues.flatMap((venue) =>
+          pushToOrderLatencies(
+            venueRequests,
+            db,
+            deps.sim.streams.pushesSince(pushesAfter).map((p) => ({ ...p, sentAt: p.sentAtPerf })),
+            venue,
+          )
+        ),
+      }
+      : {}),
     notes: summary.venues.flatMap((v) => v.notes.slice(0, 3).map((n) => `${v.venue}: ${n}`)),
   };
 }

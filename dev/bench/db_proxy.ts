@@ -23,7 +23,7 @@ export interface DbRequest {
    * For an insert into `orders` (the track-before-send write) or an armed entry's `record_armed_entry` (written after
    * the send; `armed` true): what it recorded.
    */
-  orderInsert?: { venue: string; purpose: string; clientOrderId: string; armed?: boolean };
+  orderInsert?: { venue: string; purpose: string; clientOrderId: string; symbol?: string; armed?: boolean };
 }
 
 export interface DbProxy {
@@ -45,9 +45,9 @@ export function restResource(path: string): string {
 export function orderInsertOf(body: unknown): DbRequest["orderInsert"] {
   const row = Array.isArray(body) ? body[0] : body;
   if (!row || typeof row !== "object") return undefined;
-  const { venue, purpose, client_order_id: clientOrderId } = row as Record<string, unknown>;
+  const { venue, purpose, client_order_id: clientOrderId, symbol } = row as Record<string, unknown>;
   if (typeof venue !== "string" || typeof purpose !== "string" || typeof clientOrderId !== "string") return undefined;
-  return { venue, purpose, clientOrderId };
+  return { venue, purpose, clientOrderId, ...(typeof symbol === "string" ? { symbol } : {}) };
 }
 
 /** The order an armed entry's record_armed_entry call writes (its `p_order`), marked armed. */

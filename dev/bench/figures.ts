@@ -126,12 +126,18 @@ export interface BurstFigures {
   dbPerBurst: number;
   dbPerTick: number | null;
   latency: LatencyFigures | null;
+  /** Shipped settings only: book-top push → entry order at the venue, over every entry of every run. */
+  pushLatency: { entries: number; p50: number; p99: number } | null;
   /** From the median-CPU run: what the venues and the database were asked, per burst. */
   byEndpoint: Record<string, Record<string, number>>;
   dbByResource: Record<string, number>;
 }
 
 const totalTicks = (run: BurstRun) => Object.values(run.ticks).reduce((a, b) => a + b, 0);
+
+function pushLatencyFigures(ms: readonly number[]): BurstFigures["pushLatency"] {
+  return ms.length === 0 ? null : { entries: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
 
 export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): BurstFigures | null {
   if (runs.length === 0) return null;
@@ -172,6 +178,7 @@ export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): Bu
     dbPerBurst: m((r) => r.dbRequests),
     dbPerTick: mOrNull((r) => perUnit(r.dbRequests, totalTicks(r))),
     latency: latencyFigures(runs.flatMap((r) => r.latencies)),
+    pushLatency: pushLatencyFigures(runs.flatMap((r) => r.pushLatencies ?? [])),
     byEndpoint: Object.fromEntries(typical.venueCounts.map((c) => [c.venue, c.byEndpoint])),
     dbByResource: typical.dbByResource,
   };

@@ -145,3 +145,37 @@ export function entryLatencies(
   }
   return out;
 }
+
+/** A book-top push as the simulator sent it (its stream hub's log). */
+export interface PushSent {
+  venue: string;
+  symbol: string;
+  sentAt: number;
+}
+
+/**
+ * With streamed quotes: for each armed entry, the last book-top push of its symbol the simulator sent before the order
+ * arrived → the order's arrival, in ms. A later push than the one the decision used would shorten the figure, so it
+ * is a lower bound of the push that decided; the tick's wait for its spacing (burst_tick_ms) is inside it.
+ */
+export function pushToOrderLatencies(
+  venueRequests: readonly VenueRequest[],
+  dbRequests: readonly DbRequest[],
+  pushes: readonly PushSent[],
+  venue: BenchVenue,
+): number[] {
+  const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort((a, b) => a.arrivedAt - b.arrivedAt);
+  const records = dbRequests.filter((r) => r.orderInsert?.venue === venue && r.orderInsert.armed && r.status < 300)
+    .sort((a, b) => a.arrivedAt - b.arrivedAt);
+  const paired = new Set<VenueRequest>();
+  const out: number[] = [];
+  for (const record of records) {
+    const order = orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt);
+    if (!order) continue;
+    paired.add(order);
+    const symbol = record.orderInsert!.symbol;
+    const push = pushes.findLast((p) => p.venue === venue && p.symbol === symbol && p.sentAt <= order.arrivedAt);
+    if (push) out.push(order.arrivedAt - push.sentAt);
+  }
+  return out;
+}

@@ -18,6 +18,16 @@ interface Connection {
   keys: Set<string>;
 }
 
+/** One book-top push of a symbol to one socket. */
+export interface QuotePush {
+  venue: VenueId;
+  symbol: string;
+  sentAtPerf: number;
+}
+
+/** Oldest pushes are dropped past this many, so a long-running simulator stays bounded. */
+const MAX_PUSH_LOG = 50_000;
+
 export class StreamHub {
   readonly faults: StreamFaults;
   readonly #connections = new Set<Connection>();
@@ -25,6 +35,8 @@ export class StreamHub {
   #updateId = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly stats = { opened: 0, pushes: 0, refused: 0 };
+  /** Book-top pushes as sent (first copy), newest last and bounded, for the bench's push → order figure. */
+  readonly #pushLog: QuotePush[] = [];
 
   constructor(
     private readonly engines: Record<VenueId, VenueEngine>,
@@ -75,6 +87,11 @@ export class StreamHub {
     socket.onclose = () => this.#forget(conn);
     socket.onerror = () => this.#forget(conn);
     return response;
+  }
+
+  /** The book-top pushes sent after `afterPerf` (performance.now() of this process), oldest first. */
+  pushesSince(afterPerf: number): QuotePush[] {
+    return this.#pushLog.filter((p) => p.sentAtPerf > afterPerf).map((p) => ({ ...p }));
   }
 
   /** Pushes every changed quote now (the timer calls it; tests may too). */
@@ -137,6 +154,9 @@ export class StreamHub {
         this.stats.pushes += 1;
         this.#send(conn, text);
       }
+      const symbol = conn.protocol.symbolOfKey?.(key) ?? key;
+      this.#pushLog.push({ venue: conn.venue, symbol, sentAtPerf: performance.now() });
+      if (this.#pushLog.length > MAX_PUSH_LOG) this.#pushLog.splice(0, this.#pushLog.length - MAX_PUSH_LOG);
     };
     if (plan.delayMs > 0) setTimeout(send, plan.delayMs);
     else send();

@@ -5,6 +5,7 @@ import {
   countDbRequests,
   countVenueRequests,
   entryLatencies,
+  pushToOrderLatencies,
   type VenueRequest,
 } from "../../../../dev/bench/request_analysis.ts";
 
@@ -132,4 +133,36 @@ Deno.test("the DB proxy names resources and reads orders inserts", () => {
   assert.equal(orderInsertOf(null), undefined);
   assert.deepEqual(armedRecordOf({ p_armed_id: "x", p_order: row }), { ...orderInsertOf(row), armed: true });
   assert.equal(armedRecordOf({ p_armed_id: "x" }), undefined);
+});
+
+Deno.test("push → order: an armed entry counts from the last push of its symbol before the order arrived", () => {
+  const venues: VenueRequest[] = [
+    venue("binance", "POST", "/api/v3/order", 3010, 3012),
+    venue("binance", "POST", "/api/v3/order", 3050, 3052),
+  ];
+  const records: DbRequest[] = [
+    db("POST", "rpc/record_armed_entry", 3013, 3015, {
+      venue: "binance",
+      purpose: "entry",
+      clientOrderId: "e1",
+      symbol: "ETH/USDT",
+      armed: true,
+    }),
+    db("POST", "rpc/record_armed_entry", 3053, 3055, {
+      venue: "binance",
+      purpose: "entry",
+      clientOrderId: "e2",
+      symbol: "BTC/USDT",
+      armed: true,
+    }),
+  ];
+  const pushes = [
+    { venue: "binance", symbol: "ETH/USDT", sentAt: 3000 },
+    { venue: "binance", symbol: "ETH/USDT", sentAt: 3008 },
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 3020 },
+    // After the order: not the push that decided it.
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 3051 },
+  ];
+  assert.deepEqual(pushToOrderLatencies(venues, records, pushes, "binance"), [3010 - 3008, 3050 - 3020]);
+  assert.deepEqual(pushToOrderLatencies(venues, records, [], "binance"), [], "no push: nothing paired");
 });

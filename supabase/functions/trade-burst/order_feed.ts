@@ -26,6 +26,11 @@ export class OrderFeed {
     },
   ) {}
 
+  /** An order update (or a reconcile) is waiting for the next sync. */
+  get pending(): boolean {
+    return this.ctx.stream?.hasEvent() ?? false;
+  }
+
   /** Called as the start-of-burst reconcile begins: a subscription already live is covered by it. */
   beforeReconcile(): void {
     if (this.ctx.stream?.up) this.ctx.stream.takeReconcile();

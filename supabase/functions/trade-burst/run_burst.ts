@@ -249,23 +249,38 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const pacer = new TickPacer(clock, tickMs, stream, orderStream);
     const maxTicks = Math.ceil(durationMs / pacer.minSpacingMs) + 1;
     let longestTickMs = 0;
+    /** When the last tick's wait for data ended (streaming): the pacer spaces these. */
+    let lastDataAt: number | null = null;
     while (summary.ticks < maxTicks) {
       const tickStart = clock.monotonicMs();
+      let waitedMs = 0;
+      const since = lastDataAt;
+      // Streaming: a tick prepares first (switch, order updates, protection, arming), then waits for the top it acts
+      // on, so a push meets a prepared tick. Polling: the wait comes between ticks and the quote request ends it.
+      // The quotes' write (every few seconds) overlaps the wait, never a tick's quote-to-order path.
+      const waitForData = stream && since !== null
+        ? async () => {
+          const from = clock.monotonicMs();
+          await Promise.all([recorder?.betweenTicks(), pacer.wait(since, from)]);
+          lastDataAt = clock.monotonicMs();
+          waitedMs = lastDataAt - from;
+        }
+        : undefined;
       try {
-        await burst.tick();
+        await burst.tick(waitForData);
       } catch (error) {
         // Keys or permissions refused: no later tick can fix it, so the venue's burst ends here as an error.
         if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
         note(summary, `tick: ${describeError(error)}`);
       }
       const tickEnd = clock.monotonicMs();
-      longestTickMs = Math.max(longestTickMs, tickEnd - tickStart);
+      if (stream && since === null) lastDataAt = tickStart;
+      longestTickMs = Math.max(longestTickMs, tickEnd - tickStart - waitedMs);
       // Start another tick only if one as slow as the slowest so far still ends before the deadline; otherwise stop
       // now rather than wait for a tick that will not come.
-      const nextStart = Math.max(tickEnd, tickStart + pacer.minSpacingMs);
+      const nextStart = stream ? tickEnd : Math.max(tickEnd, tickStart + pacer.minSpacingMs);
       if (nextStart - startedMono + longestTickMs + reserveMs >= durationMs) break;
-      // The quotes' write (every few seconds) overlaps the wait between ticks, never a tick's quote-to-order path.
-      await Promise.all([recorder?.betweenTicks(), pacer.wait(tickStart, tickEnd)]);
+      if (!stream) await Promise.all([recorder?.betweenTicks(), pacer.wait(tickStart, tickEnd)]);
     }
     // The tables end the burst as fresh as the venue.
     await burst.finishTicks();

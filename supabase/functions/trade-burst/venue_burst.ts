@@ -201,16 +201,25 @@ export class VenueBurst {
    * One tick. Exchange errors on quotes end the tick early (counted); NeedsHumanError and anything that is not an
    * exchange error propagate.
    */
-  async tick(): Promise<void> {
+  async tick(waitForData?: () => Promise<void>): Promise<void> {
     const { ctx } = this;
     // Off the hot path: nothing here depends on this tick's prices.
     const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
     await this.#orderFeed.sync(settings.mode);
-    const settled = await this.#settleAndProtect(settings);
+    let settled = await this.#settleAndProtect(settings);
     await ctx.daily.current(ctx.clock.now());
     if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
     await this.#armEntries(settings);
+    if (waitForData) {
+      // Streaming: the tick is prepared, now it waits for the book top it acts on (the pacer's rules).
+      await waitForData();
+      // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
+      if (this.#orderFeed.pending) {
+        await this.#orderFeed.sync(settings.mode);
+        settled = await this.#settleAndProtect(settings);
+      }
+    }
 
     // The hot path: quote → decisions → exits → entries.
     if (!(await this.#quotes.read(settings.momentum_window))) return;

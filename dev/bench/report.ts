@@ -262,12 +262,12 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
     if (push && push.p99 > 5) {
       misses.push(
         `**Push → order** (shipped settings): p50 ${fmt(push.p50)} / p99 ${fmt(push.p99)} ms against issue 17's ` +
-          "5 ms p99. A book top wakes a tick, and the tick runs its first phase (the trading-switch read, the order " +
-          "updates, moving positions along and protecting them, arming entry ids: database and venue round trips) " +
-          "before it decides on that top; a top within 100 ms of the last tick's start also waits for that spacing " +
-          "(MIN_STREAM_TICK_MS, trade-burst/tick_pacer.ts). Fix: run the first phase before waiting for the top, so " +
-          "a top meets a prepared tick (with polling the ticker request already comes after that phase, hence its " +
-          "few ms in section 3).",
+          "5 ms p99. A tick prepares (switch, order updates, protection, arming) before it waits for a top, and a top " +
+          "starts the tick's decisions at once, but no sooner than 100 ms after the last one began " +
+          "(MIN_STREAM_TICK_MS, trade-burst/tick_pacer.ts): the figure sits at that spacing, which bounds the ticks per " +
+          "second (their REST refreshes and CPU). A top of one symbol can also be decided on the tick another " +
+          "symbol's push woke, up to the spacing later. Fix to try: a spacing that shrinks while no order is working " +
+          "(nothing to refresh), or decisions on the push itself outside the tick.",
       );
     }
   }

@@ -1,14 +1,16 @@
 /**
  * One venue's burst: reconcile, then ticks until the time budget is spent.
  *
- * A tick is two phases. First everything that does not depend on prices: the Start/Stop switch, refreshing working
- * orders, moving positions along their fills (and cancelling entries that waited too long), today's counters and,
- * when stale, the free balance. Then the hot path: one quote request for every symbol, exit decisions and exits,
- * entry decisions and entries, so nothing but decisions and our own orders sits between a quote and an order.
+ * A tick is two phases. First everything that does not depend on prices: the Start/Stop switch, the working orders'
+ * updates, moving positions along their fills (and cancelling entries that waited too long), today's counters, when
+ * stale the free balance, and arming entry ids. Then the hot path: this tick's quotes (one request when polling; with
+ * a stream the tick waits here for the book top it acts on), exit decisions and exits, entry decisions and entries,
+ * so nothing but decisions and our own orders sits between a quote and an order.
  *
  * State between ticks lives in memory: the burst holds the venue's lease, so its orders and positions change only
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
- * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables first.
+ * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables, first or,
+ * for an entry sent with an armed id, right after its send (its armed row is the record until then).
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,

@@ -14,6 +14,9 @@ import type { Venue } from "../_shared/exchange/venues.ts";
 import type { TradingMode } from "../_shared/settings.ts";
 import type { OrderStreamSummary } from "./summary.ts";
 
+/** How often, with the stream up, the orders it cannot report are read over REST. */
+export const UNSTREAMABLE_REFRESH_MS = 1_000;
+
 export class OrderFeed {
   constructor(
     private readonly ctx: {
@@ -23,8 +26,13 @@ export class OrderFeed {
       stream?: OrderStream;
       /** counters of the stream (present with a stream) */
       summary?: OrderStreamSummary;
+      /** Monotonic ms: spaces the REST reads of what the stream cannot report. */
+      nowMs: () => number;
     },
   ) {}
+
+  /** When the orders a push cannot name were last read over REST (streaming). */
+  #unstreamableReadAt = Number.NEGATIVE_INFINITY;
 
   /** An order update (or a reconcile) is waiting for the next sync. */
   get pending(): boolean {
@@ -63,8 +71,11 @@ export class OrderFeed {
     // What the stream cannot report: an order whose send ended unknown gets no update if it never reached the venue
     // (the REST rules settle it), and a protection leg resting without an order id of its own (an OKX oco algo: the
     // venue pushes the order it creates when it fires, which no row of ours names yet).
+    // At most once a second: a streaming tick can run ten times a second, and these rest for long.
     const unstreamable = (o: OrderRow) => o.order_status === "unknown" || o.exchange_order_id === null;
+    if (this.ctx.nowMs() - this.#unstreamableReadAt < UNSTREAMABLE_REFRESH_MS) return;
     if ((await store.listNonFinalOrders(venue, mode)).some(unstreamable)) {
+      this.#unstreamableReadAt = this.ctx.nowMs();
       await orders.refreshWorking(venue, mode, unstreamable);
     }
   }

@@ -95,6 +95,7 @@ export class VenueBurst {
       orders: this.#orders,
       stream: ctx.orderStream,
       summary: ctx.summary.order_stream,
+      nowMs: () => ctx.clock.monotonicMs(),
     });
     const budgetSpent = () => this.#budgetSpent();
     this.#positions = new PositionKeeper({

@@ -1,7 +1,7 @@
 /**
  * trade-burst with the private order stream, end to end: the bundled function over HTTP (real Postgres + PostgREST +
  * gateway), ccxt over REST for orders, our own WebSocket clients for book tops and for our order updates (Binance's
- * WebSocket API user-data subscription), all against the simulator. The test moves prices while the burst runs and
+ * WebSocket API user-data subscription, OKX's login + `orders` channel), all against the simulator. The test moves prices while the burst runs and
  * waits on conditions (bounded polls), never on timing:
  * - a fill pushed by the stream moves the position and the exit leaves with no REST order lookup or open-orders
  *   request between the fill and the exit (the simulator's request log says so);
@@ -18,18 +18,23 @@ import { keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.t
 import { simulatorEnv } from "../support/sim_env.ts";
 
 const binanceConfig = defaultBinanceConfig();
+const okxConfig = defaultOkxConfig();
 // Prices move only when the test says so.
 binanceConfig.priceStepIntervalMs = 0;
-const sim = await startSimulator({ seed: 23, config: { binance: binanceConfig, okx: defaultOkxConfig() } });
+okxConfig.priceStepIntervalMs = 0;
+const sim = await startSimulator({ seed: 23, config: { binance: binanceConfig, okx: okxConfig } });
 globalThis.addEventListener("unload", () => void sim.stop());
-const account = sim.engines.binance.listAccounts()[0].id;
 const ETH = "ETH/USDT";
+type Venue = "binance" | "okx";
+const accountOf = (venue: Venue) => sim.engines[venue].listAccounts()[0].id;
 
-/** The venue's orders since the step's reset (the simulator's book outlives the tables' reset). */
+/** The venue the step trades on, and its orders since the step's reset (the simulator's book outlives the tables). */
+let active: Venue = "binance";
 let baseline = 0;
-const ordersOnVenue = () => sim.engines.binance.allOrders(account, ETH).slice(baseline);
+const ordersOnVenue = () => sim.engines[active].allOrders(accountOf(active), ETH).slice(baseline);
 
-async function reset(sql: Sql): Promise<void> {
+async function reset(sql: Sql, venue: Venue = "binance"): Promise<void> {
+  active = venue;
   await sql`delete from public.trade_logs`;
   await sql`delete from public.orders`;
   await sql`delete from public.positions`;
@@ -37,18 +42,18 @@ async function reset(sql: Sql): Promise<void> {
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 1000, entry_timeout_seconds = 60, time_stop_seconds = 180, max_trades_per_day = 250,
             max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
-  sim.market.setBalance("binance", "USDT", 10_000);
-  sim.market.setBalance("binance", "ETH", 0);
+  sim.market.setBalance(venue, "USDT", 10_000);
+  sim.market.setBalance(venue, "ETH", 0);
   sim.streams.faults.clear();
   sim.orderStreams.faults.clear();
-  baseline = sim.engines.binance.allOrders(account, ETH).length;
+  baseline = sim.engines[venue].allOrders(accountOf(venue), ETH).length;
 }
 
 function invoke(stack: Stack, durationMs: number) {
   return fetch(`${stack.gatewayUrl}/functions/v1/trade-burst`, {
     method: "POST",
     headers: { "content-type": "application/json", ...keyHeaders(serverKey(stack)) },
-    body: JSON.stringify({ duration_ms: durationMs, venues: ["binance"], symbols: [ETH] }),
+    body: JSON.stringify({ duration_ms: durationMs, venues: [active], symbols: [ETH] }),
   }).then(async (res) => ({ status: res.status, body: await res.json() }));
 }
 
@@ -65,7 +70,7 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, lim
 
 /** Sets a quote with a 0.2 % spread (wide enough for every latency band) around `mid`. */
 function quote(mid: number): void {
-  sim.market.setQuote("binance", ETH, { mid, spread: mid * 0.002 });
+  sim.market.setQuote(active, ETH, { mid, spread: mid * 0.002 });
 }
 
 /** Rising quotes, one per 120 ms, until the burst has sent an entry (bounded); it rests below the ask. */
@@ -92,10 +97,25 @@ async function riseUntilExit(entryPrice: number): Promise<void> {
 }
 
 /** REST requests that learn an order's state: what the stream makes unnecessary. */
-const ORDER_READS = new Set(["/api/v3/order", "/api/v3/openOrders", "/api/v3/allOrders", "/api/v3/myTrades"]);
+const ORDER_READS: Record<Venue, Set<string>> = {
+  binance: new Set(["/api/v3/order", "/api/v3/openOrders", "/api/v3/allOrders", "/api/v3/myTrades"]),
+  okx: new Set([
+    "/api/v5/trade/order",
+    "/api/v5/trade/orders-pending",
+    "/api/v5/trade/orders-history",
+    "/api/v5/trade/orders-history-archive",
+    "/api/v5/trade/fills",
+    "/api/v5/trade/fills-history",
+  ]),
+};
 const orderReads = (afterId: number, beforeId = Infinity) =>
-  sim.requestLog.list({ venue: "binance", afterId })
-    .filter((r) => r.id < beforeId && r.method === "GET" && ORDER_READS.has(r.path));
+  sim.requestLog.list({ venue: active, afterId })
+    .filter((r) => r.id < beforeId && r.method === "GET" && ORDER_READS[active].has(r.path));
+/** Order placements (ccxt's okx places single orders through batch-orders by default). */
+const PLACEMENTS: Record<Venue, Set<string>> = {
+  binance: new Set(["/api/v3/order"]),
+  okx: new Set(["/api/v5/trade/order", "/api/v5/trade/batch-orders"]),
+};
 
 async function entryRow(sql: Sql) {
   const [row] = await sql<{ order_status: string; filled: string; fee_cost: string | null }[]>`
@@ -110,10 +130,14 @@ async function assertTablesMatchVenue(sql: Sql): Promise<void> {
   >`select exchange_order_id, side, filled::text, order_status, fee_cost::text from public.orders order by created_at`;
   const venue = ordersOnVenue();
   assert.deepEqual(
-    rows.map((r) => [r.exchange_order_id, r.side, Number(r.filled), Number(r.fee_cost)]),
-    // Binance reports fees with 8 decimals.
-    venue.map((o) => [o.orderId, o.side, o.filled, Number(o.feeTotal.toFixed(8))]),
+    rows.map((r) => [r.exchange_order_id, r.side, Number(r.filled)]),
+    venue.map((o) => [o.orderId, o.side, o.filled]),
   );
+  // Binance reports fees with 8 decimals: equal to 1e-8.
+  for (const [i, r] of rows.entries()) {
+    const diff = Math.abs(Math.abs(Number(r.fee_cost)) - venue[i].feeTotal);
+    assert.ok(diff < 1e-8, `order ${r.exchange_order_id} fee ${r.fee_cost} vs ${venue[i].feeTotal}`);
+  }
   for (const [i, r] of rows.entries()) {
     const expected = venue[i].status === "new" ? "open" : venue[i].status;
     assert.equal(r.order_status, expected, `order ${r.exchange_order_id} status`);
@@ -131,37 +155,45 @@ stackTest("trade-burst with the private order stream", {
   functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   await withSql(stack.databaseUrl, async (sql) => {
+    /** A fill the venue pushes moves the position; the exit leaves with no REST order read in between. */
+    const pushedFillMovesThePosition = async (venue: Venue, mid: number) => {
+      await reset(sql, venue);
+      quote(mid);
+      const burst = invoke(stack, 20_000);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
+      const entry = await riseUntilEntry(mid);
+      // Stop (exits still run): the up-move that follows must not open another position.
+      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+
+      const beforeFill = sim.requestLog.lastId();
+      // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
+      sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+      assert.equal(ordersOnVenue()[0].status, "filled");
+      await riseUntilExit(entry.price!);
+      const exitSent = sim.requestLog.list({ venue, afterId: beforeFill })
+        .find((r) => r.method === "POST" && PLACEMENTS[venue].has(r.path));
+      assert.ok(exitSent, "the exit's request is in the log");
+      assert.deepEqual(orderReads(beforeFill, exitSent.id), [], "no REST order read between the fill and the exit");
+
+      const res = await burst;
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [summary] = res.body.venues;
+      assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
+      assert.deepEqual(summary.exits_by_reason, { take_profit: 1 });
+      assert.ok(summary.order_stream.applied >= 1, JSON.stringify(summary.order_stream));
+      assert.equal(summary.order_stream.drops, 0);
+      await assertTablesMatchVenue(sql);
+    };
+
     await t.step(
       "a pushed fill moves the position: the exit leaves with no REST order read after the fill",
-      async () => {
-        await reset(sql);
-        quote(3000);
-        const burst = invoke(stack, 20_000);
-        await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
-        const entry = await riseUntilEntry(3000);
-        // Stop (exits still run): the up-move that follows must not open another position.
-        await sql`update public.bot_settings set trading_enabled = false where id = 1`;
-        await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+      () => pushedFillMovesThePosition("binance", 3000),
+    );
 
-        const beforeFill = sim.requestLog.lastId();
-        // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
-        sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
-        assert.equal(ordersOnVenue()[0].status, "filled");
-        await riseUntilExit(entry.price!);
-        const exitSent = sim.requestLog.list({ venue: "binance", afterId: beforeFill })
-          .find((r) => r.method === "POST" && r.path === "/api/v3/order");
-        assert.ok(exitSent, "the exit's request is in the log");
-        assert.deepEqual(orderReads(beforeFill, exitSent.id), [], "no REST order read between the fill and the exit");
-
-        const res = await burst;
-        assert.equal(res.status, 200, JSON.stringify(res.body));
-        const [venue] = res.body.venues;
-        assert.equal(venue.positions_closed, 1, JSON.stringify(venue));
-        assert.deepEqual(venue.exits_by_reason, { take_profit: 1 });
-        assert.ok(venue.order_stream.applied >= 1, JSON.stringify(venue.order_stream));
-        assert.equal(venue.order_stream.drops, 0);
-        await assertTablesMatchVenue(sql);
-      },
+    await t.step(
+      "on OKX too (login + orders channel): the pushed fill moves the position, no REST order read after it",
+      () => pushedFillMovesThePosition("okx", 3050),
     );
 
     await t.step("duplicated order updates change nothing: one entry, one exit, fees not doubled", async () => {
@@ -172,7 +204,7 @@ stackTest("trade-burst with the private order stream", {
       await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
       const entry = await riseUntilEntry(3100);
       await sql`update public.bot_settings set trading_enabled = false where id = 1`;
-      sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+      sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await riseUntilExit(entry.price!);
       const res = await burst;
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -199,7 +231,7 @@ stackTest("trade-burst with the private order stream", {
       sim.orderStreams.faults.refuse("binance");
       sim.orderStreams.faults.drop("binance");
       const dropped = sim.requestLog.lastId();
-      sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+      sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await waitFor("the fill seen by REST polling", async () => (await entryRow(sql))?.order_status === "filled");
       assert.ok(orderReads(dropped).length >= 1, "a REST order read while the stream was down");
       sim.orderStreams.faults.refuse("binance", false);

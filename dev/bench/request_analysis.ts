@@ -110,36 +110,25 @@ export function entryLatencies(
   });
   for (const record of records) {
     const recorded = record.orderInsert!;
-    if (recorded.armed) {
-      const order = orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt);
-      if (!order) continue;
-      paired.add(order);
-      const ticker = tickers.findLast((t) => t.respondedAt <= order.arrivedAt);
-      if (!ticker) continue;
-      out.push({
-        venue,
-        clientOrderId: recorded.clientOrderId,
-        tickerRespondedAt: ticker.respondedAt,
-        latencyMs: order.arrivedAt - ticker.respondedAt,
-        insertMs: 0,
-        sendMs: order.arrivedAt - ticker.respondedAt,
-        ...onPath(ticker.respondedAt, order.arrivedAt, order),
-      });
-      continue;
-    }
-    const order = orders.find((o) => !paired.has(o) && o.arrivedAt >= record.respondedAt);
+    const order = recorded.armed
+      ? orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt)
+      : orders.find((o) => !paired.has(o) && o.arrivedAt >= record.respondedAt);
     if (!order) continue;
     paired.add(order);
     if (recorded.purpose !== "entry") continue;
-    const ticker = tickers.findLast((t) => t.respondedAt <= record.arrivedAt);
+    // The tick's ticker: the last one answered before the order's record started (armed: before the order itself).
+    const before = recorded.armed ? order.arrivedAt : record.arrivedAt;
+    const ticker = tickers.findLast((t) => t.respondedAt <= before);
     if (!ticker) continue;
+    // An armed entry has no insert on its path: it is sent from the ticker answer.
+    const sentFrom = recorded.armed ? ticker.respondedAt : record.respondedAt;
     out.push({
       venue,
       clientOrderId: recorded.clientOrderId,
       tickerRespondedAt: ticker.respondedAt,
       latencyMs: order.arrivedAt - ticker.respondedAt,
-      insertMs: record.respondedAt - record.arrivedAt,
-      sendMs: order.arrivedAt - record.respondedAt,
+      insertMs: recorded.armed ? 0 : record.respondedAt - record.arrivedAt,
+      sendMs: order.arrivedAt - sentFrom,
       ...onPath(ticker.respondedAt, order.arrivedAt, order),
     });
   }

@@ -246,28 +246,16 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       stepMs: options.stepMs,
       log,
     };
+    const defaultCadence: BurstConfig = {
+      venues: ["binance", "okx"],
+      symbols: 4,
+      tickMs: options.defaultCadence.tickMs,
+      durationMs: options.defaultCadence.durationMs,
+      runs: options.defaultCadence.runs,
+    };
     const configs: { config: BurstConfig; kind: BurstResult["kind"] }[] = [
-      {
-        kind: "default",
-        config: {
-          venues: ["binance", "okx"],
-          symbols: 4,
-          tickMs: options.defaultCadence.tickMs,
-          durationMs: options.defaultCadence.durationMs,
-          runs: options.defaultCadence.runs,
-        },
-      },
-      {
-        kind: "shipped",
-        config: {
-          venues: ["binance", "okx"],
-          symbols: 4,
-          tickMs: options.defaultCadence.tickMs,
-          durationMs: options.defaultCadence.durationMs,
-          runs: options.defaultCadence.runs,
-          shipped: true,
-        },
-      },
+      { kind: "default", config: defaultCadence },
+      { kind: "shipped", config: { ...defaultCadence, shipped: true } },
     ];
     for (const venues of [["binance"], ["binance", "okx"]] as const) {
       for (const symbols of options.symbolCounts) {

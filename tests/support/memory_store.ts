@@ -5,6 +5,7 @@
  */
 import type { TradingMode } from "../../supabase/functions/_shared/settings.ts";
 import { isFinalStatus } from "../../supabase/functions/_shared/trading/lifecycle.ts";
+import { provisionalOrder } from "../../supabase/functions/_shared/orders/order_book.ts";
 import type {
   ArmedEntryRows,
   DailyStats,
@@ -54,25 +55,8 @@ export class MemoryTradeStore implements TradeStore {
     if (this.orders.some((o) => o.client_order_id === intent.client_order_id)) {
       return Promise.reject(new Error(`duplicate client_order_id ${intent.client_order_id}`));
     }
-    const iso = now.toISOString();
-    const row: OrderRow = {
-      ...intent,
-      id: this.#id("order"),
-      exchange_order_id: null,
-      filled: 0,
-      remaining: intent.amount,
-      average: null,
-      cost: 0,
-      fee_cost: null,
-      fee_currency: null,
-      order_status: "pending_submit",
-      last_error: null,
-      raw: null,
-      created_at: iso,
-      submitted_at: null,
-      updated_at: iso,
-      closed_at: null,
-    };
+    // The row the tables make of an intent: pending_submit, nothing filled yet (as an armed order before its send).
+    const row = provisionalOrder(intent, this.#id("order"), now);
     this.orders.push(row);
     return Promise.resolve({ ...row });
   }

@@ -26,8 +26,8 @@ import type { VenueBurstContext } from "./venue_burst_context.ts";
 
 const entrySlot = (symbol: string): ArmedSlot => ({ symbol, side: "buy", purpose: "entry" });
 
-/** The pending_submit row an armed id stands for, as the executor's lookup takes it (by client order id). */
-function armedAsOrder(armed: ArmedOrderRow): OrderRow {
+/** The limit order an armed id stands for (entries are limit orders), as it stood before its send. */
+function armedOrder(armed: ArmedOrderRow, figures: { price: number; amount: number }, id: string): OrderRow {
   return provisionalOrder(
     {
       client_order_id: armed.client_order_id,
@@ -35,16 +35,22 @@ function armedAsOrder(armed: ArmedOrderRow): OrderRow {
       symbol: armed.symbol,
       side: armed.side,
       type: "limit",
-      price: 1,
-      amount: 1,
+      ...figures,
       purpose: armed.purpose,
       position_id: null,
       mode: armed.mode,
     },
-    armed.id,
+    id,
     new Date(armed.armed_at),
   );
 }
+
+/**
+ * What the executor's lookup takes for an armed id: it asks the venue by client order id (no exchange id yet). The
+ * figures are placeholders (the real ones are only in the venue's answer); the amount stands in only where that answer
+ * omits one, as before this helper.
+ */
+const armedAsOrder = (armed: ArmedOrderRow) => armedOrder(armed, { price: 1, amount: 1 }, armed.id);
 
 export class ArmedEntries {
   readonly #armed: PreArmedOrders;
@@ -113,22 +119,7 @@ export class ArmedEntries {
       throw new Error(`the venue's answer states no amount or price (amount ${amount}, price ${price})`);
     }
     const now = ctx.clock.now();
-    const provisional = provisionalOrder(
-      {
-        client_order_id: armed.client_order_id,
-        venue: armed.venue,
-        symbol: armed.symbol,
-        side: armed.side,
-        type: "limit",
-        price,
-        amount,
-        purpose: armed.purpose,
-        position_id: null,
-        mode: armed.mode,
-      },
-      crypto.randomUUID(),
-      new Date(armed.armed_at),
-    );
+    const provisional = armedOrder(armed, { price, amount }, crypto.randomUUID());
     const decided = orderPatchFromView(provisional, view, now);
     const order = "ignored" in decided ? provisional : { ...provisional, ...decided.patch };
     const rows = await ctx.store.recordArmedEntry(armed.id, {

@@ -9,7 +9,7 @@
  */
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import type { DailyStats } from "../_shared/orders/store.ts";
-import type { OrderTracker } from "../_shared/orders/order_tracker.ts";
+import type { NewOrder, OrderTracker } from "../_shared/orders/order_tracker.ts";
 import type { OrderRow, PositionRow } from "../_shared/orders/types.ts";
 import type { ArmedEntries } from "./armed_entries.ts";
 import { decideEntry } from "./entry_decision.ts";
@@ -99,29 +99,26 @@ export class EntryKeeper {
 
   async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
     const { ctx, parts } = this;
-    const armed = parts.armed?.take(symbol, settings.mode) ?? null;
+    const { mode } = settings;
+    const entry: NewOrder = {
+      venue: ctx.venue,
+      symbol,
+      side: "buy",
+      type: "limit",
+      price,
+      amount,
+      purpose: "entry",
+      position_id: null,
+      mode,
+    };
+    const newPosition = (openedAt: string) => ({ venue: ctx.venue, symbol, mode, opened_at: openedAt });
+    const armed = parts.armed?.take(symbol, mode) ?? null;
     let position: PositionRow;
     let order: OrderRow;
     if (armed) {
       const recorded: { position?: PositionRow } = {};
-      order = await parts.orders.sendArmed({
-        client_order_id: armed.client_order_id,
-        venue: ctx.venue,
-        symbol,
-        side: "buy",
-        type: "limit",
-        price,
-        amount,
-        purpose: "entry",
-        position_id: null,
-        mode: settings.mode,
-      }, async (settled) => {
-        const rows = await ctx.store.recordArmedEntry(armed.id, {
-          venue: ctx.venue,
-          symbol,
-          mode: settings.mode,
-          opened_at: settled.created_at,
-        }, settled);
+      order = await parts.orders.sendArmed({ ...entry, client_order_id: armed.client_order_id }, async (settled) => {
+        const rows = await ctx.store.recordArmedEntry(armed.id, newPosition(settled.created_at), settled);
         recorded.position = rows.position;
         ctx.daily.recordEntry(rows.position);
         return rows.order;
@@ -129,24 +126,9 @@ export class EntryKeeper {
       if (!recorded.position) throw new Error(`entry ${armed.client_order_id}: recorded without its position`);
       position = recorded.position;
     } else {
-      position = await ctx.store.insertPosition({
-        venue: ctx.venue,
-        symbol,
-        mode: settings.mode,
-        opened_at: ctx.clock.now().toISOString(),
-      });
+      position = await ctx.store.insertPosition(newPosition(ctx.clock.now().toISOString()));
       ctx.daily.recordEntry(position);
-      order = await parts.orders.place({
-        venue: ctx.venue,
-        symbol,
-        side: "buy",
-        type: "limit",
-        price,
-        amount,
-        purpose: "entry",
-        position_id: position.id,
-        mode: settings.mode,
-      });
+      order = await parts.orders.place({ ...entry, position_id: position.id });
     }
     if (order.order_status === "rejected") ctx.daily.recordRefused(position);
     await parts.protection.ensure(await parts.positions.advance(position), settings);

@@ -141,7 +141,8 @@ function toVenueRequests(sim: Simulator, afterId: number): VenueRequest[] {
   }));
 }
 
-async function runOnce(
+/** One measured burst on a running process (exported for ad-hoc profiling runs). */
+export async function runOnce(
   deps: BurstBenchDeps,
   proc: BenchProcess,
   config: BurstConfig,

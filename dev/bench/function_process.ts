@@ -35,6 +35,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Pause between connection attempts; it bounds the resolution of `listeningAt`. Default 2 ms. */
   pollMs?: number;
+  /** Flags for `deno run` before the entry (a profiling run's `--inspect`). */
+  denoArgs?: string[];
 }
 
 async function accepts(port: number): Promise<boolean> {
@@ -62,7 +64,7 @@ export async function startFunctionProcess(options: StartOptions): Promise<Bench
   const logPath = `${options.logDir}/${name}-${port}.log`;
   const spawnedAt = performance.now();
   const child: ServiceProcess = await spawnService(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", options.entry],
+    args: ["run", "-A", "--no-prompt", ...(options.denoArgs ?? []), options.entry],
     env: { ...options.env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, DENO_NO_UPDATE_CHECK: "1" },
     cwd: REPO_ROOT,
     logPath,

@@ -39,8 +39,9 @@ async function reset(sql: Sql, venue: Venue = "binance"): Promise<void> {
   await sql`delete from public.orders`;
   await sql`delete from public.positions`;
   await sql`delete from public.function_runs`;
+  // One trade a day: each step expects one entry, and later up-moves must not open another position.
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
-            burst_tick_ms = 1000, entry_timeout_seconds = 60, time_stop_seconds = 180, max_trades_per_day = 250,
+            burst_tick_ms = 1000, entry_timeout_seconds = 60, time_stop_seconds = 180, max_trades_per_day = 1,
             max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
   sim.market.setBalance(venue, "USDT", 10_000);
   sim.market.setBalance(venue, "ETH", 0);
@@ -162,8 +163,7 @@ stackTest("trade-burst with the private order stream", {
       const burst = invoke(stack, 20_000);
       await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
       const entry = await riseUntilEntry(mid);
-      // Stop (exits still run): the up-move that follows must not open another position.
-      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+      // One trade a day (reset): the up-move that follows must not open another position.
       await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
 
       const beforeFill = sim.requestLog.lastId();
@@ -203,7 +203,6 @@ stackTest("trade-burst with the private order stream", {
       const burst = invoke(stack, 20_000);
       await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
       const entry = await riseUntilEntry(3100);
-      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
       sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await riseUntilExit(entry.price!);
       const res = await burst;
@@ -224,7 +223,6 @@ stackTest("trade-burst with the private order stream", {
       const burst = invoke(stack, 20_000);
       await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
       const entry = await riseUntilEntry(3200);
-      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
       await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
 
       // Drop the order stream and refuse new sockets for a while; book tops keep streaming.

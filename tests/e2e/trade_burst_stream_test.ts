@@ -27,8 +27,9 @@ async function reset(sql: Sql): Promise<void> {
   await sql`delete from public.orders`;
   await sql`delete from public.positions`;
   await sql`delete from public.function_runs`;
+  // One trade a day: each step expects one entry, and later up-moves must not open another position.
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
-            burst_tick_ms = 1000, entry_timeout_seconds = 30, time_stop_seconds = 180, max_trades_per_day = 250,
+            burst_tick_ms = 1000, entry_timeout_seconds = 30, time_stop_seconds = 180, max_trades_per_day = 1,
             max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
   sim.market.setBalance("binance", "USDT", 10_000);
   sim.market.setBalance("binance", "ETH", 0);
@@ -108,8 +109,7 @@ stackTest("trade-burst with streamed quotes", {
       // The ask comes down to the resting buy: it fills; then the bid rises past take profit.
       sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await waitFor("the entry fill", () => ordersOnVenue()[0].status === "filled");
-      // Stop (the switch every tick reads; exits still run): the up-move that follows must not open another position.
-      await sql`update public.bot_settings set trading_enabled = false where id = 1`;
+      // One trade a day (reset): the up-move that follows must not open another position.
       const high = entry.price! * 1.004;
       for (let i = 0; i < 100 && ordersOnVenue().length < 2; i++) {
         quote(high + (i % 2) * 0.01);

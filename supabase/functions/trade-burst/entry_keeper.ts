@@ -41,6 +41,8 @@ export class EntryKeeper {
     active: readonly PositionRow[],
     band: LatencyBand,
     venueActive: boolean,
+    /** Decide only these symbols (a round a book top started); default every configured symbol. */
+    options: { only?: ReadonlySet<string> } = {},
   ): Promise<void> {
     const { ctx, parts } = this;
     const s = ctx.summary;
@@ -53,6 +55,7 @@ export class EntryKeeper {
     for (const symbol of ctx.symbols) {
       // An entry started now could not be followed up inside the budget.
       if (parts.budgetSpent()) break;
+      if (options.only && !options.only.has(symbol)) continue;
       const quote = ctx.quotes.get(symbol);
       const market = ctx.markets.get(symbol);
       if (!quote || !market) continue;

@@ -71,7 +71,7 @@ export class OrderFeed {
     // What the stream cannot report: an order whose send ended unknown gets no update if it never reached the venue
     // (the REST rules settle it), and a protection leg resting without an order id of its own (an OKX oco algo: the
     // venue pushes the order it creates when it fires, which no row of ours names yet).
-    // At most once a second: a streaming tick can run ten times a second, and these rest for long.
+    // At most once a second: streaming ticks come with the pushes, and these rest for long.
     const unstreamable = (o: OrderRow) => o.order_status === "unknown" || o.exchange_order_id === null;
     if (this.ctx.nowMs() - this.#unstreamableReadAt < UNSTREAMABLE_REFRESH_MS) return;
     if ((await store.listNonFinalOrders(venue, mode)).some(unstreamable)) {

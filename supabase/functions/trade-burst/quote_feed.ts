@@ -13,8 +13,16 @@ import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 import type { Clock } from "../_shared/clock.ts";
 import type { QuoteObserver } from "./quote_recorder.ts";
 
+/**
+ * Streaming: a symbol's mid enters its momentum buffer at most this often. Decisions run on every top, but the
+ * buffer keeps the cadence a tick gave it (a window counts samples, and a busy symbol pushes tens of tops a second).
+ */
+export const STREAM_MOMENTUM_SAMPLE_MS = 100;
+
 export class QuoteFeed {
   readonly #momentum = new MomentumBuffers();
+  /** Streaming: when each symbol's mid last entered its buffer (monotonic ms). */
+  readonly #sampledAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: {
@@ -38,33 +46,41 @@ export class QuoteFeed {
   }
 
   /**
-   * Reads every symbol's quote. Returns false when they could not be read (counted; the tick ends and the next one
-   * tries again); NeedsHumanError and anything that is not an exchange error propagate.
+   * Reads every symbol's quote. Returns the symbols whose quote may have moved since the last read (polled: all of
+   * them; streamed: those the stream pushed a top for), or null when they could not be read (counted; the tick ends
+   * and the next one tries again); NeedsHumanError and anything that is not an exchange error propagate.
    */
-  async read(momentumWindow: number): Promise<boolean> {
+  async read(momentumWindow: number): Promise<ReadonlySet<string> | null> {
     const { ctx } = this;
     try {
       const streamed = ctx.stream?.tops();
       if (streamed) ctx.summary.market_data.stream_reads += 1;
       else ctx.summary.market_data.poll_reads += 1;
+      const changed = streamed ? ctx.stream!.takeChanged() : new Set(ctx.symbols);
       const fresh = streamed ? undefined : await ctx.client.fetchQuotes(ctx.symbols);
+      const now = ctx.clock.monotonicMs();
       for (const symbol of ctx.symbols) {
         const quote = streamed ? streamed.get(symbol) ?? null : quoteFromBook(fresh?.[symbol]);
         if (quote && isUsableQuote(quote)) {
           ctx.quotes.set(symbol, quote);
-          this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);
+          if (
+            !streamed || now - (this.#sampledAt.get(symbol) ?? Number.NEGATIVE_INFINITY) >= STREAM_MOMENTUM_SAMPLE_MS
+          ) {
+            this.#sampledAt.set(symbol, now);
+            this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);
+          }
         } else {
           ctx.quotes.delete(symbol);
         }
       }
       ctx.quoteRecorder?.observe(ctx.quotes, streamed ? "stream" : "poll", ctx.clock.now());
-      return true;
+      return changed;
     } catch (error) {
       if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
       ctx.summary.quote_errors += 1;
       note(ctx.summary, `quotes: ${describeError(error)}`);
       ctx.quotes.clear();
-      return false;
+      return null;
     }
   }
 }

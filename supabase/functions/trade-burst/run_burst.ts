@@ -177,6 +177,8 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     ? new QuoteRecorder({ venue, mode: settings.mode, sink: deps.recordQuotes, clock, summary })
     : undefined;
   let orderStream: OrderStream | undefined;
+  /** Streaming: the quotes' write in flight (it never throws). */
+  let quoteWrite: Promise<void> = Promise.resolve();
   const reserveMs = Math.min(MAX_FINISH_RESERVE_MS, durationMs * 0.1);
   // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
   // one request already in flight.
@@ -249,32 +251,39 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const pacer = new TickPacer(clock, tickMs, stream, orderStream);
     const maxTicks = Math.ceil(durationMs / pacer.minSpacingMs) + 1;
     let longestTickMs = 0;
-    /** When the last tick's wait for data ended (streaming): the pacer spaces these. */
-    let lastDataAt: number | null = null;
+    /** Streaming: when the last prepared tick began and when the last round's wait ended (the pacer spaces these). */
+    let lastPreparedAt: number | null = null;
+    let lastRoundAt = Number.NEGATIVE_INFINITY;
     while (summary.ticks < maxTicks) {
       const tickStart = clock.monotonicMs();
       let waitedMs = 0;
-      const since = lastDataAt;
-      // Streaming: a tick prepares first (switch, order updates, protection, arming), then waits for the top it acts
-      // on, so a push meets a prepared tick. Polling: the wait comes between ticks and the quote request ends it.
+      // Streaming: a tick prepares (switch, order updates, protection, arming) only when something happened or
+      // burst_tick_ms went by, then waits for the top it acts on, so a push meets a prepared tick and a round costs
+      // its decisions. Polling: the wait comes between ticks and the quote request ends it.
       // The quotes' write (every few seconds) overlaps the wait, never a tick's quote-to-order path.
-      const waitForData = stream && since !== null
+      const prepare = !stream || lastPreparedAt === null || burst.needsPreparation ||
+        tickStart - lastPreparedAt >= tickMs;
+      const preparedAt = prepare ? tickStart : lastPreparedAt;
+      // The first tick acts on what it has (the stream may still be connecting: then it polls).
+      const waitForData = stream && lastPreparedAt !== null && preparedAt !== null
         ? async () => {
           const from = clock.monotonicMs();
-          await Promise.all([recorder?.betweenTicks(), pacer.wait(since, from)]);
-          lastDataAt = clock.monotonicMs();
-          waitedMs = lastDataAt - from;
+          // The quotes' write runs beside the rounds: a round that a top starts must not wait for it.
+          if (recorder) quoteWrite = quoteWrite.then(() => recorder.betweenTicks());
+          await pacer.waitForData(preparedAt, lastRoundAt, from);
+          lastRoundAt = clock.monotonicMs();
+          waitedMs = lastRoundAt - from;
         }
         : undefined;
       try {
-        await burst.tick(waitForData);
+        await burst.tick(waitForData, prepare);
       } catch (error) {
         // Keys or permissions refused: no later tick can fix it, so the venue's burst ends here as an error.
         if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
         note(summary, `tick: ${describeError(error)}`);
       }
+      if (prepare) lastPreparedAt = tickStart;
       const tickEnd = clock.monotonicMs();
-      if (stream && since === null) lastDataAt = tickStart;
       longestTickMs = Math.max(longestTickMs, tickEnd - tickStart - waitedMs);
       // Start another tick only if one as slow as the slowest so far still ends before the deadline; otherwise stop
       // now rather than wait for a tick that will not come.
@@ -303,6 +312,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       });
       if (stream.stats.last_fault) note(summary, `stream: last fault ${stream.stats.last_fault}`);
     }
+    await quoteWrite;
     await recorder?.flush();
     if (orderStream) {
       await orderStream.close();

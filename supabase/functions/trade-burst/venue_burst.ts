@@ -5,7 +5,8 @@
  * updates, moving positions along their fills (and cancelling entries that waited too long), today's counters, when
  * stale the free balance, and arming entry ids. Then the hot path: this tick's quotes (one request when polling; with
  * a stream the tick waits here for the book top it acts on), exit decisions and exits, entry decisions and entries,
- * so nothing but decisions and our own orders sits between a quote and an order.
+ * so nothing but decisions and our own orders sits between a quote and an order. Streaming, most ticks are rounds a
+ * pushed top starts: they skip the first phase unless something happened since the last one (`prepare`, run_burst).
  *
  * State between ticks lives in memory: the burst holds the venue's lease, so its orders and positions change only
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
@@ -62,6 +63,9 @@ export class VenueBurst {
   readonly #armed: ArmedEntries | null;
   #band: LatencyBand | null = null;
   #venueActive = true;
+  /** The positions as the last preparation (or order update) left them; null before the first tick. */
+  #settled: Settled[] | null = null;
+  #preparationDue = true;
 
   constructor(private readonly ctx: VenueBurstContext) {
     this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
@@ -203,32 +207,59 @@ export class VenueBurst {
   /**
    * One tick. Exchange errors on quotes end the tick early (counted); NeedsHumanError and anything that is not an
    * exchange error propagate.
+   *
+   * `prepare` false (streaming, nothing happened since the last preparation: no order update, no order of ours, not
+   * yet burst_tick_ms) skips the preparation and decides on the positions as the last tick left them, so a round
+   * that a book top starts costs its decisions only. A tick that sends anything leaves `needsPreparation` set.
    */
-  async tick(waitForData?: () => Promise<void>): Promise<void> {
+  async tick(waitForData?: () => Promise<void>, prepare = true): Promise<void> {
     const { ctx } = this;
-    // Off the hot path: nothing here depends on this tick's prices.
-    const settings = await ctx.settings.refresh();
     ctx.summary.ticks += 1;
-    await this.#orderFeed.sync(settings.mode);
-    let settled = await this.#settleAndProtect(settings);
-    await ctx.daily.current(ctx.clock.now());
-    if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
-    await this.#armEntries(settings);
+    const sentBefore = ctx.summary.orders_sent;
+    // Every tick, prepared or not, sees a Start/Stop switch younger than half a tick (BurstSettings reads it again
+    // only when its last read is older): a Stop holds back the next entry, not the next preparation.
+    const settings = await ctx.settings.refresh();
+    let settled = this.#settled;
+    if (prepare || settled === null) {
+      // Off the hot path: nothing here depends on this tick's prices.
+      this.#preparationDue = false;
+      await this.#orderFeed.sync(settings.mode);
+      settled = await this.#settleAndProtect(settings);
+      await ctx.daily.current(ctx.clock.now());
+      if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
+      await this.#armEntries(settings);
+    }
+    this.#settled = settled;
     if (waitForData) {
       // Streaming: the tick is prepared, now it waits for the book top it acts on (the pacer's rules).
       await waitForData();
       // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
       if (this.#orderFeed.pending) {
         await this.#orderFeed.sync(settings.mode);
-        settled = await this.#settleAndProtect(settings);
+        settled = this.#settled = await this.#settleAndProtect(settings);
+        this.#preparationDue = true;
       }
     }
 
-    // The hot path: quote → decisions → exits → entries.
-    if (!(await this.#quotes.read(settings.momentum_window))) return;
-    const active = await this.#manageExits(settings, settled);
-    await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive);
-    this.#stopIfNeedsHuman();
+    try {
+      // The hot path: quote → decisions → exits → entries.
+      const changed = await this.#quotes.read(settings.momentum_window);
+      if (!changed) return;
+      const active = await this.#manageExits(settings, settled);
+      await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive, {
+        // A round a top started decides the symbols whose top moved; a prepared tick decides them all.
+        only: prepare ? undefined : changed,
+      });
+      this.#stopIfNeedsHuman();
+    } finally {
+      // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
+      if (ctx.summary.orders_sent !== sentBefore) this.#preparationDue = true;
+    }
+  }
+
+  /** Something happened since the last preparation that the next tick must take in before deciding. */
+  get needsPreparation(): boolean {
+    return this.#preparationDue || this.#orderFeed.pending;
   }
 
   /**

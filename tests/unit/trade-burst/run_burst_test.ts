@@ -29,6 +29,7 @@ import type { TradeStore } from "../../../supabase/functions/_shared/orders/stor
 import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run_log.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
 import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.ts";
+import type { QuoteStream } from "../../../supabase/functions/_shared/market_data/quote_stream.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const ETH = "ETH/USDT";
@@ -1055,4 +1056,73 @@ Deno.test("quotes are written between ticks at most every 5 s and at burst end, 
     ]);
     assert.equal(s.store.leases[0].outcome, "ok", "a missed quote write does not make the burst partial");
   });
+});
+
+/**
+ * A book-top stream that pushes the script's next top every `spacingMs` of the manual clock while a tick waits for
+ * one (each push logged as "push" in the venue's call log), and holds the last top once the script ends.
+ */
+class ScriptedTopStream {
+  readonly stats = { messages: 0, tops: 0, garbage: 0, drops: 0, stalls: 0, reconnects: 0, last_fault: null };
+  readonly #latest = new Map<string, Q>();
+  readonly #changed = new Set<string>();
+  #next = 0;
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly script: Q[],
+    private readonly log: string[],
+    private readonly spacingMs: number,
+  ) {}
+  get up(): boolean {
+    return this.#latest.size > 0;
+  }
+  start(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  tops(): ReadonlyMap<string, Q> | undefined {
+    return this.up ? this.#latest : undefined;
+  }
+  takeChanged(): Set<string> {
+    const changed = new Set(this.#changed);
+    this.#changed.clear();
+    return changed;
+  }
+  hasUnseenTop(): boolean {
+    return this.#changed.size > 0;
+  }
+  nextTop(ms: number): Promise<boolean> {
+    if (this.#next >= this.script.length || ms < this.spacingMs) {
+      this.clock.advance(ms);
+      return Promise.resolve(false);
+    }
+    this.clock.advance(this.spacingMs);
+    this.#latest.set(ETH, this.script[this.#next++]);
+    this.#changed.add(ETH);
+    this.stats.tops += 1;
+    this.log.push("push");
+    return Promise.resolve(true);
+  }
+}
+
+Deno.test("streaming: a pushed top is decided at once, and rounds between preparations read nothing", async () => {
+  const settings = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000 });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  const pushes = [...upMove(30), ...Array.from({ length: 30 }, () => ({ bid: 3005.5, ask: 3030 }))];
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  const summary = await runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  const calls = s.venue.calls;
+  const create = calls.indexOf("createOrder");
+  assert.ok(create > 0, `an entry was sent: ${calls.join(" ")}`);
+  assert.equal(calls[create - 1], "push", `the order follows the push it was decided on: ${calls.join(" ")}`);
+  assert.equal(calls.filter((c) => c === "fetchQuotes").length, 1, "polled only before the stream spoke");
+  // After the entry the burst prepares (refreshing the resting order over REST, no order stream here) once after
+  // its send and then once per burst_tick_ms; the rounds the other pushes start read nothing.
+  const after = calls.slice(create + 1);
+  const refreshes = after.filter((c) => c === "fetchOrder").length;
+  const pushed = after.filter((c) => c === "push").length;
+  assert.ok(pushed >= 40, `pushes after the entry: ${pushed}`);
+  assert.ok(refreshes >= 2 && refreshes <= 5, `refreshes after the entry: ${refreshes} (${after.join(" ")})`);
+  assert.equal(summary.venues[0].market_data.stream_reads, summary.venues[0].ticks - 1);
 });

@@ -1,24 +1,22 @@
 import assert from "node:assert/strict";
-import type { QuoteStream } from "../../../supabase/functions/_shared/market_data/quote_stream.ts";
-import { MIN_STREAM_TICK_MS, TickPacer } from "../../../supabase/functions/trade-burst/tick_pacer.ts";
+import {
+  MIN_DECISION_SPACING_MS,
+  TickPacer,
+  type TopWake,
+} from "../../../supabase/functions/trade-burst/tick_pacer.ts";
 import { ManualClock } from "../../support/manual_clock.ts";
 
-/** The three members TickPacer uses; `nextTop` records how long it was asked to wait. */
-function fakeStream(unseen: boolean) {
+/** The two members TickPacer uses; `nextTop` records how long it was asked to wait and answers `arrives`. */
+function fakeStream(unseen: boolean, arrives = true) {
   const waits: number[] = [];
-  let seen = 0;
-  const stream = {
+  const stream: TopWake = {
     hasUnseenTop: () => unseen,
     nextTop: (ms: number) => {
       waits.push(ms);
-      return Promise.resolve(true);
-    },
-    markSeen: () => {
-      seen += 1;
-      unseen = false;
+      return Promise.resolve(arrives);
     },
   };
-  return { stream: stream as unknown as QuoteStream, waits, seen: () => seen };
+  return { stream, waits };
 }
 
 Deno.test("polling: the next tick starts burst_tick_ms after the last one started", async () => {
@@ -31,28 +29,42 @@ Deno.test("polling: the next tick starts burst_tick_ms after the last one starte
   assert.equal(pacer.minSpacingMs, 1000);
 });
 
-Deno.test("streaming: a top that arrived during the tick starts the next one after the minimum spacing", async () => {
+Deno.test("streaming: a top no round has taken starts the next round at once after a quiet spell", async () => {
   const clock = new ManualClock();
-  const { stream, waits, seen } = fakeStream(true);
+  const { stream, waits } = fakeStream(true);
   const pacer = new TickPacer(clock, 1000, stream);
-  const start = clock.monotonicMs();
-  clock.advance(30);
-  await pacer.wait(start, clock.monotonicMs());
-  assert.deepEqual(clock.sleeps, [MIN_STREAM_TICK_MS - 30]);
-  assert.deepEqual(waits, [], "no wait for a top already there");
-  assert.equal(seen(), 1);
+  const prepared = clock.monotonicMs();
+  clock.advance(MIN_DECISION_SPACING_MS + 5);
+  await pacer.waitForData(prepared, prepared, clock.monotonicMs());
+  assert.deepEqual([clock.sleeps, waits], [[], []], "no pause and no wait for a top already there");
 });
 
-Deno.test("streaming: without a top, waits for one until burst_tick_ms at the latest", async () => {
+Deno.test("streaming: tops within the spacing after a round wait for its end, then go together", async () => {
   const clock = new ManualClock();
-  const { stream, waits } = fakeStream(false);
+  const { stream, waits } = fakeStream(true);
   const pacer = new TickPacer(clock, 1000, stream);
-  const start = clock.monotonicMs();
+  const prepared = clock.monotonicMs();
+  clock.advance(5);
+  await pacer.waitForData(prepared, clock.monotonicMs() - 2, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, [MIN_DECISION_SPACING_MS - 2]);
+  assert.deepEqual(waits, []);
+});
+
+Deno.test("streaming: without a top, waits for one until burst_tick_ms after the last prepared tick", async () => {
+  const clock = new ManualClock();
+  const { stream, waits } = fakeStream(false, false);
+  const pacer = new TickPacer(clock, 1000, stream);
+  const prepared = clock.monotonicMs();
   clock.advance(250);
-  await pacer.wait(start, clock.monotonicMs());
-  assert.deepEqual(clock.sleeps, [], "past the minimum spacing already");
+  await pacer.waitForData(prepared, prepared, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, [], "past the spacing already");
   assert.deepEqual(waits, [750]);
-  assert.equal(pacer.minSpacingMs, MIN_STREAM_TICK_MS);
+  assert.equal(pacer.minSpacingMs, MIN_DECISION_SPACING_MS);
+
+  // burst_tick_ms already gone by: the prepared tick polls now, no wait at all.
+  clock.advance(800);
+  await pacer.waitForData(prepared, prepared + 250, clock.monotonicMs());
+  assert.deepEqual(waits, [750]);
 });
 
 /** The order stream's two members the pacer uses; `nextEvent` answers `arrives` and records how long it was asked. */
@@ -77,7 +89,7 @@ Deno.test("order stream: an update already waiting starts the next tick at once,
   const pacer = new TickPacer(clock, 1000, stream, orders);
   const start = clock.monotonicMs();
   clock.advance(10);
-  await pacer.wait(start, clock.monotonicMs());
+  await pacer.waitForData(start, start + 5, clock.monotonicMs());
   assert.deepEqual([clock.sleeps, topWaits, waits], [[], [], []]);
 });
 
@@ -88,8 +100,8 @@ Deno.test("order stream: the spacing wait ends when an update arrives; polling w
   const pacer = new TickPacer(clock, 1000, stream, streaming.orders);
   const start = clock.monotonicMs();
   clock.advance(30);
-  await pacer.wait(start, clock.monotonicMs());
-  assert.deepEqual(streaming.waits, [MIN_STREAM_TICK_MS - 30], "waited for an update during the spacing");
+  await pacer.waitForData(start, clock.monotonicMs() - 5, clock.monotonicMs());
+  assert.deepEqual(streaming.waits, [MIN_DECISION_SPACING_MS - 5], "waited for an update during the spacing");
   assert.deepEqual([clock.sleeps, topWaits], [[], []], "then ticked without waiting for a top");
 
   const polling = fakeOrders(false, false);

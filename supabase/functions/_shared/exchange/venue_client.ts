@@ -291,6 +291,16 @@ export function normalizeOrder(raw: unknown, venue?: string): VenueOrder {
   return { ...order, raw: info };
 }
 
+/**
+ * A placement answer that names the order but no state (OKX answers only ordId and sCode 0, which ccxt throws on when
+ * not 0): the venue accepted it and it works until a push or a lookup says otherwise. Left without a status it would
+ * read as an unknown outcome, looked up over REST although the venue acknowledged it.
+ */
+export function acceptedAsOpen(order: VenueOrder): VenueOrder {
+  if (order.status || !order.id) return order;
+  return { ...order, status: "open", filled: order.filled ?? 0 };
+}
+
 export function normalizeTrade(raw: unknown, venue?: string): VenueTrade {
   const parsed = tradeSchema.safeParse(raw);
   if (!parsed.success) {
@@ -609,7 +619,7 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
           }),
         "createOrder",
       );
-      return normalizeOrder(raw, venue);
+      return acceptedAsOpen(normalizeOrder(raw, venue));
     },
 
     async fetchOrder(id, symbol) {

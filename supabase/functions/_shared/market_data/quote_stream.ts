@@ -53,7 +53,8 @@ export class QuoteStream {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
-  #unseen = false;
+  /** Symbols a top arrived for since the last takeChanged(). */
+  readonly #changed = new Set<string>();
   /** Set when the first top arrives after (re)connecting: the stream is up only once it has spoken. */
   #fresh = false;
 
@@ -81,13 +82,16 @@ export class QuoteStream {
     this.#watchdog = setInterval(() => this.#checkQuiet(), every);
   }
 
-  /** A top arrived since the last markSeen(). */
+  /** A top arrived that no read has taken yet (takeChanged). */
   hasUnseenTop(): boolean {
-    return this.#unseen && this.up;
+    return this.#changed.size > 0 && this.up;
   }
 
-  markSeen(): void {
-    this.#unseen = false;
+  /** The symbols a top arrived for since the last call; the stream forgets them. */
+  takeChanged(): Set<string> {
+    const changed = new Set(this.#changed);
+    this.#changed.clear();
+    return changed;
   }
 
   /** Resolves true when a top arrives, false after `ms` or on close. */
@@ -166,7 +170,7 @@ export class QuoteStream {
     this.stats.tops += 1;
     this.#fresh = true;
     this.#latest.set(symbol, { bid, ask });
-    this.#unseen = true;
+    this.#changed.add(symbol);
     for (const wake of this.#waiters.splice(0)) wake();
   }
 

@@ -75,11 +75,17 @@ export async function applyExchangeOrder(
   current: OrderRow,
   view: ExchangeOrderView,
   now: Date,
+  /** Written with the view's patch in the same update (a protection leg's list id), or alone if the view is ignored. */
+  alongside: OrderPatch = {},
 ): Promise<ApplyResult> {
   const decided = orderPatchFromView(current, view, now);
-  if ("ignored" in decided) return { changed: false, order: current, ignored: decided.ignored };
-  if (isNoop(current, decided.patch)) return { changed: false, order: current };
-  return { changed: true, order: await store.updateOrder(current.id, decided.patch, now) };
+  if ("ignored" in decided) {
+    const order = isNoop(current, alongside) ? current : await store.updateOrder(current.id, alongside, now);
+    return { changed: order !== current, order, ignored: decided.ignored };
+  }
+  const patch = { ...alongside, ...decided.patch };
+  if (isNoop(current, patch)) return { changed: false, order: current };
+  return { changed: true, order: await store.updateOrder(current.id, patch, now) };
 }
 
 export type OwnStatus = "rejected" | "expired" | "unknown";

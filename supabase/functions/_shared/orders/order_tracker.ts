@@ -208,11 +208,10 @@ export class OrderTracker {
       if (!(error instanceof ExchangeLayerError)) throw error;
       return { takeProfit: takeProfitLeg, stopLoss: stopLossLeg };
     }
+    // One update per leg: the list id goes with the leg's first state.
+    const alongside = answer.exchangeListId ? { exchange_list_id: answer.exchangeListId } : {};
     const apply = async (leg: OrderRow, view: ExchangeOrderView) => {
-      const withList = answer.exchangeListId
-        ? await store.updateOrder(leg.id, { exchange_list_id: answer.exchangeListId }, clock.now())
-        : leg;
-      const applied = await applyExchangeOrder(store, withList, view, clock.now());
+      const applied = await applyExchangeOrder(store, leg, view, clock.now(), alongside);
       if ("ignored" in applied) this.#note(`${leg.client_order_id}: ${applied.ignored}`);
       return this.#observe(applied.order, leg);
     };

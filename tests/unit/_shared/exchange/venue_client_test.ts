@@ -11,11 +11,13 @@ import {
   TemporaryExchangeError,
 } from "../../../../supabase/functions/_shared/exchange/errors.ts";
 import {
+  acceptedAsOpen,
   type CcxtExchange,
   createVenueClient,
   InvalidExchangeResponseError,
   normalizeBalances,
   normalizeOrder,
+  type VenueOrder,
 } from "../../../../supabase/functions/_shared/exchange/venue_client.ts";
 import { buildVenueClient, venueSetup } from "../../../../supabase/functions/_shared/exchange/venue_factory.ts";
 import { createCcxtClient } from "../../../../supabase/functions/_shared/exchange/ccxt_client.ts";
@@ -370,4 +372,28 @@ Deno.test("our limiter is charged each request's cost, and a 429's Retry-After p
   assert.deepEqual(limiter.spent, { weight: 5, orders: 1 });
   await client.fetchQuotes(["BTC/USDT"]);
   assert.deepEqual(limiter.spent, { weight: 9, orders: 1 });
+});
+
+Deno.test("a placement answer with an id and no state (OKX) reads as accepted and open, not as an unknown outcome", () => {
+  const answered: VenueOrder = {
+    id: "778",
+    clientOrderId: "c1",
+    symbol: "ETH/USDT",
+    side: "buy",
+    type: "limit",
+    status: null,
+    price: null,
+    amount: null,
+    filled: null,
+    remaining: null,
+    average: null,
+    cost: null,
+    fee: null,
+    timestamp: null,
+    raw: {},
+  };
+  assert.deepEqual([acceptedAsOpen(answered).status, acceptedAsOpen(answered).filled], ["open", 0]);
+  // A stated status is kept, and an answer naming no order is left as it is (its outcome is unknown).
+  assert.equal(acceptedAsOpen({ ...answered, status: "closed" }).status, "closed");
+  assert.equal(acceptedAsOpen({ ...answered, id: "" }).status, null);
 });

@@ -292,7 +292,14 @@ Deno.test("placeProtection: both legs recorded (one list, two ids) before the li
       stopLoss: view({ exchangeOrderId: "21", clientOrderId: legs.stopLoss.client_order_id }),
     });
   };
+  const updates: string[] = [];
+  const update = store.updateOrder.bind(store);
+  store.updateOrder = (id, patch, now) => {
+    updates.push(id);
+    return update(id, patch, now);
+  };
   const { takeProfit, stopLoss } = await tracker.placeProtection(TP, SL);
+  assert.deepEqual(updates, [takeProfit.id, stopLoss.id], "one update per leg: the list id goes with its state");
   assert.equal(rowsAtSend.length, 2);
   assert.ok(rowsAtSend.every((o) => o.order_status === "pending_submit"));
   assert.equal(takeProfit.list_client_id, stopLoss.list_client_id);

@@ -196,13 +196,14 @@ stackTest("trade-burst with the private order stream", {
       () => pushedFillMovesThePosition("okx", 3050),
     );
 
-    await t.step("duplicated order updates change nothing: one entry, one exit, fees not doubled", async () => {
-      await reset(sql);
-      sim.orderStreams.faults.duplicate("binance");
-      quote(3100);
+    /** Every update pushed twice: nothing is sent twice, no fee counted twice. */
+    const duplicatesChangeNothing = async (venueName: Venue, mid: number) => {
+      await reset(sql, venueName);
+      sim.orderStreams.faults.duplicate(venueName);
+      quote(mid);
       const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
-      const entry = await riseUntilEntry(3100);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venueName) >= 1);
+      const entry = await riseUntilEntry(mid);
       sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await riseUntilExit(entry.price!);
       const res = await burst;
@@ -215,25 +216,26 @@ stackTest("trade-burst with the private order stream", {
       assert.equal(ordersOnVenue().length, 2, "nothing sent twice");
       assert.equal(venue.positions_closed, 1);
       await assertTablesMatchVenue(sql);
-    });
+    };
 
-    await t.step("a dropped order stream falls back to polling, which sees the fill; then it is back", async () => {
-      await reset(sql);
-      quote(3200);
+    /** The order stream drops while the entry rests: REST polling sees the fill, then the stream comes back. */
+    const droppedStreamPolls = async (venueName: Venue, mid: number) => {
+      await reset(sql, venueName);
+      quote(mid);
       const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed("binance") >= 1);
-      const entry = await riseUntilEntry(3200);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venueName) >= 1);
+      const entry = await riseUntilEntry(mid);
       await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
 
       // Drop the order stream and refuse new sockets for a while; book tops keep streaming.
-      sim.orderStreams.faults.refuse("binance");
-      sim.orderStreams.faults.drop("binance");
+      sim.orderStreams.faults.refuse(venueName);
+      sim.orderStreams.faults.drop(venueName);
       const dropped = sim.requestLog.lastId();
       sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
       await waitFor("the fill seen by REST polling", async () => (await entryRow(sql))?.order_status === "filled");
       assert.ok(orderReads(dropped).length >= 1, "a REST order read while the stream was down");
-      sim.orderStreams.faults.refuse("binance", false);
-      await waitFor("the order stream back", () => sim.orderStreams.subscribed("binance") >= 1);
+      sim.orderStreams.faults.refuse(venueName, false);
+      await waitFor("the order stream back", () => sim.orderStreams.subscribed(venueName) >= 1);
 
       await riseUntilExit(entry.price!);
       const res = await burst;
@@ -246,6 +248,20 @@ stackTest("trade-burst with the private order stream", {
       assert.equal(venue.market_data.drops, 0, "the book-top stream was not touched");
       assert.equal(venue.positions_closed, 1);
       await assertTablesMatchVenue(sql);
-    });
+    };
+
+    await t.step(
+      "duplicated order updates change nothing: one entry, one exit, fees not doubled",
+      () => duplicatesChangeNothing("binance", 3100),
+    );
+    await t.step("on OKX too: duplicated order pushes change nothing", () => duplicatesChangeNothing("okx", 3150));
+    await t.step(
+      "a dropped order stream falls back to polling, which sees the fill; then it is back",
+      () => droppedStreamPolls("binance", 3200),
+    );
+    await t.step(
+      "on OKX too: a dropped order stream polls, sees the fill, and logs in again",
+      () => droppedStreamPolls("okx", 3250),
+    );
   });
 });

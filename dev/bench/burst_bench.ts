@@ -38,6 +38,11 @@ export interface BurstConfig {
    * pairs with a ticker answer then, so such a run gives CPU and requests, not data → order latency.
    */
   shipped?: boolean;
+  /**
+   * With `shipped`: trading stopped (trading_enabled false), so the burst streams, decides and refuses but never
+   * trades: the fixed cost of a burst second, against which the shipped row's extra is the cost of its trades.
+   */
+  idle?: boolean;
 }
 
 export interface BurstRun {
@@ -107,7 +112,8 @@ async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
   // and quotes polled: "data → order" here starts at a ticker answer in the simulator's request log, which a streamed
   // quote (the default since issue 17) never makes, so with streams no entry pairs with its data (bench:streams
   // measures the streamed path).
-  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
+  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = ${config.idle !== true},
+    live_trading_enabled = false,
     symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = 100000,
     max_daily_loss_usd = 1000000, exit_protection = ${config.shipped === true},
     market_data = ${config.shipped ? "stream" : "poll"} where id = 1`;

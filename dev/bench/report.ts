@@ -169,7 +169,10 @@ function fastTwoByFour(all: readonly BurstFigures[], results: BenchResults): Bur
 
 function burstRow(f: BurstFigures): string[] {
   return [
-    venuesLabel(f.config.venues) + (f.config.shipped ? " (shipped settings: streams, protection)" : ""),
+    venuesLabel(f.config.venues) +
+    (f.config.shipped
+      ? (f.config.idle ? " (shipped settings, trading stopped)" : " (shipped settings: streams, protection)")
+      : ""),
     String(f.config.symbols),
     String(f.config.tickMs),
     fmt(f.burstMs),
@@ -248,28 +251,65 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
       );
     }
   }
-  const shipped = defaults.find((f) => f.config.shipped);
+  const shipped = defaults.find((f) => f.config.shipped && !f.config.idle);
+  const idle = defaults.find((f) => f.config.shipped && f.config.idle);
   if (shipped) {
     const push = shipped.pushLatency;
     out.push(
       `With the shipped settings (streamed book tops and order updates, protection on the venue) the same burst uses ` +
         `${fmt(perBurst(shipped.mainThreadCpuMsPerBurstSecond))} ms on the main thread. Book-top push → entry order ` +
-        "at the venue (the last push of the entry's symbol the simulator sent before the order arrived; a push that " +
-        "comes within 100 ms of the last tick's start waits for that spacing, which is inside the figure): " +
+        "at the venue (the last push of the entry's symbol the simulator sent before the order arrived; the simulator " +
+        "steps every symbol's price together, so each step pushes one top per symbol): " +
         (push ? `p50 ${fmt(push.p50)} ms, p99 ${fmt(push.p99)} ms over ${push.entries} entries.` : "no entry paired."),
       "",
     );
     if (push && push.p99 > 5) {
       misses.push(
         `**Push → order** (shipped settings): p50 ${fmt(push.p50)} / p99 ${fmt(push.p99)} ms against issue 17's ` +
-          "5 ms p99. A tick prepares (switch, order updates, protection, arming) before it waits for a top, and a top " +
-          "starts the tick's decisions at once, but no sooner than 100 ms after the last one began " +
-          "(MIN_STREAM_TICK_MS, trade-burst/tick_pacer.ts): the figure sits at that spacing, which bounds the ticks per " +
-          "second (their REST refreshes and CPU). A top of one symbol can also be decided on the tick another " +
-          "symbol's push woke, up to the spacing later. Fix to try: a spacing that shrinks while no order is working " +
-          "(nothing to refresh), or decisions on the push itself outside the tick.",
+          "5 ms p99. A top starts a round at once (rounds at most every 20 ms, tops sent together decided together) " +
+          "and a round between preparations reads nothing, so the median is the path itself: the round, ccxt " +
+          "building and signing the order, our limiter, the request (section 8: the simulator's push reaching our " +
+          "client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The tail is a push that arrives while " +
+          "its venue's loop is busy with a tick that must finish first (a fill's writes and its protection list, one " +
+          "venue round trip and several PostgREST writes) or while the other venue holds the shared event loop; " +
+          "not attributed per entry. Fix to try: place protection beside the rounds (its position sitting out of " +
+          "them) and write a fill's changes in one RPC.",
       );
     }
+    if (idle) {
+      const fixed = idle.mainThreadCpuMsPerBurstSecond;
+      const perTrade = fixed === null || shipped.mainThreadCpuMsPerBurstSecond === null || shipped.positionsClosed === 0
+        ? null
+        : ((shipped.mainThreadCpuMsPerBurstSecond - fixed) * (shipped.burstMs / 1000)) / shipped.positionsClosed;
+      out.push(
+        `The same shipped burst with trading stopped (streams up, every top decided, no order) uses ` +
+          `${fmt(fixed)} ms per burst second on the main thread: the fixed cost. The shipped row's extra over it, ` +
+          `spread over its ${fmt(shipped.positionsClosed)} closed positions, is about **${
+            fmt(perTrade)
+          } ms per round ` +
+          "trip** (entry, fill, protection list, take profit, close: about a dozen PostgREST writes and four venue " +
+          "requests). " +
+          (perTrade !== null && fixed !== null
+            ? `A ${SCHEDULED_BURST_MS / 1000} s scheduled burst then fits about ` +
+              `${fmt(Math.max(0, (CPU_BUDGET_MS * 0.4 - fixed * (SCHEDULED_BURST_MS / 1000)) / perTrade))} round ` +
+              `trips inside 40 % of the budget and ` +
+              `${fmt(Math.max(0, (CPU_BUDGET_MS - fixed * (SCHEDULED_BURST_MS / 1000)) / perTrade))} inside all of ` +
+              "it (start-up not counted); this scenario makes one about every " +
+              `${fmt(shipped.burstMs / Math.max(1, shipped.positionsClosed))} ms.`
+            : ""),
+        "",
+      );
+    }
+    const requests = Object.entries(shipped.byEndpoint).map(([venue, endpoints]) =>
+      `${venue}: ` + Object.entries(endpoints).sort((a, b) => b[1] - a[1]).map(([e, n]) => `${e} ${n}`).join(", ")
+    );
+    out.push(
+      "REST requests of the shipped burst (median-CPU run; issue 17's target is orders, cancels and the start-of-" +
+        `burst reconcile only): ${requests.join("; ")}. Balance reads follow every exit (its proceeds are read, not ` +
+        "computed); OKX's protection is an algo order its order channel does not report until it fires, so its " +
+        "legs are read over REST at most once a second.",
+      "",
+    );
   }
   if (primary) {
     const main = perBurst(primary.mainThreadCpuMsPerBurstSecond);
@@ -324,7 +364,8 @@ function latencySection(all: BurstFigures[], results: BenchResults, misses: stri
     "**insert → order**: from the insert's answer (or the ticker answer, for an armed entry) to the order's arrival " +
     "(ccxt building, signing, our rate limiter, sending). " +
     "**DB / venue requests on path**: requests that started between the ticker answer and the order (DB counts " +
-    "include the other venue's when two run).",
+    "include the other venue's when two run). The shipped-settings rows stream their quotes, so no ticker answer " +
+    "starts their path: their push → order figure is in section 2.",
     "",
     table(
       [
@@ -341,7 +382,7 @@ function latencySection(all: BurstFigures[], results: BenchResults, misses: stri
         "venue requests on path p50",
         "max ms",
       ],
-      all.map((f) => latencyRow(f, f.latency)),
+      all.filter((f) => !f.config.shipped).map((f) => latencyRow(f, f.latency)),
     ),
     "",
   ];
@@ -608,7 +649,7 @@ function targetsSection(results: BenchResults, all: readonly BurstFigures[]): st
   const atDefaultTick = all.filter((f) =>
     f.config.venues.length === 2 && f.config.symbols === 4 && f.config.tickMs === results.options.defaultCadence.tickMs
   );
-  const scheduled = atDefaultTick.find((f) => f.config.shipped) ?? atDefaultTick[0];
+  const scheduled = atDefaultTick.find((f) => f.config.shipped && !f.config.idle) ?? atDefaultTick[0];
   const perSecond = scheduled?.mainThreadCpuMsPerBurstSecond ?? null;
   const scheduledCpu = perSecond === null ? null : perSecond * (SCHEDULED_BURST_MS / 1000) + (burst?.startupCpuMs ?? 0);
   const latency = headline(all, results)?.latency ?? null;

@@ -256,6 +256,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const configs: { config: BurstConfig; kind: BurstResult["kind"] }[] = [
       { kind: "default", config: defaultCadence },
       { kind: "shipped", config: { ...defaultCadence, shipped: true } },
+      { kind: "shipped", config: { ...defaultCadence, shipped: true, idle: true } },
     ];
     for (const venues of [["binance"], ["binance", "okx"]] as const) {
       for (const symbols of options.symbolCounts) {

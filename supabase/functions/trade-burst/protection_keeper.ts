@@ -21,6 +21,7 @@ import type { Settings } from "../_shared/settings.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, type Settled } from "./position_keeper.ts";
+import { settleAll } from "./settle_all.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 
 export interface ProtectionKeeperContext {
@@ -44,14 +45,14 @@ export class ProtectionKeeper {
 
   constructor(private readonly ctx: ProtectionKeeperContext) {}
 
-  /** Protects every position of `settled` that needs it; returns them as they are afterwards. */
+  /**
+   * Protects every position of `settled` that needs it, all positions at once (each its own rows and its own list on
+   * the venue: two fills in one update wait for one round trip, not two); returns them as they are afterwards.
+   */
   async ensureAll(settled: readonly Settled[], settings: Settings): Promise<Settled[]> {
-    const out: Settled[] = [];
-    for (const current of settled) {
-      const after = await this.ensure(current, settings);
-      if (isActive(after.position)) out.push(after);
-    }
-    return out;
+    const after: (Settled | null)[] = settled.map(() => null);
+    await settleAll(settled.map((current, i) => this.ensure(current, settings).then((s) => after[i] = s)));
+    return after.filter((s): s is Settled => s !== null && isActive(s.position));
   }
 
   /** Places, resizes or repairs one position's protection so it covers exactly what the position holds. */

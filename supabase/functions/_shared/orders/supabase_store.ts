@@ -2,7 +2,7 @@
  * TradeStore over the tables, through supabase-js with the service role. PostgREST may return `numeric` columns as
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
-import { type Db, must, selectAllPages } from "../db.ts";
+import { type Db, DbError, must, selectAllPages } from "../db.ts";
 import type { TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
@@ -96,6 +96,13 @@ export class SupabaseTradeStore implements TradeStore {
     return orderFromRow(row as unknown as Record<string, unknown>);
   }
 
+  async writeOrderPatch(id: string, patch: OrderPatch, _now: Date): Promise<void> {
+    const operation = `update orders ${id}`;
+    const result = await this.db.from("orders").update(toOrderUpdate(patch), { count: "exact" }).eq("id", id);
+    must(operation, result);
+    if (result.count !== 1) throw new DbError(operation, `${result.count ?? "no"} rows changed, expected 1`);
+  }
+
   async listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
     const rows = await selectAllPages<Record<string, unknown>>(
       `select non-final orders ${venue}`,
@@ -160,6 +167,13 @@ export class SupabaseTradeStore implements TradeStore {
       await this.db.from("positions").update(patch).eq("id", id).select("*").single(),
     );
     return positionFromRow(row as unknown as Record<string, unknown>);
+  }
+
+  async writePositionPatch(id: string, patch: PositionPatch, _now: Date): Promise<void> {
+    const operation = `update positions ${id}`;
+    const result = await this.db.from("positions").update(patch, { count: "exact" }).eq("id", id);
+    must(operation, result);
+    if (result.count !== 1) throw new DbError(operation, `${result.count ?? "no"} rows changed, expected 1`);
   }
 
   async listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]> {

@@ -119,9 +119,16 @@ async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
     market_data = ${config.shipped ? "stream" : "poll"} where id = 1`;
 }
 
-/** Cancels what the last run left resting at the venue, refills USDT, and starts fresh paths for the symbols. */
+/**
+ * Cancels what the last run left resting at the venue, refills USDT, empties the venues' rate-limit windows, and starts
+ * fresh paths for the symbols.
+ */
 function resetMarket(sim: Simulator, config: BurstConfig, durationMs: number, stepMs: number): void {
   const symbols = benchSymbols(config.symbols);
+  // Each run starts with the venues' windows empty, as a scheduled burst (one a minute) starts in a new minute: one
+  // configuration's spent weight would otherwise stall the next configuration's burst from its first request.
+  sim.limits.binance.reset();
+  sim.limits.okx.reset();
   for (const venue of ["binance", "okx"] as const) {
     const engine = sim.engines[venue];
     const account = engine.listAccounts()[0].id;

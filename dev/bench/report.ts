@@ -269,14 +269,20 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "5 ms p99. A top starts a round at once (rounds at most every 20 ms, tops sent together decided together) " +
           "and a round between preparations reads nothing, so the median is the path itself: the round, ccxt " +
           "building and signing the order, our limiter, the request (section 8: the simulator's push reaching our " +
-          "client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The tail is a push that arrives while " +
-          "its venue's loop is busy with a tick that must finish first (a fill's writes and its protection list, one " +
-          "venue round trip and several PostgREST writes) or while the other venue holds the shared event loop; " +
-          "not attributed per entry. Fix to try: place protection beside the rounds (its position sitting out of " +
-          "them) and write a fill's changes in one RPC.",
+          "client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The tail is not attributed per entry; " +
+          "the likely causes: a push that arrives while its venue's loop finishes a tick (a fill's writes and its " +
+          "protection list: a venue round trip and several PostgREST writes) or while the other venue holds the " +
+          "shared event loop, and an entry a round could not make (no armed id yet, the balance being read again " +
+          "after an exit) made by the next prepared tick, long after its push. Fixes to try: place protection beside " +
+          "the rounds (its position sitting out of them), compute the free balance from the pushed fills instead of " +
+          "reading it, write a fill's changes in one RPC.",
       );
     }
     if (idle) {
+      const venueRequests = Object.values(shipped.byEndpoint).flatMap((e) => Object.values(e)).reduce(
+        (a, b) => a + b,
+        0,
+      );
       const fixed = idle.mainThreadCpuMsPerBurstSecond;
       const perTrade = fixed === null || shipped.mainThreadCpuMsPerBurstSecond === null || shipped.positionsClosed === 0
         ? null
@@ -287,8 +293,10 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           `spread over its ${fmt(shipped.positionsClosed)} closed positions, is about **${
             fmt(perTrade)
           } ms per round ` +
-          "trip** (entry, fill, protection list, take profit, close: about a dozen PostgREST writes and four venue " +
-          "requests). " +
+          `trip** (entry, fill, protection list, take profit, close: ` +
+          `${fmt(shipped.dbPerBurst / Math.max(1, shipped.positionsClosed))} PostgREST requests and ` +
+          `${fmt(venueRequests / Math.max(1, shipped.positionsClosed))} venue requests per closed position in the ` +
+          "median-CPU run). " +
           (perTrade !== null && fixed !== null
             ? `A ${SCHEDULED_BURST_MS / 1000} s scheduled burst then fits about ` +
               `${fmt(Math.max(0, (CPU_BUDGET_MS * 0.4 - fixed * (SCHEDULED_BURST_MS / 1000)) / perTrade))} round ` +

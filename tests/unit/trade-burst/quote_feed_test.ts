@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import type { VenueClient } from "../../../supabase/functions/_shared/exchange/venue_client.ts";
+import type { QuoteStream } from "../../../supabase/functions/_shared/market_data/quote_stream.ts";
+import type { Quote } from "../../../supabase/functions/_shared/trading/quote.ts";
+import { QuoteFeed, STREAM_MOMENTUM_SAMPLE_MS } from "../../../supabase/functions/trade-burst/quote_feed.ts";
+import { emptyVenueSummary } from "../../../supabase/functions/trade-burst/summary.ts";
+import { ManualClock } from "../../support/manual_clock.ts";
+
+const ETH = "ETH/USDT";
+const BTC = "BTC/USDT";
+
+/** A stream that is up with the tops the test sets; `push` marks a symbol changed, as a message would. */
+function fakeStream() {
+  const tops = new Map<string, Quote>();
+  const changed = new Set<string>();
+  const stream = {
+    tops: () => tops,
+    takeChanged: () => {
+      const out = new Set(changed);
+      changed.clear();
+      return out;
+    },
+  };
+  return {
+    stream: stream as unknown as QuoteStream,
+    push(symbol: string, mid: number) {
+      tops.set(symbol, { bid: mid - 1, ask: mid + 1 });
+      changed.add(symbol);
+    },
+  };
+}
+
+const noRest = { fetchQuotes: () => Promise.reject(new Error("no REST quote while the stream is up")) };
+
+Deno.test("streamed reads: only pushed symbols count as changed; a mid enters momentum at most every 100 ms", async () => {
+  const clock = new ManualClock();
+  const { stream, push } = fakeStream();
+  const feed = new QuoteFeed({
+    venue: "binance",
+    client: noRest as unknown as VenueClient,
+    symbols: [ETH, BTC],
+    quotes: new Map(),
+    summary: emptyVenueSummary("binance"),
+    stream,
+    clock,
+  });
+  push(ETH, 3000);
+  push(BTC, 60000);
+  assert.deepEqual([...(await feed.read(20))!].sort(), [BTC, ETH]);
+  // Pushes every 25 ms for 200 ms: ETH's buffer takes a sample at 0, 100 and 200 ms only.
+  for (let i = 1; i <= 8; i++) {
+    clock.advance(25);
+    push(ETH, 3000 + i);
+    assert.deepEqual([...(await feed.read(20))!], [ETH], "BTC did not move");
+  }
+  assert.deepEqual(feed.momentum(ETH), [3000, 3004, 3008]);
+  assert.equal(STREAM_MOMENTUM_SAMPLE_MS, 100);
+  // A symbol without a new top is still sampled on that cadence (flat stretches count).
+  assert.deepEqual(feed.momentum(BTC), [60000, 60000, 60000]);
+});

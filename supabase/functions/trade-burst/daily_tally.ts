@@ -27,6 +27,14 @@ export class DailyTally {
     return { ...this.#stats };
   }
 
+  /**
+   * The counters as they stand, without waiting: what a decision reads right before it reserves its slot, with no
+   * await between (call `current` first, so a new UTC day has been read).
+   */
+  snapshot(): DailyStats {
+    return { ...this.#stats };
+  }
+
   async #load(since: Date): Promise<void> {
     this.#stats = await this.store.dailyStats(this.mode, since);
     this.#since = since;

@@ -51,6 +51,8 @@ export class EntryKeeper {
     /** Entries decided this tick, not yet in today's counters (those move once each position row is written). */
     let decidedEntries = 0;
     const entries: Promise<void>[] = [];
+    // A new UTC day reads the tables here, before any decision (the decisions themselves read memory only).
+    await ctx.daily.current(ctx.clock.now());
 
     for (const symbol of ctx.symbols) {
       // An entry started now could not be followed up inside the budget.
@@ -68,8 +70,9 @@ export class EntryKeeper {
         buffer: parts.quotes.momentum(symbol),
         band,
         settings,
-        // Memory only: the day's counters were read before the quote (a new UTC day reads them again).
-        daily: await this.#dailyWith(decidedEntries),
+        // Memory only, read with no await before the reservation below: venues deciding together each see the
+        // other's reserved slot (global max_open_positions).
+        daily: this.#dailyWith(decidedEntries),
         freeQuote: parts.funds.free,
         openPositions,
         rules: market.rules,
@@ -95,8 +98,8 @@ export class EntryKeeper {
   }
 
   /** Today's counters plus the entries this tick decided but has not recorded yet. */
-  async #dailyWith(decided: number): Promise<DailyStats> {
-    const daily = await this.ctx.daily.current(this.ctx.clock.now());
+  #dailyWith(decided: number): DailyStats {
+    const daily = this.ctx.daily.snapshot();
     return { ...daily, entries: daily.entries + decided };
   }
 

@@ -155,9 +155,13 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
       network.setMatrix(withBinance(withBinance(REALISTIC_MATRIX, TOKYO, 42), SINGAPORE, 10));
       const moved = await roundsUntil("the home region moves to Singapore", async () => {
         const h = await homes(sql);
-        return h.binance?.region === SINGAPORE ? h : undefined;
+        return h.binance?.region === SINGAPORE ? { h, m: await binanceMedians(sql) } : undefined;
       });
-      assert.match(moved.binance!.reason, /switched/);
+      // It moved on the margin, with Tokyo still eligible: the reason reads "switched", or, when a later call of the
+      // same round confirmed the new home before this check, "best median" (the calls of a round decide concurrently).
+      const why = JSON.stringify(moved);
+      assert.match(moved.h.binance!.reason, /^(switched|best median)/, why);
+      assert.ok(moved.m[SINGAPORE]! < moved.m[TOKYO]! * 0.85, `Singapore beats Tokyo by more than 15%: ${why}`);
     });
 
     await t.step(
@@ -215,16 +219,16 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
         await round();
         const back = await fire();
         assert.deepEqual(back.routed, [SINGAPORE, SINGAPORE], JSON.stringify(back.sent).slice(0, 2000));
-        await sql`update public.bot_settings set home_region_max_age_seconds = 20, home_region_margin_pct = 15
-        where id = 1`;
       },
     );
 
     await t.step(
       "a home region that stops answering: the measured home moves too, once its samples age out",
       async () => {
+        await sql`update public.bot_settings set home_region_max_age_seconds = 20, home_region_margin_pct = 15
+        where id = 1`;
         stack.dropRegion(SINGAPORE);
-        // Only samples younger than 20 s count (set above), so the outage shows within a few rounds.
+        // Only samples younger than 20 s count, so the outage shows within a few rounds.
         const fallback = await roundsUntil(
           "binance leaves Singapore",
           async () => {

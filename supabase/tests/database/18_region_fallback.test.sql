@@ -3,7 +3,7 @@
 -- unanswered burst to the next region for the rest of its duration; a region is back once it samples again.
 -- pg_net (http_post, _http_response) and Vault are stood in for inside the transaction; everything is rolled back.
 begin;
-select plan(25);
+select plan(27);
 
 create schema vault;
 create table vault.decrypted_secrets (name text primary key, decrypted_secret text);
@@ -65,6 +65,21 @@ select public.report_unanswered_call('latency-sample', 'ap-southeast-1', 'HTTP 5
 select is(
   (select failures from public.region_outages where region = 'ap-southeast-1'), 1,
   'a failure after the region answered again starts a new outage.'
+);
+delete from public.region_outages;
+
+-- Two reports of one region at once: the one whose transaction started first (an earlier now()) updates the row the
+-- later one inserted. Stood in for by a row dated after this transaction's now().
+insert into public.region_outages (region, function_name, since, failed_at)
+  values ('ap-southeast-1', 'trade-burst', now() + interval '1 millisecond', now() + interval '1 millisecond');
+select lives_ok(
+  $$select public.report_unanswered_call('trade-burst', 'ap-southeast-1', 'HTTP 503')$$,
+  'a report that started before the outage''s first report is still recorded.'
+);
+select results_eq(
+  $$select failures, failed_at = since from public.region_outages where region = 'ap-southeast-1'$$,
+  $$values (2, true)$$,
+  'it adds to the outage and keeps the latest failure time.'
 );
 delete from public.region_outages;
 

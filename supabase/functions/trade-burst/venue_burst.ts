@@ -69,10 +69,14 @@ export class VenueBurst {
 
   constructor(private readonly ctx: VenueBurstContext) {
     this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
-    this.#funds = new FreeQuoteLedger(async () => {
-      const asset = this.#quoteAsset();
-      return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
-    });
+    this.#funds = new FreeQuoteLedger(
+      async () => {
+        const asset = this.#quoteAsset();
+        return (await ctx.executor.freeBalances([asset]))[asset] ?? 0;
+      },
+      () => this.#quoteAsset(),
+      (symbol) => ctx.markets.get(symbol)?.paper.quote,
+    );
     this.#orders = new OrderTracker({
       store: ctx.store,
       executor: ctx.executor,
@@ -84,11 +88,8 @@ export class VenueBurst {
         },
         changed: (order, before) => {
           if (order.filled > before.filled) ctx.summary.fills += 1;
-          // Funds moved in a way only the venue knows exactly (exit proceeds, a released reservation): read again.
-          if (!isFinalStatus(before.order_status) && isFinalStatus(order.order_status)) {
-            const entryFilledInFull = order.purpose === "entry" && order.order_status === "filled";
-            if (!entryFilledInFull) this.#funds.invalidate();
-          }
+          // A released reservation, an exit's proceeds: the balance moves without a read (or goes stale).
+          if (!isFinalStatus(before.order_status) && isFinalStatus(order.order_status)) this.#funds.ended(order);
         },
         note: (text) => note(ctx.summary, text),
       },

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { BurstSettings, type TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
 import { DailyTally } from "../../../supabase/functions/trade-burst/daily_tally.ts";
 import { utcDayStart } from "../../../supabase/functions/_shared/trading/risk.ts";
-import { FreeQuoteLedger } from "../../../supabase/functions/trade-burst/free_quote.ts";
+import { type EndedOrder, FreeQuoteLedger } from "../../../supabase/functions/trade-burst/free_quote.ts";
 import { LeasedVenueStore } from "../../../supabase/functions/_shared/orders/leased_store.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
@@ -211,10 +211,28 @@ Deno.test("DailyTally reads the tables once a day and then follows the venues' e
   assert.equal(calls.dailyStats, 2);
 });
 
+const quoteOf = (symbol: string) => symbol.split("/")[1];
+
+function ended(overrides: Partial<EndedOrder>): EndedOrder {
+  return {
+    side: "buy",
+    symbol: "ETH/USDT",
+    price: 3000,
+    amount: 0.05,
+    filled: 0,
+    average: null,
+    cost: 0,
+    fee_cost: null,
+    fee_currency: null,
+    order_status: "cancelled",
+    ...overrides,
+  };
+}
+
 Deno.test("FreeQuoteLedger reads once, subtracts reservations, and reads again only when stale", async () => {
   const answers = [1000, 640];
   let reads = 0;
-  const ledger = new FreeQuoteLedger(() => Promise.resolve(answers[reads++]));
+  const ledger = new FreeQuoteLedger(() => Promise.resolve(answers[reads++]!), () => "USDT", quoteOf);
   assert.equal(ledger.free, null);
   assert.equal(await ledger.ensure(), 1000);
   ledger.reserve(175.5);
@@ -223,14 +241,81 @@ Deno.test("FreeQuoteLedger reads once, subtracts reservations, and reads again o
   assert.equal(reads, 1);
   ledger.reserve(5000);
   assert.equal(ledger.free, 0, "never below zero");
-  ledger.invalidate();
-  assert.equal(ledger.free, null);
+  ledger.ended(ended({ order_status: "rejected" }));
+  assert.equal(ledger.free, null, "a refused order makes it stale");
   assert.equal(await ledger.ensure(), 640);
   assert.equal(reads, 2);
 
-  const failing = new FreeQuoteLedger(() => Promise.reject(new Error("down")));
+  const failing = new FreeQuoteLedger(() => Promise.reject(new Error("down")), () => "USDT", quoteOf);
   await assert.rejects(failing.ensure(), /down/);
   assert.equal(failing.free, null, "a failed read leaves it stale");
+});
+
+Deno.test("FreeQuoteLedger: an ended order moves the balance as the venue does, without a read", async () => {
+  let reads = 0;
+  const ledger = new FreeQuoteLedger(() => (reads++, Promise.resolve(1000)), () => "USDT", quoteOf);
+  await ledger.ensure();
+  ledger.reserve(150); // a buy of 0.05 at 3000
+  ledger.ended(ended({ order_status: "cancelled" }));
+  assert.equal(ledger.free, 1000, "a cancelled buy releases its reservation");
+
+  ledger.reserve(150);
+  ledger.ended(ended({ order_status: "cancelled", filled: 0.02, average: 2990, cost: 59.8 }));
+  assert.equal(ledger.free, 1000 - 59.8, "a partly filled buy releases the rest");
+
+  const before = ledger.free!;
+  ledger.reserve(150);
+  ledger.ended(ended({ order_status: "filled", filled: 0.05, cost: 149, fee_cost: 0.0001, fee_currency: "BNB" }));
+  assert.equal(ledger.free, before - 149, "a buy filled below its limit spends its cost; a BNB fee is not quote");
+
+  const beforeSell = ledger.free!;
+  ledger.ended(
+    ended({ side: "sell", order_status: "filled", filled: 0.05, cost: 151, fee_cost: 0.151, fee_currency: "USDT" }),
+  );
+  assert.ok(Math.abs(ledger.free! - (beforeSell + 151 - 0.151)) < 1e-9, "a sell adds its proceeds less a quote fee");
+  const afterSell = ledger.free!;
+  ledger.ended(ended({ side: "sell", order_status: "filled", filled: 0.05, cost: 0, average: 3010 }));
+  assert.ok(Math.abs(ledger.free! - (afterSell + 150.5)) < 1e-9, "without a cost: filled × average");
+  const afterSell2 = ledger.free!;
+  ledger.ended(ended({ side: "sell", order_status: "cancelled" }));
+  assert.equal(ledger.free, afterSell2, "a protection leg cancelled unfilled moves nothing");
+  assert.equal(reads, 1, "no read after any of these");
+
+  for (
+    const [why, order] of [
+      [
+        "a fee of unknown currency",
+        ended({ side: "sell", order_status: "filled", filled: 0.05, cost: 151, fee_cost: 0.1 }),
+      ],
+      ["a fill without cost or average", ended({ side: "sell", order_status: "filled", filled: 0.05 })],
+      ["a buy without a limit price", ended({ price: null, order_status: "filled", filled: 0.05, cost: 150 })],
+      ["another quote asset", ended({ symbol: "ETH/USDC" })],
+    ] as const
+  ) {
+    await ledger.ensure();
+    assert.notEqual(ledger.free, null);
+    ledger.ended(order);
+    assert.equal(ledger.free, null, `${why} makes it stale`);
+  }
+});
+
+Deno.test("FreeQuoteLedger: an order that ends while a read is in flight leaves the answer unused", async () => {
+  let release: (value: number) => void = () => {};
+  let reads = 0;
+  const ledger = new FreeQuoteLedger(
+    () => (reads++, new Promise<number>((resolve) => release = resolve)),
+    () => "USDT",
+    quoteOf,
+  );
+  const reading = ledger.ensure();
+  ledger.ended(ended({ side: "sell", order_status: "filled", filled: 0.05, cost: 151 }));
+  release(1151);
+  assert.equal(await reading, null, "the answer may or may not include the sell");
+  assert.equal(ledger.free, null);
+  const again = ledger.ensure();
+  release(1151);
+  assert.equal(await again, 1151);
+  assert.equal(reads, 2);
 });
 
 function settingsWith(overrides: Partial<Settings> = {}): Settings {

@@ -445,11 +445,11 @@ Deno.test("testnet: nothing but the decision sits between a quote and the order 
   assert.equal(after.at(-1), "fetchOrder");
 });
 
-Deno.test("testnet: an exit's proceeds make the balance stale; it is read again before the next quote", async () => {
+/** An up-move entry filled at 3006, then a market exit filled at once at 3013 with `exitFee`; returns the calls. */
+async function exitAndNextTicks(exitFee: { cost: number; currency?: string } | undefined): Promise<string[]> {
   const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
   const s = scenario(script, settingsWith({ mode: "testnet" }), { allowPrivate: true });
   s.venue.onCreate = (req, stored) => {
-    // The venue fills the entry when the ask reaches it and the market exit at once, at the bid.
     if (req.type === "market") {
       Object.assign(stored, {
         status: "closed",
@@ -457,6 +457,7 @@ Deno.test("testnet: an exit's proceeds make the balance stale; it is read again 
         remaining: 0,
         average: 3013,
         cost: req.amount * 3013,
+        ...(exitFee ? { fee: exitFee } : {}),
       });
     }
   };
@@ -470,15 +471,34 @@ Deno.test("testnet: an exit's proceeds make the balance stale; it is read again 
     return await fill(id);
   };
   await runBurst(s.deps, REQUEST);
-  const sell = s.venue.created.findIndex((o) => o.side === "sell");
-  assert.ok(sell > 0, "the take profit was sent");
-  const calls = s.venue.calls;
-  const exitAt = calls.lastIndexOf("createOrder");
-  const nextQuote = calls.indexOf("fetchQuotes", exitAt);
-  assert.ok(nextQuote > exitAt, "a tick followed the exit");
-  assert.equal(calls.filter((c) => c === "fetchBalances").length, 2, calls.join(" "));
-  assert.equal(calls.indexOf("fetchBalances", exitAt), nextQuote - 1, `re-read before the next quote: ${calls}`);
+  assert.ok(s.venue.created.findIndex((o) => o.side === "sell") > 0, "the exit was sent");
   assert.equal(s.store.positions[0].status, "closed");
+  const calls = s.venue.calls;
+  assert.ok(calls.indexOf("fetchQuotes", calls.lastIndexOf("createOrder")) > 0, "a tick followed the exit");
+  return calls;
+}
+
+Deno.test("testnet: an exit's proceeds are added to the balance without reading it again", async () => {
+  const calls = await exitAndNextTicks({ cost: 0.15, currency: "USDT" });
+  assert.equal(calls.filter((c) => c === "fetchBalances").length, 1, calls.join(" "));
+});
+
+Deno.test("testnet: an entry the venue refuses makes the balance stale; it is read before the next quote", async () => {
+  const s = scenario([...upMove(5), { bid: 3005.5, ask: 3030 }], settingsWith({ mode: "testnet" }), {
+    allowPrivate: true,
+  });
+  let refusals = 0;
+  s.venue.failPrivate = (name) =>
+    name === "createOrder" && refusals++ === 0
+      ? new FinalExchangeError("insufficient balance", { source: "InsufficientFunds" })
+      : undefined;
+  await runBurst(s.deps, REQUEST);
+  const calls = s.venue.calls;
+  const refusedAt = calls.indexOf("createOrder");
+  const nextQuote = calls.indexOf("fetchQuotes", refusedAt);
+  assert.equal(s.store.orders[0]?.order_status, "rejected");
+  assert.ok(nextQuote > refusedAt, `a tick followed the refusal: ${calls}`);
+  assert.equal(calls.indexOf("fetchBalances", refusedAt), nextQuote - 1, `re-read before the next quote: ${calls}`);
 });
 
 Deno.test("testnet: a fill during the last tick's quote is in the tables when the burst ends", async () => {

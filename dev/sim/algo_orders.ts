@@ -49,6 +49,8 @@ export interface AlgoDeps {
 
 export class AlgoBook {
   private readonly algos = new Map<string, SimAlgo>();
+  /** Called with a copy of an algo each time it is placed or its state changes (OKX's orders-algo channel). */
+  readonly observers = new Set<(algo: SimAlgo) => void>();
   private nextId: number;
   private nextClientId = 1;
 
@@ -83,7 +85,12 @@ export class AlgoBook {
       updatedAt: now,
     };
     this.algos.set(algo.algoId, algo);
+    this.emit(algo);
     return { ...algo };
+  }
+
+  private emit(algo: SimAlgo): void {
+    for (const observer of this.observers) observer({ ...algo });
   }
 
   get(accountId: string, ref: { algoId?: string; clientAlgoId?: string }): SimAlgo {
@@ -109,6 +116,7 @@ export class AlgoBook {
     if (algo.state !== "live") throw new SimRejection("order_not_open", `algo order is ${algo.state}`);
     algo.state = "canceled";
     algo.updatedAt = this.deps.now();
+    this.emit(algo);
     return { ...algo };
   }
 
@@ -122,6 +130,7 @@ export class AlgoBook {
       algo.updatedAt = this.deps.now();
       if (entry.filled > 0) algo.amount = entry.filled;
       else algo.state = "canceled";
+      this.emit(algo);
     }
   }
 
@@ -162,5 +171,6 @@ export class AlgoBook {
       if (!(error instanceof SimRejection)) throw error;
       algo.state = "order_failed";
     }
+    this.emit(algo);
   }
 }

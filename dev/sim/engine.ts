@@ -375,6 +375,12 @@ export class VenueEngine {
     return () => this.orders.observers.delete(listener);
   }
 
+  /** Calls `listener` with every algo placed or changed (every account) until the returned function is called. */
+  onAlgoEvent(listener: (algo: SimAlgo) => void): () => void {
+    this.algos.observers.add(listener);
+    return () => this.algos.observers.delete(listener);
+  }
+
   /** Every order of the account, oldest first. */
   allOrders(accountId: string, symbol?: string): SimOrder[] {
     return this.orders.allOrders(accountId, symbol);

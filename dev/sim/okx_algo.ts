@@ -112,8 +112,8 @@ function checkLegs(legs: Legs, market: MarketInfo, side: OrderSide, last: number
 
 const legPrice = (px: number | undefined) => (px === undefined || px === -1 ? undefined : px);
 
-/** An algo as OKX lists it (orders-algo-pending / -history / order-algo). */
-function algoShape(algo: SimAlgo, engine: VenueEngine): Record<string, unknown> {
+/** An algo as OKX lists it (orders-algo-pending / -history / order-algo) and pushes it (orders-algo channel). */
+export function algoShape(algo: SimAlgo, engine: VenueEngine): Record<string, unknown> {
   const order = algo.orderId === undefined ? undefined : engine.getOrder(algo.accountId, { orderId: algo.orderId });
   const px = (trigger: number | undefined, ordPx: number | undefined) =>
     trigger === undefined ? "" : ordPx === undefined ? "-1" : dec(ordPx);

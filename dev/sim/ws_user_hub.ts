@@ -1,11 +1,13 @@
 // The simulator's private order streams: accepts upgrades on /binance/ws-api/v3 and /okx/ws/v5/private, keeps each
 // socket's session (login, subscriptions) and pushes every order event of the matching engine (accepted, each fill,
-// cancelled, expired) to the sockets subscribed for that account, as it happens. Venue protocols live in
+// cancelled, expired), and on OKX every algo placed or changed, to the sockets subscribed for that account, as it
+// happens. Venue protocols live in
 // ws_user_binance.ts and ws_user_okx.ts; faults are ws_faults.ts's, with their own state (`faults`), so the order
 // stream can fail while the book-top stream stays up: drop, stall, refuse, garbage, duplicate, delay.
 
 import type { VenueEngine } from "./engine.ts";
 import type { OrderEvent } from "./orders.ts";
+import type { SimAlgo } from "./algo_orders.ts";
 import type { VenueId } from "./types.ts";
 import { StreamFaults } from "./ws_faults.ts";
 import { binanceUserStream } from "./ws_user_binance.ts";
@@ -32,6 +34,7 @@ export class UserStreamHub {
   constructor(private readonly engines: Record<VenueId, VenueEngine>) {
     for (const venue of ["binance", "okx"] as const) {
       this.#unsubscribe.push(engines[venue].onOrderEvent((event) => this.#onEvent(venue, event)));
+      this.#unsubscribe.push(engines[venue].onAlgoEvent((algo) => this.#onAlgo(venue, algo)));
     }
     this.faults.onDrop((venue) => {
       for (const c of [...this.#connections]) if (c.venue === venue) this.#drop(c);
@@ -98,6 +101,16 @@ export class UserStreamHub {
       for (const text of PROTOCOLS[venue].eventMessages(event, conn.session, this.engines[venue])) {
         this.#push(conn, text);
       }
+    }
+  }
+
+  /** As #onEvent, for an algo placed or changed. */
+  #onAlgo(venue: VenueId, algo: SimAlgo): void {
+    const messages = PROTOCOLS[venue].algoMessages;
+    if (!messages) return;
+    for (const conn of this.#connections) {
+      if (conn.venue !== venue) continue;
+      for (const text of messages(algo, conn.session, this.engines[venue])) this.#push(conn, text);
     }
   }
 

@@ -2,13 +2,15 @@
 // timestamp (Unix seconds), sign = base64(HMAC-SHA256(secret, timestamp + "GET" + "/users/self/verify"))} answered
 // {event: "login", code: "0"}; then `subscribe` to the `orders` channel (instType SPOT or ANY, optional instId),
 // answered {event: "subscribe", arg, connId}; pushes {arg: {channel, instType, uid}, data: [order]} with the fields
-// of GET /api/v5/trade/order plus the last fill's (fillSz, fillPx, tradeId, fillFee, fillFeeCcy, execType). "ping"
-// → "pong". Errors are {event: "error", code, msg, connId} with OKX's 600xx codes.
+// of GET /api/v5/trade/order plus the last fill's (fillSz, fillPx, tradeId, fillFee, fillFeeCcy, execType). The
+// `orders-algo` channel (instType SPOT or ANY) pushes an algo each time it is placed or changes state, with the
+// fields of GET /api/v5/trade/order-algo; an algo that fires is pushed after the order it placed. "ping" → "pong". Errors are {event: "error", code, msg, connId} with OKX's 600xx codes.
 
 import type { VenueEngine } from "./engine.ts";
 import { originOf } from "./okx.ts";
 import { okxSignature } from "./okx_auth.ts";
 import { dec, instIdOf, orderShape } from "./okx_shapes.ts";
+import { algoShape } from "./okx_algo.ts";
 import type { UserSession, UserStreamProtocol } from "./ws_user_protocol.ts";
 
 /** OKX refuses a login whose timestamp is more than 30 s away from its clock. */
@@ -59,7 +61,8 @@ export const okxUserStream: UserStreamProtocol = {
     }
     const replies: string[] = [];
     for (const arg of args) {
-      if (arg.channel !== "orders" || (arg.instType !== "SPOT" && arg.instType !== "ANY")) {
+      const channel = arg.channel;
+      if ((channel !== "orders" && channel !== "orders-algo") || (arg.instType !== "SPOT" && arg.instType !== "ANY")) {
         replies.push(error(
           session,
           "60018",
@@ -71,13 +74,15 @@ export const okxUserStream: UserStreamProtocol = {
         replies.push(error(session, "60011", "Please log in."));
         continue;
       }
-      if (message.op === "subscribe") {
+      if (channel === "orders-algo") {
+        session.algoSubscribed = message.op === "subscribe";
+      } else if (message.op === "subscribe") {
         session.subscriptions = [0];
         session.instId = typeof arg.instId === "string" ? arg.instId : undefined;
       } else {
         session.subscriptions = [];
       }
-      const echoed: Record<string, unknown> = { channel: "orders", instType: arg.instType };
+      const echoed: Record<string, unknown> = { channel, instType: arg.instType };
       if (typeof arg.instId === "string") echoed.instId = arg.instId;
       replies.push(JSON.stringify({ event: message.op, arg: echoed, connId: session.connId }));
     }
@@ -105,6 +110,13 @@ export const okxUserStream: UserStreamProtocol = {
     return [JSON.stringify({
       arg: { channel: "orders", instType: "SPOT", uid: o.accountId },
       data: [data],
+    })];
+  },
+  algoMessages(algo, session, engine) {
+    if (!session.algoSubscribed || algo.accountId !== session.accountId) return [];
+    return [JSON.stringify({
+      arg: { channel: "orders-algo", instType: "SPOT", uid: algo.accountId },
+      data: [algoShape(algo, engine)],
     })];
   },
 };

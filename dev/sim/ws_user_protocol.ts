@@ -3,6 +3,7 @@
 
 import type { VenueEngine } from "./engine.ts";
 import type { OrderEvent } from "./orders.ts";
+import type { SimAlgo } from "./algo_orders.ts";
 
 /** One private socket's session: which account it authenticated as and what it listens to. */
 export interface UserSession {
@@ -13,6 +14,8 @@ export interface UserSession {
   subscriptions: number[];
   /** OKX: the instId the `orders` subscription is narrowed to, if any */
   instId?: string;
+  /** OKX: the `orders-algo` channel is subscribed */
+  algoSubscribed?: boolean;
 }
 
 export interface UserStreamProtocol {
@@ -21,4 +24,6 @@ export interface UserStreamProtocol {
   onText(text: string, session: UserSession, engine: VenueEngine): Promise<string[]>;
   /** The pushes for one order event on this session (none when it is not for it). */
   eventMessages(event: OrderEvent, session: UserSession, engine: VenueEngine): string[];
+  /** The pushes for one algo placed or changed (OKX's orders-algo channel); absent where the venue has none. */
+  algoMessages?(algo: SimAlgo, session: UserSession, engine: VenueEngine): string[];
 }

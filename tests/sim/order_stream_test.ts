@@ -68,7 +68,10 @@ for (const venue of ["binance", "okx"] as const) {
       assert.equal(await woke, true, "a waiter is woken by the update");
       sim.market.setQuote(venue, "ETH/USDT", { bid: 2_989, ask: 2_990 });
       await waitFor("two updates", () => stream.stats.order_events >= 2);
-      const [accepted, filled] = stream.drain();
+      const [accepted, filled] = stream.drain().map((u) => {
+        assert.equal(u.kind, "order");
+        return (u as Extract<typeof u, { kind: "order" }>).push;
+      });
       assert.deepEqual(
         [accepted.exchangeOrderId, accepted.clientOrderId, accepted.status, accepted.filled],
         [order.orderId, `c-${venue}`, "open", 0],
@@ -84,6 +87,48 @@ for (const venue of ["binance", "okx"] as const) {
     }
   });
 }
+
+Deno.test("okx: the orders-algo channel reports a protection algo placed, then fired after the order it created", async () => {
+  const sim = await setup();
+  const engine = sim.engines.okx;
+  const account = engine.listAccounts()[0].id;
+  sim.market.setBalance("okx", "ETH", 1);
+  const stream = orderStreamFactory(envOf(sim))("okx", "testnet")!;
+  try {
+    stream.start();
+    await waitFor("up", () => stream.up);
+    const algo = engine.placeAlgo(account, {
+      symbol: "ETH/USDT",
+      side: "sell",
+      amount: 0.1,
+      tpTrigger: 3_010,
+      tpPrice: 3_010,
+      slTrigger: 2_950,
+      slPrice: 2_940,
+      clientAlgoId: "prot1",
+    });
+    await waitFor("the live algo", () => stream.stats.order_events >= 1);
+    sim.market.setQuote("okx", "ETH/USDT", { bid: 3_012, ask: 3_013 });
+    await waitFor("the fired algo", () => stream.drainable() >= 3);
+    const updates = stream.drain();
+    const algos = updates.filter((u) => u.kind === "algo").map((u) => u.algo);
+    assert.deepEqual(
+      algos.map((a) => [a.algoId, a.listClientId, a.state, a.triggeredLeg]),
+      [[algo.algoId, "prot1", "live", null], [algo.algoId, "prot1", "triggered", "take_profit"]],
+    );
+    const child = engine.algo(account, { algoId: algo.algoId }).orderId;
+    assert.equal(algos[1].orderId, child, "the fired algo names the order it created");
+    const kinds = updates.map((u) => u.kind === "algo" ? `algo ${u.algo.state}` : `order ${u.push.status}`);
+    const firedAt = kinds.indexOf("algo triggered");
+    assert.ok(
+      updates.slice(0, firedAt).some((u) => u.kind === "order" && u.push.exchangeOrderId === child),
+      `the created order's update comes first: ${kinds.join(", ")}`,
+    );
+  } finally {
+    await stream.close();
+    await sim.stop();
+  }
+});
 
 Deno.test("a dropped stream is replaced and its new subscription asks for a reconcile", async () => {
   const sim = await setup();

@@ -11,7 +11,11 @@
  */
 import type { VenueCredentials } from "../env.ts";
 import type { OrderPush } from "../orders/order_push.ts";
+import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 import type { OrderStreamProtocol } from "./protocols.ts";
+
+/** One update as the venue pushed it: an order's, or (OKX) a protection algo's. */
+export type StreamUpdate = { kind: "order"; push: OrderPush } | { kind: "algo"; algo: ProtectionAlgo };
 
 export interface OrderStreamOptions {
   url: string;
@@ -67,7 +71,7 @@ export class OrderStream {
   #closed = false;
   #refused = false;
   #reconcileDue = false;
-  #queue: OrderPush[] = [];
+  #queue: StreamUpdate[] = [];
   #waiters: (() => void)[] = [];
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -113,8 +117,18 @@ export class OrderStream {
     });
   }
 
+  /** Whether protection algos are reported (see OrderStreamProtocol.reportsAlgos). */
+  get reportsAlgos(): boolean {
+    return this.options.protocol.reportsAlgos;
+  }
+
+  /** How many updates wait to be drained. */
+  drainable(): number {
+    return this.#queue.length;
+  }
+
   /** The updates received since the last drain, oldest first. */
-  drain(): OrderPush[] {
+  drain(): StreamUpdate[] {
     return this.#queue.splice(0);
   }
 
@@ -180,8 +194,9 @@ export class OrderStream {
     const parsed = this.options.protocol.parse(text);
     switch (parsed.kind) {
       case "order":
+      case "algo":
         this.stats.order_events += 1;
-        this.#queue.push(parsed.push);
+        this.#queue.push(parsed);
         this.#wake();
         return;
       case "subscribed":

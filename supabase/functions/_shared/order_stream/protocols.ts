@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { VenueCredentials } from "../env.ts";
 import type { Venue } from "../exchange/venues.ts";
 import type { OrderPush } from "../orders/order_push.ts";
+import { okxAlgoFromInfo, type ProtectionAlgo } from "../exchange/protection_orders.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
 import type { OrderStatus } from "../trading/lifecycle.ts";
 import { binanceSignature, okxLoginSignature } from "./signing.ts";
@@ -17,6 +18,7 @@ import { binanceSignature, okxLoginSignature } from "./signing.ts";
 /** What one text message was. `send`: messages to send now (OKX's subscribe once logged in). */
 export type OrderParsed =
   | { kind: "order"; push: OrderPush }
+  | { kind: "algo"; algo: ProtectionAlgo }
   | { kind: "subscribed"; send?: string[] }
   | { kind: "ignore"; send?: string[] }
   | { kind: "refused"; why: string }
@@ -29,6 +31,8 @@ export interface OrderStreamProtocol {
   parse(text: string): OrderParsed;
   /** Sent when the stream is quiet; a live socket answers it. */
   probe(): string;
+  /** Whether protection algos (legs without an order of their own yet) are reported too (OKX's orders-algo). */
+  readonly reportsAlgos: boolean;
 }
 
 function wsOrigin(baseUrl: string): string {
@@ -90,6 +94,7 @@ const binanceAnswerSchema = z.object({
 let binanceIds = 0;
 
 export const binanceOrderProtocol: OrderStreamProtocol = {
+  reportsAlgos: false,
   url: ({ baseUrl, sandbox }) =>
     baseUrl
       ? `${wsOrigin(baseUrl)}/ws-api/v3`
@@ -172,9 +177,14 @@ const okxOrderSchema = z.object({
 });
 
 const okxPushSchema = z.object({
-  arg: z.object({ channel: z.literal("orders") }),
+  arg: z.object({ channel: z.enum(["orders", "orders-algo"]) }),
   data: z.array(z.unknown()).min(1),
 });
+
+/** The algo channel is subscribed last: its answer is the one that makes the stream live. */
+const OKX_LAST_CHANNEL = "orders-algo";
+
+const okxSubscribedSchema = z.object({ arg: z.object({ channel: z.string() }).optional() });
 
 const okxEventSchema = z.object({
   event: z.string(),
@@ -183,10 +193,14 @@ const okxEventSchema = z.object({
 });
 
 function okxSubscribe(): string {
-  return JSON.stringify({ op: "subscribe", args: [{ channel: "orders", instType: "SPOT" }] });
+  return JSON.stringify({
+    op: "subscribe",
+    args: [{ channel: "orders", instType: "SPOT" }, { channel: OKX_LAST_CHANNEL, instType: "SPOT" }],
+  });
 }
 
 export const okxOrderProtocol: OrderStreamProtocol = {
+  reportsAlgos: true,
   url: ({ baseUrl, sandbox }) =>
     baseUrl
       ? `${wsOrigin(baseUrl)}/ws/v5/private`
@@ -218,7 +232,10 @@ export const okxOrderProtocol: OrderStreamProtocol = {
           code === "0" ? { kind: "ignore", send: [okxSubscribe()] } : { kind: "refused", why: `${code} ${msg}` }
         );
       }
-      if (name === "subscribe") return ({ kind: "subscribed" });
+      if (name === "subscribe") {
+        const channel = okxSubscribedSchema.safeParse(m).data?.arg?.channel;
+        return channel === OKX_LAST_CHANNEL ? { kind: "subscribed" } : { kind: "ignore" };
+      }
       if (name === "error") {
         // Login or subscription refused (keys, passphrase, clock): no reconnect will fix that.
         return ({ kind: "refused", why: `${code} ${msg}` });
@@ -227,6 +244,13 @@ export const okxOrderProtocol: OrderStreamProtocol = {
     }
     const pushed = okxPushSchema.safeParse(m);
     if (!pushed.success) return ({ kind: "garbage", why: `push: ${issues(pushed.error)}` });
+    if (pushed.data.arg.channel === "orders-algo") {
+      try {
+        return { kind: "algo", algo: okxAlgoFromInfo(pushed.data.data[0]) };
+      } catch (error) {
+        return { kind: "garbage", why: error instanceof Error ? error.message : String(error) };
+      }
+    }
     const order = okxOrderSchema.safeParse(pushed.data.data[0]);
     if (!order.success) return ({ kind: "garbage", why: `orders: ${issues(order.error)}` });
     const o = order.data;

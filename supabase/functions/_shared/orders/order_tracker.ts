@@ -24,10 +24,12 @@ import {
   provisionalOrder,
   recordIntent,
 } from "./order_book.ts";
+import { legViewFromAlgo } from "./algo_legs.ts";
 import { type OrderPush, pushMatches, viewFromPush } from "./order_push.ts";
 import { applyRefresh, refreshOrder, type RefreshResult } from "./reconcile.ts";
 import type { TradeStore } from "./store.ts";
-import type { ExchangeOrderView, OrderIntent, OrderRow } from "./types.ts";
+import { type ExchangeOrderView, isProtectionLeg, type OrderIntent, type OrderRow } from "./types.ts";
+import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 
 export interface OrderTrackerListener {
   /** A new order row was written (it is about to be sent). */
@@ -298,6 +300,41 @@ export class OrderTracker {
     else if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
     if ("gap" in decided) return "gap";
     return result.note === "updated" ? "applied" : result.note === "unchanged" ? "unchanged" : "stale";
+  }
+
+  /**
+   * Applies one pushed protection algo (OKX's orders-algo channel) to its legs as a REST read of the algo would
+   * (legViewFromAlgo): live → open, cancelled or failed → final, fired → the sibling cancelled and the fired leg bound
+   * to the order the algo created (its `exchange_order_id`), from then on updated by that order's own pushes. Returns
+   * the order id it bound, if any, so the caller can apply that order's updates that came first.
+   */
+  async applyAlgoPush(
+    venue: OrderRow["venue"],
+    mode: TradingMode,
+    algo: ProtectionAlgo,
+  ): Promise<{ outcome: "applied" | "unchanged" | "unmatched"; bound: string | null }> {
+    const { store, clock, notFoundGraceMs } = this.options;
+    const legs = (await store.listNonFinalOrders(venue, mode)).filter((o) =>
+      isProtectionLeg(o) && o.exchange_order_id === null &&
+      (o.exchange_list_id === algo.algoId || (algo.listClientId !== null && o.list_client_id === algo.listClientId))
+    );
+    if (legs.length === 0) return { outcome: "unmatched", bound: null };
+    let outcome: "applied" | "unchanged" = "unchanged";
+    let bound: string | null = null;
+    for (const leg of legs) {
+      const fired = algo.state === "triggered" && algo.triggeredLeg === leg.purpose;
+      // Fired without the order it created: nothing to bind; the REST read of unbound legs settles it.
+      if (fired && algo.orderId === null) continue;
+      const view = fired
+        ? { ...legViewFromAlgo(leg, algo, null), exchangeOrderId: algo.orderId }
+        : legViewFromAlgo(leg, algo, null);
+      const result = await applyRefresh(store, leg, view, { now: clock.now(), graceMs: notFoundGraceMs });
+      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, leg);
+      if (result.detail) this.#note(`${leg.client_order_id}: ${result.detail}`);
+      if (result.note === "updated") outcome = "applied";
+      if (fired) bound = algo.orderId;
+    }
+    return { outcome, bound };
   }
 
   async #lookup(order: OrderRow): Promise<RefreshResult> {

@@ -64,9 +64,17 @@ Deno.test("binance: malformed reports are garbage, named by field", () => {
 Deno.test("okx: login answer sends the subscription; order pushes with the accumulated fee; errors refuse", () => {
   const login = okxOrderProtocol.parse(JSON.stringify({ event: "login", code: "0", msg: "", connId: "c" }));
   assert.equal(login.kind, "ignore");
-  assert.deepEqual(JSON.parse(login.send![0]), { op: "subscribe", args: [{ channel: "orders", instType: "SPOT" }] });
+  assert.deepEqual(JSON.parse(login.send![0]), {
+    op: "subscribe",
+    args: [{ channel: "orders", instType: "SPOT" }, { channel: "orders-algo", instType: "SPOT" }],
+  });
   assert.deepEqual(
     okxOrderProtocol.parse(JSON.stringify({ event: "subscribe", arg: { channel: "orders" } })),
+    { kind: "ignore" },
+    "live only once both channels are",
+  );
+  assert.deepEqual(
+    okxOrderProtocol.parse(JSON.stringify({ event: "subscribe", arg: { channel: "orders-algo" } })),
     { kind: "subscribed" },
   );
   assert.deepEqual(
@@ -96,6 +104,27 @@ Deno.test("okx: login answer sends the subscription; order pushes with the accum
   );
   assert.match((garbage as { why: string }).why, /^orders: state:/);
   assert.deepEqual(okxOrderProtocol.parse("pong"), { kind: "ignore" });
+
+  const fired = {
+    instId: "ETH-USDT",
+    algoId: "A1",
+    algoClOrdId: "L1",
+    state: "effective",
+    actualSide: "tp",
+    ordId: "77",
+    ordIdList: ["77"],
+  };
+  const algo = okxOrderProtocol.parse(JSON.stringify({ arg: { channel: "orders-algo" }, data: [fired] }));
+  assert.ok(algo.kind === "algo");
+  if (algo.kind !== "algo") return;
+  assert.deepEqual(
+    [algo.algo.algoId, algo.algo.listClientId, algo.algo.state, algo.algo.triggeredLeg, algo.algo.orderId],
+    ["A1", "L1", "triggered", "take_profit", "77"],
+  );
+  const noSide = okxOrderProtocol.parse(
+    JSON.stringify({ arg: { channel: "orders-algo" }, data: [{ ...fired, actualSide: "" }] }),
+  );
+  assert.equal(noSide.kind, "garbage", "a fired algo must say which leg fired");
 });
 
 Deno.test("open: Binance signs its params sorted by name; OKX logs in with seconds; URLs under the override", async () => {

@@ -3,6 +3,7 @@ import type { OrderExecutor } from "../../../../supabase/functions/_shared/order
 import { type OrderPush, viewFromPush } from "../../../../supabase/functions/_shared/orders/order_push.ts";
 import { OrderTracker } from "../../../../supabase/functions/_shared/orders/order_tracker.ts";
 import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import type { ProtectionAlgo } from "../../../../supabase/functions/_shared/exchange/protection_orders.ts";
 import { ManualClock } from "../../../support/manual_clock.ts";
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
 
@@ -156,4 +157,83 @@ Deno.test("applyPush: an order that is not ours is unmatched; before its id reac
   const byClientId = { ...PART, clientOrderId: row().client_order_id };
   assert.equal(await tracker.applyPush("binance", "testnet", byClientId), "applied");
   assert.equal(row().exchange_order_id, "1001");
+});
+
+/** A take profit and a stop loss held by one OKX algo (list client id L1, algoId A1), both acknowledged open. */
+async function algoLegs() {
+  const { store, tracker, executor, changes } = await setup();
+  const leg = async (purpose: "take_profit" | "stop_loss", price: number) => {
+    const row = await tracker.track({
+      venue: "okx",
+      symbol: "ETH/USDT",
+      side: "sell",
+      type: purpose === "take_profit" ? "limit" : "stop",
+      price,
+      amount: 0.05,
+      purpose,
+      position_id: null,
+      mode: "testnet",
+      list_client_id: "L1",
+    });
+    await store.updateOrder(row.id, { order_status: "open", exchange_list_id: "A1", submitted_at: "x" }, new Date());
+    return row.id;
+  };
+  const tp = await leg("take_profit", 3100);
+  const sl = await leg("stop_loss", 2900);
+  const get = (id: string) => store.orders.find((o) => o.id === id)!;
+  return { tracker, executor, changes, tp: () => get(tp), sl: () => get(sl) };
+}
+
+function algo(overrides: Partial<ProtectionAlgo> = {}): ProtectionAlgo {
+  return {
+    algoId: "A1",
+    listClientId: "L1",
+    instId: "ETH-USDT",
+    state: "live",
+    triggeredLeg: null,
+    orderId: null,
+    raw: {},
+    ...overrides,
+  };
+}
+
+Deno.test("applyAlgoPush: a fired algo binds its leg to the order it created and cancels the other", async () => {
+  const { tracker, executor, tp, sl } = await algoLegs();
+  assert.deepEqual(await tracker.applyAlgoPush("okx", "testnet", algo()), { outcome: "unchanged", bound: null });
+  const fired = algo({ state: "triggered", triggeredLeg: "take_profit", orderId: "777" });
+  assert.deepEqual(await tracker.applyAlgoPush("okx", "testnet", fired), { outcome: "applied", bound: "777" });
+  assert.deepEqual([tp().order_status, tp().exchange_order_id], ["open", "777"]);
+  assert.equal(sl().order_status, "cancelled");
+  // The created order's own update now finds the leg.
+  const childFilled = push({
+    exchangeOrderId: "777",
+    clientOrderId: null,
+    status: "filled",
+    filled: 0.05,
+    cost: 155,
+    lastFilled: 0.05,
+  });
+  assert.equal(await tracker.applyPush("okx", "testnet", { ...childFilled, fee: null }), "applied");
+  assert.deepEqual([tp().order_status, tp().filled], ["filled", 0.05]);
+  assert.deepEqual(
+    await tracker.applyAlgoPush("okx", "testnet", fired),
+    { outcome: "unmatched", bound: null },
+    "a duplicate of the fired algo changes nothing",
+  );
+  assert.equal(executor.lookups, 0, "no REST lookup");
+});
+
+Deno.test("applyAlgoPush: a cancelled algo ends both legs; a failed one rejects the fired leg", async () => {
+  const cancelled = await algoLegs();
+  await cancelled.tracker.applyAlgoPush("okx", "testnet", algo({ state: "cancelled" }));
+  assert.deepEqual([cancelled.tp().order_status, cancelled.sl().order_status], ["cancelled", "cancelled"]);
+
+  const failed = await algoLegs();
+  await failed.tracker.applyAlgoPush("okx", "testnet", algo({ state: "failed", triggeredLeg: "stop_loss" }));
+  assert.deepEqual([failed.tp().order_status, failed.sl().order_status], ["cancelled", "rejected"]);
+  assert.deepEqual(
+    await failed.tracker.applyAlgoPush("okx", "testnet", algo({ algoId: "A2", listClientId: "L2" })),
+    { outcome: "unmatched", bound: null },
+    "another algo matches no leg",
+  );
 });

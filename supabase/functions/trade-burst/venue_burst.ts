@@ -246,7 +246,11 @@ export class VenueBurst {
       // The hot path: quote → decisions → exits → entries.
       const changed = await this.#quotes.read(settings.momentum_window);
       if (!changed) return;
+      const beforeExits = ctx.summary.orders_sent;
       const active = await this.#manageExits(settings, settled);
+      // An exit sent this tick moves funds, today's PnL and the open slots while its writes settle, and its writes
+      // would delay an entry decided behind them on an ageing quote: entries wait for the next round and its fresh top.
+      if (ctx.summary.orders_sent !== beforeExits) return;
       await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive, {
         // A round a top started decides the symbols whose top moved; a prepared tick decides them all.
         only: prepare ? undefined : changed,

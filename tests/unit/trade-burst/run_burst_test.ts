@@ -72,6 +72,8 @@ class FakeVenue implements VenueClient {
   nextId = 1;
   /** testnet: decides what the exchange does with a new order; may throw after storing it (a lost answer). */
   onCreate?: (req: OrderRequest, stored: VenueOrder) => void;
+  /** Scripts of further symbols (same index as ETH's), with markets like ETH's. */
+  readonly others: Record<string, Q[]> = {};
   constructor(readonly venue: Venue, readonly script: Q[], readonly allowPrivate = false) {}
 
   #private(name: string): void {
@@ -99,12 +101,18 @@ class FakeVenue implements VenueClient {
     const q = this.script[Math.min(this.quoteCalls, this.script.length - 1)];
     this.quoteCalls += 1;
     this.calls.push("fetchQuotes");
+    const at = (script: Q[]) => script[Math.min(this.quoteCalls - 1, script.length - 1)];
     return Promise.resolve(
-      Object.fromEntries(symbols.filter((s) => s === ETH).map((s) => [s, { symbol: s, ...q, timestamp: null }])),
+      Object.fromEntries(
+        symbols.filter((s) => s === ETH || s in this.others).map((
+          s,
+        ) => [s, { symbol: s, ...(s === ETH ? q : at(this.others[s]!)), timestamp: null }]),
+      ),
     );
   }
   loadMarkets() {
-    return Promise.resolve({ [ETH]: MARKET } as never);
+    const others = Object.keys(this.others).map((s) => [s, { ...MARKET, symbol: s, base: s.split("/")[0] }]);
+    return Promise.resolve({ [ETH]: MARKET, ...Object.fromEntries(others) } as never);
   }
   createOrder(req: OrderRequest): Promise<VenueOrder> {
     try {
@@ -446,9 +454,14 @@ Deno.test("testnet: nothing but the decision sits between a quote and the order 
 });
 
 /** An up-move entry filled at 3006, then a market exit filled at once at 3013 with `exitFee`; returns the calls. */
-async function exitAndNextTicks(exitFee: { cost: number; currency?: string } | undefined): Promise<string[]> {
+async function exitAndNextTicks(
+  exitFee: { cost: number; currency?: string } | undefined,
+  others: Record<string, Q[]> = {},
+): Promise<string[]> {
   const script = [...upMove(5), { bid: 3005.5, ask: 3006 }, { bid: 3013, ask: 3014 }];
-  const s = scenario(script, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  const symbols = [ETH, ...Object.keys(others)];
+  const s = scenario(script, settingsWith({ mode: "testnet", symbols }), { allowPrivate: true });
+  Object.assign(s.venue.others, others);
   s.venue.onCreate = (req, stored) => {
     if (req.type === "market") {
       Object.assign(stored, {
@@ -481,6 +494,19 @@ async function exitAndNextTicks(exitFee: { cost: number; currency?: string } | u
 Deno.test("testnet: an exit's proceeds are added to the balance without reading it again", async () => {
   const calls = await exitAndNextTicks({ cost: 0.15, currency: "USDT" });
   assert.equal(calls.filter((c) => c === "fetchBalances").length, 1, calls.join(" "));
+});
+
+Deno.test("testnet: a tick that sent an exit leaves entries to the next tick and its fresh quote", async () => {
+  // BTC is flat while ETH enters and fills, then rises from the tick ETH's exit goes out (index 6): its momentum calls
+  // for an entry on the exit's own tick already.
+  const flat = Array.from({ length: 6 }, () => ({ bid: 59_997, ask: 60_003 }));
+  const rising = upMove(8).slice(2).map((q) => ({ bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 }));
+  const btc = [...flat, ...rising];
+  const calls = await exitAndNextTicks({ cost: 0.15, currency: "USDT" }, { "BTC/USDT": btc });
+  const orders = calls.flatMap((c, i) => c === "createOrder" ? [i] : []);
+  assert.ok(orders.length >= 3, `ETH entry, ETH exit, BTC entry: ${calls.join(" ")}`);
+  const [exitAt, entryAt] = [orders[1]!, orders[2]!];
+  assert.ok(calls.slice(exitAt, entryAt).includes("fetchQuotes"), `a quote between exit and entry: ${calls}`);
 });
 
 Deno.test("testnet: an entry the venue refuses makes the balance stale; it is read before the next quote", async () => {

@@ -267,15 +267,15 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
       misses.push(
         `**Push → order** (shipped settings): p50 ${fmt(push.p50)} / p99 ${fmt(push.p99)} ms against issue 17's ` +
           "5 ms p99. A top starts a round at once (rounds at most every 20 ms, tops sent together decided together) " +
-          "and a round between preparations reads nothing, so the median is the path itself: the round, ccxt " +
-          "building and signing the order, our limiter, the request (section 8: the simulator's push reaching our " +
-          "client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The tail is not attributed per entry; " +
-          "the likely causes: a push that arrives while its venue's loop finishes a tick (a fill's writes and its " +
-          "protection list: a venue round trip and several PostgREST writes) or while the other venue holds the " +
-          "shared event loop, and an entry a round could not make (no armed id yet, the balance being read again " +
-          "after an exit) made by the next prepared tick, long after its push. Fixes to try: place protection beside " +
-          "the rounds (its position sitting out of them), compute the free balance from the pushed fills instead of " +
-          "reading it, write a fill's changes in one RPC.",
+          "and a round between preparations reads nothing: a push that meets a free round is decided and sent in a " +
+          "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
+          "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The rest " +
+          "is not attributed per entry; the likely causes: a push that arrives while its venue prepares a round " +
+          "after an order update (the fill's writes, the position's close, its protection list: a venue round trip " +
+          "and several PostgREST writes), which entries now also follow since the free balance moves with the fills " +
+          "instead of being read again, or while the other venue holds the shared event loop. Fixes to try: place " +
+          "protection beside the rounds (its position sitting out of them), write a fill's changes in one RPC, " +
+          "decide the symbols an order update does not touch before preparing.",
       );
     }
     if (idle) {
@@ -313,9 +313,10 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
     );
     out.push(
       "REST requests of the shipped burst (median-CPU run; issue 17's target is orders, cancels and the start-of-" +
-        `burst reconcile only): ${requests.join("; ")}. Balance reads follow every exit (its proceeds are read, not ` +
-        "computed); OKX's protection is an algo order its order channel does not report until it fires, so its " +
-        "legs are read over REST at most once a second.",
+        `burst reconcile only): ${requests.join("; ")}. The balance is read once at the start and then moved by ` +
+        "each order that ends (trade-burst/free_quote.ts); OKX's protection algos are followed on the orders-algo " +
+        "channel. What is left beyond orders and the reconcile: Binance order lookups after a cancel (the cancel " +
+        "answer may omit fills).",
       "",
     );
   }

@@ -323,16 +323,19 @@ export class OrderTracker {
     let bound: string | null = null;
     for (const leg of legs) {
       const fired = algo.state === "triggered" && algo.triggeredLeg === leg.purpose;
-      // Fired without the order it created: nothing to bind; the REST read of unbound legs settles it.
-      if (fired && algo.orderId === null) continue;
-      const view = fired
-        ? { ...legViewFromAlgo(leg, algo, null), exchangeOrderId: algo.orderId }
-        : legViewFromAlgo(leg, algo, null);
-      const result = await applyRefresh(store, leg, view, { now: clock.now(), graceMs: notFoundGraceMs });
+      let result: RefreshResult;
+      if (fired && algo.orderId === null) {
+        // Fired without naming the order it created: nothing to bind, so the leg is read over REST.
+        result = await this.#lookup(leg);
+      } else {
+        const view = legViewFromAlgo(leg, algo, null);
+        const withOrder = fired ? { ...view, exchangeOrderId: algo.orderId } : view;
+        result = await applyRefresh(store, leg, withOrder, { now: clock.now(), graceMs: notFoundGraceMs });
+      }
       if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, leg);
       if (result.detail) this.#note(`${leg.client_order_id}: ${result.detail}`);
       if (result.note === "updated") outcome = "applied";
-      if (fired) bound = algo.orderId;
+      if (fired) bound = result.order.exchange_order_id;
     }
     return { outcome, bound };
   }

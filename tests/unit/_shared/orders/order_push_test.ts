@@ -237,3 +237,15 @@ Deno.test("applyAlgoPush: a cancelled algo ends both legs; a failed one rejects 
     "another algo matches no leg",
   );
 });
+
+Deno.test("applyAlgoPush: a fired algo that names no order has its leg read over REST", async () => {
+  const { tracker, executor, tp } = await algoLegs();
+  const result = await tracker.applyAlgoPush(
+    "okx",
+    "testnet",
+    algo({ state: "triggered", triggeredLeg: "take_profit" }),
+  );
+  assert.equal(executor.lookups, 1);
+  assert.deepEqual(result, { outcome: "applied", bound: "1001" });
+  assert.deepEqual([tp().order_status, tp().exchange_order_id], ["filled", "1001"]);
+});

@@ -315,8 +315,9 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
       "REST requests of the shipped burst (median-CPU run; issue 17's target is orders, cancels and the start-of-" +
         `burst reconcile only): ${requests.join("; ")}. The balance is read once at the start and then moved by ` +
         "each order that ends (trade-burst/free_quote.ts); OKX's protection algos are followed on the orders-algo " +
-        "channel. What is left beyond orders and the reconcile: Binance order lookups after a cancel (the cancel " +
-        "answer may omit fills).",
+        "channel. Beyond orders, cancels and the start-of-burst reconcile, the burst still reads its working orders " +
+        "once over REST after its last tick, so the tables end as fresh as the venue whatever pushes are still in " +
+        "flight (Binance: one GET order per working order; OKX: one open-orders list).",
       "",
     );
   }

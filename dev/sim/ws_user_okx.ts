@@ -4,7 +4,8 @@
 // answered {event: "subscribe", arg, connId}; pushes {arg: {channel, instType, uid}, data: [order]} with the fields
 // of GET /api/v5/trade/order plus the last fill's (fillSz, fillPx, tradeId, fillFee, fillFeeCcy, execType). The
 // `orders-algo` channel (instType SPOT or ANY) pushes an algo each time it is placed or changes state, with the
-// fields of GET /api/v5/trade/order-algo; an algo that fires is pushed after the order it placed. "ping" → "pong". Errors are {event: "error", code, msg, connId} with OKX's 600xx codes.
+// fields of GET /api/v5/trade/order-algo; an algo that fires is pushed after the order it placed. "ping" → "pong".
+// Errors are {event: "error", code, msg, connId} with OKX's 600xx codes.
 
 import type { VenueEngine } from "./engine.ts";
 import { originOf } from "./okx.ts";

@@ -62,7 +62,8 @@ export class OrderFeed {
       summary.events += 1;
       if (update.kind === "order") {
         const outcome = await orders.applyPush(venue, mode, update.push);
-        if (outcome === "unmatched") this.#hold(update.push);
+        // Only an algo can name an unmatched order later (OKX): elsewhere nothing would take it back.
+        if (outcome === "unmatched" && stream.reportsAlgos) this.#hold(update.push);
         summary[outcome === "gap" ? "gaps" : outcome] += 1;
         continue;
       }

@@ -21,7 +21,7 @@ import type { Settings } from "../_shared/settings.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 import type { BurstMarket } from "./markets.ts";
 import { isActive, type Settled } from "./position_keeper.ts";
-import { settleAll } from "./settle_all.ts";
+import { settleEach } from "./settle_all.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 
 export interface ProtectionKeeperContext {
@@ -50,9 +50,8 @@ export class ProtectionKeeper {
    * the venue: two fills in one update wait for one round trip, not two); returns them as they are afterwards.
    */
   async ensureAll(settled: readonly Settled[], settings: Settings): Promise<Settled[]> {
-    const after: (Settled | null)[] = settled.map(() => null);
-    await settleAll(settled.map((current, i) => this.ensure(current, settings).then((s) => after[i] = s)));
-    return after.filter((s): s is Settled => s !== null && isActive(s.position));
+    const after = await settleEach(settled, (current) => this.ensure(current, settings));
+    return after.filter((s) => isActive(s.position));
   }
 
   /** Places, resizes or repairs one position's protection so it covers exactly what the position holds. */

@@ -39,7 +39,7 @@ import { OrderFeed } from "./order_feed.ts";
 import { burstExitReason, isActive, PositionKeeper, type Settled } from "./position_keeper.ts";
 import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
-import { settleAll } from "./settle_all.ts";
+import { settleEach } from "./settle_all.ts";
 import { note, type VenueSummary } from "./summary.ts";
 import type { VenueBurstContext } from "./venue_burst_context.ts";
 
@@ -295,10 +295,9 @@ export class VenueBurst {
 
   /** Sends the exits this tick's quotes call for, all positions at once. Returns the positions still active. */
   async #manageExits(settings: Settings, settled: readonly Settled[]): Promise<PositionRow[]> {
-    const after: (PositionRow | null)[] = settled.map(() => null);
-    await settleAll(settled.map((current, i) => this.#manageExit(settings, current).then((p) => after[i] = p)));
+    const after = await settleEach(settled, (current) => this.#manageExit(settings, current));
     this.#stopIfNeedsHuman();
-    return after.filter((p): p is PositionRow => p !== null && isActive(p));
+    return after.filter((p) => isActive(p));
   }
 
   /** One position's exit decision and exit; returns the position as it ends the tick. */

@@ -122,11 +122,6 @@ export class OrderStream {
     return this.options.protocol.reportsAlgos;
   }
 
-  /** How many updates wait to be drained. */
-  drainable(): number {
-    return this.#queue.length;
-  }
-
   /** The updates received since the last drain, oldest first. */
   drain(): StreamUpdate[] {
     return this.#queue.splice(0);

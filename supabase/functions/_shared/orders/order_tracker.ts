@@ -276,7 +276,7 @@ export class OrderTracker {
       const result = view
         ? await applyRefresh(store, order, view, { now: clock.now(), graceMs: notFoundGraceMs })
         : await this.#lookup(order);
-      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
+      this.#observeRefresh(result, order);
       if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
     }
   }
@@ -295,7 +295,7 @@ export class OrderTracker {
     const result = "gap" in decided
       ? await this.#lookup(order)
       : await applyRefresh(store, order, decided.view, { now: clock.now(), graceMs: notFoundGraceMs });
-    if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, order);
+    this.#observeRefresh(result, order);
     if ("gap" in decided) this.#note(`${order.client_order_id}: ${decided.gap}; looked up`);
     else if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
     if ("gap" in decided) return "gap";
@@ -332,7 +332,7 @@ export class OrderTracker {
         const withOrder = fired ? { ...view, exchangeOrderId: algo.orderId } : view;
         result = await applyRefresh(store, leg, withOrder, { now: clock.now(), graceMs: notFoundGraceMs });
       }
-      if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, leg);
+      this.#observeRefresh(result, leg);
       if (result.detail) this.#note(`${leg.client_order_id}: ${result.detail}`);
       if (result.note === "updated") outcome = "applied";
       if (fired) bound = result.order.exchange_order_id;
@@ -355,6 +355,11 @@ export class OrderTracker {
       this.#cached.delete(order.id);
       this.#active.set(order.id, order);
     }
+  }
+
+  /** A refresh (REST or pushed) that moved the row: held and told to the listener. */
+  #observeRefresh(result: RefreshResult, before: OrderRow): void {
+    if (result.note !== "unchanged" && result.note !== "not_found_yet") this.#observe(result.order, before);
   }
 
   #observe(order: OrderRow, before: OrderRow): OrderRow {

@@ -20,8 +20,8 @@ export interface DbRequest {
   respondedAt: number;
   status: number;
   /**
-   * For an insert into `orders` (the track-before-send write) or an armed entry's `record_armed_entry` (written after
-   * the send; `armed` true): what it recorded.
+   * For an insert into `orders` or a batched write that records an order (`apply_burst_writes`: the track-before-send
+   * write), or an armed entry's `record_armed_entry` (written after the send; `armed` true): what it recorded.
    */
   orderInsert?: { venue: string; purpose: string; clientOrderId: string; symbol?: string; armed?: boolean };
 }
@@ -57,6 +57,16 @@ export function armedRecordOf(body: unknown): DbRequest["orderInsert"] {
   return found ? { ...found, armed: true } : undefined;
 }
 
+/**
+ * The order a burst's batched write (`apply_burst_writes`) records before its send: its first new entry or exit.
+ * Protection legs are left out: they go out on the venues' list endpoints, which no latency here pairs with.
+ */
+export function batchRecordOf(body: unknown): DbRequest["orderInsert"] {
+  const orders = body && typeof body === "object" ? (body as Record<string, unknown>).p_new_orders : undefined;
+  if (!Array.isArray(orders)) return undefined;
+  return orders.map(orderInsertOf).find((o) => o !== undefined && (o.purpose === "entry" || o.purpose === "exit"));
+}
+
 export function startDbProxy(upstream: string): DbProxy {
   const target = new URL(upstream);
   const entries: DbRequest[] = [];
@@ -86,11 +96,15 @@ export function startDbProxy(upstream: string): DbProxy {
       respondedAt: performance.now(),
       status: upstreamResponse.status,
     };
-    const recordsOrder = entry.resource === "orders" || entry.resource === "rpc/record_armed_entry";
-    if (request.method === "POST" && recordsOrder && body) {
+    const readers: Record<string, (body: unknown) => DbRequest["orderInsert"]> = {
+      orders: orderInsertOf,
+      "rpc/record_armed_entry": armedRecordOf,
+      "rpc/apply_burst_writes": batchRecordOf,
+    };
+    const reader = readers[entry.resource];
+    if (request.method === "POST" && reader && body) {
       try {
-        const parsed = JSON.parse(new TextDecoder().decode(body));
-        entry.orderInsert = entry.resource === "orders" ? orderInsertOf(parsed) : armedRecordOf(parsed);
+        entry.orderInsert = reader(JSON.parse(new TextDecoder().decode(body)));
       } catch {
         // not JSON: nothing to note
       }

@@ -11,7 +11,9 @@
  * - killed while the entry order is in flight (placed at the venue with an id armed before the quote, its rows not
  *   written yet): the armed id is found at the venue, the entry is adopted with the venue's status, fills and fees,
  *   and the position opens from those fills;
- * - killed after the entry filled but before the position row was updated: the position opens from the order's fills;
+ * - killed after the entry filled, while the fill's writes (the order's fill and the position opening, one
+ *   transaction) are on their way to the tables: neither landed, and the next burst opens the position from the fills
+ *   the venue reports;
  * - killed while the exit order is in flight: the exit is found, the position closes with PnL from the simulator's
  *   fills and a trade_logs row;
  * - killed after the entry ids were armed but before anything was sent: the venue does not know them, and the next
@@ -194,27 +196,35 @@ stackTest("reliability: the function is killed mid-flight and the next burst rec
       assert.equal(reconciled.simOrders.length, 1, "nothing was placed twice");
     });
 
-    await t.step("killed after the entry filled, before the position row was written: it opens next time", async () => {
-      const { since, firstRequest } = await begin();
-      setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
-      const positionOpens = dbProxy.hold(
-        "request",
-        (r) => r.method === "PATCH" && r.path.startsWith("/rest/v1/positions") && r.body.includes('"status":"open"'),
-      );
-      await killWhileHeld(stack, positionOpens, "position update to open");
-      totals.faults += 1;
+    await t.step(
+      "killed after the entry filled, before its writes reached the tables: it opens next time",
+      async () => {
+        const { since, firstRequest } = await begin();
+        setPath(sim, "binance", ETH, entryThen(3000, { bid: 2999.9, ask: 3000 }));
+        // The fill and the position it opens travel in one apply_burst_writes call (leased_store.ts).
+        const positionOpens = dbProxy.hold(
+          "request",
+          (r) =>
+            r.method === "POST" && r.path.startsWith("/rest/v1/rpc/apply_burst_writes") &&
+            r.body.includes('"status":"open"'),
+        );
+        await killWhileHeld(stack, positionOpens, "the fill's writes");
+        totals.faults += 1;
 
-      const [entry] = await orderRows(sql);
-      assert.equal(entry.order_status, "filled", "the order row has its fill");
-      assert.equal((await positionRows(sql))[0].status, "opening", "the position row was not updated");
+        const [entry] = await orderRows(sql);
+        assert.notEqual(entry.order_status, "filled", "the order row does not have its fill");
+        assert.equal((await positionRows(sql))[0].status, "opening", "nor the position its opening: all or nothing");
 
-      await expireDeadLeases(sql);
-      await nextBurst(stack);
-      const [position] = await positionRows(sql);
-      assert.equal(position.status, "open");
-      close(Number(position.entry_qty), Number(entry.filled), "entry_qty from the order's fills");
-      await checkAgainstSimulator(sql, since, firstRequest);
-    });
+        await expireDeadLeases(sql);
+        await nextBurst(stack);
+        const [position] = await positionRows(sql);
+        const [reconciled] = await orderRows(sql);
+        assert.equal(reconciled.order_status, "filled", "the fill came back from the venue");
+        assert.equal(position.status, "open");
+        close(Number(position.entry_qty), Number(reconciled.filled), "entry_qty from the order's fills");
+        await checkAgainstSimulator(sql, since, firstRequest);
+      },
+    );
 
     await t.step(
       "killed while the exit is in flight: the position closes with PnL from the venue's fills",

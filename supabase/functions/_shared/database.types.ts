@@ -830,6 +830,15 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      apply_burst_writes: {
+        Args: {
+          p_new_orders?: Json;
+          p_order_patches?: Json;
+          p_position_patches?: Json;
+          p_trade_logs?: Json;
+        };
+        Returns: Json;
+      };
       candidate_regions: { Args: Record<PropertyKey, never>; Returns: string[] };
       check_regional_calls: {
         Args: Record<PropertyKey, never>;

@@ -183,9 +183,9 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
   // No exchange request (read, retry, order, cancel) starts after this: the burst ends inside its budget plus at most
   // one request already in flight.
   const deadline: Deadline = { remainingMs: () => startedMono + durationMs - reserveMs - clock.monotonicMs() };
+  // The lease makes this burst the only writer of the venue's orders and positions: keep them in memory.
+  const leased = new LeasedVenueStore(store, venue, settings.mode);
   try {
-    // The lease makes this burst the only writer of the venue's orders and positions: keep them in memory.
-    const leased = new LeasedVenueStore(store, venue, settings.mode);
     await leased.load();
     const client = deps.venueClientFactory(venue, settings.mode, { deadline });
     // Opened first: its login and subscription run while the burst loads and reconciles (paper mode has none).
@@ -293,6 +293,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     }
     // The tables end the burst as fresh as the venue.
     await burst.finishTicks();
+    await leased.flush();
   } catch (error) {
     summary.status = "error";
     summary.error = describeError(error);
@@ -321,6 +322,15 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
         Object.assign(summary.order_stream, { subscriptions, garbage, drops, stalls, reconnects, refused });
       }
       if (orderStream.stats.last_fault) note(summary, `order stream: last fault ${orderStream.stats.last_fault}`);
+    }
+    try {
+      // Whatever the burst queued after its last tick (or before it failed) reaches the tables before the lease ends.
+      await leased.flush();
+    } catch (error) {
+      if (summary.status !== "error") {
+        summary.status = "error";
+        summary.error = describeError(error);
+      } else note(summary, `final writes: ${describeError(error)}`);
     }
     summary.duration_ms = Math.round(clock.monotonicMs() - startedMono);
     try {

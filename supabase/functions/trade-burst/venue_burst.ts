@@ -10,8 +10,10 @@
  *
  * State between ticks lives in memory: the burst holds the venue's lease, so its orders and positions change only
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
- * free balance moves with what entries reserve (FreeQuoteLedger). Every change is written to the tables, first or,
- * for an entry sent with an armed id, right after its send (its armed row is the record until then).
+ * free balance moves with what entries reserve (FreeQuoteLedger). Changes to the venue's rows are queued and reach the
+ * tables in one transaction (leased_store.ts): with the next order recorded before its send, or at the tick's end at
+ * the latest; an entry sent with an armed id is recorded right after its send (its armed row is the record until
+ * then).
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
@@ -181,6 +183,7 @@ export class VenueBurst {
     this.ctx.summary.band = this.#band.name;
     if (!connection.isActive) note(this.ctx.summary, "venue inactive: no new entries; open positions still managed");
     await this.#armEntries(settings);
+    await store.flush?.();
   }
 
   /** Off the hot path: an armed id for every symbol an entry may be sent on this tick. */
@@ -229,6 +232,8 @@ export class VenueBurst {
       await ctx.daily.current(ctx.clock.now());
       if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
       await this.#armEntries(settings);
+      // What the preparation changed goes to the tables while the tick waits for its top.
+      this.#commitSoon();
     }
     this.#settled = settled;
     if (waitForData) {
@@ -239,6 +244,8 @@ export class VenueBurst {
         await this.#orderFeed.sync(settings.mode);
         settled = this.#settled = await this.#settleAndProtect(settings);
         this.#preparationDue = true;
+        // Its writes go out beside the decisions on this top, not before them.
+        this.#commitSoon();
       }
     }
 
@@ -260,6 +267,16 @@ export class VenueBurst {
       // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
       if (ctx.summary.orders_sent !== sentBefore) this.#preparationDue = true;
     }
+    // Every tick ends with its changes in the tables (a failed write stops the burst here).
+    await ctx.store.flush?.();
+  }
+
+  /**
+   * Starts the commit of the queued writes without waiting for it. A failure is not lost: the store then refuses
+   * every later write and flush, and the tick's closing flush throws it.
+   */
+  #commitSoon(): void {
+    this.ctx.store.flush?.().catch(() => {});
   }
 
   /** Something happened since the last preparation that the next tick must take in before deciding. */

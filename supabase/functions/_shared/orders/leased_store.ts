@@ -1,20 +1,32 @@
 /**
  * The tables as the burst holding a venue's lease sees them. While it holds the lease no other burst writes that
- * venue's orders or positions, so after one read at the start it keeps them in memory: every write still goes to the
- * tables first (the write is the record), and the row the tables answer replaces the one in memory (for a row it
- * already holds, the patch merged into it: the write sends nothing back). Reads of the
- * leased venue and mode (non-final orders, active positions and their orders, the paper ledger's order list) are then
- * answered from memory instead of a round trip per tick. Anything else (other venues, other modes, trade logs, daily
- * stats, leases) passes straight through.
+ * venue's orders or positions, so after one read at the start it keeps them in memory, and reads of the leased venue
+ * and mode (non-final orders, active positions and their orders, the paper ledger's order list) are answered from
+ * memory instead of a round trip per tick.
+ *
+ * Writes, where the tables take a batch (`applyWrites`): a change to a row held in memory (an order update, the
+ * figures it moves on a position) and a trade log are queued and go to the tables together, in one transaction, at
+ * the next commit: when an order is recorded (insertOrder: the record before a send carries every change queued
+ * before it, so a position marked closing is written no later than its exit order), at `flush()` (the burst flushes
+ * every tick and before its lease ends), and before anything that passes through to the tables, so no read there
+ * misses a queued change. Commits run one at a time, in order. A commit that fails leaves memory ahead of the
+ * tables: every later write and flush then fails too, so the burst stops and the next one starts from the tables and
+ * the venue (reconciliation). A store without `applyWrites` is written through, each write first.
+ *
+ * Anything else (other venues, other modes, daily stats, leases) passes through.
  */
 import type { TradingMode } from "../settings.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
+import { DbError } from "../db.ts";
+import { describeError } from "../describe_error.ts";
 import type {
   ArmedEntryRows,
   DailyStats,
   LeaseOutcome,
+  NewOrderRow,
   NewPosition,
   OrderPatch,
+  StoreWrites,
   TradeStore,
   VenueConnection,
 } from "./store.ts";
@@ -38,8 +50,43 @@ const byOpened = (a: PositionRow, b: PositionRow) => Date.parse(a.opened_at) - D
  * table's trigger sets it to the database's clock; ours differs by the clock skew, and nothing decides on it).
  */
 function merged<T extends { updated_at: string }>(row: T, patch: Partial<T>, now: Date): T {
-  const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-  return { ...row, ...defined, updated_at: now.toISOString() };
+  return { ...row, ...definedOf(patch), updated_at: now.toISOString() };
+}
+
+/** The patch's defined fields (what JSON would send). */
+function definedOf<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+interface QueuedInsert {
+  row: NewOrderRow;
+  resolve: (row: OrderRow) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Writes waiting for the next commit; patches of one row merged (the last value of a field wins). */
+class Queue {
+  readonly orders = new Map<string, OrderPatch>();
+  readonly positions = new Map<string, PositionPatch>();
+  readonly tradeLogs: TradeLogRow[] = [];
+  readonly inserts: QueuedInsert[] = [];
+
+  get changes(): number {
+    return this.orders.size + this.positions.size + this.tradeLogs.length;
+  }
+
+  get empty(): boolean {
+    return this.changes === 0 && this.inserts.length === 0;
+  }
+
+  writes(): StoreWrites {
+    return {
+      orderPatches: [...this.orders].map(([id, patch]) => ({ id, patch })),
+      positionPatches: [...this.positions].map(([id, patch]) => ({ id, patch })),
+      tradeLogs: this.tradeLogs,
+      newOrders: this.inserts.map((i) => i.row),
+    };
+  }
 }
 
 export class LeasedVenueStore implements TradeStore {
@@ -50,6 +97,11 @@ export class LeasedVenueStore implements TradeStore {
   /** Every order of the venue and mode (the paper ledger sums them); loaded on first use. */
   #allOrders: Map<string, OrderRow> | null = null;
   #loaded = false;
+  #queue = new Queue();
+  /** The last commit (commits chain on it, so they reach the tables in order). */
+  #committed: Promise<void> = Promise.resolve();
+  /** Set when a commit with changes failed: memory is ahead of the tables from then on. */
+  #behind: DbError | null = null;
 
   constructor(
     private readonly inner: TradeStore,
@@ -94,8 +146,71 @@ export class LeasedVenueStore implements TradeStore {
     }
   }
 
+  get #batching(): boolean {
+    return this.inner.applyWrites !== undefined;
+  }
+
+  #mustNotBeBehind(): void {
+    if (this.#behind) throw this.#behind;
+  }
+
+  /** Sends what is queued now, after the commits before it. */
+  #commit(): Promise<void> {
+    const run = this.#committed.then(() => this.#send());
+    this.#committed = run.catch(() => {});
+    return run;
+  }
+
+  async #send(): Promise<void> {
+    const queue = this.#queue;
+    if (queue.empty) return;
+    this.#queue = new Queue();
+    try {
+      this.#mustNotBeBehind();
+      const rows = await this.inner.applyWrites!(queue.writes());
+      queue.inserts.forEach((insert, i) => {
+        const row = rows[i];
+        if (row) insert.resolve(row);
+        else insert.reject(new DbError("apply_burst_writes", `no row for ${insert.row.client_order_id}`));
+      });
+    } catch (error) {
+      for (const insert of queue.inserts) insert.reject(error);
+      if (queue.changes > 0 && !this.#behind) {
+        this.#behind = new DbError(
+          "apply_burst_writes",
+          `${queue.changes} queued changes did not reach the tables (${describeError(error)}); the burst's memory is ` +
+            "ahead of them",
+        );
+      }
+      throw this.#behind ?? error;
+    }
+  }
+
+  /** Every write queued so far has reached the tables (write-through stores have nothing queued). */
+  async flush(): Promise<void> {
+    this.#mustNotBeBehind();
+    if (this.#batching) await this.#commit();
+  }
+
+  /** A call that reaches the tables directly: after the queued writes, so it sees (and follows) them. */
+  async #afterQueued<T>(call: () => Promise<T>): Promise<T> {
+    await this.flush();
+    return await call();
+  }
+
   async insertOrder(intent: OrderIntent, now: Date): Promise<OrderRow> {
-    const row = await this.inner.insertOrder(intent, now);
+    let row: OrderRow;
+    if (this.#batching) {
+      this.#mustNotBeBehind();
+      const recorded = new Promise<OrderRow>((resolve, reject) => {
+        this.#queue.inserts.push({ row: { ...intent, created_at: now.toISOString() }, resolve, reject });
+      });
+      // The insert's own commit reports its failure through `recorded`.
+      this.#commit().catch(() => {});
+      row = await recorded;
+    } else {
+      row = await this.inner.insertOrder(intent, now);
+    }
     this.#remember(row);
     return { ...row };
   }
@@ -103,26 +218,31 @@ export class LeasedVenueStore implements TradeStore {
   async updateOrder(id: string, patch: OrderPatch, now: Date): Promise<OrderRow> {
     const known = this.#orders.get(id) ?? this.#allOrders?.get(id);
     let row: OrderRow;
-    if (known && this.inner.writeOrderPatch) {
-      // The row is ours alone while the lease holds: write the change, keep the merge (no row sent back to parse).
+    if (known && this.#batching) {
+      // The row is ours alone while the lease holds: queue the change, keep the merge.
+      this.#mustNotBeBehind();
+      this.#queue.orders.set(id, { ...this.#queue.orders.get(id), ...definedOf(patch) });
+      row = merged<OrderRow>(known, patch, now);
+    } else if (known && this.inner.writeOrderPatch) {
+      // Written through: the change, without the row sent back to parse.
       await this.inner.writeOrderPatch(id, patch, now);
       row = merged<OrderRow>(known, patch, now);
     } else {
-      row = await this.inner.updateOrder(id, patch, now);
+      row = await this.#afterQueued(() => this.inner.updateOrder(id, patch, now));
     }
     this.#remember(row);
     return { ...row };
   }
 
   listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
-    if (!this.#mine(venue, mode)) return this.inner.listNonFinalOrders(venue, mode);
+    if (!this.#mine(venue, mode)) return this.#afterQueued(() => this.inner.listNonFinalOrders(venue, mode));
     const rows = [...this.#orders.values()].filter((o) => !isFinalStatus(o.order_status)).sort(byCreated);
     return Promise.resolve(rows.map((o) => ({ ...o })));
   }
 
   listOrdersOfPositions(positionIds: readonly string[]): Promise<OrderRow[]> {
     if (!this.#loaded || !positionIds.every((id) => this.#positions.has(id))) {
-      return this.inner.listOrdersOfPositions(positionIds);
+      return this.#afterQueued(() => this.inner.listOrdersOfPositions(positionIds));
     }
     const ids = new Set(positionIds);
     const rows = [...this.#orders.values()].filter((o) => o.position_id !== null && ids.has(o.position_id));
@@ -130,22 +250,22 @@ export class LeasedVenueStore implements TradeStore {
   }
 
   async listOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
-    if (!this.#mine(venue, mode)) return await this.inner.listOrders(venue, mode);
+    if (!this.#mine(venue, mode)) return await this.#afterQueued(() => this.inner.listOrders(venue, mode));
     if (this.#allOrders === null) {
-      const rows = await this.inner.listOrders(venue, mode);
+      const rows = await this.#afterQueued(() => this.inner.listOrders(venue, mode));
       this.#allOrders = new Map(rows.map((o) => [o.id, o]));
     }
     return [...this.#allOrders.values()].sort(byCreated).map((o) => ({ ...o }));
   }
 
   async insertPosition(position: NewPosition): Promise<PositionRow> {
-    const row = await this.inner.insertPosition(position);
+    const row = await this.#afterQueued(() => this.inner.insertPosition(position));
     this.#rememberPosition(row);
     return { ...row };
   }
 
   async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
-    const rows = await this.inner.recordArmedEntry(armedId, position, order);
+    const rows = await this.#afterQueued(() => this.inner.recordArmedEntry(armedId, position, order));
     this.#rememberPosition(rows.position);
     this.#remember(rows.order);
     return { position: { ...rows.position }, order: { ...rows.order } };
@@ -154,28 +274,37 @@ export class LeasedVenueStore implements TradeStore {
   async updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {
     const known = this.#positions.get(id);
     let row: PositionRow;
-    if (known && this.inner.writePositionPatch) {
+    if (known && this.#batching) {
+      this.#mustNotBeBehind();
+      this.#queue.positions.set(id, { ...this.#queue.positions.get(id), ...definedOf(patch) });
+      row = merged<PositionRow>(known, patch, now);
+    } else if (known && this.inner.writePositionPatch) {
       await this.inner.writePositionPatch(id, patch, now);
       row = merged<PositionRow>(known, patch, now);
     } else {
-      row = await this.inner.updatePosition(id, patch, now);
+      row = await this.#afterQueued(() => this.inner.updatePosition(id, patch, now));
     }
     this.#rememberPosition(row);
     return { ...row };
   }
 
   listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]> {
-    if (!this.#mine(venue, mode) || !statuses.every(isActive)) return this.inner.listPositions(venue, mode, statuses);
+    if (!this.#mine(venue, mode) || !statuses.every(isActive)) {
+      return this.#afterQueued(() => this.inner.listPositions(venue, mode, statuses));
+    }
     const rows = [...this.#positions.values()].filter((p) => statuses.includes(p.status)).sort(byOpened);
     return Promise.resolve(rows.map((p) => ({ ...p })));
   }
 
   insertTradeLog(row: TradeLogRow): Promise<void> {
-    return this.inner.insertTradeLog(row);
+    if (!this.#batching) return this.inner.insertTradeLog(row);
+    this.#mustNotBeBehind();
+    this.#queue.tradeLogs.push(row);
+    return Promise.resolve();
   }
 
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {
-    return this.inner.dailyStats(mode, since);
+    return this.#afterQueued(() => this.inner.dailyStats(mode, since));
   }
 
   venueConnection(venue: Venue): Promise<VenueConnection> {
@@ -187,6 +316,6 @@ export class LeasedVenueStore implements TradeStore {
   }
 
   releaseLease(runId: string, outcome: LeaseOutcome, summary: unknown, error: string | null): Promise<void> {
-    return this.inner.releaseLease(runId, outcome, summary, error);
+    return this.#afterQueued(() => this.inner.releaseLease(runId, outcome, summary, error));
   }
 }

@@ -184,8 +184,11 @@ export class OrderTracker {
     const { store, executor, clock } = this.options;
     if (!executor.createProtection) throw new Error(`the ${executor.mode} executor cannot place protection`);
     const listId = newClientOrderId(clock.now().getTime());
-    const tp = await this.track({ ...takeProfit, list_client_id: listId });
-    const sl = await this.track({ ...stopLoss, list_client_id: listId });
+    // Recorded together: a store that batches writes records both legs in one round trip.
+    const [tp, sl] = await Promise.all([
+      this.track({ ...takeProfit, list_client_id: listId }),
+      this.track({ ...stopLoss, list_client_id: listId }),
+    ]);
     let answer;
     try {
       answer = await executor.createProtection({ takeProfit: tp, stopLoss: sl });

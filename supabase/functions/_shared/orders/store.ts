@@ -1,7 +1,7 @@
 /**
  * The tables a burst reads and writes, as one narrow interface. The real one is supabase-js with the service role
  * (supabase_store.ts); unit tests use the in-memory one (memory_store.ts). A burst wraps it in leased_store.ts, which
- * keeps the leased venue's working orders and positions in memory between ticks (writes still go through first).
+ * keeps the leased venue's working orders and positions in memory between ticks and commits its writes in batches.
  */
 import type { TradingMode } from "../settings.ts";
 import type { OrderIntent, OrderRow, PositionPatch, PositionRow, PositionStatus, TradeLogRow } from "./types.ts";
@@ -62,6 +62,17 @@ export interface VenueConnection {
 
 export type LeaseOutcome = "ok" | "partial" | "error" | "skipped";
 
+/** An order to record as pending_submit (what insertOrder writes), with the time it was decided. */
+export type NewOrderRow = OrderIntent & { created_at: string };
+
+/** Writes a burst queued, for one transaction (`apply_burst_writes`). */
+export interface StoreWrites {
+  orderPatches: { id: string; patch: OrderPatch }[];
+  positionPatches: { id: string; patch: PositionPatch }[];
+  tradeLogs: TradeLogRow[];
+  newOrders: NewOrderRow[];
+}
+
 export interface TradeStore {
   /** Inserts the order as `pending_submit` and returns the stored row. Throws when it cannot be recorded. */
   insertOrder(intent: OrderIntent, now: Date): Promise<OrderRow>;
@@ -91,6 +102,15 @@ export interface TradeStore {
 
   /** Idempotent on position_id: a second write for the same position is ignored. */
   insertTradeLog(row: TradeLogRow): Promise<void>;
+
+  /**
+   * Applies the writes in one transaction, all or nothing: patches of rows that must exist, trade logs (idempotent as
+   * above), new orders; returns the new orders' rows in the order given. Optional: a store without it takes each
+   * write on its own (the leased store then writes through).
+   */
+  applyWrites?(writes: StoreWrites): Promise<OrderRow[]>;
+  /** For a store that queues writes (the leased store): every write queued so far has reached the tables. */
+  flush?(): Promise<void>;
 
   /** Counters since `since` (00:00 UTC) over all venues of the mode, straight from the tables. */
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats>;

@@ -3,7 +3,7 @@
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
 import { type Db, DbError, must, type PostgrestErrorLike, selectAllPages } from "../db.ts";
-import type { TablesUpdate } from "../database.types.ts";
+import type { Json, TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
 import type {
@@ -12,6 +12,7 @@ import type {
   LeaseOutcome,
   NewPosition,
   OrderPatch,
+  StoreWrites,
   TradeStore,
   VenueConnection,
 } from "./store.ts";
@@ -200,6 +201,25 @@ export class SupabaseTradeStore implements TradeStore {
       `insert trade_logs ${row.position_id}`,
       await this.db.from("trade_logs").upsert(row, { onConflict: "position_id", ignoreDuplicates: true }),
     );
+  }
+
+  async applyWrites(writes: StoreWrites): Promise<OrderRow[]> {
+    // Plain rows of numbers, strings and nulls (raw made JSON by toOrderUpdate): sent as they are, not copied again.
+    const json = (value: unknown) => value as Json;
+    const answer = must(
+      "apply_burst_writes",
+      await this.db.rpc("apply_burst_writes", {
+        p_order_patches: json(writes.orderPatches.map(({ id, patch }) => ({ id, patch: toOrderUpdate(patch) }))),
+        p_position_patches: json(writes.positionPatches),
+        p_trade_logs: json(writes.tradeLogs),
+        p_new_orders: json(writes.newOrders),
+      }),
+    ) as { orders?: Record<string, unknown>[] } | null;
+    const rows = answer?.orders ?? [];
+    if (rows.length !== writes.newOrders.length) {
+      throw new DbError("apply_burst_writes", `${rows.length} orders recorded, expected ${writes.newOrders.length}`);
+    }
+    return rows.map(orderFromRow);
   }
 
   async dailyStats(mode: TradingMode, since: Date): Promise<DailyStats> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DbRequest } from "../../../../dev/bench/db_proxy.ts";
-import { armedRecordOf, orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
+import { armedRecordOf, batchRecordOf, orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
 import {
   countDbRequests,
   countVenueRequests,
@@ -132,6 +132,10 @@ Deno.test("the DB proxy names resources and reads orders inserts", () => {
   assert.equal(orderInsertOf({ venue: "okx" }), undefined);
   assert.equal(orderInsertOf(null), undefined);
   assert.deepEqual(armedRecordOf({ p_armed_id: "x", p_order: row }), { ...orderInsertOf(row), armed: true });
+  const leg = { ...row, client_order_id: "l1", purpose: "take_profit" };
+  assert.deepEqual(batchRecordOf({ p_order_patches: [], p_new_orders: [leg, row] }), orderInsertOf(row));
+  assert.equal(batchRecordOf({ p_new_orders: [leg] }), undefined, "protection legs are not paired with order posts");
+  assert.equal(batchRecordOf({ p_order_patches: [] }), undefined);
   assert.equal(armedRecordOf({ p_armed_id: "x" }), undefined);
 });
 

@@ -1,0 +1,175 @@
+/**
+ * LeasedVenueStore over tables that take a batch (applyWrites, the real store's apply_burst_writes): changes to rows
+ * it holds are queued and reach the tables in one call at the next commit (an order recorded, a flush, a call that
+ * passes through), commits keep their order, and a failed commit stops every later write.
+ */
+import assert from "node:assert/strict";
+import { LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/leased_store.ts";
+import type { StoreWrites } from "../../../../supabase/functions/_shared/orders/store.ts";
+import { DbError } from "../../../../supabase/functions/_shared/db.ts";
+import type { OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import { MemoryTradeStore } from "../../../support/memory_store.ts";
+
+const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
+const at = (ms: number) => new Date(T0 + ms);
+let nextId = 1;
+
+function intent(positionId: string, overrides: Partial<OrderIntent> = {}): OrderIntent {
+  return {
+    client_order_id: `sbbatch${String(nextId++).padStart(15, "0")}`,
+    venue: "binance",
+    symbol: "ETH/USDT",
+    side: "buy",
+    type: "limit",
+    price: 3000,
+    amount: 0.05,
+    purpose: "entry",
+    position_id: positionId,
+    mode: "testnet",
+    ...overrides,
+  };
+}
+
+/** The memory tables with a batch write, applied in the order the real function applies it; every batch kept. */
+class BatchTables extends MemoryTradeStore {
+  readonly batches: StoreWrites[] = [];
+  /** The next applyWrites calls fail with this error. */
+  failNext = 0;
+
+  async applyWrites(writes: StoreWrites): Promise<OrderRow[]> {
+    this.batches.push(structuredClone(writes));
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new DbError("apply_burst_writes", "connection reset");
+    }
+    await Promise.resolve();
+    for (const { id, patch } of writes.orderPatches) await this.updateOrder(id, patch, at(0));
+    for (const { id, patch } of writes.positionPatches) await this.updatePosition(id, patch, at(0));
+    for (const row of writes.tradeLogs) await this.insertTradeLog(row);
+    const rows: OrderRow[] = [];
+    for (const row of writes.newOrders) rows.push(await this.insertOrder(row, new Date(row.created_at)));
+    return rows;
+  }
+}
+
+async function leasedWithEntry() {
+  const tables = new BatchTables(() => T0);
+  const position = await tables.insertPosition({
+    venue: "binance",
+    symbol: "ETH/USDT",
+    mode: "testnet",
+    opened_at: at(0).toISOString(),
+  });
+  const entry = await tables.insertOrder(intent(position.id), at(0));
+  await tables.updateOrder(entry.id, { order_status: "open", exchange_order_id: "1" }, at(1));
+  const leased = new LeasedVenueStore(tables, "binance", "testnet");
+  await leased.load();
+  return { tables, leased, position, entry };
+}
+
+const fill = { order_status: "filled" as const, filled: 0.05, remaining: 0, average: 3000, cost: 150 };
+
+Deno.test("queued changes reach the tables in one batch at the next flush, merged per row", async () => {
+  const { tables, leased, position, entry } = await leasedWithEntry();
+  await leased.updateOrder(entry.id, { order_status: "partially_filled", filled: 0.02, average: 3000 }, at(2));
+  await leased.updateOrder(entry.id, { ...fill, closed_at: at(3).toISOString() }, at(3));
+  await leased.updatePosition(position.id, { status: "open", entry_qty: 0.05 }, at(3));
+  assert.equal(tables.batches.length, 0, "nothing sent before the commit");
+  assert.equal(tables.orders.find((o) => o.id === entry.id)?.order_status, "open", "the tables wait for it");
+  assert.equal((await leased.listOrdersOfPositions([position.id]))[0].order_status, "filled", "memory does not");
+
+  await leased.flush();
+  assert.equal(tables.batches.length, 1);
+  assert.deepEqual(tables.batches[0].orderPatches, [{
+    id: entry.id,
+    patch: { ...fill, closed_at: at(3).toISOString() },
+  }], "two updates of one order, one patch: the later value of each field");
+  assert.deepEqual(tables.batches[0].positionPatches, [{
+    id: position.id,
+    patch: { status: "open", entry_qty: 0.05 },
+  }]);
+  const stored = tables.orders.find((o) => o.id === entry.id)!;
+  assert.deepEqual([stored.order_status, stored.filled, stored.exchange_order_id], ["filled", 0.05, "1"]);
+  assert.equal(tables.positions.find((p) => p.id === position.id)?.status, "open");
+
+  await leased.flush();
+  assert.equal(tables.batches.length, 1, "an empty queue sends nothing");
+});
+
+Deno.test("an order recorded before its send carries every change queued before it, in the same call", async () => {
+  const { tables, leased, position, entry } = await leasedWithEntry();
+  await leased.updateOrder(entry.id, { ...fill, closed_at: at(2).toISOString() }, at(2));
+  await leased.updatePosition(position.id, { status: "closing", exit_reason: "time_stop" }, at(2));
+  await leased.insertTradeLog({
+    venue: "binance",
+    symbol: "ETH/USDT",
+    side: "long",
+    size_usd: 150,
+    entry_px: 3000,
+    exit_px: 3010,
+    pnl: 0.4,
+    dur_seconds: 2,
+    ts: at(2).toISOString(),
+    order_id: "2",
+    order_status: "filled",
+    position_id: position.id,
+    fees_usd: 0.3,
+  });
+  // Both legs of a protection list recorded together, as the tracker does.
+  const leg = (purpose: "take_profit" | "stop_loss") =>
+    intent(position.id, { side: "sell", purpose, list_client_id: "sblist1", type: "limit", price: 3010 });
+  const [takeProfit, stopLoss] = await Promise.all([
+    leased.insertOrder(leg("take_profit"), at(3)),
+    leased.insertOrder(leg("stop_loss"), at(3)),
+  ]);
+  assert.equal(tables.batches.length, 1, "changes, trade log and both new orders: one call");
+  const [batch] = tables.batches;
+  assert.deepEqual(
+    [batch.orderPatches.length, batch.positionPatches.length, batch.tradeLogs.length, batch.newOrders.length],
+    [1, 1, 1, 2],
+  );
+  assert.deepEqual(batch.newOrders.map((o) => o.purpose), ["take_profit", "stop_loss"]);
+  assert.deepEqual([takeProfit.purpose, stopLoss.purpose], ["take_profit", "stop_loss"], "each answered its own row");
+  assert.equal(tables.orders.find((o) => o.id === takeProfit.id)?.order_status, "pending_submit");
+  assert.equal(tables.positions.find((p) => p.id === position.id)?.status, "closing");
+  assert.equal(tables.tradeLogs.length, 1);
+});
+
+Deno.test("a call that passes through to the tables goes after the queued changes, so it reads them", async () => {
+  const { tables, leased, position, entry } = await leasedWithEntry();
+  await leased.updateOrder(entry.id, { ...fill, closed_at: at(2).toISOString() }, at(2));
+  await leased.updatePosition(
+    position.id,
+    { status: "closed", realized_pnl: -2, closed_at: at(2).toISOString() },
+    at(2),
+  );
+  // Closed: the position left memory, so its orders are read from the tables.
+  const orders = await leased.listOrdersOfPositions([position.id]);
+  assert.equal(orders[0].order_status, "filled", "the read saw the queued fill");
+  const stats = await leased.dailyStats("testnet", at(-1000));
+  assert.equal(stats.realizedPnl, -2, "today's PnL includes the close still queued a moment ago");
+  assert.equal(tables.batches.length, 1);
+});
+
+Deno.test("a failed commit with changes stops every later write; a failed record alone does not", async () => {
+  const { tables, leased, position, entry } = await leasedWithEntry();
+  tables.failNext = 1;
+  const lone = leased.insertOrder(intent(position.id), at(2));
+  await assert.rejects(lone, DbError, "the record failed: its caller does not send");
+  await leased.updateOrder(entry.id, { order_status: "cancelled", closed_at: at(3).toISOString() }, at(3));
+  await leased.flush();
+  assert.equal(tables.orders.find((o) => o.id === entry.id)?.order_status, "cancelled", "nothing was lost then");
+
+  await leased.updatePosition(position.id, { status: "failed", closed_at: at(4).toISOString() }, at(4));
+  tables.failNext = 1;
+  await assert.rejects(leased.flush(), (error: unknown) => {
+    assert.ok(error instanceof DbError);
+    assert.match(error.message, /1 queued changes did not reach the tables \(.*connection reset\)/);
+    return true;
+  });
+  // Memory is ahead of the tables now: nothing more is accepted, not even what would otherwise succeed.
+  await assert.rejects(() => leased.updateOrder(entry.id, { last_error: "x" }, at(5)), /did not reach the tables/);
+  await assert.rejects(() => leased.insertOrder(intent(position.id), at(5)), /did not reach the tables/);
+  await assert.rejects(leased.flush(), /did not reach the tables/);
+  assert.equal(tables.batches.length, 3, "no call after the failed one");
+});

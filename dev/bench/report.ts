@@ -270,12 +270,12 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "and a round between preparations reads nothing: a push that meets a free round is decided and sent in a " +
           "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
           "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The rest " +
-          "is not attributed per entry; the likely causes: a push that arrives while its venue prepares a round " +
-          "after an order update (the fill's writes, the position's close, its protection list: a venue round trip " +
-          "and several PostgREST writes), which entries now also follow since the free balance moves with the fills " +
-          "instead of being read again, or while the other venue holds the shared event loop. Fixes to try: place " +
-          "protection beside the rounds (its position sitting out of them), write a fill's changes in one RPC, " +
-          "decide the symbols an order update does not touch before preparing.",
+          "is not attributed per entry; the likely causes: a push that arrives while its venue takes in an order " +
+          "update before deciding (a fill's changes are queued and committed beside the round's decisions, in one " +
+          "apply_burst_writes call, but a fill that opens a position places its protection list first: the legs' " +
+          "record, one round trip, and the venue's answer), or while the other venue holds the shared event loop. " +
+          "Fixes to try: place protection beside the rounds (its position sitting out of them), decide the symbols " +
+          "an order update does not touch before taking it in.",
       );
     }
     if (idle) {
@@ -336,8 +336,9 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "above half the budget. Per tick the burst reads only the trading switch from the database; what grows with " +
           "the tick rate is per-order work: working orders are refreshed each tick (one open-orders request where " +
           "that costs less of the venue's limits than single lookups: OKX from 2 working orders, Binance from 21), " +
-          "and each entry, exit and fill costs PostgREST writes, each answer parsed and validated. Fix: write a " +
-          "tick's changes in one RPC, or keep the default 1000 ms tick the shipped schedule uses.",
+          "and each entry, exit and fill costs its writes (queued and committed in one apply_burst_writes call per " +
+          "order recorded or per tick, each answer parsed). Fix: keep the default 1000 ms tick the shipped schedule " +
+          "uses, or fewer symbols per burst.",
       );
     }
   }
@@ -523,10 +524,11 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
     const worst = heavy.reduce((a, b) => (a.dbPerTick! > b.dbPerTick! ? a : b));
     misses.push(
       `**DB round trips per tick**: ${fmt(heavy[0].dbPerTick)}–${fmt(worst.dbPerTick)} per venue-tick. Every tick ` +
-        "reads the trading switch (shared by both venues) and otherwise writes only what changed: an order costs an " +
-        "insert and a patch per observed change (fill, status), an entry a position insert, a close a position patch " +
-        "and a trade-log insert, so the figure grows with the orders a tick makes and watches. Fix: batch a tick's " +
-        "writes into one RPC per venue and merge the position and order inserts.",
+        "reads the trading switch (shared by both venues) and otherwise writes only what changed, queued and " +
+        "committed together (apply_burst_writes): with each order recorded before its send and once at the tick's " +
+        "end, so the figure grows with the orders a tick sends (an armed entry adds its record_armed_entry and its " +
+        "next armed id). Fix to try: arm entry ids for several rounds at once (each armed entry is followed by the " +
+        "insert of its symbol's next id).",
     );
   }
   return out.join("\n");

@@ -9,6 +9,7 @@ import { DailyTally } from "../../../supabase/functions/trade-burst/daily_tally.
 import { utcDayStart } from "../../../supabase/functions/_shared/trading/risk.ts";
 import { type EndedOrder, FreeQuoteLedger } from "../../../supabase/functions/trade-burst/free_quote.ts";
 import { LeasedVenueStore } from "../../../supabase/functions/_shared/orders/leased_store.ts";
+import { orderIntent } from "../../support/order_intent.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
 import { ACTIVE_POSITION_STATUSES, type OrderIntent } from "../../../supabase/functions/_shared/orders/types.ts";
@@ -17,23 +18,8 @@ import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
-let nextId = 1;
-
-function intent(positionId: string | null, overrides: Partial<OrderIntent> = {}): OrderIntent {
-  return {
-    client_order_id: `sbtest${String(nextId++).padStart(16, "0")}`,
-    venue: "binance",
-    symbol: "ETH/USDT",
-    side: "buy",
-    type: "limit",
-    price: 3000,
-    amount: 0.05,
-    purpose: "entry",
-    position_id: positionId,
-    mode: "testnet",
-    ...overrides,
-  };
-}
+const intent = (positionId: string | null, overrides: Partial<OrderIntent> = {}) =>
+  orderIntent({ position_id: positionId, ...overrides });
 
 /** Counts the calls that reach the underlying store, by method. */
 function counting(inner: MemoryTradeStore): { store: TradeStore; calls: Record<string, number> } {

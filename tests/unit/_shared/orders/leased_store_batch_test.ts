@@ -8,27 +8,13 @@ import { LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/
 import type { StoreWrites } from "../../../../supabase/functions/_shared/orders/store.ts";
 import { DbError } from "../../../../supabase/functions/_shared/db.ts";
 import type { OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import { orderIntent } from "../../../support/order_intent.ts";
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
-let nextId = 1;
-
-function intent(positionId: string, overrides: Partial<OrderIntent> = {}): OrderIntent {
-  return {
-    client_order_id: `sbbatch${String(nextId++).padStart(15, "0")}`,
-    venue: "binance",
-    symbol: "ETH/USDT",
-    side: "buy",
-    type: "limit",
-    price: 3000,
-    amount: 0.05,
-    purpose: "entry",
-    position_id: positionId,
-    mode: "testnet",
-    ...overrides,
-  };
-}
+const intent = (positionId: string, overrides: Partial<OrderIntent> = {}) =>
+  orderIntent({ position_id: positionId, ...overrides });
 
 /** The memory tables with a batch write, applied in the order the real function applies it; every batch kept. */
 class BatchTables extends MemoryTradeStore {

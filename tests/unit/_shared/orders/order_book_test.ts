@@ -8,28 +8,13 @@ import type { OrderExecutor } from "../../../../supabase/functions/_shared/order
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
 import { applyExchangeOrder, recordIntent } from "../../../../supabase/functions/_shared/orders/order_book.ts";
 import { reconcileVenue } from "../../../../supabase/functions/_shared/orders/reconcile.ts";
-import type { ExchangeOrderView, OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import { orderIntent as intent } from "../../../support/order_intent.ts";
 import { matchPaperOrder } from "../../../../supabase/functions/_shared/paper/fill_engine.ts";
 import type { MarketRules } from "../../../../supabase/functions/_shared/trading/precision.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
-
-function intent(overrides: Partial<OrderIntent> = {}): OrderIntent {
-  return {
-    client_order_id: newClientOrderId(T0),
-    venue: "binance",
-    symbol: "ETH/USDT",
-    side: "buy",
-    type: "limit",
-    price: 3000,
-    amount: 0.05,
-    purpose: "entry",
-    position_id: null,
-    mode: "testnet",
-    ...overrides,
-  };
-}
 
 function view(overrides: Partial<ExchangeOrderView> = {}): ExchangeOrderView {
   return {

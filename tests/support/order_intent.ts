@@ -1,0 +1,20 @@
+/** A limit buy of 0.05 ETH/USDT on Binance testnet at 3000, as the unit tests record it; fields overridden as given. */
+import { newClientOrderId } from "../../supabase/functions/_shared/orders/client_order_id.ts";
+import type { OrderIntent } from "../../supabase/functions/_shared/orders/types.ts";
+
+export function orderIntent(overrides: Partial<OrderIntent> = {}): OrderIntent {
+  return {
+    // Fresh every call (random part), so intents never collide on the unique client order id.
+    client_order_id: newClientOrderId(Date.now()),
+    venue: "binance",
+    symbol: "ETH/USDT",
+    side: "buy",
+    type: "limit",
+    price: 3000,
+    amount: 0.05,
+    purpose: "entry",
+    position_id: null,
+    mode: "testnet",
+    ...overrides,
+  };
+}

@@ -1,8 +1,6 @@
 /**
- * The trade store against real PostgREST: the writes that send no row back (what a leased burst uses for rows it
- * holds) change exactly the row they name, and a write that changes no row is an error, not a silent success; the
- * batched write (apply_burst_writes, what a leased burst commits) lands whole, answers the orders it recorded as
- * rows with numbers, and fails whole.
+ * The trade store against real PostgREST: the batched write (apply_burst_writes, what a leased burst commits) lands
+ * whole, answers the orders it recorded as rows with numbers, and fails whole.
  */
 import assert from "node:assert/strict";
 import { DbError } from "../../supabase/functions/_shared/db.ts";
@@ -10,7 +8,7 @@ import { SupabaseTradeStore } from "../../supabase/functions/_shared/orders/supa
 import { gatewayClient, serverKey, stackTest } from "../support/stack.ts";
 import { withSql } from "../support/sql.ts";
 
-stackTest("trade store: writes without the row back", { functions: [] }, async (t, stack) => {
+stackTest("trade store: the batched write", { functions: [] }, async (t, stack) => {
   const store = new SupabaseTradeStore(gatewayClient(stack, serverKey(stack)));
   const now = new Date();
   await withSql(stack.databaseUrl, async (sql) => {
@@ -32,38 +30,6 @@ stackTest("trade store: writes without the row back", { functions: [] }, async (
       position_id: position.id,
       mode: "testnet",
     }, now);
-
-    await t.step("an order patch changes that row: status, fill, raw answer", async () => {
-      await store.writeOrderPatch(order.id, {
-        order_status: "filled",
-        filled: 0.01,
-        cost: 30,
-        average: 3000,
-        raw: { orderId: 7 },
-      }, now);
-      const [row] = await sql<{ order_status: string; filled: string; raw: unknown }[]>`
-        select order_status, filled::text, raw from public.orders where id = ${order.id}`;
-      assert.deepEqual([row.order_status, Number(row.filled), row.raw], ["filled", 0.01, { orderId: 7 }]);
-    });
-
-    await t.step("a position patch changes that row", async () => {
-      await store.writePositionPatch(position.id, { status: "open", entry_qty: 0.01, entry_avg_px: 3000 }, now);
-      const [row] = await sql<{ status: string; entry_qty: string }[]>`
-        select status, entry_qty::text from public.positions where id = ${position.id}`;
-      assert.deepEqual([row.status, Number(row.entry_qty)], ["open", 0.01]);
-    });
-
-    await t.step("a patch of a row that does not exist fails, naming the row", async () => {
-      const missing = crypto.randomUUID();
-      await assert.rejects(
-        () => store.writeOrderPatch(missing, { order_status: "cancelled" }, now),
-        (error) => error instanceof DbError && error.message.includes(missing) && /0 rows changed/.test(error.message),
-      );
-      await assert.rejects(
-        () => store.writePositionPatch(missing, { status: "closed" }, now),
-        (error) => error instanceof DbError && /0 rows changed/.test(error.message),
-      );
-    });
 
     const leg = (purpose: "take_profit" | "stop_loss", n: number) => ({
       client_order_id: `store-leg-${n}-${now.getTime()}`,

@@ -13,6 +13,10 @@ import { startSimulator } from "../../dev/sim/server.ts";
 import { type Sql, withSql } from "../support/sql.ts";
 import { keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
+import { waitFor as waitUntil } from "../support/wait_for.ts";
+
+/** Waits on `done` every 50 ms, at most 400 times. */
+const waitFor = (what: string, done: () => boolean | Promise<boolean>, limit = 400) => waitUntil(what, done, limit, 50);
 
 const binanceConfig = defaultBinanceConfig();
 // Prices move only when the test says so.
@@ -46,12 +50,6 @@ function invoke(stack: Stack, durationMs: number) {
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `done` every 50 ms, up to `limit` times; fails naming `what`. */
-async function waitFor(what: string, done: () => boolean, limit = 400): Promise<void> {
-  for (let i = 0; i < limit && !done(); i++) await pause(50);
-  assert.ok(done(), `timed out waiting for ${what}`);
-}
 
 /** Sets a quote with a 0.2 % spread (wide enough for every latency band) around `mid`. */
 function quote(mid: number): void {

@@ -9,6 +9,10 @@ import { orderStreamFactory } from "../../supabase/functions/_shared/order_strea
 import { OrderStream } from "../../supabase/functions/_shared/order_stream/order_stream.ts";
 import { ORDER_STREAM_PROTOCOLS } from "../../supabase/functions/_shared/order_stream/protocols.ts";
 import type { Venue } from "../../supabase/functions/_shared/exchange/venues.ts";
+import { waitFor as waitUntil } from "../support/wait_for.ts";
+
+/** Waits on `done` every 20 ms, at most 250 times. */
+const waitFor = (what: string, done: () => boolean | Promise<boolean>, limit = 250) => waitUntil(what, done, limit, 20);
 
 async function setup(): Promise<Simulator> {
   const config = defaultSimConfig();
@@ -30,11 +34,6 @@ function envOf(sim: Simulator) {
       okx: { apiKey: sim.okx.apiKey, secret: sim.okx.secret, password: sim.okx.passphrase },
     },
   };
-}
-
-async function waitFor(what: string, done: () => boolean, limit = 250): Promise<void> {
-  for (let i = 0; i < limit && !done(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(done(), `timed out waiting for ${what}`);
 }
 
 const place = (sim: Simulator, venue: Venue, clientOrderId: string, price = 2_990) =>

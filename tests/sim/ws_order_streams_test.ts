@@ -8,6 +8,10 @@ import { defaultSimConfig } from "../../dev/sim/config.ts";
 import { type Simulator, startSimulator } from "../../dev/sim/server.ts";
 import { proClient, simWsOrigin } from "../support/ccxt_pro.ts";
 import { binanceSignature, okxLoginSignature } from "../../supabase/functions/_shared/order_stream/signing.ts";
+import { waitFor as waitUntil } from "../support/wait_for.ts";
+
+/** Waits on `done` every 20 ms, at most 200 times. */
+const waitFor = (what: string, done: () => boolean | Promise<boolean>, limit = 200) => waitUntil(what, done, limit, 20);
 
 async function setup(): Promise<Simulator> {
   const config = defaultSimConfig();
@@ -38,11 +42,6 @@ function privateClient(venue: "binance" | "okx", sim: Simulator): Exchange {
 }
 
 const account = (sim: Simulator, venue: "binance" | "okx") => sim.engines[venue].listAccounts()[0].id;
-
-async function waitFor(what: string, done: () => boolean, limit = 200): Promise<void> {
-  for (let i = 0; i < limit && !done(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(done(), `timed out waiting for ${what}`);
-}
 
 interface CachedOrder {
   id: string;

@@ -68,11 +68,6 @@ export class MemoryTradeStore implements TradeStore {
     return Promise.resolve({ ...row });
   }
 
-  /** As SupabaseTradeStore's: the write without the row back (the leased store merges the patch itself). */
-  async writeOrderPatch(id: string, patch: OrderPatch, now: Date): Promise<void> {
-    await this.updateOrder(id, patch, now);
-  }
-
   listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
     return Promise.resolve(
       this.orders.filter((o) => o.venue === venue && o.mode === mode && !isFinalStatus(o.order_status))
@@ -129,10 +124,6 @@ export class MemoryTradeStore implements TradeStore {
     this.orders.push(row);
     await this.onArmedFired?.(armedId, new Date(this.nowMs()));
     return { position: stored, order: { ...row } };
-  }
-
-  async writePositionPatch(id: string, patch: PositionPatch, now: Date): Promise<void> {
-    await this.updatePosition(id, patch, now);
   }
 
   updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {

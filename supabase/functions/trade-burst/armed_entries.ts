@@ -1,6 +1,6 @@
 /**
- * The burst's armed entry ids (pre_armed.ts): one reserved client order id per traded symbol, armed in one write
- * before the quote (at burst start, then in the first phase of a tick for the ones the previous tick used), so an
+ * The burst's armed entry ids (pre_armed.ts): a few reserved client order ids per traded symbol, armed in one write
+ * before the quote (at burst start, then in the first phase of a tick once a symbol has used its last), so an
  * entry leaves as soon as its decision is made and its rows are written after the send (record_armed_entry).
  *
  * At burst start, under the lease, it settles what earlier bursts left armed: an id the venue knows was sent before a
@@ -25,6 +25,12 @@ import { type ArmedEntriesReport, note } from "./summary.ts";
 import type { VenueBurstContext } from "./venue_burst_context.ts";
 
 const entrySlot = (symbol: string): ArmedSlot => ({ symbol, side: "buy", purpose: "entry" });
+
+/**
+ * Entry ids armed per symbol: a symbol's entries then cost one arming write per three (the writes top up every
+ * symbol together), not one each. A burst's unused ids are retired together at its end.
+ */
+export const ARMED_ENTRIES_PER_SYMBOL = 3;
 
 /** The limit order an armed id stands for (entries are limit orders), as it stood before its send. */
 function armedOrder(armed: ArmedOrderRow, figures: { price: number; amount: number }, id: string): OrderRow {
@@ -60,10 +66,16 @@ export class ArmedEntries {
     private readonly store: ArmedOrderStore,
     readonly mode: TradingMode,
   ) {
-    this.#armed = new PreArmedOrders({ store, clock: ctx.clock, venue: ctx.venue, mode });
+    this.#armed = new PreArmedOrders({
+      store,
+      clock: ctx.clock,
+      venue: ctx.venue,
+      mode,
+      perSlot: ARMED_ENTRIES_PER_SYMBOL,
+    });
   }
 
-  /** Arms an entry id for every traded symbol that has none ready (one write, none when all are ready). */
+  /** Tops every traded symbol's entry ids up once one has none ready (one write, none while all have one). */
   async arm(): Promise<void> {
     await this.#armed.ensure(this.ctx.symbols.map(entrySlot));
   }

@@ -1,8 +1,12 @@
 /**
- * Settings as a burst sees them: the whole row is read and validated once per burst; each tick then reads only the
- * Start/Stop switch and the row's `updated_at` (one small round trip, shared by the venues ticking together), so the
- * dashboard's Stop still halts new entries within one tick. Any other change to the row (its `updated_at` moves) is
- * picked up by reading the whole row again.
+ * Settings as a burst sees them: the whole row is read and validated once per burst; then at most once per
+ * `maxAgeMs` (one tick) only the Start/Stop switch and the row's `updated_at` are read (one small round trip, shared
+ * by the venues ticking together), so the dashboard's Stop halts new entries within about one tick. Any other change
+ * to the row (its `updated_at` moves) is picked up by reading the whole row again.
+ *
+ * A prepared tick waits for that read (`refresh`); a round between preparations does not (`latest`): it decides on the
+ * switch as last read and starts the next read beside it, so no database round trip sits between a pushed top and
+ * the order it calls for.
  *
  * The mode a burst started in is the mode it trades in to the end (its clients and executor were built for it): a
  * mode change stops new entries for the rest of the burst, and the next burst starts in the new mode.
@@ -43,7 +47,7 @@ export interface BurstSettingsOptions {
   readSwitch?: () => Promise<TradingSwitch>;
   /** Monotonic ms. */
   nowMs: () => number;
-  /** A check younger than this is reused (two venues ticking together share one read). Keep it under one tick. */
+  /** A check younger than this is reused (two venues ticking together share one read). At most one tick. */
   maxAgeMs: number;
 }
 
@@ -51,6 +55,8 @@ export class BurstSettings {
   #settings: Settings;
   #checkedAtMs = Number.NEGATIVE_INFINITY;
   #checking: Promise<Settings> | null = null;
+  /** When `latest` last started a check: a failing read is retried once per maxAgeMs from there, not every round. */
+  #startedAtMs = Number.NEGATIVE_INFINITY;
   #modeChanged = false;
 
   constructor(initial: Settings, private readonly options: BurstSettingsOptions) {
@@ -62,15 +68,35 @@ export class BurstSettings {
     return this.#settings;
   }
 
-  /** Once per tick: the switch (and the row when it changed). */
+  /** A prepared tick: the switch (and the row when it changed), read when the last read is older than maxAgeMs. */
   async refresh(): Promise<Settings> {
     if (this.options.nowMs() - this.#checkedAtMs < this.options.maxAgeMs) return this.#settings;
+    return await this.#startCheck();
+  }
+
+  /**
+   * A round: the settings as last read, without waiting; when the last read is older than maxAgeMs, the next one
+   * starts in the background. Its failure is left to the next prepared tick, whose `refresh` reads again and throws.
+   */
+  latest(): Settings {
+    const now = this.options.nowMs();
+    const stale = now - Math.max(this.#checkedAtMs, this.#startedAtMs) >= this.options.maxAgeMs;
+    if (stale && this.#checking === null) {
+      this.#startedAtMs = now;
+      this.#startCheck().catch(() => {});
+    }
+    return this.#settings;
+  }
+
+  #startCheck(): Promise<Settings> {
     this.#checking ??= this.#check().finally(() => (this.#checking = null));
-    return await this.#checking;
+    return this.#checking;
   }
 
   async #check(): Promise<Settings> {
     const { readSwitch, reload } = this.options;
+    // The read's age counts from its start: a tick that starts one tick after the last read reads again.
+    const startedAt = this.options.nowMs();
     const known = this.#settings;
     if (!readSwitch) {
       this.#adopt(await reload());
@@ -81,7 +107,7 @@ export class BurstSettings {
         this.#adopt({ ...known, trading_enabled: flag.trading_enabled });
       }
     }
-    this.#checkedAtMs = this.options.nowMs();
+    this.#checkedAtMs = startedAt;
     return this.#settings;
   }
 

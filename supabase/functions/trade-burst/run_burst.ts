@@ -249,11 +249,10 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
 
     const tickMs = settings.burst_tick_ms;
     const pacer = new TickPacer(clock, tickMs, stream, orderStream);
-    const maxTicks = Math.ceil(durationMs / pacer.minSpacingMs) + 1;
+    const maxTicks = pacer.maxTicks(durationMs);
     let longestTickMs = 0;
-    /** Streaming: when the last prepared tick began and when the last round's wait ended (the pacer spaces these). */
+    /** Streaming: when the last prepared tick began (the pacer polls burst_tick_ms after it at the latest). */
     let lastPreparedAt: number | null = null;
-    let lastRoundAt = Number.NEGATIVE_INFINITY;
     while (summary.ticks < maxTicks) {
       const tickStart = clock.monotonicMs();
       let waitedMs = 0;
@@ -270,9 +269,8 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
           const from = clock.monotonicMs();
           // The quotes' write runs beside the rounds: a round that a top starts must not wait for it.
           if (recorder) quoteWrite = quoteWrite.then(() => recorder.betweenTicks());
-          await pacer.waitForData(preparedAt, lastRoundAt, from);
-          lastRoundAt = clock.monotonicMs();
-          waitedMs = lastRoundAt - from;
+          await pacer.waitForData(preparedAt, from);
+          waitedMs = clock.monotonicMs() - from;
         }
         : undefined;
       try {
@@ -287,7 +285,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       longestTickMs = Math.max(longestTickMs, tickEnd - tickStart - waitedMs);
       // Start another tick only if one as slow as the slowest so far still ends before the deadline; otherwise stop
       // now rather than wait for a tick that will not come.
-      const nextStart = stream ? tickEnd : Math.max(tickEnd, tickStart + pacer.minSpacingMs);
+      const nextStart = stream ? tickEnd : Math.max(tickEnd, tickStart + tickMs);
       if (nextStart - startedMono + longestTickMs + reserveMs >= durationMs) break;
       if (!stream) await Promise.all([recorder?.betweenTicks(), pacer.wait(tickStart, tickEnd)]);
     }
@@ -366,8 +364,8 @@ export async function runBurst(deps: BurstDeps, request: BurstRequest): Promise<
     reload: deps.loadSettings,
     readSwitch: deps.readTradingSwitch,
     nowMs: () => deps.clock.monotonicMs(),
-    // Venues ticking together share one read; every tick still sees a read younger than one tick.
-    maxAgeMs: settings.burst_tick_ms / 2,
+    // Venues ticking together share one read; a prepared tick sees one started at most a tick ago.
+    maxAgeMs: settings.burst_tick_ms,
   });
   const daily = new DailyTally(deps.store, settings.mode);
   let venueSummaries: VenueSummary[];

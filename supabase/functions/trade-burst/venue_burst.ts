@@ -220,10 +220,10 @@ export class VenueBurst {
     const { ctx } = this;
     ctx.summary.ticks += 1;
     const sentBefore = ctx.summary.orders_sent;
-    // Every tick, prepared or not, sees a Start/Stop switch younger than half a tick (BurstSettings reads it again
-    // only when its last read is older): a Stop holds back the next entry, not the next preparation.
-    const settings = await ctx.settings.refresh();
     let settled = this.#settled;
+    // A prepared tick waits for a Start/Stop switch younger than a tick; a round decides on the last one read while
+    // the next read runs beside it (BurstSettings): a Stop holds back entries within about a tick.
+    const settings = prepare || settled === null ? await ctx.settings.refresh() : ctx.settings.latest();
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
       this.#preparationDue = false;

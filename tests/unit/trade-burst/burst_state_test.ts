@@ -331,6 +331,49 @@ Deno.test("BurstSettings: one switch read per tick, shared by venues; the whole 
     assert.equal(rowReads, 0);
   });
 
+  await t.step("a round does not wait: latest() answers what was read and starts a stale read beside it", async () => {
+    let now = 0;
+    let switchReads = 0;
+    let answer: (flag: TradingSwitch) => void = () => {};
+    let fail = false;
+    const initial = settingsWith();
+    const settings = new BurstSettings(initial, {
+      reload: () => Promise.resolve(initial),
+      readSwitch: () => {
+        switchReads++;
+        if (fail) return Promise.reject(new Error("db down"));
+        return new Promise<TradingSwitch>((resolve) => answer = resolve);
+      },
+      nowMs: () => now,
+      maxAgeMs: 1000,
+    });
+    assert.equal(settings.latest().trading_enabled, true, "answered at once, before any read came back");
+    assert.equal(switchReads, 1, "the first call finds no read at all: one starts");
+    assert.equal(settings.latest().trading_enabled, true);
+    assert.equal(switchReads, 1, "one read in flight at a time");
+    answer({ trading_enabled: false, updated_at: initial.updated_at });
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(settings.latest().trading_enabled, false, "the Stop, once read, holds back the next round");
+    assert.equal(switchReads, 1, "fresh: no new read");
+
+    // A failing read in the background is tried again once per maxAgeMs, not every round; a prepared tick throws it.
+    fail = true;
+    now += 1000;
+    settings.latest();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    settings.latest();
+    assert.equal(switchReads, 2);
+    await assert.rejects(settings.refresh(), /db down/);
+    assert.equal(switchReads, 3);
+    now += 999;
+    settings.latest();
+    assert.equal(switchReads, 3);
+    now += 1;
+    settings.latest();
+    assert.equal(switchReads, 4);
+  });
+
   await t.step("the switch alone flips trading; a moved updated_at reads the row", async () => {
     let flag: TradingSwitch = { trading_enabled: false, updated_at: at(0).toISOString() };
     let now = 0;

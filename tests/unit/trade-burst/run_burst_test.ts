@@ -18,6 +18,7 @@ import {
   runBurst,
 } from "../../../supabase/functions/trade-burst/run_burst.ts";
 import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
+import { ARMED_ENTRIES_PER_SYMBOL } from "../../../supabase/functions/trade-burst/armed_entries.ts";
 import {
   QUOTE_WRITE_INTERVAL_MS,
   type QuoteRow,
@@ -970,11 +971,11 @@ Deno.test("testnet, armed: no table write sits between the quote and the entry; 
     assert.equal(entry.order_status, "open");
     assert.equal(entry.exchange_order_id, "1");
     assert.equal(summary.venues[0].orders_sent, 1);
-    // The used id is fired; the one re-armed for the next entry is retired when the burst ends.
+    // The used id is fired; the ones still ready are retired when the burst ends.
     const statuses = [...s.armed.rows.values()].map((r) => [r.client_order_id === entry.client_order_id, r.status]);
     assert.deepEqual(statuses.filter(([used]) => used).map(([, status]) => status), ["fired"]);
     assert.ok(statuses.filter(([used]) => !used).every(([, status]) => status === "retired"));
-    assert.equal(s.armed.rows.size, 2, "armed at start, re-armed once after the entry took its id");
+    assert.equal(s.armed.rows.size, ARMED_ENTRIES_PER_SYMBOL, "armed at start; one used leaves some ready: no re-arm");
   });
 
   await t.step("a refused entry is one write too: position and rejected order", async () => {

@@ -1,22 +1,27 @@
 import assert from "node:assert/strict";
 import {
   MIN_DECISION_SPACING_MS,
+  ROUND_BUDGET,
   TickPacer,
   type TopWake,
 } from "../../../supabase/functions/trade-burst/tick_pacer.ts";
 import { ManualClock } from "../../support/manual_clock.ts";
 
-/** The two members TickPacer uses; `nextTop` records how long it was asked to wait and answers `arrives`. */
+/**
+ * The two members TickPacer uses; `nextTop` records how long it was asked to wait and answers `arrives`. `state`
+ * changes what it answers next.
+ */
 function fakeStream(unseen: boolean, arrives = true) {
   const waits: number[] = [];
+  const state = { unseen, arrives };
   const stream: TopWake = {
-    hasUnseenTop: () => unseen,
+    hasUnseenTop: () => state.unseen,
     nextTop: (ms: number) => {
       waits.push(ms);
-      return Promise.resolve(arrives);
+      return Promise.resolve(state.arrives);
     },
   };
-  return { stream, waits };
+  return { stream, waits, state };
 }
 
 Deno.test("polling: the next tick starts burst_tick_ms after the last one started", async () => {
@@ -26,28 +31,40 @@ Deno.test("polling: the next tick starts burst_tick_ms after the last one starte
   clock.advance(300);
   await pacer.wait(start, clock.monotonicMs());
   assert.deepEqual(clock.sleeps, [700]);
-  assert.equal(pacer.minSpacingMs, 1000);
+  assert.equal(pacer.maxTicks(10_000), 11);
 });
 
-Deno.test("streaming: a top no round has taken starts the next round at once after a quiet spell", async () => {
+Deno.test("streaming: a top no round has taken starts the next round at once", async () => {
   const clock = new ManualClock();
   const { stream, waits } = fakeStream(true);
   const pacer = new TickPacer(clock, 1000, stream);
   const prepared = clock.monotonicMs();
-  clock.advance(MIN_DECISION_SPACING_MS + 5);
-  await pacer.waitForData(prepared, prepared, clock.monotonicMs());
+  await pacer.waitForData(prepared, clock.monotonicMs());
   assert.deepEqual([clock.sleeps, waits], [[], []], "no pause and no wait for a top already there");
 });
 
-Deno.test("streaming: tops within the spacing after a round wait for its end, then go together", async () => {
+Deno.test("streaming: the budget lets the tops of one moment go back to back, then refills one round per spacing", async () => {
   const clock = new ManualClock();
-  const { stream, waits } = fakeStream(true);
+  const { stream } = fakeStream(true);
   const pacer = new TickPacer(clock, 1000, stream);
   const prepared = clock.monotonicMs();
-  clock.advance(5);
-  await pacer.waitForData(prepared, clock.monotonicMs() - 2, clock.monotonicMs());
-  assert.deepEqual(clock.sleeps, [MIN_DECISION_SPACING_MS - 2]);
-  assert.deepEqual(waits, []);
+  for (let round = 0; round < ROUND_BUDGET; round++) await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, [], `${ROUND_BUDGET} rounds without a timer`);
+
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, [MIN_DECISION_SPACING_MS], "the next waits for a round to come back");
+
+  clock.advance(MIN_DECISION_SPACING_MS / 2);
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, [MIN_DECISION_SPACING_MS, MIN_DECISION_SPACING_MS / 2], "half a round already back");
+
+  // A quiet spell refills the budget, never beyond it.
+  clock.advance(MIN_DECISION_SPACING_MS * ROUND_BUDGET * 10);
+  for (let round = 0; round < ROUND_BUDGET; round++) await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.equal(clock.sleeps.length, 2);
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.equal(clock.sleeps.length, 3);
+  assert.equal(pacer.maxTicks(1000), Math.ceil(1000 / MIN_DECISION_SPACING_MS) + 1 + ROUND_BUDGET);
 });
 
 Deno.test("streaming: without a top, waits for one until burst_tick_ms after the last prepared tick", async () => {
@@ -56,15 +73,27 @@ Deno.test("streaming: without a top, waits for one until burst_tick_ms after the
   const pacer = new TickPacer(clock, 1000, stream);
   const prepared = clock.monotonicMs();
   clock.advance(250);
-  await pacer.waitForData(prepared, prepared, clock.monotonicMs());
-  assert.deepEqual(clock.sleeps, [], "past the spacing already");
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(clock.sleeps, []);
   assert.deepEqual(waits, [750]);
-  assert.equal(pacer.minSpacingMs, MIN_DECISION_SPACING_MS);
 
   // burst_tick_ms already gone by: the prepared tick polls now, no wait at all.
   clock.advance(800);
-  await pacer.waitForData(prepared, prepared + 250, clock.monotonicMs());
+  await pacer.waitForData(prepared, clock.monotonicMs());
   assert.deepEqual(waits, [750]);
+});
+
+Deno.test("streaming: a top that wakes an empty budget waits for a round to come back", async () => {
+  const clock = new ManualClock();
+  const { stream, waits, state } = fakeStream(true);
+  const pacer = new TickPacer(clock, 1000, stream);
+  const prepared = clock.monotonicMs();
+  for (let round = 0; round < ROUND_BUDGET; round++) await pacer.waitForData(prepared, clock.monotonicMs());
+  // No top waiting now: the pacer waits for one, and the one that comes finds the budget empty.
+  state.unseen = false;
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(waits, [1000]);
+  assert.deepEqual(clock.sleeps, [MIN_DECISION_SPACING_MS]);
 });
 
 /** The order stream's two members the pacer uses; `nextEvent` answers `arrives` and records how long it was asked. */
@@ -82,27 +111,29 @@ function fakeOrders(pending: boolean, arrives: boolean) {
   };
 }
 
-Deno.test("order stream: an update already waiting starts the next tick at once, spacing or not", async () => {
+Deno.test("order stream: an update already waiting starts the next tick at once, budget or not", async () => {
   const clock = new ManualClock();
   const { stream, waits: topWaits } = fakeStream(false);
   const { orders, waits } = fakeOrders(true, true);
   const pacer = new TickPacer(clock, 1000, stream, orders);
   const start = clock.monotonicMs();
   clock.advance(10);
-  await pacer.waitForData(start, start + 5, clock.monotonicMs());
+  await pacer.waitForData(start, clock.monotonicMs());
   assert.deepEqual([clock.sleeps, topWaits, waits], [[], [], []]);
 });
 
-Deno.test("order stream: the spacing wait ends when an update arrives; polling waits on updates, not the clock", async () => {
+Deno.test("order stream: the wait for a round ends when an update arrives; polling waits on updates, not the clock", async () => {
   const clock = new ManualClock();
-  const { stream, waits: topWaits } = fakeStream(false);
+  const tops = fakeStream(true);
   const streaming = fakeOrders(false, true);
-  const pacer = new TickPacer(clock, 1000, stream, streaming.orders);
+  const pacer = new TickPacer(clock, 1000, tops.stream, streaming.orders);
   const start = clock.monotonicMs();
-  clock.advance(30);
-  await pacer.waitForData(start, clock.monotonicMs() - 5, clock.monotonicMs());
-  assert.deepEqual(streaming.waits, [MIN_DECISION_SPACING_MS - 5], "waited for an update during the spacing");
-  assert.deepEqual([clock.sleeps, topWaits], [[], []], "then ticked without waiting for a top");
+  for (let round = 0; round < ROUND_BUDGET; round++) await pacer.waitForData(start, clock.monotonicMs());
+  assert.deepEqual(streaming.waits, []);
+  clock.advance(5);
+  await pacer.waitForData(start, clock.monotonicMs());
+  assert.deepEqual(streaming.waits, [MIN_DECISION_SPACING_MS - 5], "waited for an update while the budget refilled");
+  assert.deepEqual([clock.sleeps, tops.waits], [[], []], "then ticked without waiting for a top");
 
   const polling = fakeOrders(false, false);
   const polled = new TickPacer(clock, 1000, undefined, polling.orders);

@@ -6,6 +6,7 @@
  */
 import type { Quote } from "../trading/quote.ts";
 import type { StreamProtocol } from "./protocols.ts";
+import { QuietWatch } from "../quiet_watch.ts";
 
 export interface QuoteStreamOptions {
   url: string;
@@ -47,10 +48,8 @@ export class QuoteStream {
   readonly #nowMs: () => number;
   #socket: WebSocket | undefined;
   #open = false;
-  #lastMessageAt = 0;
-  #probed = false;
   #closed = false;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
+  readonly #quiet: QuietWatch;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
   /** Symbols a top arrived for since the last takeChanged(). */
@@ -63,11 +62,21 @@ export class QuoteStream {
     this.#stallMs = options.stallMs ?? 5_000;
     this.#maxReconnects = options.maxReconnects ?? 5;
     this.#nowMs = options.nowMs ?? (() => performance.now());
+    this.#quiet = new QuietWatch({
+      stallMs: this.#stallMs,
+      nowMs: this.#nowMs,
+      listening: () => this.#open && this.#socket !== undefined,
+      probe: () => this.#socket?.send(this.options.protocol.probe()),
+      stalled: (quietMs) => {
+        this.stats.stalls += 1;
+        this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
+      },
+    });
   }
 
   /** Open, has delivered a top since connecting, and heard from within `stallMs`. */
   get up(): boolean {
-    return this.#open && this.#fresh && this.#nowMs() - this.#lastMessageAt <= this.#stallMs;
+    return this.#open && this.#fresh && !this.#quiet.stale;
   }
 
   /** The latest tops while up; undefined when down (poll instead). */
@@ -78,8 +87,7 @@ export class QuoteStream {
   start(): void {
     if (this.#socket || this.#closed) return;
     this.#connect();
-    const every = Math.max(10, Math.floor(this.#stallMs / 4));
-    this.#watchdog = setInterval(() => this.#checkQuiet(), every);
+    this.#quiet.start();
   }
 
   /** A top arrived that no read has taken yet (takeChanged). */
@@ -112,7 +120,7 @@ export class QuoteStream {
 
   close(): Promise<void> {
     this.#closed = true;
-    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#quiet.stop();
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     for (const wake of this.#waiters.splice(0)) wake();
     const socket = this.#socket;
@@ -138,8 +146,7 @@ export class QuoteStream {
     socket.onopen = () => {
       if (socket !== this.#socket) return;
       this.#open = true;
-      this.#lastMessageAt = this.#nowMs();
-      this.#probed = false;
+      this.#quiet.heard();
       for (const m of this.options.protocol.subscribe(this.options.symbols)) socket.send(m);
     };
     socket.onmessage = (event) => {
@@ -157,8 +164,7 @@ export class QuoteStream {
 
   #onText(text: string): void {
     this.stats.messages += 1;
-    this.#lastMessageAt = this.#nowMs();
-    this.#probed = false;
+    this.#quiet.heard();
     const parsed = this.options.protocol.parse(text, this.#ids);
     if (parsed.kind === "ignore") return;
     if (parsed.kind === "garbage") {
@@ -172,18 +178,6 @@ export class QuoteStream {
     this.#latest.set(symbol, { bid, ask });
     this.#changed.add(symbol);
     for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  #checkQuiet(): void {
-    if (!this.#open || !this.#socket) return;
-    const quietMs = this.#nowMs() - this.#lastMessageAt;
-    if (quietMs > this.#stallMs) {
-      this.stats.stalls += 1;
-      this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
-    } else if (quietMs > this.#stallMs / 2 && !this.#probed) {
-      this.#probed = true;
-      this.#socket.send(this.options.protocol.probe());
-    }
   }
 
   /** Drops the current socket and opens another, unless the budget of replacements is spent. */

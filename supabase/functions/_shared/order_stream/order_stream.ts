@@ -13,6 +13,7 @@ import type { VenueCredentials } from "../env.ts";
 import type { OrderPush } from "../orders/order_push.ts";
 import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 import type { OrderStreamProtocol } from "./protocols.ts";
+import { QuietWatch } from "../quiet_watch.ts";
 
 /** One update as the venue pushed it: an order's, or (OKX) a protection algo's. */
 export type StreamUpdate = { kind: "order"; push: OrderPush } | { kind: "algo"; algo: ProtectionAlgo };
@@ -66,33 +67,40 @@ export class OrderStream {
   #socket: WebSocket | undefined;
   #open = false;
   #subscribed = false;
-  #lastMessageAt = 0;
-  #probed = false;
   #closed = false;
   #refused = false;
   #reconcileDue = false;
   #queue: StreamUpdate[] = [];
   #waiters: (() => void)[] = [];
-  #watchdog: ReturnType<typeof setInterval> | undefined;
+  readonly #quiet: QuietWatch;
   #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: OrderStreamOptions) {
     this.#stallMs = options.stallMs ?? 5_000;
     this.#maxReconnects = options.maxReconnects ?? 5;
     this.#nowMs = options.nowMs ?? (() => performance.now());
+    this.#quiet = new QuietWatch({
+      stallMs: this.#stallMs,
+      nowMs: this.#nowMs,
+      listening: () => this.#open && this.#socket !== undefined,
+      probe: () => this.#socket?.send(this.options.protocol.probe()),
+      stalled: (quietMs) => {
+        this.stats.stalls += 1;
+        this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
+      },
+    });
     this.#wallNowMs = options.wallNowMs ?? (() => Date.now());
   }
 
   /** Subscribed, and heard from within `stallMs`: updates arrive as they happen. */
   get up(): boolean {
-    return this.#open && this.#subscribed && this.#nowMs() - this.#lastMessageAt <= this.#stallMs;
+    return this.#open && this.#subscribed && !this.#quiet.stale;
   }
 
   start(): void {
     if (this.#socket || this.#closed) return;
     this.#connect();
-    const every = Math.max(10, Math.floor(this.#stallMs / 4));
-    this.#watchdog = setInterval(() => this.#checkQuiet(), every);
+    this.#quiet.start();
   }
 
   /** An update waits to be drained, or a reconcile is due. */
@@ -136,7 +144,7 @@ export class OrderStream {
 
   close(): Promise<void> {
     this.#closed = true;
-    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#quiet.stop();
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     this.#wake();
     const socket = this.#socket;
@@ -163,8 +171,7 @@ export class OrderStream {
     socket.onopen = async () => {
       if (socket !== this.#socket) return;
       this.#open = true;
-      this.#lastMessageAt = this.#nowMs();
-      this.#probed = false;
+      this.#quiet.heard();
       const first = await this.options.protocol.open(this.options.credentials, this.#wallNowMs());
       if (socket !== this.#socket || socket.readyState !== WebSocket.OPEN) return;
       for (const m of first) socket.send(m);
@@ -184,8 +191,7 @@ export class OrderStream {
 
   #onText(socket: WebSocket, text: string): void {
     this.stats.messages += 1;
-    this.#lastMessageAt = this.#nowMs();
-    this.#probed = false;
+    this.#quiet.heard();
     const parsed = this.options.protocol.parse(text);
     switch (parsed.kind) {
       case "order":
@@ -217,18 +223,6 @@ export class OrderStream {
 
   #wake(): void {
     for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  #checkQuiet(): void {
-    if (!this.#open || !this.#socket) return;
-    const quietMs = this.#nowMs() - this.#lastMessageAt;
-    if (quietMs > this.#stallMs) {
-      this.stats.stalls += 1;
-      this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
-    } else if (quietMs > this.#stallMs / 2 && !this.#probed) {
-      this.#probed = true;
-      this.#socket.send(this.options.protocol.probe());
-    }
   }
 
   /** Drops the current socket and opens another, unless refused or the budget of replacements is spent. */

@@ -154,6 +154,21 @@ export class LeasedVenueStore implements TradeStore {
     if (this.#behind) throw this.#behind;
   }
 
+  /**
+   * The row is ours alone while the lease holds: the change joins the queue (merged with the row's earlier ones) and
+   * the caller gets the row as it will be.
+   */
+  #queuePatch<Row extends { id: string; updated_at: string }, Patch extends Partial<Row>>(
+    queue: Map<string, Patch>,
+    known: Row,
+    patch: Patch,
+    now: Date,
+  ): Row {
+    this.#mustNotBeBehind();
+    queue.set(known.id, { ...queue.get(known.id), ...definedOf(patch) } as Patch);
+    return merged<Row>(known, patch, now);
+  }
+
   /** Sends what is queued now, after the commits before it. */
   #commit(): Promise<void> {
     const run = this.#committed.then(() => this.#send());
@@ -217,19 +232,9 @@ export class LeasedVenueStore implements TradeStore {
 
   async updateOrder(id: string, patch: OrderPatch, now: Date): Promise<OrderRow> {
     const known = this.#orders.get(id) ?? this.#allOrders?.get(id);
-    let row: OrderRow;
-    if (known && this.#batching) {
-      // The row is ours alone while the lease holds: queue the change, keep the merge.
-      this.#mustNotBeBehind();
-      this.#queue.orders.set(id, { ...this.#queue.orders.get(id), ...definedOf(patch) });
-      row = merged<OrderRow>(known, patch, now);
-    } else if (known && this.inner.writeOrderPatch) {
-      // Written through: the change, without the row sent back to parse.
-      await this.inner.writeOrderPatch(id, patch, now);
-      row = merged<OrderRow>(known, patch, now);
-    } else {
-      row = await this.#afterQueued(() => this.inner.updateOrder(id, patch, now));
-    }
+    const row = known && this.#batching
+      ? this.#queuePatch(this.#queue.orders, known, patch, now)
+      : await this.#afterQueued(() => this.inner.updateOrder(id, patch, now));
     this.#remember(row);
     return { ...row };
   }
@@ -273,17 +278,9 @@ export class LeasedVenueStore implements TradeStore {
 
   async updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow> {
     const known = this.#positions.get(id);
-    let row: PositionRow;
-    if (known && this.#batching) {
-      this.#mustNotBeBehind();
-      this.#queue.positions.set(id, { ...this.#queue.positions.get(id), ...definedOf(patch) });
-      row = merged<PositionRow>(known, patch, now);
-    } else if (known && this.inner.writePositionPatch) {
-      await this.inner.writePositionPatch(id, patch, now);
-      row = merged<PositionRow>(known, patch, now);
-    } else {
-      row = await this.#afterQueued(() => this.inner.updatePosition(id, patch, now));
-    }
+    const row = known && this.#batching
+      ? this.#queuePatch(this.#queue.positions, known, patch, now)
+      : await this.#afterQueued(() => this.inner.updatePosition(id, patch, now));
     this.#rememberPosition(row);
     return { ...row };
   }

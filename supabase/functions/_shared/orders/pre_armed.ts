@@ -1,6 +1,6 @@
 /**
  * Pre-armed order records (track-before-send, made before the quote). A burst arms, off the hot path and in one
- * write, a reserved client order id for every order a tick might send (one per symbol, side and purpose); when the
+ * write, reserved client order ids for the orders its ticks might send (per symbol, side and purpose); when the
  * quote calls for an order it takes one from memory and sends at once, so no DB round trip sits between quote and
  * order. The order's own rows are written after the send, in one round trip that also marks the armed id fired
  * (`record_armed_entry`, TradeStore.recordArmedEntry).
@@ -61,59 +61,71 @@ export interface PreArmedOrdersOptions {
   clock: Clock;
   venue: Venue;
   mode: TradingMode;
+  /**
+   * Ids armed per slot (default 1). Deeper, a write arms the slots for several orders each, so it comes once every
+   * few orders rather than after every one; the ids a burst does not use are retired together at its end.
+   */
+  perSlot?: number;
   /** Client order ids; default newClientOrderId. */
   newId?: (nowMs: number) => string;
 }
 
 /** One burst's armed ids for one venue and mode. Only the lease holder uses it, so memory is the truth in between. */
 export class PreArmedOrders {
-  readonly #ready = new Map<string, ArmedOrderRow>();
+  /** Per slot, the ready ids, oldest first. */
+  readonly #ready = new Map<string, ArmedOrderRow[]>();
 
   constructor(private readonly options: PreArmedOrdersOptions) {}
 
-  /** Ids ready to send, by slot. */
+  /** Ids ready to send, over all slots. */
   get ready(): number {
-    return this.#ready.size;
-  }
-
-  /** Arms every slot that has no ready id yet, in one write (none when all are ready). Call before the quote. */
-  async ensure(slots: readonly ArmedSlot[]): Promise<void> {
-    const { store, clock, venue, mode } = this.options;
-    const now = clock.now();
-    const newId = this.options.newId ?? newClientOrderId;
-    const missing = new Map<string, NewArmedOrder>();
-    for (const slot of slots) {
-      const key = slotKey(slot);
-      if (this.#ready.has(key) || missing.has(key)) continue;
-      missing.set(key, {
-        client_order_id: newId(now.getTime()),
-        venue,
-        mode,
-        symbol: slot.symbol,
-        side: slot.side,
-        purpose: slot.purpose,
-        armed_at: now.toISOString(),
-      });
-    }
-    if (missing.size === 0) return;
-    for (const row of await store.armOrders([...missing.values()])) this.#ready.set(slotKey(row), row);
+    let count = 0;
+    for (const rows of this.#ready.values()) count += rows.length;
+    return count;
   }
 
   /**
-   * The armed record for `slot`, taken from memory (no DB call): the caller sends an order with its client order id.
-   * null when the slot was not armed (the caller records the order the slow way or skips it).
+   * When a slot has no ready id, tops every slot up to `perSlot` ids in one write; no write while every slot has one.
+   * Call before the quote.
+   */
+  async ensure(slots: readonly ArmedSlot[]): Promise<void> {
+    const { store, clock, venue, mode } = this.options;
+    const keys = new Map(slots.map((slot) => [slotKey(slot), slot]));
+    if ([...keys.keys()].every((key) => (this.#ready.get(key)?.length ?? 0) > 0)) return;
+    const now = clock.now();
+    const newId = this.options.newId ?? newClientOrderId;
+    const perSlot = Math.max(1, this.options.perSlot ?? 1);
+    const missing: NewArmedOrder[] = [];
+    for (const [key, slot] of keys) {
+      for (let have = this.#ready.get(key)?.length ?? 0; have < perSlot; have++) {
+        missing.push({
+          client_order_id: newId(now.getTime()),
+          venue,
+          mode,
+          symbol: slot.symbol,
+          side: slot.side,
+          purpose: slot.purpose,
+          armed_at: now.toISOString(),
+        });
+      }
+    }
+    for (const row of await store.armOrders(missing)) {
+      const key = slotKey(row);
+      this.#ready.set(key, [...(this.#ready.get(key) ?? []), row]);
+    }
+  }
+
+  /**
+   * The oldest armed record for `slot`, taken from memory (no DB call): the caller sends an order with its client
+   * order id. null when the slot has none ready (the caller records the order the slow way or skips it).
    */
   take(slot: ArmedSlot): ArmedOrderRow | null {
-    const key = slotKey(slot);
-    const row = this.#ready.get(key);
-    if (!row) return null;
-    this.#ready.delete(key);
-    return row;
+    return this.#ready.get(slotKey(slot))?.shift() ?? null;
   }
 
   /** Retires the ids armed but never taken (end of burst), in one write. */
   async retireUnused(reason = "burst ended before it was needed"): Promise<number> {
-    const unused = [...this.#ready.values()];
+    const unused = [...this.#ready.values()].flat();
     if (unused.length === 0) return 0;
     await this.options.store.retireArmed(unused.map((r) => r.id), reason, this.options.clock.now());
     this.#ready.clear();

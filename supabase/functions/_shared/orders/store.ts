@@ -77,11 +77,6 @@ export interface TradeStore {
   /** Inserts the order as `pending_submit` and returns the stored row. Throws when it cannot be recorded. */
   insertOrder(intent: OrderIntent, now: Date): Promise<OrderRow>;
   updateOrder(id: string, patch: OrderPatch, now: Date): Promise<OrderRow>;
-  /**
-   * Writes a patch without reading the row back, for a caller that holds the row (the leased store); throws unless
-   * exactly one row changed. Optional: without it the caller uses updateOrder.
-   */
-  writeOrderPatch?(id: string, patch: OrderPatch, now: Date): Promise<void>;
   /** Orders of a venue and mode whose status is not final (pending_submit, open, partially_filled, unknown). */
   listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]>;
   /** Every order (final or not) belonging to these positions. */
@@ -96,8 +91,6 @@ export interface TradeStore {
    */
   recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows>;
   updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow>;
-  /** writeOrderPatch's twin for positions. */
-  writePositionPatch?(id: string, patch: PositionPatch, now: Date): Promise<void>;
   listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]>;
 
   /** Idempotent on position_id: a second write for the same position is ignored. */

@@ -2,7 +2,7 @@
  * TradeStore over the tables, through supabase-js with the service role. PostgREST may return `numeric` columns as
  * strings; rows are normalized to numbers here so nothing above sees the difference.
  */
-import { type Db, DbError, must, type PostgrestErrorLike, selectAllPages } from "../db.ts";
+import { type Db, DbError, must, selectAllPages } from "../db.ts";
 import type { Json, TablesUpdate } from "../database.types.ts";
 import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
@@ -33,15 +33,6 @@ function numOrNull(value: unknown): number | null {
 function toOrderUpdate(patch: OrderPatch): TablesUpdate<"orders"> {
   const { raw, ...rest } = patch;
   return "raw" in patch ? { ...rest, raw: toJson(raw) } : rest;
-}
-
-/** An update sent without the row back (count=exact): fails like `must`, and unless exactly one row changed. */
-function mustChangeOne(
-  operation: string,
-  result: { data: unknown; error: PostgrestErrorLike | null; count: number | null },
-): void {
-  must(operation, result);
-  if (result.count !== 1) throw new DbError(operation, `${result.count ?? "no"} rows changed, expected 1`);
 }
 
 function orderFromRow(row: Record<string, unknown>): OrderRow {
@@ -104,13 +95,6 @@ export class SupabaseTradeStore implements TradeStore {
       await this.db.from("orders").update(toOrderUpdate(patch)).eq("id", id).select("*").single(),
     );
     return orderFromRow(row as unknown as Record<string, unknown>);
-  }
-
-  async writeOrderPatch(id: string, patch: OrderPatch, _now: Date): Promise<void> {
-    mustChangeOne(
-      `update orders ${id}`,
-      await this.db.from("orders").update(toOrderUpdate(patch), { count: "exact" }).eq("id", id),
-    );
   }
 
   async listNonFinalOrders(venue: Venue, mode: TradingMode): Promise<OrderRow[]> {
@@ -177,13 +161,6 @@ export class SupabaseTradeStore implements TradeStore {
       await this.db.from("positions").update(patch).eq("id", id).select("*").single(),
     );
     return positionFromRow(row as unknown as Record<string, unknown>);
-  }
-
-  async writePositionPatch(id: string, patch: PositionPatch, _now: Date): Promise<void> {
-    mustChangeOne(
-      `update positions ${id}`,
-      await this.db.from("positions").update(patch, { count: "exact" }).eq("id", id),
-    );
   }
 
   async listPositions(venue: Venue, mode: TradingMode, statuses: readonly PositionStatus[]): Promise<PositionRow[]> {

@@ -6,6 +6,7 @@ import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions
 import type { ProtectionAlgo } from "../../../../supabase/functions/_shared/exchange/protection_orders.ts";
 import { ManualClock } from "../../../support/manual_clock.ts";
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
+import { newOrder } from "../../../support/order_intent.ts";
 
 function push(overrides: Partial<OrderPush> = {}): OrderPush {
   return {
@@ -78,17 +79,7 @@ async function setup() {
     clock,
     listener: { changed: (order, before) => changes.push(`${before.order_status}→${order.order_status}`) },
   });
-  const row = await tracker.track({
-    venue: "binance",
-    symbol: "ETH/USDT",
-    side: "buy",
-    type: "limit",
-    price: 3000,
-    amount: 0.05,
-    purpose: "entry",
-    position_id: null,
-    mode: "testnet",
-  });
+  const row = await tracker.track(newOrder());
   // Acknowledged by the venue: it has the exchange id the pushes name.
   await store.updateOrder(row.id, { order_status: "open", exchange_order_id: "1001", submitted_at: "x" }, clock.now());
   return { store, executor, tracker, changes, row: () => store.orders[0]! as OrderRow };

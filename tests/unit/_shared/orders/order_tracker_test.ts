@@ -11,21 +11,12 @@ import { type NewOrder, OrderTracker } from "../../../../supabase/functions/_sha
 import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
 import { ManualClock } from "../../../support/manual_clock.ts";
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
+import { newOrder } from "../../../support/order_intent.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const GRACE_MS = 30_000;
 
-const ENTRY: NewOrder = {
-  venue: "binance",
-  symbol: "ETH/USDT",
-  side: "buy",
-  type: "limit",
-  price: 3000,
-  amount: 0.05,
-  purpose: "entry",
-  position_id: null,
-  mode: "testnet",
-};
+const ENTRY: NewOrder = newOrder();
 
 function view(overrides: Partial<ExchangeOrderView> = {}): ExchangeOrderView {
   return {

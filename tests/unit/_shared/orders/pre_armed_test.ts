@@ -61,6 +61,28 @@ Deno.test("take hands out the armed id from memory, once, and writes nothing", a
   assert.equal(store.rows.size, 5);
 });
 
+Deno.test("perSlot: one write arms several ids per slot, the next comes when a slot runs out and tops up all", async () => {
+  const store = new MemoryArmedOrderStore();
+  const clock = new ManualClock(Date.UTC(2026, 11, 1, 12));
+  const armed = new PreArmedOrders({ store, clock, venue: "binance", mode: "testnet", perSlot: 3 });
+  const slots = [ENTRY("BTC/USDT"), ENTRY("ETH/USDT")];
+  await armed.ensure(slots);
+  assert.deepEqual([store.writes, armed.ready], [1, 6]);
+  const first = armed.take(ENTRY("BTC/USDT"));
+  const second = armed.take(ENTRY("BTC/USDT"));
+  assert.ok(first && second && first.client_order_id !== second.client_order_id);
+  await armed.ensure(slots);
+  assert.equal(store.writes, 1, "every slot still has an id: no write");
+  armed.take(ENTRY("BTC/USDT"));
+  armed.take(ENTRY("ETH/USDT"));
+  assert.equal(armed.take(ENTRY("BTC/USDT")), null, "three ids, handed out once each");
+  await armed.ensure(slots);
+  assert.deepEqual([store.writes, armed.ready], [2, 6], "BTC ran out: one write tops both slots up");
+  assert.equal(store.rows.size, 3 + 3 + 3 + 1);
+  assert.equal(await armed.retireUnused(), 6, "the unused ids of every slot go together");
+  assert.equal(store.writes, 3);
+});
+
 Deno.test("retireUnused retires the ids never taken, in one write", async () => {
   const { store, armed } = setup();
   await armed.ensure([ENTRY("BTC/USDT"), ENTRY("ETH/USDT")]);

@@ -54,25 +54,36 @@ export class ProtectionKeeper {
     return after.filter((s) => isActive(s.position));
   }
 
-  /** Places, resizes or repairs one position's protection so it covers exactly what the position holds. */
-  async ensure(current: Settled, settings: Settings): Promise<Settled> {
+  /**
+   * Whether `ensure` would place, resize or repair this position's protection now (no call: decided from memory).
+   * A position that cannot be protected is noted once.
+   */
+  needs(current: Settled, settings: Settings): boolean {
     const { ctx } = this;
-    if (!protectionEnabled(settings, ctx.executor) || ctx.budgetSpent()) return current;
+    if (!protectionEnabled(settings, ctx.executor) || ctx.budgetSpent()) return false;
     const { position, figures } = current;
     const holds = position.status === "open" || (position.status === "opening" && figures.heldQty > 0);
     const market = ctx.markets.get(position.symbol);
-    if (!holds || !market) return current;
+    if (!holds || !market) return false;
     if (refusedProtections(figures) >= MAX_REFUSED_PROTECTIONS) {
       this.#noteOnce(position, `protection refused ${MAX_REFUSED_PROTECTIONS} times; the burst decides its exits`);
-      return current;
+      return false;
     }
     const planned = planProtection(figures.pnl.entry.avgPrice, figures.heldQty, settings, market.rules);
     if (!planned.ok) {
       this.#noteOnce(position, `cannot be protected: ${planned.reason}`);
-      return current;
+      return false;
     }
-    if (protectionCovers(figures, planned.plan)) return current;
+    return !protectionCovers(figures, planned.plan);
+  }
 
+  /** Places, resizes or repairs one position's protection so it covers exactly what the position holds. */
+  async ensure(current: Settled, settings: Settings): Promise<Settled> {
+    if (!this.needs(current, settings)) return current;
+    const { ctx } = this;
+    const { position, figures } = current;
+    const market = ctx.markets.get(position.symbol);
+    if (!market) return current;
     let now = current;
     if (figures.liveProtection.length > 0) {
       now = await this.#releaseAndAdvance(current);

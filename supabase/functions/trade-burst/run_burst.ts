@@ -298,6 +298,12 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     if (error instanceof NeedsHumanError) summary.error_kind = "needs_human";
     deps.log?.(`trade-burst ${venue}: ${summary.error}`);
   } finally {
+    try {
+      // A protection placement still in flight (the burst failed beside it) ends before the lease does.
+      await burst?.joinProtection();
+    } catch (error) {
+      note(summary, `protection: ${describeError(error)}`);
+    }
     await burst?.retireArmed();
     burst?.finishSummary();
     if (stream) {

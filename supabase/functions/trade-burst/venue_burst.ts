@@ -68,6 +68,13 @@ export class VenueBurst {
   /** The positions as the last preparation (or order update) left them; null before the first tick. */
   #settled: Settled[] | null = null;
   #preparationDue = true;
+  /**
+   * Protection being placed beside the rounds, by position id: a round does not wait for it (that position's exits
+   * do), and whatever takes in order updates next joins it first.
+   */
+  readonly #protecting = new Map<string, Promise<void>>();
+  /** The first failure of protection placed beside the rounds, thrown where it is joined. */
+  #protectionFailure: { error: unknown } | null = null;
 
   constructor(private readonly ctx: VenueBurstContext) {
     this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
@@ -227,8 +234,7 @@ export class VenueBurst {
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
       this.#preparationDue = false;
-      await this.#orderFeed.sync(settings.mode);
-      settled = await this.#settleAndProtect(settings);
+      settled = await this.#takeInUpdates(settings);
       await ctx.daily.current(ctx.clock.now());
       if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
       await this.#armEntries(settings);
@@ -241,8 +247,7 @@ export class VenueBurst {
       await waitForData();
       // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
       if (this.#orderFeed.pending) {
-        await this.#orderFeed.sync(settings.mode);
-        settled = this.#settled = await this.#settleAndProtect(settings);
+        settled = this.#settled = await this.#takeInUpdates(settings);
         this.#preparationDue = true;
         // Its writes go out beside the decisions on this top, not before them.
         this.#commitSoon();
@@ -290,6 +295,7 @@ export class VenueBurst {
    * otherwise wait for the next burst).
    */
   async finishTicks(): Promise<void> {
+    await this.joinProtection();
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
     await this.#settleAndProtect(this.ctx.settings.current);
@@ -297,7 +303,50 @@ export class VenueBurst {
 
   /** Positions moved along their fills, then protected on the venue where they hold something. */
   async #settleAndProtect(settings: Settings): Promise<Settled[]> {
+    await this.joinProtection();
     return await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
+  }
+
+  /**
+   * A tick's preparation: the order updates taken in and the positions moved along their fills; protection that
+   * needs placing starts beside the rounds (its record and the venue's answer take a DB and a venue round trip, which
+   * a pushed top deciding another symbol must not wait for). Protection still in flight is joined first: it moves
+   * the same orders and positions.
+   */
+  async #takeInUpdates(settings: Settings): Promise<Settled[]> {
+    await this.joinProtection();
+    await this.#orderFeed.sync(settings.mode);
+    const settled = await this.#positions.settle(settings);
+    for (const current of settled) {
+      if (this.#protection.needs(current, settings)) this.#protectBeside(current, settings);
+    }
+    return settled;
+  }
+
+  #protectBeside(current: Settled, settings: Settings): void {
+    const id = current.position.id;
+    const placing = this.#protection.ensure(current, settings).then(
+      () => {},
+      (error: unknown) => {
+        this.#protectionFailure ??= { error };
+      },
+    ).finally(() => {
+      this.#protecting.delete(id);
+      // The placement moved the position and its legs: the next tick takes that in before deciding on it.
+      this.#preparationDue = true;
+    });
+    this.#protecting.set(id, placing);
+  }
+
+  /**
+   * Waits for protection placed beside the rounds, then throws its first failure. The burst calls it before it ends
+   * (finishTicks, and whatever way the burst stops): no placement outlives the lease.
+   */
+  async joinProtection(): Promise<void> {
+    while (this.#protecting.size > 0) await Promise.all(this.#protecting.values());
+    const failure = this.#protectionFailure;
+    this.#protectionFailure = null;
+    if (failure) throw failure.error;
   }
 
   /** A failed read leaves entries without a balance this tick (refused as balance_unavailable). */
@@ -320,6 +369,8 @@ export class VenueBurst {
   /** One position's exit decision and exit; returns the position as it ends the tick. */
   async #manageExit(settings: Settings, current: Settled): Promise<PositionRow> {
     let { position, figures } = current;
+    // Its protection is being placed: its exits wait for the placement (the legs may already rest on the venue).
+    if (this.#protecting.has(position.id)) return position;
     const quote = this.ctx.quotes.get(position.symbol);
     if (position.status === "open") {
       const reason = quote ? burstExitReason({ position, figures }, quote, this.ctx.clock.now(), settings) : null;

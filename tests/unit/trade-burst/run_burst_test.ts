@@ -25,6 +25,7 @@ import {
   type QuoteSink,
 } from "../../../supabase/functions/trade-burst/quote_recorder.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
+import { waitFor } from "../../support/wait_for.ts";
 import { MemoryArmedOrderStore } from "../../support/memory_armed_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
 import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run_log.ts";
@@ -798,6 +799,40 @@ Deno.test("paper, protected: a fall through the trigger sells at the bid; a gap 
     assert.equal(sl[0].order_status, "open");
     assert.equal(s.store.positions[0].status, "open");
   });
+});
+
+Deno.test("paper, protected: the tick goes on while its protection is placed; the burst ends after the placement", async () => {
+  // The quote of the tick that takes in the fill is far below the stop: the burst would sell at once.
+  const s = scenario([...ENTRY_SCRIPT, { bid: 2980, ask: 2980.5 }], settingsWith({ time_stop_seconds: 3_600 }));
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let quotesAtHold: number | null = null;
+  const log: string[] = [];
+  const insert = s.store.insertOrder.bind(s.store);
+  s.store.insertOrder = async (intent, now) => {
+    if (intent.purpose === "take_profit" && quotesAtHold === null) {
+      quotesAtHold = s.venue.quoteCalls;
+      await held;
+      log.push("legs recorded");
+    }
+    return await insert(intent, now);
+  };
+  const releaseLease = s.store.releaseLease.bind(s.store);
+  s.store.releaseLease = (...args) => (log.push("lease released"), releaseLease(...args));
+
+  const burst = runBurst(s.deps, REQUEST);
+  await waitFor(
+    "a quote read while the legs' record is held",
+    () => quotesAtHold !== null && s.venue.quoteCalls > quotesAtHold,
+  );
+  assert.deepEqual(log, [], "the burst has not ended beside it");
+  assert.equal(s.store.orders.filter((o) => o.purpose === "exit").length, 0, "its exits wait for the placement");
+  release();
+  const summary = await burst;
+  assert.deepEqual(log.slice(0, 2), ["legs recorded", "lease released"]);
+  assert.equal(summary.venues[0].protection?.placed, 1);
+  const { tp } = legsOf(s.store);
+  assert.equal(tp.length, 1);
 });
 
 Deno.test("paper, protected: the time stop cancels the protection, then sells at market, once", async () => {

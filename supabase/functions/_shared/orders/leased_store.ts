@@ -32,6 +32,7 @@ import type {
 } from "./store.ts";
 import {
   ACTIVE_POSITION_STATUSES,
+  byCreated,
   type OrderIntent,
   type OrderRow,
   type PositionPatch,
@@ -42,7 +43,6 @@ import {
 import type { Venue } from "../exchange/venues.ts";
 
 const isActive = (status: PositionStatus) => ACTIVE_POSITION_STATUSES.includes(status);
-const byCreated = (a: OrderRow, b: OrderRow) => Date.parse(a.created_at) - Date.parse(b.created_at);
 const byOpened = (a: PositionRow, b: PositionRow) => Date.parse(a.opened_at) - Date.parse(b.opened_at);
 
 /**

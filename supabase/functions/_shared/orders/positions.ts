@@ -15,6 +15,7 @@ import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
 import type { TradeStore } from "./store.ts";
 import {
+  byCreated,
   type DustPriceSource,
   isProtectionLeg,
   type OrderRow,
@@ -74,8 +75,6 @@ function feeOf(order: FilledOrderLike): FillLike["fee"] {
   if (rate === null || rate === undefined || !(rate >= 0)) return null;
   return { cost: order.fee_cost * rate, currency: order.symbol.split("/")[1] };
 }
-
-const byCreated = (a: OrderRow, b: OrderRow) => a.created_at.localeCompare(b.created_at);
 
 export function positionFigures(position: Pick<PositionRow, "id" | "symbol">, orders: readonly OrderRow[]) {
   const mine = orders.filter((o) => o.position_id === position.id).sort(byCreated);

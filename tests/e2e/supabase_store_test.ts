@@ -49,8 +49,23 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
 
     await t.step("a batch: patches, a trade log and new orders in one call, the new rows answered", async () => {
       const rows = await store.applyWrites({
-        orderPatches: [{ id: order.id, patch: { last_error: null, fee_cost: 0.00001, fee_currency: "ETH" } }],
-        positionPatches: [{ id: position.id, patch: { status: "closing", exit_reason: "take_profit" } }],
+        orderPatches: [{
+          id: order.id,
+          patch: {
+            order_status: "filled",
+            filled: 0.01,
+            cost: 30,
+            average: 3000,
+            raw: { orderId: 7 },
+            last_error: null,
+            fee_cost: 0.00001,
+            fee_currency: "ETH",
+          },
+        }],
+        positionPatches: [{
+          id: position.id,
+          patch: { status: "closing", entry_qty: 0.01, entry_avg_px: 3000, exit_reason: "take_profit" },
+        }],
         tradeLogs: [],
         newOrders: [leg("take_profit", 1), leg("stop_loss", 2)],
       });
@@ -59,10 +74,23 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
         ["stop_loss", "pending_submit", 2990, 0.01, 0.01, 0],
       ], "numbers, not PostgREST's numeric strings");
       assert.equal(rows[1].trigger_price, 2995);
-      const [stored] = await sql<{ fee_currency: string; filled: string; status: string }[]>`
-        select o.fee_currency, o.filled::text, p.status from public.orders o join public.positions p
-        on p.id = o.position_id where o.id = ${order.id}`;
-      assert.deepEqual([stored.fee_currency, Number(stored.filled), stored.status], ["ETH", 0.01, "closing"]);
+      const [stored] = await sql<
+        {
+          order_status: string;
+          fee_currency: string;
+          filled: string;
+          raw: unknown;
+          status: string;
+          entry_qty: string;
+        }[]
+      >`
+        select o.order_status, o.fee_currency, o.filled::text, o.raw, p.status, p.entry_qty::text
+        from public.orders o join public.positions p on p.id = o.position_id where o.id = ${order.id}`;
+      assert.deepEqual(
+        [stored.order_status, stored.fee_currency, Number(stored.filled), stored.raw, stored.status],
+        ["filled", "ETH", 0.01, { orderId: 7 }, "closing"],
+      );
+      assert.equal(Number(stored.entry_qty), 0.01);
     });
 
     await t.step("a batch with a missing row fails whole, naming the row", async () => {

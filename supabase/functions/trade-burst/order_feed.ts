@@ -54,8 +54,9 @@ export class OrderFeed {
   /** Brings the working orders up to date for this tick. */
   async sync(mode: TradingMode): Promise<void> {
     const { venue, store, orders, stream, summary } = this.ctx;
+    // Polling (no stream, or the stream down): what the venue's limits let out now; the rest waits for a later tick.
     if (!stream || !summary) {
-      await orders.refreshWorking(venue, mode);
+      await orders.refreshWorking(venue, mode, undefined, { withinLimits: true });
       return;
     }
     for (const update of stream.drain()) {
@@ -78,7 +79,7 @@ export class OrderFeed {
     if (!stream.up) {
       stream.takeReconcile();
       summary.poll_refreshes += 1;
-      await orders.refreshWorking(venue, mode);
+      await orders.refreshWorking(venue, mode, undefined, { withinLimits: true });
       return;
     }
     const reconcile = stream.takeReconcile();

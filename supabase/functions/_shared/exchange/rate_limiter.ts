@@ -116,6 +116,25 @@ export class RateLimiter {
   }
 
   /**
+   * How many requests of `cost` could go out now, one after another, without waiting (nothing spent): 0 while
+   * requests queue (they come first) or the venue's pause lasts. For work that may wait for a later tick instead.
+   */
+  affordableNow(cost: RequestCost, priority: RequestPriority): number {
+    const now = this.#nowMs();
+    if (this.#queue.length > 0 || this.#pausedUntilMs > now) return 0;
+    let count = Number.POSITIVE_INFINITY;
+    for (const [id, amount] of Object.entries(cost)) {
+      const bucket = this.#buckets.get(id);
+      if (!bucket) throw new RateLimitCostError(`no rate limit named ${id}`);
+      if (!(amount > 0)) continue;
+      this.#credit(bucket, now);
+      const floor = priority === "refresh" ? bucket.reserve : 0;
+      count = Math.min(count, Math.max(0, Math.floor((bucket.tokens - floor) / amount)));
+    }
+    return count;
+  }
+
+  /**
    * Waits until `cost` may be spent, then spends it. Orders go before refreshes; FIFO within a priority. With
    * `maxWaitMs`, a request that could not go out within it is refused with DeadlinePassedError (nothing spent).
    */

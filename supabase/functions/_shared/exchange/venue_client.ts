@@ -116,6 +116,11 @@ export interface VenueClient {
   fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<VenueOrder>;
   cancelOrder(id: string, symbol: string): Promise<VenueOrder>;
   fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>;
+  /**
+   * How many calls of `operation` our limiter would let out now without waiting (Infinity without a limiter): for
+   * refreshes that may wait for a later tick rather than hold this one.
+   */
+  affordableNow?(operation: VenueOperation): number;
   fetchMyTrades(symbol: string, since?: number, limit?: number): Promise<VenueTrade[]>;
   /**
    * Places a take profit and a stop loss as one linked list (protection_orders.ts); sent once, never retried, like
@@ -560,6 +565,10 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
 
   return {
     venue,
+
+    affordableNow(operation) {
+      return limiter ? limiter.affordableNow(costs[operation], priorityOf(operation)) : Number.POSITIVE_INFINITY;
+    },
 
     async fetchServerTime({ retry = true } = {}) {
       const fetchTime = () => exchange.fetchTime();

@@ -162,6 +162,12 @@ export class ExchangeExecutor implements OrderExecutor {
     return share(costs.fetchOpenOrders) < lookups * share(costs.fetchOrder);
   }
 
+  affordableRefreshes(): { lookups: number; openList: boolean } {
+    const now = (operation: "fetchOrder" | "fetchOpenOrders") =>
+      this.client.affordableNow?.(operation) ?? Number.POSITIVE_INFINITY;
+    return { lookups: now("fetchOrder"), openList: now("fetchOpenOrders") >= 1 };
+  }
+
   async freeBalances(assets: readonly string[]): Promise<Record<string, number>> {
     const balances = await this.client.fetchBalances();
     return Object.fromEntries(assets.map((asset) => [asset, balances[asset]?.free ?? 0]));

@@ -41,6 +41,11 @@ export interface OrderExecutor {
   listOpen?(): Promise<ExchangeOrderView[]>;
   /** Whether one listOpen costs less of the venue's limits than `lookups` single lookups. */
   prefersOpenList?(lookups: number): boolean;
+  /**
+   * What the venue's limits let out now without waiting: single lookups, and whether one listOpen. Without it,
+   * everything is affordable (the paper ledger).
+   */
+  affordableRefreshes?(): { lookups: number; openList: boolean };
   /** Free balance per asset (only the assets asked for). */
   freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
 }

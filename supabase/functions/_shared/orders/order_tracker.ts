@@ -66,6 +66,9 @@ export class OrderTracker {
   /** Orders given up on: the venue did not know them past the grace period. */
   readonly #lost: OrderRow[] = [];
   #needsHuman: NeedsHumanError | null = null;
+  /** When each order was last refreshed (a running count): refreshes within the limits go to the oldest first. */
+  readonly #refreshedAt = new Map<string, number>();
+  #refreshes = 0;
 
   constructor(private readonly options: OrderTrackerOptions) {}
 
@@ -251,17 +254,29 @@ export class OrderTracker {
    * more cheaply than single lookups, one list request answers for every order still on it, and only the ones that
    * left it (filled, cancelled, expired) are looked up on their own. A failed list request is noted and the tick goes
    * on (the next one tries again). `only` narrows the refresh to the orders it accepts.
+   *
+   * With `withinLimits`, it makes only the requests the venue's limits let out now (executor.affordableRefreshes)
+   * and leaves the rest to a later call, those refreshed longest ago going first: a polled tick keeps its cadence
+   * instead of waiting for weight, and every order the burst acts on (cancel, exit) is read from the venue's answer
+   * anyway, so an order refreshed a tick later is never acted on blind.
    */
   async refreshWorking(
     venue: OrderRow["venue"],
     mode: TradingMode,
     only: (order: OrderRow) => boolean = () => true,
+    { withinLimits = false }: { withinLimits?: boolean } = {},
   ): Promise<void> {
     const { store, executor, clock, notFoundGraceMs } = this.options;
-    const working = (await store.listNonFinalOrders(venue, mode)).filter(only);
+    let working = (await store.listNonFinalOrders(venue, mode)).filter(only);
     if (working.length === 0) return;
+    const affordable = withinLimits ? executor.affordableRefreshes?.() : undefined;
+    let lookupsLeft = affordable?.lookups ?? Number.POSITIVE_INFINITY;
+    if (affordable) {
+      const order = (o: OrderRow) => this.#refreshedAt.get(o.id) ?? -1;
+      working = [...working].sort((a, b) => order(a) - order(b));
+    }
     let listed: ExchangeOrderView[] | null = null;
-    if (executor.listOpen && executor.prefersOpenList?.(working.length)) {
+    if (executor.listOpen && executor.prefersOpenList?.(working.length) && (affordable?.openList ?? true)) {
       try {
         listed = await executor.listOpen();
       } catch (error) {
@@ -270,18 +285,32 @@ export class OrderTracker {
         return;
       }
     }
+    const refreshes: Promise<void>[] = [];
     for (const order of working) {
       // Orders recorded but never acknowledged have no exchange id: matched by our client order id.
       const view = listed?.find((v) =>
         (order.exchange_order_id !== null && v.exchangeOrderId === order.exchange_order_id) ||
         v.clientOrderId === order.client_order_id
       );
-      const result = view
-        ? await applyRefresh(store, order, view, { now: clock.now(), graceMs: notFoundGraceMs })
-        : await this.#lookup(order);
-      this.#observeRefresh(result, order);
-      if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
+      if (!view) {
+        if (lookupsLeft < 1) continue;
+        lookupsLeft -= 1;
+      }
+      this.#refreshedAt.set(order.id, this.#refreshes++);
+      refreshes.push((async () => {
+        const result = view
+          ? await applyRefresh(store, order, view, { now: clock.now(), graceMs: notFoundGraceMs })
+          : await this.#lookup(order);
+        this.#observeRefresh(result, order);
+        if (result.detail) this.#note(`${order.client_order_id}: ${result.detail}`);
+      })());
     }
+    // The lookups run together (each its own row; our limiter spaces the requests), so a tick waits for the slowest
+    // rather than for their sum. All end before the first failure (a refused key) is thrown.
+    const failed = (await Promise.allSettled(refreshes)).find((r): r is PromiseRejectedResult =>
+      r.status === "rejected"
+    );
+    if (failed) throw failed.reason;
   }
 
   /**

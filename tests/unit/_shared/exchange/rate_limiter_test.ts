@@ -85,6 +85,26 @@ Deno.test("orders go before refreshes, and refreshes leave the order reserve unt
   assert.ok(l.available("weight") >= 9 - 1e-9, "the refresh left the reserve");
 });
 
+Deno.test("affordableNow counts what could go out without waiting: refreshes above the order reserve, none behind a queue or a pause", async () => {
+  const { clock, limiter: l } = limiter();
+  // Capacity 45 at once; refreshes keep 20 % of it (9) for orders.
+  assert.equal(l.affordableNow({ weight: 4 }, "order"), 11);
+  assert.equal(l.affordableNow({ weight: 4 }, "refresh"), 9);
+  assert.equal(l.available("weight"), 45, "counting spends nothing");
+  await spendTimes(l, clock, { weight: 1 }, 40);
+  assert.equal(l.affordableNow({ weight: 4 }, "refresh"), 0, "5 left, the reserve is 9");
+  assert.equal(l.affordableNow({ weight: 4 }, "order"), 1);
+  // A request waiting for refill is ahead of anything counted now.
+  const waiting = l.acquire({ weight: 10 }, "order");
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 0);
+  await waiting;
+  clock.advance(1_000);
+  l.pauseFor(500);
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 0, "the venue's Retry-After");
+  clock.advance(500);
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 45);
+});
+
 Deno.test("the venue's usage header caps what we may still send in its window", async () => {
   const { clock, limiter: l } = limiter();
   assert.deepEqual(l.available("weight"), 45);

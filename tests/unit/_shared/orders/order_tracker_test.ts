@@ -398,6 +398,69 @@ Deno.test("refreshWorking: few working orders are looked up one by one when the 
   assert.deepEqual(executor.calls, [`lookup ${a.client_order_id}`]);
 });
 
+Deno.test("refreshWorking within the limits: only the lookups affordable now, the longest unrefreshed first", async () => {
+  const { executor, tracker } = listingSetup();
+  executor.listFromLookups = 2;
+  let next = 1;
+  executor.createAnswer = () => Promise.resolve(view({ exchangeOrderId: `x${next++}` }));
+  const a = await tracker.place(ENTRY);
+  const b = await tracker.place({ ...ENTRY, symbol: "BTC/USDT" });
+  const c = await tracker.place({ ...ENTRY, symbol: "SOL/USDT" });
+  let affordable = { lookups: 1, openList: false };
+  Object.assign(executor, { affordableRefreshes: () => affordable });
+  executor.lookupAnswer = (order) => Promise.resolve(view({ exchangeOrderId: order.exchange_order_id! }));
+  executor.calls.length = 0;
+  for (let round = 0; round < 4; round++) {
+    await tracker.refreshWorking("binance", "testnet", undefined, { withinLimits: true });
+  }
+  assert.deepEqual(
+    executor.calls,
+    [a, b, c, a].map((o) => `lookup ${o.client_order_id}`),
+    "one lookup a call, the list too dear for now: every order in turn",
+  );
+
+  // The list affordable again: it answers for all three at once.
+  affordable = { lookups: 0, openList: true };
+  executor.openAnswer = () => Promise.resolve(["x1", "x2", "x3"].map((id) => view({ exchangeOrderId: id })));
+  executor.calls.length = 0;
+  await tracker.refreshWorking("binance", "testnet", undefined, { withinLimits: true });
+  assert.deepEqual(executor.calls, ["listOpen"]);
+
+  // Nothing affordable: nothing sent; without withinLimits, everything is (the end of a burst).
+  affordable = { lookups: 0, openList: false };
+  executor.calls.length = 0;
+  await tracker.refreshWorking("binance", "testnet", undefined, { withinLimits: true });
+  assert.deepEqual(executor.calls, []);
+  await tracker.refreshWorking("binance", "testnet");
+  assert.deepEqual(executor.calls, ["listOpen"]);
+});
+
+Deno.test("refreshWorking: the lookups go out together; a slow one holds none of the others back", async () => {
+  const { store, executor, tracker } = listingSetup();
+  executor.listFromLookups = 10;
+  let next = 1;
+  executor.createAnswer = () => Promise.resolve(view({ exchangeOrderId: `x${next++}` }));
+  const a = await tracker.place(ENTRY);
+  const b = await tracker.place({ ...ENTRY, symbol: "BTC/USDT" });
+  let answerA = () => {};
+  executor.lookupAnswer = (order) =>
+    order.id === a.id
+      ? new Promise((resolve) => answerA = () => resolve(view({ exchangeOrderId: "x1", status: "cancelled" })))
+      : Promise.resolve(view({ exchangeOrderId: "x2", status: "cancelled" }));
+  executor.calls.length = 0;
+  const refreshing = tracker.refreshWorking("binance", "testnet");
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  assert.deepEqual(executor.calls, [`lookup ${a.client_order_id}`, `lookup ${b.client_order_id}`]);
+  assert.equal(
+    store.orders.find((o) => o.id === b.id)!.order_status,
+    "cancelled",
+    "b's answer applied while a's waits",
+  );
+  answerA();
+  await refreshing;
+  assert.equal(store.orders.find((o) => o.id === a.id)!.order_status, "cancelled");
+});
+
 Deno.test("refreshWorking: a failed open-orders request is noted and nothing is changed or looked up", async () => {
   const { store, executor, tracker, notes } = listingSetup();
   executor.listFromLookups = 1;

@@ -266,16 +266,16 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
     if (push && push.p99 > 5) {
       misses.push(
         `**Push → order** (shipped settings): p50 ${fmt(push.p50)} / p99 ${fmt(push.p99)} ms against issue 17's ` +
-          "5 ms p99. A top starts a round at once (rounds at most every 20 ms, tops sent together decided together) " +
-          "and a round between preparations reads nothing: a push that meets a free round is decided and sent in a " +
-          "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
-          "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on this machine). The rest " +
-          "is not attributed per entry; the likely causes: a push that arrives while its venue takes in an order " +
-          "update before deciding (a fill's changes are queued and committed beside the round's decisions, in one " +
-          "apply_burst_writes call, but a fill that opens a position places its protection list first: the legs' " +
-          "record, one round trip, and the venue's answer), or while the other venue holds the shared event loop. " +
-          "Fixes to try: place protection beside the rounds (its position sitting out of them), decide the symbols " +
-          "an order update does not touch before taking it in.",
+          "5 ms p99. A top starts a round at once (a budget of 4 rounds back to back, one more every 20 ms; tops " +
+          "already read from the socket decided together) and a round between preparations reads nothing; " +
+          "protection is placed beside the rounds. A push that meets a free round is decided and sent in a few ms " +
+          "(the round, ccxt building and signing the order, our limiter, the request; section 8: the simulator's " +
+          "push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was measured on). " +
+          "The rest is not attributed per entry; the likely causes: a push that arrives while its venue takes in an " +
+          "order update before deciding (its changes are applied in memory and queued, and a placement of " +
+          "protection still in flight is joined first), while the other venue holds the shared event loop, or a " +
+          "wake of the process from sleep (about 0.2 ms of CPU each here, more in wall time). Fix to try: decide " +
+          "the symbols an order update does not touch before taking it in.",
       );
     }
     if (idle) {
@@ -524,11 +524,12 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
     const worst = heavy.reduce((a, b) => (a.dbPerTick! > b.dbPerTick! ? a : b));
     misses.push(
       `**DB round trips per tick**: ${fmt(heavy[0].dbPerTick)}–${fmt(worst.dbPerTick)} per venue-tick. Every tick ` +
-        "reads the trading switch (shared by both venues) and otherwise writes only what changed, queued and " +
-        "committed together (apply_burst_writes): with each order recorded before its send and once at the tick's " +
-        "end, so the figure grows with the orders a tick sends (an armed entry adds its record_armed_entry and its " +
-        "next armed id). Fix to try: arm entry ids for several rounds at once (each armed entry is followed by the " +
-        "insert of its symbol's next id).",
+        "reads the trading switch (shared by both venues, at most once per burst_tick_ms; a round between " +
+        "preparations reads it beside its decisions) and otherwise writes only what changed, queued and committed " +
+        "together (apply_burst_writes): with each order recorded before its send and once at the tick's end, so the " +
+        "figure grows with the orders a tick sends (an armed entry adds its record_armed_entry; entry ids are armed " +
+        "three per symbol, one write per three entries at most). Fix to try: record an armed entry in the tick's " +
+        "closing commit rather than in a call of its own.",
     );
   }
   return out.join("\n");
@@ -579,10 +580,12 @@ function scaleSection(all: BurstFigures[], results: BenchResults, misses: string
         slow.map((f) => `${fmt(f.tickEveryMs)} ms (${venuesLabel(f.config.venues)} × ${f.config.symbols})`).join(
           ", ",
         ) +
-        ". A tick's length grows with its working orders and entries, and our limiter keeps every venue under its " +
-        "published limits: Binance's 6000 weight per minute (we use 90 %) cannot pay for 20 order lookups (weight 4 " +
-        "each) or its all-symbol openOrders (80) five times a second, so ticks with many working orders stretch to " +
-        "what the weight allows. These rows poll (so their latency pairs with ticker answers); with the shipped " +
+        ". A polled tick refreshes its working orders first (the lookups together, and only as many as the venue's " +
+        "limits let out now: Binance's 6000 weight per minute, of which we use 90 %, cannot pay for 20 order " +
+        "lookups at weight 4 five times a second; the rest wait for a later tick), then quotes, exits and entries, " +
+        "and its chain of round trips is serial: the switch read, a filled order's lookup and its trades (Binance " +
+        "states no fee in an order: GET myTrades, weight 20), the quote, each entry's send and record, the closing " +
+        "commit. The tick is as long as that chain. These rows poll (so their latency pairs with ticker answers); with the shipped " +
         "settings order updates arrive over the venues' user-data streams and working orders are not polled while " +
         "the stream is up (the shipped row of section 2).",
     );

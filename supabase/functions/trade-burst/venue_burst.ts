@@ -69,8 +69,9 @@ export class VenueBurst {
   #settled: Settled[] | null = null;
   #preparationDue = true;
   /**
-   * Protection being placed beside the rounds, by position id: a round does not wait for it (that position's exits
-   * do), and whatever takes in order updates next joins it first.
+   * Protection placed beside the rounds since the last preparation, by position id: a round does not wait for it;
+   * that position's exits wait for the next preparation (the figures a round holds for it predate the legs), and the
+   * next preparation joins the placement first.
    */
   readonly #protecting = new Map<string, Promise<void>>();
   /** The first failure of protection placed beside the rounds, thrown where it is joined. */
@@ -324,26 +325,26 @@ export class VenueBurst {
   }
 
   #protectBeside(current: Settled, settings: Settings): void {
-    const id = current.position.id;
     const placing = this.#protection.ensure(current, settings).then(
       () => {},
       (error: unknown) => {
         this.#protectionFailure ??= { error };
       },
     ).finally(() => {
-      this.#protecting.delete(id);
       // The placement moved the position and its legs: the next tick takes that in before deciding on it.
       this.#preparationDue = true;
     });
-    this.#protecting.set(id, placing);
+    this.#protecting.set(current.position.id, placing);
   }
 
   /**
-   * Waits for protection placed beside the rounds, then throws its first failure. The burst calls it before it ends
-   * (finishTicks, and whatever way the burst stops): no placement outlives the lease.
+   * Waits for protection placed beside the rounds, then throws its first failure. Every preparation calls it first,
+   * and the burst before it ends (finishTicks, and whatever way the burst stops): no placement outlives the lease.
    */
   async joinProtection(): Promise<void> {
-    while (this.#protecting.size > 0) await Promise.all(this.#protecting.values());
+    // Placements start only in a preparation, after this join: none can begin while it waits.
+    await Promise.all(this.#protecting.values());
+    this.#protecting.clear();
     const failure = this.#protectionFailure;
     this.#protectionFailure = null;
     if (failure) throw failure.error;
@@ -369,7 +370,8 @@ export class VenueBurst {
   /** One position's exit decision and exit; returns the position as it ends the tick. */
   async #manageExit(settings: Settings, current: Settled): Promise<PositionRow> {
     let { position, figures } = current;
-    // Its protection is being placed: its exits wait for the placement (the legs may already rest on the venue).
+    // Protection placed since the last preparation (maybe still in flight, maybe resting already): the figures here
+    // predate the legs, so its exits wait for the next preparation.
     if (this.#protecting.has(position.id)) return position;
     const quote = this.ctx.quotes.get(position.symbol);
     if (position.status === "open") {

@@ -835,6 +835,39 @@ Deno.test("paper, protected: the tick goes on while its protection is placed; th
   assert.equal(tp.length, 1);
 });
 
+Deno.test("paper, protected: a placement that ends while a tick reads its quote leaves that tick's exits alone", async () => {
+  // Below the stop's trigger, above its limit: the stop leg sells at the venue. The tick that placed the legs must not
+  // also sell on figures from before them.
+  const s = scenario([...ENTRY_SCRIPT, { bid: 2990, ask: 2990.5 }], settingsWith({ time_stop_seconds: 3_600 }));
+  let placing = false;
+  let waited = false;
+  const insert = s.store.insertOrder.bind(s.store);
+  s.store.insertOrder = (intent, now) => {
+    if (intent.purpose === "take_profit") placing = true;
+    return insert(intent, now);
+  };
+  const fetchQuotes = s.venue.fetchQuotes.bind(s.venue);
+  s.venue.fetchQuotes = async (symbols) => {
+    if (placing && !waited) {
+      waited = true;
+      // This tick's quote comes only once the legs rest (and the placement has had its turns to finish).
+      await waitFor("the legs placed", () => legsOf(s.store).tp[0]?.order_status === "open");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return await fetchQuotes(symbols);
+  };
+  await runBurst(s.deps, REQUEST);
+  assert.ok(waited, "the quote was held until the placement ended");
+  assert.deepEqual(
+    s.store.orders.filter((o) => o.purpose === "exit").map((o) => o.order_status),
+    [],
+    "no exit of ours",
+  );
+  const sold = s.store.orders.filter((o) => o.side === "sell").reduce((sum, o) => sum + o.filled, 0);
+  assert.ok(sold <= HELD + 1e-12, `sold ${sold} of ${HELD} held`);
+  assert.equal(s.store.positions[0].exit_reason, "stop_loss");
+});
+
 Deno.test("paper, protected: the time stop cancels the protection, then sells at market, once", async () => {
   const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settingsWith({ time_stop_seconds: 1 }));
   const summary = await runBurst(s.deps, REQUEST);

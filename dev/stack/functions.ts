@@ -132,7 +132,24 @@ export class FunctionRunner {
     return port;
   }
 
+  /**
+   * Starts one function and waits until it listens on its port. A free port is only free when it is picked: another
+   * stack on the machine (parallel test files) may bind it first, and then the port accepts connections for that
+   * stack's function while ours exits with AddrInUse. So ready means our own process said it listens there, and a
+   * port taken meanwhile is replaced (a few times) rather than shared.
+   */
   async #start(key: string): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#startOnce(key);
+      } catch (error) {
+        if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
+        this.#ports.set(key, freePort());
+      }
+    }
+  }
+
+  async #startOnce(key: string): Promise<void> {
     const port = this.#port(key);
     const [name, region] = key.split("@") as [string, string | undefined];
     const logPath = `${this.#options.logDir}/${key}.log`;
@@ -146,18 +163,26 @@ export class FunctionRunner {
       onOutput: this.#options.onOutput && ((chunk) => this.#options.onOutput!(key, chunk)),
     });
     this.#processes.set(key, process);
+    const readLog = () => Deno.readTextFile(logPath).catch(() => "");
+    // Deno.serve's own line, printed once our process has bound the port.
+    const listening = `Listening on http://${LOOPBACK}:${port}/`;
     try {
-      await waitUntil(() => acceptsConnections(port), {
+      await waitUntil(async () => (await readLog()).includes(listening) && await acceptsConnections(port), {
         service: `function ${key}`,
         timeoutMs: this.#options.readyTimeoutMs ?? 60_000,
         abortReason: () => process.exitCode === undefined ? undefined : `exited with code ${process.exitCode}`,
       });
     } catch (error) {
       await process.stop();
-      const log = await Deno.readTextFile(logPath).catch(() => "");
+      const log = await readLog();
+      if (/AddrInUse/.test(log)) throw new PortTakenError(`function ${key}: port ${port} was taken`);
       throw new Error(`${error instanceof Error ? error.message : error}; log ${logPath}:\n${log.slice(-2000)}`, {
         cause: error,
       });
     }
   }
+}
+
+class PortTakenError extends Error {
+  override name = "PortTakenError";
 }

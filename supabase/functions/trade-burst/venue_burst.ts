@@ -309,15 +309,18 @@ export class VenueBurst {
   }
 
   /**
-   * A tick's preparation: the order updates taken in and the positions moved along their fills; protection that
-   * needs placing starts beside the rounds (its record and the venue's answer take a DB and a venue round trip, which
-   * a pushed top deciding another symbol must not wait for). Protection still in flight is joined first: it moves
-   * the same orders and positions.
+   * A tick's preparation: the order updates taken in and the positions moved along their fills, then protection
+   * placed where it is needed. Streaming, the placement starts beside the rounds (its record and the venue's answer
+   * take a DB and a venue round trip, which a pushed top deciding another symbol must not wait for). Polling, the tick
+   * places it before its quote request, as a round trip of its own, so the legs rest before the prices that tick reads
+   * (what scripted paths in tests rely on). Protection still in flight is joined first: it moves the same orders and
+   * positions.
    */
   async #takeInUpdates(settings: Settings): Promise<Settled[]> {
     await this.joinProtection();
     await this.#orderFeed.sync(settings.mode);
     const settled = await this.#positions.settle(settings);
+    if (!this.ctx.stream) return await this.#protection.ensureAll(settled, settings);
     for (const current of settled) {
       if (this.#protection.needs(current, settings)) this.#protectBeside(current, settings);
     }

@@ -801,17 +801,26 @@ Deno.test("paper, protected: a fall through the trigger sells at the bid; a gap 
   });
 });
 
-Deno.test("paper, protected: the tick goes on while its protection is placed; the burst ends after the placement", async () => {
-  // The quote of the tick that takes in the fill is far below the stop: the burst would sell at once.
-  const s = scenario([...ENTRY_SCRIPT, { bid: 2980, ask: 2980.5 }], settingsWith({ time_stop_seconds: 3_600 }));
+/** Streaming paper scenario: an up-move enters, a dip fills the entry (far below its stop: an exit would be due). */
+function streamedProtection() {
+  const settings = settingsWith({ market_data: "stream", burst_tick_ms: 1000, time_stop_seconds: 3_600 });
+  const s = scenario(upMove(1), settings);
+  const pushes = [...upMove(30), ...Array.from({ length: 40 }, () => ({ bid: 3005.5, ask: 3006 }))];
+  return { s, pushes };
+}
+
+Deno.test("streaming, protected: rounds go on while a protection is placed; its exits wait; the burst ends after it", async () => {
+  const { s, pushes } = streamedProtection();
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
   let release = () => {};
   const held = new Promise<void>((resolve) => release = resolve);
-  let quotesAtHold: number | null = null;
+  let pushesAtHold: number | null = null;
   const log: string[] = [];
   const insert = s.store.insertOrder.bind(s.store);
   s.store.insertOrder = async (intent, now) => {
-    if (intent.purpose === "take_profit" && quotesAtHold === null) {
-      quotesAtHold = s.venue.quoteCalls;
+    if (intent.purpose === "take_profit" && pushesAtHold === null) {
+      pushesAtHold = stream.stats.tops;
       await held;
       log.push("legs recorded");
     }
@@ -820,52 +829,17 @@ Deno.test("paper, protected: the tick goes on while its protection is placed; th
   const releaseLease = s.store.releaseLease.bind(s.store);
   s.store.releaseLease = (...args) => (log.push("lease released"), releaseLease(...args));
 
-  const burst = runBurst(s.deps, REQUEST);
+  const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
   await waitFor(
-    "a quote read while the legs' record is held",
-    () => quotesAtHold !== null && s.venue.quoteCalls > quotesAtHold,
+    "a round deciding a pushed top while the legs' record is held",
+    () => pushesAtHold !== null && stream.stats.tops > pushesAtHold,
   );
-  assert.deepEqual(log, [], "the burst has not ended beside it");
   assert.equal(s.store.orders.filter((o) => o.purpose === "exit").length, 0, "its exits wait for the placement");
+  assert.deepEqual(log, [], "the burst has not ended beside it");
   release();
   const summary = await burst;
   assert.deepEqual(log.slice(0, 2), ["legs recorded", "lease released"]);
   assert.equal(summary.venues[0].protection?.placed, 1);
-  const { tp } = legsOf(s.store);
-  assert.equal(tp.length, 1);
-});
-
-Deno.test("paper, protected: a placement that ends while a tick reads its quote leaves that tick's exits alone", async () => {
-  // Below the stop's trigger, above its limit: the stop leg sells at the venue. The tick that placed the legs must not
-  // also sell on figures from before them.
-  const s = scenario([...ENTRY_SCRIPT, { bid: 2990, ask: 2990.5 }], settingsWith({ time_stop_seconds: 3_600 }));
-  let placing = false;
-  let waited = false;
-  const insert = s.store.insertOrder.bind(s.store);
-  s.store.insertOrder = (intent, now) => {
-    if (intent.purpose === "take_profit") placing = true;
-    return insert(intent, now);
-  };
-  const fetchQuotes = s.venue.fetchQuotes.bind(s.venue);
-  s.venue.fetchQuotes = async (symbols) => {
-    if (placing && !waited) {
-      waited = true;
-      // This tick's quote comes only once the legs rest (and the placement has had its turns to finish).
-      await waitFor("the legs placed", () => legsOf(s.store).tp[0]?.order_status === "open");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return await fetchQuotes(symbols);
-  };
-  await runBurst(s.deps, REQUEST);
-  assert.ok(waited, "the quote was held until the placement ended");
-  assert.deepEqual(
-    s.store.orders.filter((o) => o.purpose === "exit").map((o) => o.order_status),
-    [],
-    "no exit of ours",
-  );
-  const sold = s.store.orders.filter((o) => o.side === "sell").reduce((sum, o) => sum + o.filled, 0);
-  assert.ok(sold <= HELD + 1e-12, `sold ${sold} of ${HELD} held`);
-  assert.equal(s.store.positions[0].exit_reason, "stop_loss");
 });
 
 Deno.test("paper, protected: the time stop cancels the protection, then sells at market, once", async () => {

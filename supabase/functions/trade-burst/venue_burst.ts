@@ -302,9 +302,11 @@ export class VenueBurst {
     await this.#settleAndProtect(this.ctx.settings.current);
   }
 
-  /** Positions moved along their fills, then protected on the venue where they hold something. */
+  /**
+   * Positions moved along their fills, then protected on the venue where they hold something. With no placement in
+   * flight: the callers join first (reconcile runs before any).
+   */
   async #settleAndProtect(settings: Settings): Promise<Settled[]> {
-    await this.joinProtection();
     return await this.#protection.ensureAll(await this.#positions.settle(settings), settings);
   }
 
@@ -319,8 +321,8 @@ export class VenueBurst {
   async #takeInUpdates(settings: Settings): Promise<Settled[]> {
     await this.joinProtection();
     await this.#orderFeed.sync(settings.mode);
+    if (!this.ctx.stream) return await this.#settleAndProtect(settings);
     const settled = await this.#positions.settle(settings);
-    if (!this.ctx.stream) return await this.#protection.ensureAll(settled, settings);
     for (const current of settled) {
       if (this.#protection.needs(current, settings)) this.#protectBeside(current, settings);
     }

@@ -127,9 +127,7 @@ export class RateLimiter {
       const bucket = this.#buckets.get(id);
       if (!bucket) throw new RateLimitCostError(`no rate limit named ${id}`);
       if (!(amount > 0)) continue;
-      this.#credit(bucket, now);
-      const floor = priority === "refresh" ? bucket.reserve : 0;
-      count = Math.min(count, Math.max(0, Math.floor((bucket.tokens - floor) / amount)));
+      count = Math.min(count, Math.max(0, Math.floor(this.#spendable(bucket, priority, now) / amount)));
     }
     return count;
   }
@@ -190,14 +188,18 @@ export class RateLimiter {
     bucket.updatedMs = Math.max(bucket.updatedMs, now);
   }
 
+  /** Tokens a request of `priority` may spend now (after crediting idle time): refreshes leave the order reserve. */
+  #spendable(bucket: Bucket, priority: RequestPriority, now: number): number {
+    this.#credit(bucket, now);
+    return bucket.tokens - (priority === "refresh" ? bucket.reserve : 0);
+  }
+
   /** Milliseconds until `waiter` fits (0: now). */
   #waitMs(waiter: Waiter, now: number): number {
     let wait = Math.max(0, Math.ceil(this.#pausedUntilMs - now));
     for (const [id, amount] of Object.entries(waiter.cost)) {
       const bucket = this.#buckets.get(id) as Bucket;
-      this.#credit(bucket, now);
-      const floor = waiter.priority === "refresh" ? bucket.reserve : 0;
-      const missing = amount + floor - bucket.tokens;
+      const missing = amount - this.#spendable(bucket, waiter.priority, now);
       if (missing > 0) wait = Math.max(wait, Math.ceil(missing / bucket.ratePerMs));
     }
     return wait;

@@ -12,12 +12,19 @@ import { parseArgs } from "node:util";
 import { defaultSimConfig } from "../sim/config.ts";
 import { startSimulator } from "../sim/server.ts";
 import type { Simulator } from "../sim/server.ts";
-import { STREAM_PROTOCOLS } from "../../supabase/functions/_shared/market_data/protocols.ts";
+import {
+  binanceBookTicker,
+  okxTickers,
+  type StreamProtocol,
+} from "../../supabase/functions/_shared/market_data/protocols.ts";
 import { QuoteStream } from "../../supabase/functions/_shared/market_data/quote_stream.ts";
 import { proClient } from "../../tests/support/ccxt_pro.ts";
 import { percentile } from "./stats.ts";
 
 type Venue = "binance" | "okx";
+
+/** The channels whose texts this bench writes (the ones ccxt.pro's watchBidsAsks reads): bookTicker and tickers. */
+const PROTOCOLS: Record<Venue, StreamProtocol> = { binance: binanceBookTicker, okx: okxTickers };
 
 function bookTickerText(venue: Venue, symbol: string, i: number): string {
   const bid = (3000 + (i % 100) * 0.01).toFixed(2);
@@ -71,7 +78,7 @@ async function ownCostUs(venue: Venue, symbols: string[], texts: string[]): Prom
   const fake = new FakeSocket();
   const stream = new QuoteStream({
     url: "ws://unused",
-    protocol: STREAM_PROTOCOLS[venue],
+    protocol: PROTOCOLS[venue],
     symbols,
     stallMs: 600_000,
     connect: () => fake as unknown as WebSocket,
@@ -107,7 +114,7 @@ async function pushLatency(sim: Simulator, symbols: string[], rounds: number) {
   const streams: QuoteStream[] = [];
   const sentAt = new Map<string, number>();
   for (const venue of ["binance", "okx"] as const) {
-    const protocol = STREAM_PROTOCOLS[venue];
+    const protocol = PROTOCOLS[venue];
     const baseUrl = venue === "binance" ? sim.binance.baseUrl : sim.okx.baseUrl;
     const stream = new QuoteStream({
       url: protocol.url({ baseUrl, sandbox: false }),

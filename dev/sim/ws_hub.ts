@@ -1,6 +1,7 @@
 // The simulator's WebSocket side: accepts upgrades on /<venue>/ws..., keeps each socket's subscriptions and pushes a
 // book-top message when a subscribed symbol's quote changes (the engine's quote, read every `pollMs`, after the
-// price steps the clock made due). Venue protocols live in ws_binance.ts and ws_okx.ts, faults in ws_faults.ts.
+// price steps the clock made due), or, for a channel on a fixed interval (Binance depth5@100ms), once per interval
+// whether it changed or not. Venue protocols live in ws_binance.ts and ws_okx.ts, faults in ws_faults.ts.
 
 import type { VenueEngine } from "./engine.ts";
 import type { Quote, VenueId } from "./types.ts";
@@ -14,6 +15,7 @@ const PROTOCOLS: Record<VenueId, StreamProtocol> = { binance: binanceStreams, ok
 interface Connection {
   venue: VenueId;
   socket: WebSocket;
+  path: string;
   protocol: StreamProtocol;
   keys: Set<string>;
 }
@@ -32,10 +34,15 @@ export class StreamHub {
   readonly faults: StreamFaults;
   readonly #connections = new Set<Connection>();
   readonly #last = new Map<string, string>();
+  /** `venue|key` of an interval channel → when its next push is due (performance.now()). */
+  readonly #dueAt = new Map<string, number>();
   #updateId = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly stats = { opened: 0, pushes: 0, refused: 0 };
-  /** Book-top pushes as sent (first copy), newest last and bounded, for the bench's push → order figure. */
+  /**
+   * Book-top pushes as sent (first copy) that carried a changed top, newest last and bounded, for the bench's push →
+   * order figure (an interval channel's repeat of an unchanged top is not what an order reacted to).
+   */
   readonly #pushLog: QuotePush[] = [];
 
   constructor(
@@ -65,7 +72,7 @@ export class StreamHub {
     const { socket, response } = Deno.upgradeWebSocket(req);
     const protocol = PROTOCOLS[venue];
     const symbols = this.engines[venue].markets().map((m) => m.symbol);
-    const conn: Connection = { venue, socket, protocol, keys: new Set(protocol.initial(path, url, symbols)) };
+    const conn: Connection = { venue, socket, path, protocol, keys: new Set(protocol.initial(path, url, symbols)) };
     socket.onopen = () => {
       this.#connections.add(conn);
       this.stats.opened += 1;
@@ -102,19 +109,30 @@ export class StreamHub {
       for (const k of c.keys) keys.add(k);
       byVenue.set(c.venue, keys);
     }
+    const now = performance.now();
     for (const [venue, keys] of byVenue) {
       const engine = this.engines[venue];
       engine.sync();
       for (const key of keys) {
-        const symbol = PROTOCOLS[venue].symbolOfKey?.(key) ?? key;
+        const protocol = PROTOCOLS[venue];
+        const symbol = protocol.symbolOfKey?.(key) ?? key;
         const q = engine.quote(symbol);
         const fingerprint = `${q.bid}|${q.ask}|${q.bidQty}|${q.askQty}`;
         const lastKey = `${venue}|${key}`;
-        if (this.#last.get(lastKey) === fingerprint) continue;
+        const changed = this.#last.get(lastKey) !== fingerprint;
+        const intervalMs = protocol.intervalMsOfKey?.(key);
+        if (intervalMs === undefined) {
+          if (!changed) continue;
+        } else {
+          const due = this.#dueAt.get(lastKey) ?? now;
+          if (now < due) continue;
+          // On the interval's grid, not drifting by the poll's lateness; a long pause restarts the grid.
+          this.#dueAt.set(lastKey, now - due > intervalMs ? now + intervalMs : due + intervalMs);
+        }
         this.#last.set(lastKey, fingerprint);
         const updateId = this.#updateId++;
         for (const c of this.#connections) {
-          if (c.venue === venue && c.keys.has(key)) this.#sendQuote(c, key, q, updateId);
+          if (c.venue === venue && c.keys.has(key)) this.#sendQuote(c, key, q, updateId, changed);
         }
       }
     }
@@ -145,15 +163,18 @@ export class StreamHub {
     this.#sendQuote(conn, key, q, this.#updateId++);
   }
 
-  #sendQuote(conn: Connection, key: string, quote: Quote, updateId: number): void {
+  #sendQuote(conn: Connection, key: string, quote: Quote, updateId: number, changed = true): void {
     const plan = this.faults.plan(conn.venue);
     if (plan.skip) return;
-    const text = plan.garbage ? "\u0000{not json" : conn.protocol.quoteMessage(key, quote, updateId, Date.now());
+    const text = plan.garbage
+      ? "\u0000{not json"
+      : conn.protocol.quoteMessage(key, quote, updateId, Date.now(), conn.path);
     const send = () => {
       for (let i = 0; i < plan.copies; i++) {
         this.stats.pushes += 1;
         this.#send(conn, text);
       }
+      if (!changed) return;
       const symbol = conn.protocol.symbolOfKey?.(key) ?? key;
       this.#pushLog.push({ venue: conn.venue, symbol, sentAtPerf: performance.now() });
       if (this.#pushLog.length > MAX_PUSH_LOG) this.#pushLog.splice(0, this.#pushLog.length - MAX_PUSH_LOG);

@@ -2,7 +2,7 @@
 
 import type { Quote } from "./types.ts";
 
-/** What a client's text message asks for. Keys are symbols (Binance) or `channel|symbol` (OKX). */
+/** What a client's text message asks for. Keys are `channel|symbol`. */
 export interface SubscriptionChange {
   replies: string[];
   subscribe?: string[];
@@ -17,6 +17,9 @@ export interface StreamProtocol {
   initial(path: string, url: URL, symbols: readonly string[]): string[];
   onText(text: string, symbols: readonly string[]): SubscriptionChange;
   listReply(id: unknown, subscribed: string[]): string;
-  quoteMessage(key: string, quote: Quote, updateId: number, nowMs: number): string;
+  /** `path`: the socket's own (Binance wraps pushes on /stream). */
+  quoteMessage(key: string, quote: Quote, updateId: number, nowMs: number, path: string): string;
   symbolOfKey?(key: string): string;
+  /** A channel pushed on a fixed interval (changed or not) rather than on every change of the top. */
+  intervalMsOfKey?(key: string): number | undefined;
 }

@@ -34,7 +34,8 @@ async function reset(sql: Sql): Promise<void> {
   // One trade a day: each step expects one entry, and later up-moves must not open another position.
   await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true, live_trading_enabled = false,
             burst_tick_ms = 1000, entry_timeout_seconds = 30, time_stop_seconds = 180, max_trades_per_day = 1,
-            max_daily_loss_usd = 50, market_data = 'stream', exit_protection = false where id = 1`;
+            max_daily_loss_usd = 50, market_data = 'stream', book_updates = 'conflated', exit_protection = false
+            where id = 1`;
   sim.market.setBalance("binance", "USDT", 10_000);
   sim.market.setBalance("binance", "ETH", 0);
   sim.streams.faults.clear();
@@ -134,6 +135,7 @@ stackTest("trade-burst with streamed quotes", {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const [venue] = res.body.venues;
       assert.equal(venue.market_data.source, "stream");
+      assert.equal(venue.market_data.channel, "depth5@100ms", "book_updates = 'conflated' (the default)");
       assert.ok(venue.market_data.drops >= 1, JSON.stringify(venue.market_data));
       assert.ok(venue.market_data.reconnects >= 1);
       assert.ok(venue.market_data.poll_reads >= 1);
@@ -169,19 +171,24 @@ stackTest("trade-burst with streamed quotes", {
       await assertTablesMatchVenue(sql);
     });
 
-    await t.step("duplicated pushes change nothing: one entry, tables equal to the venue's book", async () => {
-      await reset(sql);
-      sim.streams.faults.duplicate("binance");
-      quote(3100);
-      const burst = invoke(stack, 8_000);
-      await waitFor("the burst's stream", () => sim.streams.connections >= 1);
-      await riseUntilEntry(3100);
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.ok(sim.streams.faults.applied.duplicated >= 1);
-      assert.equal(ordersOnVenue().length, 1, "no second order from a replayed push");
-      assert.equal(res.body.venues[0].signals.entries, 1);
-      await assertTablesMatchVenue(sql);
-    });
+    await t.step(
+      "duplicated pushes change nothing (bookTicker): one entry, tables equal to the venue's book",
+      async () => {
+        await reset(sql);
+        await sql`update public.bot_settings set book_updates = 'every_change' where id = 1`;
+        sim.streams.faults.duplicate("binance");
+        quote(3100);
+        const burst = invoke(stack, 8_000);
+        await waitFor("the burst's stream", () => sim.streams.connections >= 1);
+        await riseUntilEntry(3100);
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.ok(sim.streams.faults.applied.duplicated >= 1);
+        assert.equal(res.body.venues[0].market_data.channel, "bookTicker");
+        assert.equal(ordersOnVenue().length, 1, "no second order from a replayed push");
+        assert.equal(res.body.venues[0].signals.entries, 1);
+        await assertTablesMatchVenue(sql);
+      },
+    );
   });
 });

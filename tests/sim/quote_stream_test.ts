@@ -5,6 +5,7 @@ import { defaultSimConfig } from "../../dev/sim/config.ts";
 import { type Simulator, startSimulator } from "../../dev/sim/server.ts";
 import { STREAM_PROTOCOLS } from "../../supabase/functions/_shared/market_data/protocols.ts";
 import { QuoteStream } from "../../supabase/functions/_shared/market_data/quote_stream.ts";
+import { BOOK_UPDATES, type BookUpdates } from "../../supabase/functions/_shared/settings.ts";
 
 const SYMBOLS = ["BTC/USDT", "ETH/USDT"];
 
@@ -20,8 +21,13 @@ async function setup(): Promise<Simulator> {
   return sim;
 }
 
-function streamFor(sim: Simulator, venue: "binance" | "okx", stallMs = 60_000): QuoteStream {
-  const protocol = STREAM_PROTOCOLS[venue];
+function streamFor(
+  sim: Simulator,
+  venue: "binance" | "okx",
+  updates: BookUpdates = "conflated",
+  stallMs = 60_000,
+): QuoteStream {
+  const protocol = STREAM_PROTOCOLS[venue][updates];
   const baseUrl = venue === "binance" ? sim.binance.baseUrl : sim.okx.baseUrl;
   return new QuoteStream({ url: protocol.url({ baseUrl, sandbox: false }), protocol, symbols: SYMBOLS, stallMs });
 }
@@ -32,10 +38,11 @@ async function until(stream: QuoteStream, done: () => boolean, limit = 100): Pro
   assert.ok(done(), "condition not reached");
 }
 
-for (const venue of ["binance", "okx"] as const) {
-  Deno.test(`${venue} stream: latest top per symbol, then each change`, async () => {
+for (const [venue, updates] of (["binance", "okx"] as const).flatMap((v) => BOOK_UPDATES.map((u) => [v, u] as const))) {
+  const name = `${venue} ${STREAM_PROTOCOLS[venue][updates].channel}`;
+  Deno.test(`${name} stream: latest top per symbol, then each change`, async () => {
     const sim = await setup();
-    const stream = streamFor(sim, venue);
+    const stream = streamFor(sim, venue, updates);
     try {
       stream.start();
       await until(stream, () => stream.tops()?.size === 2);
@@ -50,9 +57,9 @@ for (const venue of ["binance", "okx"] as const) {
     }
   });
 
-  Deno.test(`${venue} stream: a drop is replaced and the tops come back`, async () => {
+  Deno.test(`${name} stream: a drop is replaced and the tops come back`, async () => {
     const sim = await setup();
-    const stream = streamFor(sim, venue);
+    const stream = streamFor(sim, venue, updates);
     try {
       stream.start();
       await until(stream, () => stream.up);
@@ -67,9 +74,9 @@ for (const venue of ["binance", "okx"] as const) {
     }
   });
 
-  Deno.test(`${venue} stream: garbage replaces the socket; duplicates leave the latest top as it was`, async () => {
+  Deno.test(`${name} stream: garbage replaces the socket; duplicates leave the latest top as it was`, async () => {
     const sim = await setup();
-    const stream = streamFor(sim, venue);
+    const stream = streamFor(sim, venue, updates);
     try {
       stream.start();
       await until(stream, () => stream.tops()?.size === 2);
@@ -92,7 +99,7 @@ for (const venue of ["binance", "okx"] as const) {
 Deno.test("a stalled stream is down, replaced after stallMs, and up again once the venue speaks", async () => {
   const sim = await setup();
   // Short stall window so the test waits little; the condition polls, not a timing threshold.
-  const stream = streamFor(sim, "okx", 300);
+  const stream = streamFor(sim, "okx", "conflated", 300);
   try {
     stream.start();
     await until(stream, () => stream.up);
@@ -110,9 +117,33 @@ Deno.test("a stalled stream is down, replaced after stallMs, and up again once t
   }
 });
 
+Deno.test("binance depth5@100ms: a top every 100 ms, changed or not; a repeat wakes no round", async () => {
+  const sim = await setup();
+  const stream = streamFor(sim, "binance", "conflated");
+  try {
+    stream.start();
+    await until(stream, () => stream.tops()?.size === 2);
+    // Bounded wait on a condition: the quote does not move, so every further top is a repeat.
+    for (let i = 0; i < 100 && stream.stats.repeats < 6; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(stream.stats.repeats >= 6, `repeats ${stream.stats.repeats}`);
+    assert.equal(stream.hasUnseenTop(), true);
+    assert.deepEqual([...stream.takeChanged()].sort(), SYMBOLS.toSorted());
+    for (let i = 0; i < 100 && stream.stats.repeats < 12; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(stream.hasUnseenTop(), false, "a repeated top is not offered as changed");
+    sim.market.setQuote("binance", "ETH/USDT", { bid: 3_001, ask: 3_001.5 });
+    await until(stream, () => stream.hasUnseenTop());
+    assert.deepEqual([...stream.takeChanged()], ["ETH/USDT"]);
+    assert.deepEqual(stream.tops()?.get("ETH/USDT"), { bid: 3_001, ask: 3_001.5 });
+    assert.equal(stream.stats.garbage, 0);
+  } finally {
+    await stream.close();
+    await sim.stop();
+  }
+});
+
 Deno.test("reconnects are bounded: after maxReconnects the stream stays down", async () => {
   const sim = await setup();
-  const protocol = STREAM_PROTOCOLS.binance;
+  const protocol = STREAM_PROTOCOLS.binance.conflated;
   const stream = new QuoteStream({
     url: protocol.url({ baseUrl: sim.binance.baseUrl, sandbox: false }),
     protocol,

@@ -116,6 +116,35 @@ Deno.test("okx public socket: subscribe answered per arg, ping → pong, unknown
   }
 });
 
+Deno.test("binance combined stream: depth5@100ms in {stream, data}, five levels, every 100 ms; listed by name", async () => {
+  const sim = await setup();
+  const { ws, next } = await rawSocket(`${simWsOrigin(sim)}/binance/stream?streams=ethusdt@depth5@100ms`);
+  try {
+    const first = JSON.parse(await next());
+    assert.equal(first.stream, "ethusdt@depth5@100ms");
+    assert.equal(first.data.bids.length, 5);
+    assert.equal(first.data.asks.length, 5);
+    assert.deepEqual([first.data.bids[0][0], first.data.asks[0][0]], ["3000", "3000.5"]);
+    assert.ok(Number(first.data.bids[1][0]) < 3000 && Number(first.data.asks[1][0]) > 3000.5);
+    // Unchanged, the top is sent again on the interval (the clock is the simulator's real one: wait on the message).
+    const again = JSON.parse(await next());
+    assert.deepEqual([again.stream, again.data.bids[0][0]], ["ethusdt@depth5@100ms", "3000"]);
+    assert.ok(again.data.lastUpdateId > first.data.lastUpdateId);
+    ws.send(JSON.stringify({ method: "SUBSCRIBE", params: ["btcusdt@bookTicker"], id: 3 }));
+    ws.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 4 }));
+    const seen: Record<string, unknown>[] = [];
+    for (let i = 0; i < 20 && !seen.some((m) => m.id === 4); i++) seen.push(JSON.parse(await next()));
+    const list = seen.find((m) => m.id === 4);
+    assert.deepEqual((list?.result as string[]).toSorted(), ["btcusdt@bookTicker", "ethusdt@depth5@100ms"]);
+    const ticker = seen.find((m) => m.stream === "btcusdt@bookTicker");
+    assert.equal((ticker?.data as { b: string }).b, "60000", "a bookTicker push is wrapped on /stream too");
+  } finally {
+    ws.close();
+    await closed(ws);
+    await sim.stop();
+  }
+});
+
 Deno.test("binance socket faults: garbage, duplicates, stall, drop", async () => {
   const sim = await setup();
   const { ws, next } = await rawSocket(`${simWsOrigin(sim)}/binance/ws`);

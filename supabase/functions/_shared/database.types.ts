@@ -89,6 +89,7 @@ export type Database = {
         Row: {
           balance_snapshot_minutes: number;
           balance_use_fraction: number;
+          book_updates: string;
           burst_tick_ms: number;
           candidate_regions: string[];
           drawdown_throttle_floor: number;
@@ -131,6 +132,7 @@ export type Database = {
         Insert: {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
+          book_updates?: string;
           burst_tick_ms?: number;
           candidate_regions?: string[];
           drawdown_throttle_floor?: number;
@@ -173,6 +175,7 @@ export type Database = {
         Update: {
           balance_snapshot_minutes?: number;
           balance_use_fraction?: number;
+          book_updates?: string;
           burst_tick_ms?: number;
           candidate_regions?: string[];
           drawdown_throttle_floor?: number;

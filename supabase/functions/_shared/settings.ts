@@ -34,6 +34,9 @@ export const latencyBandSchema = z.object({
 export type LatencyBand = z.infer<typeof latencyBandSchema>;
 
 export const MARKET_DATA_SOURCES = ["stream", "poll"] as const;
+/** How often a streamed top arrives: at most every 100 ms per symbol, or on every change (market_data/protocols.ts). */
+export const BOOK_UPDATES = ["conflated", "every_change"] as const;
+export type BookUpdates = typeof BOOK_UPDATES[number];
 
 export const settingsSchema = z.object({
   id: numeric(z.literal(1)),
@@ -70,6 +73,8 @@ export const settingsSchema = z.object({
   burst_tick_ms: numeric(int().min(100).max(60_000)),
   /** Quotes from the venues' WebSocket streams (REST while a stream is down), or REST polls only. */
   market_data: z.enum(MARKET_DATA_SOURCES),
+  /** Which book-top channel a stream subscribes to; conflated keeps a burst's CPU independent of market activity. */
+  book_updates: z.enum(BOOK_UPDATES),
   paper_starting_usdt: numeric(num().min(0)),
   balance_snapshot_minutes: numeric(int().min(1).max(10_080)),
   latency_retention_days: numeric(int().min(1).max(3_650)),
@@ -131,6 +136,7 @@ export const DEFAULT_SETTINGS: Settings = deepFreeze<Settings>({
   entry_timeout_seconds: 15,
   burst_tick_ms: 1000,
   market_data: "stream",
+  book_updates: "conflated",
   paper_starting_usdt: 10000,
   balance_snapshot_minutes: 60,
   latency_retention_days: 7,

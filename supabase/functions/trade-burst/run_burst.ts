@@ -212,9 +212,10 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     const symbols = options.symbols.filter((s) => selected.markets.has(s));
     const quotes = new Map<string, Quote>();
     if (settings.market_data === "stream" && deps.quoteStreamFactory && symbols.length > 0) {
-      stream = deps.quoteStreamFactory(venue, settings.mode, symbols);
+      stream = deps.quoteStreamFactory(venue, settings.mode, symbols, settings.book_updates);
       stream.start();
       summary.market_data.source = "stream";
+      summary.market_data.channel = stream.channel;
     }
     const executor: OrderExecutor = settings.mode === "paper"
       ? new PaperExecutor({

@@ -57,6 +57,8 @@ export interface VenueSummary {
 
 export interface MarketDataSummary {
   source: "stream" | "poll";
+  /** The book-top channel streamed (e.g. `depth5@100ms`, bot_settings.book_updates); null when polling. */
+  channel: string | null;
   stream_reads: number;
   poll_reads: number;
   messages: number;
@@ -145,6 +147,7 @@ export function emptyVenueSummary(venue: Venue): VenueSummary {
     needs_attention: [],
     market_data: {
       source: "poll",
+      channel: null,
       stream_reads: 0,
       poll_reads: 0,
       messages: 0,

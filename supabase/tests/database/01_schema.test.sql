@@ -1,6 +1,6 @@
 -- Schema: the tables, the columns other code relies on, the seeded rows, indexes, triggers and the lease functions.
 begin;
-select plan(56);
+select plan(58);
 
 -- has_table rather than tables_are: other migrations may add tables (02_rls checks every table generically).
 select has_table('public', t, format('public.%s exists.', t))
@@ -66,7 +66,7 @@ select columns_are(
     'momentum_window', 'momentum_min_samples', 'momentum_min_pct', 'drawdown_throttle_floor',
     'drawdown_throttle_slope', 'take_profit_pct', 'stop_loss_pct', 'time_stop_seconds', 'entry_timeout_seconds',
     'burst_tick_ms', 'paper_starting_usdt', 'balance_snapshot_minutes', 'latency_retention_days',
-    'run_log_retention_days', 'exit_protection', 'market_data', 'updated_at',
+    'run_log_retention_days', 'exit_protection', 'market_data', 'book_updates', 'updated_at',
     -- issue 18 (read by _shared/regions/region_settings.ts)
     'candidate_regions', 'project_region', 'home_region_overrides', 'home_region_min_samples',
     'home_region_margin_pct', 'home_region_max_age_seconds'
@@ -192,6 +192,15 @@ select throws_ok(
   '23514',
   null,
   'bot_settings.market_data accepts only stream or poll.'
+);
+select col_default_is(
+  'public', 'bot_settings', 'book_updates', 'conflated', 'bot_settings.book_updates defaults to conflated.'
+);
+select throws_ok(
+  $$update public.bot_settings set book_updates = 'sometimes' where id = 1$$,
+  '23514',
+  null,
+  'bot_settings.book_updates accepts only conflated or every_change.'
 );
 
 select * from finish();

@@ -241,3 +241,10 @@ Deno.test("market_data is stream or poll (default stream); anything else names t
   assert.equal(parseSettings(row({ market_data: "poll" })).market_data, "poll");
   assert.deepEqual(fieldsOf(() => parseSettings(row({ market_data: "websocket" }))), ["market_data"]);
 });
+
+Deno.test("book_updates is conflated or every_change (default conflated); anything else names the field", () => {
+  assert.equal(DEFAULT_SETTINGS.book_updates, "conflated");
+  assert.equal(parseSettings(row({ book_updates: "every_change" })).book_updates, "every_change");
+  assert.deepEqual(fieldsOf(() => parseSettings(row({ book_updates: "sometimes" }))), ["book_updates"]);
+  assert.deepEqual(fieldsOf(() => parseSettings(row({ book_updates: undefined }))), ["book_updates"]);
+});

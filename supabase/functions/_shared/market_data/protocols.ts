@@ -1,11 +1,18 @@
 /**
- * The two venues' public book-top streams, as plain WebSocket text: where to connect, what to send, how to read a
- * push. Binance spot: `<symbol>@bookTicker` ({u, s, b, B, a, A}); OKX v5: the `tickers` channel ({arg, data:
- * [{instId, bidPx, askPx, ...}]}). No ccxt here: ccxt.pro cost about five times our cost per message (docs/STREAMS.md).
+ * The venues' public book-top streams, as plain WebSocket text: where to connect, what to send, how to read a push.
+ * Two channels per venue (bot_settings.book_updates):
+ * - conflated, at most one top per symbol every 100 ms: Binance spot `<symbol>@depth5@100ms` on the combined stream
+ *   ({stream, data: {lastUpdateId, bids, asks}}), OKX v5 `tickers` ({arg, data: [{instId, bidPx, askPx, ...}]});
+ * - every change of the top: Binance `<symbol>@bookTicker` ({u, s, b, B, a, A}), OKX `bbo-tbt` ({arg, data: [{asks,
+ *   bids, ts}]}).
+ * A liquid pair changes its top far more often than ten times a second, and each message costs the burst CPU (a wake
+ * of the process, a frame, a parse): the conflated channels keep that cost bounded (docs/STREAMS.md).
+ * No ccxt here: ccxt.pro cost about five times our cost per message (docs/STREAMS.md).
  *
  * Pushes are checked by hand, not with zod: this runs for every message, and the checks are the few fields we use.
  */
 import type { Venue } from "../exchange/venues.ts";
+import type { BookUpdates } from "../settings.ts";
 
 export interface StreamTop {
   symbol: string;
@@ -17,12 +24,14 @@ export interface StreamTop {
 export type Parsed = { kind: "top"; top: StreamTop } | { kind: "ignore" } | { kind: "garbage"; why: string };
 
 export interface StreamProtocol {
+  /** The channel's name as the run summary reports it, e.g. `depth5@100ms`. */
+  channel: string;
   url(options: { baseUrl: string | null; sandbox: boolean }): string;
   subscribe(symbols: readonly string[]): string[];
   /** Sent when the stream is quiet, so a live socket answers (OKX closes a socket silent for 30 s). */
   probe(): string;
   parse(text: string, symbolOf: Map<string, string>): Parsed;
-  /** Venue id → our symbol, e.g. BTCUSDT → BTC/USDT. */
+  /** The venue's id in pushes → our symbol, e.g. BTCUSDT → BTC/USDT. */
   ids(symbols: readonly string[]): Map<string, string>;
 }
 
@@ -45,13 +54,23 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 
 let binanceIds = 0;
 
-export const binanceProtocol: StreamProtocol = {
-  url: ({ baseUrl, sandbox }) =>
+function binanceUrl(path: "/ws" | "/stream") {
+  return ({ baseUrl, sandbox }: { baseUrl: string | null; sandbox: boolean }) =>
     baseUrl
-      ? `${wsOrigin(baseUrl)}/ws`
+      ? `${wsOrigin(baseUrl)}${path}`
       : sandbox
-      ? "wss://stream.testnet.binance.vision/ws"
-      : "wss://stream.binance.com:9443/ws",
+      ? `wss://stream.testnet.binance.vision${path}`
+      : `wss://stream.binance.com:9443${path}`;
+}
+
+/** The best price of a depth side, `[["price", "qty"], ...]`. */
+function bestOf(levels: unknown): number {
+  return Array.isArray(levels) && Array.isArray(levels[0]) ? price(levels[0][0]) : NaN;
+}
+
+export const binanceBookTicker: StreamProtocol = {
+  channel: "bookTicker",
+  url: binanceUrl("/ws"),
   subscribe: (symbols) => [
     JSON.stringify({
       method: "SUBSCRIBE",
@@ -74,13 +93,53 @@ export const binanceProtocol: StreamProtocol = {
   },
 };
 
-export const okxProtocol: StreamProtocol = {
-  url: ({ baseUrl, sandbox }) =>
-    baseUrl
-      ? `${wsOrigin(baseUrl)}/ws/v5/public`
-      : sandbox
-      ? "wss://wspap.okx.com:8443/ws/v5/public"
-      : "wss://ws.okx.com:8443/ws/v5/public",
+/** On the combined stream (`/stream`): a partial-depth push names no symbol, its envelope's stream name does. */
+export const binanceDepth5: StreamProtocol = {
+  channel: "depth5@100ms",
+  url: binanceUrl("/stream"),
+  subscribe: (symbols) => [
+    JSON.stringify({
+      method: "SUBSCRIBE",
+      params: symbols.map((s) => `${s.replace("/", "").toLowerCase()}@depth5@100ms`),
+      id: ++binanceIds,
+    }),
+  ],
+  probe: () => JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: ++binanceIds }),
+  ids: (symbols) => new Map(symbols.map((s) => [`${s.replace("/", "").toLowerCase()}@depth5@100ms`, s])),
+  parse(text, symbolOf) {
+    const m = parseJson(text);
+    if (!m) return { kind: "garbage", why: "not a JSON object" };
+    if ("result" in m || "id" in m) return m.error ? { kind: "garbage", why: "error reply" } : { kind: "ignore" };
+    const symbol = typeof m.stream === "string" ? symbolOf.get(m.stream) : undefined;
+    if (!symbol) return { kind: "garbage", why: "stream: not a subscribed stream" };
+    const data = m.data as Record<string, unknown> | undefined;
+    const bid = bestOf(data?.bids);
+    const ask = bestOf(data?.asks);
+    if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "data.bids/asks: no positive best price" };
+    return { kind: "top", top: { symbol, bid, ask } };
+  },
+};
+
+const okxPublicUrl = ({ baseUrl, sandbox }: { baseUrl: string | null; sandbox: boolean }) =>
+  baseUrl
+    ? `${wsOrigin(baseUrl)}/ws/v5/public`
+    : sandbox
+    ? "wss://wspap.okx.com:8443/ws/v5/public"
+    : "wss://ws.okx.com:8443/ws/v5/public";
+
+/** An OKX push's event or pong, when it is not data: ignore, or garbage for an error event. */
+function okxControl(text: string, m: Record<string, unknown> | undefined): Parsed | undefined {
+  if (text === "pong") return { kind: "ignore" };
+  if (!m) return { kind: "garbage", why: "not a JSON object" };
+  if (typeof m.event === "string") {
+    return m.event === "error" ? { kind: "garbage", why: "error event" } : { kind: "ignore" };
+  }
+  return undefined;
+}
+
+export const okxTickers: StreamProtocol = {
+  channel: "tickers",
+  url: okxPublicUrl,
   subscribe: (symbols) => [
     JSON.stringify({
       op: "subscribe",
@@ -90,12 +149,9 @@ export const okxProtocol: StreamProtocol = {
   probe: () => "ping",
   ids: (symbols) => new Map(symbols.map((s) => [s.replace("/", "-"), s])),
   parse(text, symbolOf) {
-    if (text === "pong") return { kind: "ignore" };
-    const m = parseJson(text);
-    if (!m) return { kind: "garbage", why: "not a JSON object" };
-    if (typeof m.event === "string") {
-      return m.event === "error" ? { kind: "garbage", why: "error event" } : { kind: "ignore" };
-    }
+    const m = text === "pong" ? undefined : parseJson(text);
+    const control = okxControl(text, m);
+    if (control || !m) return control ?? { kind: "garbage", why: "not a JSON object" };
     const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
     const symbol = data && typeof data.instId === "string" ? symbolOf.get(data.instId) : undefined;
     if (!data || !symbol) return { kind: "garbage", why: "data[0].instId: not a subscribed instrument" };
@@ -106,4 +162,34 @@ export const okxProtocol: StreamProtocol = {
   },
 };
 
-export const STREAM_PROTOCOLS: Record<Venue, StreamProtocol> = { binance: binanceProtocol, okx: okxProtocol };
+/** bbo-tbt names its instrument in `arg` only. */
+export const okxBboTbt: StreamProtocol = {
+  channel: "bbo-tbt",
+  url: okxPublicUrl,
+  subscribe: (symbols) => [
+    JSON.stringify({
+      op: "subscribe",
+      args: symbols.map((s) => ({ channel: "bbo-tbt", instId: s.replace("/", "-") })),
+    }),
+  ],
+  probe: () => "ping",
+  ids: (symbols) => new Map(symbols.map((s) => [s.replace("/", "-"), s])),
+  parse(text, symbolOf) {
+    const m = text === "pong" ? undefined : parseJson(text);
+    const control = okxControl(text, m);
+    if (control || !m) return control ?? { kind: "garbage", why: "not a JSON object" };
+    const arg = m.arg as Record<string, unknown> | undefined;
+    const symbol = arg && typeof arg.instId === "string" ? symbolOf.get(arg.instId) : undefined;
+    if (!symbol) return { kind: "garbage", why: "arg.instId: not a subscribed instrument" };
+    const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
+    const bid = bestOf(data?.bids);
+    const ask = bestOf(data?.asks);
+    if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "data[0].bids/asks: no positive best price" };
+    return { kind: "top", top: { symbol, bid, ask } };
+  },
+};
+
+export const STREAM_PROTOCOLS: Record<Venue, Record<BookUpdates, StreamProtocol>> = {
+  binance: { conflated: binanceDepth5, every_change: binanceBookTicker },
+  okx: { conflated: okxTickers, every_change: okxBboTbt },
+};

@@ -23,6 +23,8 @@ export interface QuoteStreamOptions {
 export interface QuoteStreamStats {
   messages: number;
   tops: number;
+  /** tops equal to the symbol's last one (not offered as changed) */
+  repeats: number;
   garbage: number;
   drops: number;
   stalls: number;
@@ -35,6 +37,7 @@ export class QuoteStream {
   readonly stats: QuoteStreamStats = {
     messages: 0,
     tops: 0,
+    repeats: 0,
     garbage: 0,
     drops: 0,
     stalls: 0,
@@ -72,6 +75,11 @@ export class QuoteStream {
         this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
       },
     });
+  }
+
+  /** The channel subscribed to (protocols.ts). */
+  get channel(): string {
+    return this.options.protocol.channel;
   }
 
   /** Open, has delivered a top since connecting, and heard from within `stallMs`. */
@@ -175,6 +183,12 @@ export class QuoteStream {
     const { symbol, bid, ask } = parsed.top;
     this.stats.tops += 1;
     this.#fresh = true;
+    const known = this.#latest.get(symbol);
+    // A conflated channel repeats an unchanged top every interval: nothing to decide, so no round is woken for it.
+    if (known && known.bid === bid && known.ask === ask) {
+      this.stats.repeats += 1;
+      return;
+    }
     this.#latest.set(symbol, { bid, ask });
     this.#changed.add(symbol);
     for (const wake of this.#waiters.splice(0)) wake();

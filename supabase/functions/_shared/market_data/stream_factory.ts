@@ -4,21 +4,26 @@
  */
 import type { Env } from "../env.ts";
 import type { Venue } from "../exchange/venues.ts";
-import type { TradingMode } from "../settings.ts";
+import type { BookUpdates, TradingMode } from "../settings.ts";
 import { STREAM_PROTOCOLS } from "./protocols.ts";
 import { QuoteStream } from "./quote_stream.ts";
 
 /**
  * Nothing for this long (a probe answered included) and the socket is replaced: well above a live venue's push gaps
- * (bookTicker and OKX tickers push many times a second on liquid pairs; the probe at half covers a quiet one).
+ * (every channel pushes several times a second on a liquid pair; the probe at half covers a quiet one).
  */
 export const STREAM_STALL_MS = 3_000;
 
-export type QuoteStreamFactory = (venue: Venue, mode: TradingMode, symbols: readonly string[]) => QuoteStream;
+export type QuoteStreamFactory = (
+  venue: Venue,
+  mode: TradingMode,
+  symbols: readonly string[],
+  bookUpdates: BookUpdates,
+) => QuoteStream;
 
 export function quoteStreamFactory(env: Pick<Env, "baseUrls">): QuoteStreamFactory {
-  return (venue, mode, symbols) => {
-    const protocol = STREAM_PROTOCOLS[venue];
+  return (venue, mode, symbols, bookUpdates) => {
+    const protocol = STREAM_PROTOCOLS[venue][bookUpdates];
     const url = protocol.url({ baseUrl: env.baseUrls[venue] ?? null, sandbox: mode === "testnet" });
     return new QuoteStream({ url, protocol, symbols, stallMs: STREAM_STALL_MS });
   };

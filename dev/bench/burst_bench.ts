@@ -43,6 +43,8 @@ export interface BurstConfig {
    * trades: the fixed cost of a burst second, against which the shipped row's extra is the cost of its trades.
    */
   idle?: boolean;
+  /** With `shipped`: bot_settings.book_updates (default 'conflated', the shipped default). */
+  bookUpdates?: "conflated" | "every_change";
 }
 
 export interface BurstRun {
@@ -116,7 +118,8 @@ async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
     live_trading_enabled = false,
     symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = 100000,
     max_daily_loss_usd = 1000000, exit_protection = ${config.shipped === true},
-    market_data = ${config.shipped ? "stream" : "poll"} where id = 1`;
+    market_data = ${config.shipped ? "stream" : "poll"}, book_updates = ${config.bookUpdates ?? "conflated"}
+    where id = 1`;
 }
 
 /**

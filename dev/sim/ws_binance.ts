@@ -88,5 +88,5 @@ export const binanceStreams: StreamProtocol = {
     return JSON.stringify(path === "/stream" ? { stream: streamOfKey(key), data } : data);
   },
   symbolOfKey: (key) => key.split("|")[1],
-  intervalMsOfKey: (key) => key.startsWith("depth5@100ms|") ? 100 : undefined,
+  pacingOfKey: (key) => key.startsWith("depth5@100ms|") ? { everyMs: 100, repeat: true } : undefined,
 };

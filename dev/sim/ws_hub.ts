@@ -1,7 +1,7 @@
 // The simulator's WebSocket side: accepts upgrades on /<venue>/ws..., keeps each socket's subscriptions and pushes a
 // book-top message when a subscribed symbol's quote changes (the engine's quote, read every `pollMs`, after the
-// price steps the clock made due), or, for a channel on a fixed interval (Binance depth5@100ms), once per interval
-// whether it changed or not. Venue protocols live in ws_binance.ts and ws_okx.ts, faults in ws_faults.ts.
+// price steps the clock made due); a conflated channel at most once per its interval (OKX tickers, on a change) or once
+// every interval whether it changed or not (Binance depth5@100ms). Venue protocols live in ws_binance.ts and ws_okx.ts, faults in ws_faults.ts.
 
 import type { VenueEngine } from "./engine.ts";
 import type { Quote, VenueId } from "./types.ts";
@@ -34,7 +34,7 @@ export class StreamHub {
   readonly faults: StreamFaults;
   readonly #connections = new Set<Connection>();
   readonly #last = new Map<string, string>();
-  /** `venue|key` of an interval channel → when its next push is due (performance.now()). */
+  /** `venue|key` of a conflated channel → when its next push may go out (performance.now()). */
   readonly #dueAt = new Map<string, number>();
   #updateId = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -120,14 +120,13 @@ export class StreamHub {
         const fingerprint = `${q.bid}|${q.ask}|${q.bidQty}|${q.askQty}`;
         const lastKey = `${venue}|${key}`;
         const changed = this.#last.get(lastKey) !== fingerprint;
-        const intervalMs = protocol.intervalMsOfKey?.(key);
-        if (intervalMs === undefined) {
-          if (!changed) continue;
-        } else {
+        const pacing = protocol.pacingOfKey?.(key);
+        if (!changed && !pacing?.repeat) continue;
+        if (pacing) {
           const due = this.#dueAt.get(lastKey) ?? now;
           if (now < due) continue;
-          // On the interval's grid, not drifting by the poll's lateness; a long pause restarts the grid.
-          this.#dueAt.set(lastKey, now - due > intervalMs ? now + intervalMs : due + intervalMs);
+          // On the interval's grid, not drifting by the poll's lateness; a pause restarts the grid.
+          this.#dueAt.set(lastKey, now - due > pacing.everyMs ? now + pacing.everyMs : due + pacing.everyMs);
         }
         this.#last.set(lastKey, fingerprint);
         const updateId = this.#updateId++;
@@ -159,7 +158,10 @@ export class StreamHub {
     engine.sync();
     const symbol = conn.protocol.symbolOfKey?.(key) ?? key;
     const q = engine.quote(symbol);
-    this.#last.set(`${conn.venue}|${key}`, `${q.bid}|${q.ask}|${q.bidQty}|${q.askQty}`);
+    const lastKey = `${conn.venue}|${key}`;
+    this.#last.set(lastKey, `${q.bid}|${q.ask}|${q.bidQty}|${q.askQty}`);
+    const pacing = conn.protocol.pacingOfKey?.(key);
+    if (pacing) this.#dueAt.set(lastKey, performance.now() + pacing.everyMs);
     this.#sendQuote(conn, key, q, this.#updateId++);
   }
 

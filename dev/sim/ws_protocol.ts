@@ -20,6 +20,9 @@ export interface StreamProtocol {
   /** `path`: the socket's own (Binance wraps pushes on /stream). */
   quoteMessage(key: string, quote: Quote, updateId: number, nowMs: number, path: string): string;
   symbolOfKey?(key: string): string;
-  /** A channel pushed on a fixed interval (changed or not) rather than on every change of the top. */
-  intervalMsOfKey?(key: string): number | undefined;
+  /**
+   * A conflated channel: at most one push per `everyMs`; `repeat` true sends one every interval whether the top changed
+   * or not (Binance partial depth), false only when it changed (OKX tickers). Undefined: every change is pushed.
+   */
+  pacingOfKey?(key: string): { everyMs: number; repeat: boolean } | undefined;
 }

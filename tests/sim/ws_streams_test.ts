@@ -145,6 +145,42 @@ Deno.test("binance combined stream: depth5@100ms in {stream, data}, five levels,
   }
 });
 
+Deno.test("okx tickers: at most one push per 100 ms per instrument, the latest top; bbo-tbt every change", async () => {
+  const sim = await setup();
+  const { ws, next } = await rawSocket(`${simWsOrigin(sim)}/okx/ws/v5/public`);
+  try {
+    ws.send(JSON.stringify({ op: "subscribe", args: [{ channel: "tickers", instId: "BTC-USDT" }] }));
+    assert.equal(JSON.parse(await next()).event, "subscribe");
+    assert.equal(JSON.parse(await next()).data[0].bidPx, "60000");
+    const before = sim.streams.stats.pushes;
+    // Five changes in one synchronous burst: far inside one 100 ms window, so at most one of them goes out now.
+    for (let i = 1; i <= 5; i++) {
+      sim.market.setQuote("okx", "BTC/USDT", { bid: 60_000 + i, ask: 60_010 + i });
+      sim.streams.pushChanged();
+    }
+    assert.ok(sim.streams.stats.pushes - before <= 1, `pushes in the window: ${sim.streams.stats.pushes - before}`);
+    let last = JSON.parse(await next());
+    for (let i = 0; i < 5 && last.data[0].bidPx !== "60005"; i++) last = JSON.parse(await next());
+    assert.equal(last.data[0].bidPx, "60005", "the window's latest top is sent when it ends");
+
+    ws.send(JSON.stringify({ op: "subscribe", args: [{ channel: "bbo-tbt", instId: "ETH-USDT" }] }));
+    const seen: { arg?: { channel: string }; data?: { bids: string[][] }[] }[] = [];
+    for (let i = 0; i < 10 && !seen.some((m) => m.arg?.channel === "bbo-tbt" && m.data); i++) {
+      seen.push(JSON.parse(await next()));
+    }
+    const beforeBbo = sim.streams.stats.pushes;
+    for (let i = 1; i <= 3; i++) {
+      sim.market.setQuote("okx", "ETH/USDT", { bid: 3_000 + i, ask: 3_000.5 + i });
+      sim.streams.pushChanged();
+    }
+    assert.equal(sim.streams.stats.pushes - beforeBbo, 3, "bbo-tbt: one push per change");
+  } finally {
+    ws.close();
+    await closed(ws);
+    await sim.stop();
+  }
+});
+
 Deno.test("binance socket faults: garbage, duplicates, stall, drop", async () => {
   const sim = await setup();
   const { ws, next } = await rawSocket(`${simWsOrigin(sim)}/binance/ws`);

@@ -68,6 +68,8 @@ export interface BurstRun {
   latencies: EntryLatency[];
   /** Streamed quotes (shipped settings): book-top push → entry order at the venue, ms (pushToOrderLatencies). */
   pushLatencies?: number[];
+  /** Book-top stream messages the burst received, all venues (its summary's market_data.messages). */
+  streamMessages?: number;
   notes: string[];
 }
 
@@ -81,6 +83,7 @@ const venueSummarySchema = z.object({
   fills: z.number(),
   positions_closed: z.number(),
   signals: z.object({ entries: z.number() }),
+  market_data: z.object({ messages: z.number() }),
   notes: z.array(z.string()),
 });
 const burstAnswerSchema = z.object({ duration_ms: z.number(), venues: z.array(venueSummarySchema) });
@@ -200,6 +203,7 @@ export async function runOnce(
     fills: sum((v) => v.fills),
     positionsClosed: sum((v) => v.positions_closed),
     quoteErrors: sum((v) => v.quote_errors),
+    streamMessages: sum((v) => v.market_data.messages),
     venueCounts: config.venues.map((venue) => countVenueRequests(venueRequests, venue, ticks[venue] ?? 0)),
     dbRequests: db.length,
     dbByResource: countDbRequests(db),

@@ -136,6 +136,8 @@ stackTest("trade-burst with streamed quotes", {
       const [venue] = res.body.venues;
       assert.equal(venue.market_data.source, "stream");
       assert.equal(venue.market_data.channel, "depth5@100ms", "book_updates = 'conflated' (the default)");
+      // The quote stands still between the test's moves; depth5@100ms repeats it every 100 ms.
+      assert.ok(venue.market_data.repeats >= 1, JSON.stringify(venue.market_data));
       assert.ok(venue.market_data.drops >= 1, JSON.stringify(venue.market_data));
       assert.ok(venue.market_data.reconnects >= 1);
       assert.ok(venue.market_data.poll_reads >= 1);

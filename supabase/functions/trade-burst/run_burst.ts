@@ -311,6 +311,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
       await stream.close();
       Object.assign(summary.market_data, {
         messages: stream.stats.messages,
+        repeats: stream.stats.repeats,
         garbage: stream.stats.garbage,
         drops: stream.stats.drops,
         stalls: stream.stats.stalls,

@@ -62,6 +62,8 @@ export interface MarketDataSummary {
   stream_reads: number;
   poll_reads: number;
   messages: number;
+  /** tops equal to the symbol's last one (a conflated channel repeats an unchanged top), which decide nothing */
+  repeats: number;
   garbage: number;
   drops: number;
   stalls: number;
@@ -151,6 +153,7 @@ export function emptyVenueSummary(venue: Venue): VenueSummary {
       stream_reads: 0,
       poll_reads: 0,
       messages: 0,
+      repeats: 0,
       garbage: 0,
       drops: 0,
       stalls: 0,

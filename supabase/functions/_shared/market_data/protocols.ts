@@ -63,6 +63,19 @@ function binanceUrl(path: "/ws" | "/stream") {
       : `wss://stream.binance.com:9443${path}`;
 }
 
+/** `<symbol>@<channel>`, e.g. `btcusdt@depth5@100ms`. */
+function binanceStream(symbol: string, channel: string): string {
+  return `${symbol.replace("/", "").toLowerCase()}@${channel}`;
+}
+
+function binanceSubscribe(channel: string) {
+  return (symbols: readonly string[]) => [
+    JSON.stringify({ method: "SUBSCRIBE", params: symbols.map((s) => binanceStream(s, channel)), id: ++binanceIds }),
+  ];
+}
+
+const binanceProbe = () => JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: ++binanceIds });
+
 /** The best price of a depth side, `[["price", "qty"], ...]`. */
 function bestOf(levels: unknown): number {
   return Array.isArray(levels) && Array.isArray(levels[0]) ? price(levels[0][0]) : NaN;
@@ -71,14 +84,8 @@ function bestOf(levels: unknown): number {
 export const binanceBookTicker: StreamProtocol = {
   channel: "bookTicker",
   url: binanceUrl("/ws"),
-  subscribe: (symbols) => [
-    JSON.stringify({
-      method: "SUBSCRIBE",
-      params: symbols.map((s) => `${s.replace("/", "").toLowerCase()}@bookTicker`),
-      id: ++binanceIds,
-    }),
-  ],
-  probe: () => JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: ++binanceIds }),
+  subscribe: binanceSubscribe("bookTicker"),
+  probe: binanceProbe,
   ids: (symbols) => new Map(symbols.map((s) => [s.replace("/", ""), s])),
   parse(text, symbolOf) {
     const m = parseJson(text);
@@ -97,15 +104,9 @@ export const binanceBookTicker: StreamProtocol = {
 export const binanceDepth5: StreamProtocol = {
   channel: "depth5@100ms",
   url: binanceUrl("/stream"),
-  subscribe: (symbols) => [
-    JSON.stringify({
-      method: "SUBSCRIBE",
-      params: symbols.map((s) => `${s.replace("/", "").toLowerCase()}@depth5@100ms`),
-      id: ++binanceIds,
-    }),
-  ],
-  probe: () => JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: ++binanceIds }),
-  ids: (symbols) => new Map(symbols.map((s) => [`${s.replace("/", "").toLowerCase()}@depth5@100ms`, s])),
+  subscribe: binanceSubscribe("depth5@100ms"),
+  probe: binanceProbe,
+  ids: (symbols) => new Map(symbols.map((s) => [binanceStream(s, "depth5@100ms"), s])),
   parse(text, symbolOf) {
     const m = parseJson(text);
     if (!m) return { kind: "garbage", why: "not a JSON object" };
@@ -127,6 +128,14 @@ const okxPublicUrl = ({ baseUrl, sandbox }: { baseUrl: string | null; sandbox: b
     ? "wss://wspap.okx.com:8443/ws/v5/public"
     : "wss://ws.okx.com:8443/ws/v5/public";
 
+function okxSubscribe(channel: string) {
+  return (symbols: readonly string[]) => [
+    JSON.stringify({ op: "subscribe", args: symbols.map((s) => ({ channel, instId: s.replace("/", "-") })) }),
+  ];
+}
+
+const okxIds = (symbols: readonly string[]) => new Map(symbols.map((s) => [s.replace("/", "-"), s]));
+
 /** An OKX push's event or pong, when it is not data: ignore, or garbage for an error event. */
 function okxControl(text: string, m: Record<string, unknown> | undefined): Parsed | undefined {
   if (text === "pong") return { kind: "ignore" };
@@ -140,14 +149,9 @@ function okxControl(text: string, m: Record<string, unknown> | undefined): Parse
 export const okxTickers: StreamProtocol = {
   channel: "tickers",
   url: okxPublicUrl,
-  subscribe: (symbols) => [
-    JSON.stringify({
-      op: "subscribe",
-      args: symbols.map((s) => ({ channel: "tickers", instId: s.replace("/", "-") })),
-    }),
-  ],
+  subscribe: okxSubscribe("tickers"),
   probe: () => "ping",
-  ids: (symbols) => new Map(symbols.map((s) => [s.replace("/", "-"), s])),
+  ids: okxIds,
   parse(text, symbolOf) {
     const m = text === "pong" ? undefined : parseJson(text);
     const control = okxControl(text, m);
@@ -166,14 +170,9 @@ export const okxTickers: StreamProtocol = {
 export const okxBboTbt: StreamProtocol = {
   channel: "bbo-tbt",
   url: okxPublicUrl,
-  subscribe: (symbols) => [
-    JSON.stringify({
-      op: "subscribe",
-      args: symbols.map((s) => ({ channel: "bbo-tbt", instId: s.replace("/", "-") })),
-    }),
-  ],
+  subscribe: okxSubscribe("bbo-tbt"),
   probe: () => "ping",
-  ids: (symbols) => new Map(symbols.map((s) => [s.replace("/", "-"), s])),
+  ids: okxIds,
   parse(text, symbolOf) {
     const m = text === "pong" ? undefined : parseJson(text);
     const control = okxControl(text, m);

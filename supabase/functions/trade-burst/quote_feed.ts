@@ -14,8 +14,10 @@ import type { Clock } from "../_shared/clock.ts";
 import type { QuoteObserver } from "./quote_recorder.ts";
 
 /**
- * Streaming: a symbol's mid enters its momentum buffer at most this often. Decisions run on every top, but the
- * buffer keeps the cadence a tick gave it (a window counts samples, and a busy symbol pushes tens of tops a second).
+ * Streaming: a symbol's momentum buffer takes a new sample at most this often. Decisions run on every top, but the
+ * buffer keeps the cadence a tick gave it (a window counts samples, and a busy symbol pushes tens of tops a second);
+ * a top within a sample's slot replaces that sample, so the newest sample is always the latest mid and a decision on a
+ * pushed top sees it (skipped, the move would wait for the next slot's read to count).
  */
 export const STREAM_MOMENTUM_SAMPLE_MS = 100;
 
@@ -63,11 +65,14 @@ export class QuoteFeed {
         const quote = streamed ? streamed.get(symbol) ?? null : quoteFromBook(fresh?.[symbol]);
         if (quote && isUsableQuote(quote)) {
           ctx.quotes.set(symbol, quote);
+          const key = momentumKey(ctx.venue, symbol);
           if (
             !streamed || now - (this.#sampledAt.get(symbol) ?? Number.NEGATIVE_INFINITY) >= STREAM_MOMENTUM_SAMPLE_MS
           ) {
             this.#sampledAt.set(symbol, now);
-            this.#momentum.observe(momentumKey(ctx.venue, symbol), midPrice(quote), momentumWindow);
+            this.#momentum.observe(key, midPrice(quote), momentumWindow);
+          } else if (changed.has(symbol)) {
+            this.#momentum.amendLast(key, midPrice(quote), momentumWindow);
           }
         } else {
           ctx.quotes.delete(symbol);

@@ -47,14 +47,48 @@ Deno.test("streamed reads: only pushed symbols count as changed; a mid enters mo
   push(ETH, 3000);
   push(BTC, 60000);
   assert.deepEqual([...(await feed.read(20))!].sort(), [BTC, ETH]);
-  // Pushes every 25 ms for 200 ms: ETH's buffer takes a sample at 0, 100 and 200 ms only.
+  // Pushes every 25 ms for 200 ms: ETH's buffer takes a sample at 0, 100 and 200 ms only, each slot ending on its
+  // latest mid, and the newest sample is always the latest mid.
   for (let i = 1; i <= 8; i++) {
     clock.advance(25);
     push(ETH, 3000 + i);
     assert.deepEqual([...(await feed.read(20))!], [ETH], "BTC did not move");
+    assert.equal(feed.momentum(ETH).at(-1), 3000 + i);
   }
-  assert.deepEqual(feed.momentum(ETH), [3000, 3004, 3008]);
+  assert.deepEqual(feed.momentum(ETH), [3003, 3007, 3008]);
   assert.equal(STREAM_MOMENTUM_SAMPLE_MS, 100);
   // A symbol without a new top is still sampled on that cadence (flat stretches count).
   assert.deepEqual(feed.momentum(BTC), [60000, 60000, 60000]);
+});
+
+Deno.test("streamed reads: a top that moves just after a flat sample is in the buffer at once", async () => {
+  const clock = new ManualClock();
+  const { stream, push } = fakeStream();
+  const feed = new QuoteFeed({
+    venue: "binance",
+    client: noRest as unknown as VenueClient,
+    symbols: [ETH, BTC],
+    quotes: new Map(),
+    summary: emptyVenueSummary("binance"),
+    stream,
+    clock,
+  });
+  push(ETH, 3000);
+  push(BTC, 60000);
+  await feed.read(20);
+  // ETH's push at 100 ms reads BTC too: a flat sample of BTC is taken then.
+  clock.advance(100);
+  push(ETH, 3001);
+  await feed.read(20);
+  assert.deepEqual(feed.momentum(BTC), [60000, 60000]);
+  // BTC moves 30 ms later, inside that sample's slot: the decision on this top must see 60060, not wait a slot.
+  clock.advance(30);
+  push(BTC, 60060);
+  assert.deepEqual([...(await feed.read(20))!], [BTC]);
+  assert.deepEqual(feed.momentum(BTC), [60000, 60060]);
+  // A read within the slot that BTC did not move in leaves its samples alone.
+  clock.advance(20);
+  push(ETH, 3002);
+  await feed.read(20);
+  assert.deepEqual(feed.momentum(BTC), [60000, 60060]);
 });

@@ -46,6 +46,15 @@ export class MomentumBuffers {
     return next;
   }
 
+  /** Replaces the newest mid (appends when the buffer is empty): the latest price within one sample's slot. */
+  amendLast(key: string, mid: number, window: number): readonly number[] {
+    const buffer = this.#buffers.get(key) ?? [];
+    if (!Number.isFinite(mid) || mid <= 0 || buffer.length === 0) return this.observe(key, mid, window);
+    const next = [...buffer.slice(0, -1), mid].slice(-Math.max(1, window));
+    this.#buffers.set(key, next);
+    return next;
+  }
+
   get(key: string): readonly number[] {
     return this.#buffers.get(key) ?? [];
   }

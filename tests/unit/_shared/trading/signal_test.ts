@@ -199,3 +199,12 @@ Deno.test("evaluateSignal applies the legacy entry rules", async (t) => {
     assert.equal(evaluateSignal(wide, up, aggressive, strict, rich).reason, "momentum_too_weak");
   });
 });
+
+Deno.test("MomentumBuffers.amendLast replaces the newest mid, appends to an empty buffer, ignores a bad mid", () => {
+  const buffers = new MomentumBuffers();
+  assert.deepEqual(buffers.amendLast("k", 100, 3), [100]);
+  buffers.observe("k", 101, 3);
+  assert.deepEqual(buffers.amendLast("k", 102, 3), [100, 102]);
+  assert.deepEqual(buffers.amendLast("k", Number.NaN, 3), [100, 102]);
+  assert.deepEqual(buffers.amendLast("k", -1, 3), [100, 102]);
+});

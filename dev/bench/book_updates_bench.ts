@@ -15,7 +15,7 @@ import { startSimulator } from "../sim/server.ts";
 import { runOnce, type SqlRunner } from "./burst_bench.ts";
 import { startDbProxy } from "./db_proxy.ts";
 import { shippedEntry, startFunctionProcess } from "./function_process.ts";
-import { benchSimConfig } from "./scenario.ts";
+import { benchFunctionEnv, benchSimConfig } from "./scenario.ts";
 import { median } from "./stats.ts";
 
 const { values } = parseArgs({
@@ -34,18 +34,7 @@ const sim = await startSimulator({ seed: 11, config: benchSimConfig(stepMs) });
 const stack = await startStack({ functions: false });
 const proxy = startDbProxy(stack.gatewayUrl);
 const sqlClient = postgres(stack.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-const env: Record<string, string> = {
-  ...stack.functionEnv,
-  SUPABASE_URL: proxy.url,
-  BINANCE_API_KEY: sim.binance.apiKey,
-  BINANCE_API_SECRET: sim.binance.secret,
-  BINANCE_BASE_URL: sim.binance.baseUrl,
-  OKX_API_KEY: sim.okx.apiKey,
-  OKX_API_SECRET: sim.okx.secret,
-  OKX_PASSPHRASE: sim.okx.passphrase,
-  OKX_BASE_URL: sim.okx.baseUrl,
-  EXCHANGE_TIMEOUT_MS: "5000",
-};
+const env = benchFunctionEnv(stack.functionEnv, sim, proxy.url);
 const deps = {
   sim,
   proxy,

@@ -20,7 +20,7 @@ import { type ArtifactResults, measureArtifacts } from "./artifacts.ts";
 import { startDbProxy } from "./db_proxy.ts";
 import { shippedEntry } from "./function_process.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
-import { benchSimConfig, benchSymbols } from "./scenario.ts";
+import { benchFunctionEnv, benchSimConfig, benchSymbols } from "./scenario.ts";
 import {
   measurePlacements,
   type PlacementResult,
@@ -139,18 +139,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const sqlClient = postgres(stack.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   const sql = sqlClient as unknown as SqlRunner;
   const logDir = await Deno.makeTempDir({ dir: stack.logDir, prefix: "bench-" });
-  const env: Record<string, string> = {
-    ...stack.functionEnv,
-    SUPABASE_URL: proxy.url,
-    BINANCE_API_KEY: sim.binance.apiKey,
-    BINANCE_API_SECRET: sim.binance.secret,
-    BINANCE_BASE_URL: sim.binance.baseUrl,
-    OKX_API_KEY: sim.okx.apiKey,
-    OKX_API_SECRET: sim.okx.secret,
-    OKX_PASSPHRASE: sim.okx.passphrase,
-    OKX_BASE_URL: sim.okx.baseUrl,
-    EXCHANGE_TIMEOUT_MS: "5000",
-  };
+  const env = benchFunctionEnv(stack.functionEnv, sim, proxy.url);
   const results: BenchResults = {
     machine,
     options,

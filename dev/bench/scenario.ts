@@ -5,6 +5,7 @@
  */
 import { defaultBinanceConfig, defaultOkxConfig } from "../sim/config.ts";
 import type { MarketConfig, PricePoint, SimConfig } from "../sim/types.ts";
+import type { Simulator } from "../sim/server.ts";
 
 /** bot_settings.symbols allows up to 50. */
 export const MAX_BENCH_SYMBOLS = 50;
@@ -101,4 +102,24 @@ export function cyclePath(basePrice: number, cycles: number, offset = 0): PriceP
 /** Cycles needed to cover `durationMs` of price steps every `stepMs`, plus slack for the burst's start-up. */
 export function cyclesFor(durationMs: number, stepMs: number): number {
   return Math.ceil(durationMs / stepMs / CYCLE_POINTS) + 3;
+}
+
+/** A bench function process's env: the stack's, the database behind `supabaseUrl` (the proxy), the simulator's keys. */
+export function benchFunctionEnv(
+  functionEnv: Record<string, string>,
+  sim: Simulator,
+  supabaseUrl: string,
+): Record<string, string> {
+  return {
+    ...functionEnv,
+    SUPABASE_URL: supabaseUrl,
+    BINANCE_API_KEY: sim.binance.apiKey,
+    BINANCE_API_SECRET: sim.binance.secret,
+    BINANCE_BASE_URL: sim.binance.baseUrl,
+    OKX_API_KEY: sim.okx.apiKey,
+    OKX_API_SECRET: sim.okx.secret,
+    OKX_PASSPHRASE: sim.okx.passphrase,
+    OKX_BASE_URL: sim.okx.baseUrl,
+    EXCHANGE_TIMEOUT_MS: "5000",
+  };
 }

@@ -32,7 +32,8 @@ function fakeStream() {
 
 const noRest = { fetchQuotes: () => Promise.reject(new Error("no REST quote while the stream is up")) };
 
-Deno.test("streamed reads: only pushed symbols count as changed; a mid enters momentum at most every 100 ms", async () => {
+/** A feed of ETH and BTC on binance reading the fake stream, on a manual clock. */
+function streamedFeed() {
   const clock = new ManualClock();
   const { stream, push } = fakeStream();
   const feed = new QuoteFeed({
@@ -44,6 +45,11 @@ Deno.test("streamed reads: only pushed symbols count as changed; a mid enters mo
     stream,
     clock,
   });
+  return { clock, push, feed };
+}
+
+Deno.test("streamed reads: only pushed symbols count as changed; a mid enters momentum at most every 100 ms", async () => {
+  const { clock, push, feed } = streamedFeed();
   push(ETH, 3000);
   push(BTC, 60000);
   assert.deepEqual([...(await feed.read(20))!].sort(), [BTC, ETH]);
@@ -62,17 +68,7 @@ Deno.test("streamed reads: only pushed symbols count as changed; a mid enters mo
 });
 
 Deno.test("streamed reads: a top that moves just after a flat sample is in the buffer at once", async () => {
-  const clock = new ManualClock();
-  const { stream, push } = fakeStream();
-  const feed = new QuoteFeed({
-    venue: "binance",
-    client: noRest as unknown as VenueClient,
-    symbols: [ETH, BTC],
-    quotes: new Map(),
-    summary: emptyVenueSummary("binance"),
-    stream,
-    clock,
-  });
+  const { clock, push, feed } = streamedFeed();
   push(ETH, 3000);
   push(BTC, 60000);
   await feed.read(20);

@@ -146,47 +146,47 @@ function okxControl(text: string, m: Record<string, unknown> | undefined): Parse
   return undefined;
 }
 
-export const okxTickers: StreamProtocol = {
-  channel: "tickers",
-  url: okxPublicUrl,
-  subscribe: okxSubscribe("tickers"),
-  probe: () => "ping",
-  ids: okxIds,
-  parse(text, symbolOf) {
-    const m = text === "pong" ? undefined : parseJson(text);
-    const control = okxControl(text, m);
-    if (control || !m) return control ?? { kind: "garbage", why: "not a JSON object" };
-    const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
-    const symbol = data && typeof data.instId === "string" ? symbolOf.get(data.instId) : undefined;
-    if (!data || !symbol) return { kind: "garbage", why: "data[0].instId: not a subscribed instrument" };
-    const bid = price(data.bidPx);
-    const ask = price(data.askPx);
-    if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "bidPx/askPx: not positive decimal strings" };
-    return { kind: "top", top: { symbol, bid, ask } };
-  },
-};
+/** An OKX public channel: subscribe, probe and control messages are the same; `readTop` reads one data push. */
+function okxChannel(
+  channel: string,
+  readTop: (m: Record<string, unknown>, symbolOf: Map<string, string>) => Parsed,
+): StreamProtocol {
+  return {
+    channel,
+    url: okxPublicUrl,
+    subscribe: okxSubscribe(channel),
+    probe: () => "ping",
+    ids: okxIds,
+    parse(text, symbolOf) {
+      const m = text === "pong" ? undefined : parseJson(text);
+      const control = okxControl(text, m);
+      if (control || !m) return control ?? { kind: "garbage", why: "not a JSON object" };
+      return readTop(m, symbolOf);
+    },
+  };
+}
+
+export const okxTickers = okxChannel("tickers", (m, symbolOf) => {
+  const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
+  const symbol = data && typeof data.instId === "string" ? symbolOf.get(data.instId) : undefined;
+  if (!data || !symbol) return { kind: "garbage", why: "data[0].instId: not a subscribed instrument" };
+  const bid = price(data.bidPx);
+  const ask = price(data.askPx);
+  if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "bidPx/askPx: not positive decimal strings" };
+  return { kind: "top", top: { symbol, bid, ask } };
+});
 
 /** bbo-tbt names its instrument in `arg` only. */
-export const okxBboTbt: StreamProtocol = {
-  channel: "bbo-tbt",
-  url: okxPublicUrl,
-  subscribe: okxSubscribe("bbo-tbt"),
-  probe: () => "ping",
-  ids: okxIds,
-  parse(text, symbolOf) {
-    const m = text === "pong" ? undefined : parseJson(text);
-    const control = okxControl(text, m);
-    if (control || !m) return control ?? { kind: "garbage", why: "not a JSON object" };
-    const arg = m.arg as Record<string, unknown> | undefined;
-    const symbol = arg && typeof arg.instId === "string" ? symbolOf.get(arg.instId) : undefined;
-    if (!symbol) return { kind: "garbage", why: "arg.instId: not a subscribed instrument" };
-    const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
-    const bid = bestOf(data?.bids);
-    const ask = bestOf(data?.asks);
-    if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "data[0].bids/asks: no positive best price" };
-    return { kind: "top", top: { symbol, bid, ask } };
-  },
-};
+export const okxBboTbt = okxChannel("bbo-tbt", (m, symbolOf) => {
+  const arg = m.arg as Record<string, unknown> | undefined;
+  const symbol = arg && typeof arg.instId === "string" ? symbolOf.get(arg.instId) : undefined;
+  if (!symbol) return { kind: "garbage", why: "arg.instId: not a subscribed instrument" };
+  const data = Array.isArray(m.data) ? m.data[0] as Record<string, unknown> | undefined : undefined;
+  const bid = bestOf(data?.bids);
+  const ask = bestOf(data?.asks);
+  if (!(bid > 0) || !(ask > 0)) return { kind: "garbage", why: "data[0].bids/asks: no positive best price" };
+  return { kind: "top", top: { symbol, bid, ask } };
+});
 
 export const STREAM_PROTOCOLS: Record<Venue, Record<BookUpdates, StreamProtocol>> = {
   binance: { conflated: binanceDepth5, every_change: binanceBookTicker },

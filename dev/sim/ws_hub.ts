@@ -1,7 +1,8 @@
 // The simulator's WebSocket side: accepts upgrades on /<venue>/ws..., keeps each socket's subscriptions and pushes a
 // book-top message when a subscribed symbol's quote changes (the engine's quote, read every `pollMs`, after the
 // price steps the clock made due); a conflated channel at most once per its interval (OKX tickers, on a change) or once
-// every interval whether it changed or not (Binance depth5@100ms). Venue protocols live in ws_binance.ts and ws_okx.ts, faults in ws_faults.ts.
+// every interval whether it changed or not (Binance depth5@100ms). Venue protocols live in ws_binance.ts and
+// ws_okx.ts, faults in ws_faults.ts.
 
 import type { VenueEngine } from "./engine.ts";
 import type { Quote, VenueId } from "./types.ts";

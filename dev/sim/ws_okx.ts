@@ -1,6 +1,7 @@
 // OKX v5 public WebSocket (/ws/v5/public) as ccxt.pro and our own client use it: {op: subscribe|unsubscribe, args:
 // [{channel: tickers|bbo-tbt, instId}]} answered per arg with {event, arg, connId}; pushes {arg, data: [...]} in the
-// shape of each channel (tickers at most every 100 ms per instrument, bbo-tbt on every change); the text "ping" answered "pong". Login and the private orders channel: ws_user_okx.ts.
+// shape of each channel (tickers at most every 100 ms per instrument, bbo-tbt on every change); the text "ping"
+// answered "pong". Login and the private orders channel: ws_user_okx.ts.
 
 import type { Quote } from "./types.ts";
 import type { StreamProtocol, SubscriptionChange } from "./ws_protocol.ts";

@@ -14,7 +14,7 @@ function marketId(symbol: string): string {
 }
 
 const CHANNELS = new Set(["bookTicker", "depth5@100ms"]);
-/** Levels of a partial-depth push, each one tick further from the top. */
+/** Levels a side of a partial-depth push (depthLevels spaces them by the spread). */
 const DEPTH_LEVELS = 5;
 
 /** `btcusdt@depth5@100ms` → the key `depth5@100ms|BTC/USDT` (undefined for other streams or unknown symbols). */

@@ -20,12 +20,31 @@ export type Db = Pick<PostgrestClient<Database>, "from" | "rpc">;
  */
 export const DB_REQUEST_TIMEOUT_MS = 8_000;
 
-/** `fetch` with a timeout per request (combined with the caller's own abort signal, if any). */
+/**
+ * `fetch` with a timeout per request (combined with the caller's own abort signal, if any), the body included: the
+ * answer is read whole inside the timeout (ours are small), and the timer is cleared when the request is over. A
+ * timer left pending (AbortSignal.timeout's is never cleared) would fire seconds later, once per request, and wake
+ * the burst's process for nothing.
+ */
 export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
-  return (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return base(input, { ...init, signal });
+  return async (input, init) => {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`request timed out after ${timeoutMs} ms`, "TimeoutError")),
+      timeoutMs,
+    );
+    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    try {
+      const response = await base(input, { ...init, signal });
+      const body = await response.arrayBuffer();
+      return new Response(body.byteLength > 0 ? body : null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 

@@ -15,8 +15,8 @@ import type { Clock } from "../_shared/clock.ts";
 import type { QuoteStream } from "../_shared/market_data/quote_stream.ts";
 import type { OrderStream } from "../_shared/order_stream/order_stream.ts";
 
-/** The two members of the order stream the pacer uses. */
-export type OrderWake = Pick<OrderStream, "hasEvent" | "nextEvent">;
+/** The members of the order stream the pacer uses. */
+export type OrderWake = Pick<OrderStream, "hasEvent" | "nextEvent" | "eventArrivals">;
 /** The two members of the quote stream the pacer uses. */
 export type TopWake = Pick<QuoteStream, "hasUnseenTop" | "nextTop">;
 
@@ -68,8 +68,8 @@ export class TickPacer {
     if (!stream.hasUnseenTop()) {
       const left = lastPreparedMs + this.tickMs - now;
       if (left <= 0) return;
-      const woke =
-        await (this.orders ? Promise.race([stream.nextTop(left), this.orders.nextEvent(left)]) : stream.nextTop(left));
+      // One wait for both: a race of two would leave the loser's timer to wake the process later for nothing.
+      const woke = await stream.nextTop(left, this.orders?.eventArrivals);
       // Woken by the deadline (the prepared tick polls) or by an order update: no round to pay for.
       if (!woke || this.orders?.hasEvent()) return;
     }

@@ -6,6 +6,7 @@ import {
   type TopWake,
 } from "../../../supabase/functions/trade-burst/tick_pacer.ts";
 import { ManualClock } from "../../support/manual_clock.ts";
+import { Wakeups } from "../../../supabase/functions/_shared/wakeups.ts";
 
 /**
  * The two members TickPacer uses; `nextTop` records how long it was asked to wait and answers `arrives`. `state`
@@ -13,15 +14,18 @@ import { ManualClock } from "../../support/manual_clock.ts";
  */
 function fakeStream(unseen: boolean, arrives = true) {
   const waits: number[] = [];
+  /** The other source each wait was also woken by (the order stream's), if any. */
+  const alsoWokenBy: (Wakeups | undefined)[] = [];
   const state = { unseen, arrives };
   const stream: TopWake = {
     hasUnseenTop: () => state.unseen,
-    nextTop: (ms: number) => {
+    nextTop: (ms: number, also?: Wakeups) => {
       waits.push(ms);
+      alsoWokenBy.push(also);
       return Promise.resolve(state.arrives);
     },
   };
-  return { stream, waits, state };
+  return { stream, waits, state, alsoWokenBy };
 }
 
 Deno.test("polling: the next tick starts burst_tick_ms after the last one started", async () => {
@@ -101,6 +105,7 @@ function fakeOrders(pending: boolean, arrives: boolean) {
   const waits: number[] = [];
   return {
     orders: {
+      eventArrivals: new Wakeups(),
       hasEvent: () => pending,
       nextEvent: (ms: number) => {
         waits.push(ms);
@@ -141,4 +146,17 @@ Deno.test("order stream: the wait for a round ends when an update arrives; polli
   clock.advance(300);
   await polled.wait(at, clock.monotonicMs());
   assert.deepEqual(polling.waits, [700]);
+});
+
+Deno.test("order stream: waiting for a top is one wait that an update also ends, not a race of two", async () => {
+  const clock = new ManualClock();
+  const tops = fakeStream(false, true);
+  const { orders, waits } = fakeOrders(false, false);
+  const pacer = new TickPacer(clock, 1000, tops.stream, orders);
+  const prepared = clock.monotonicMs();
+  clock.advance(100);
+  await pacer.waitForData(prepared, clock.monotonicMs());
+  assert.deepEqual(tops.waits, [900]);
+  assert.equal(tops.alsoWokenBy[0], orders.eventArrivals, "the order stream's arrivals end the same wait");
+  assert.deepEqual(waits, [], "no wait of the order stream's own beside it");
 });

@@ -7,6 +7,7 @@
 import type { Quote } from "../trading/quote.ts";
 import type { StreamProtocol } from "./protocols.ts";
 import { QuietWatch } from "../quiet_watch.ts";
+import { waitForAny, Wakeups } from "../wakeups.ts";
 
 export interface QuoteStreamOptions {
   url: string;
@@ -54,7 +55,8 @@ export class QuoteStream {
   #closed = false;
   readonly #quiet: QuietWatch;
   #retry: ReturnType<typeof setTimeout> | undefined;
-  #waiters: (() => void)[] = [];
+  /** Woken when a changed top arrives, and on close. */
+  readonly topArrivals = new Wakeups();
   /** Symbols a top arrived for since the last takeChanged(). */
   readonly #changed = new Set<string>();
   /** Set when the first top arrives after (re)connecting: the stream is up only once it has spoken. */
@@ -110,27 +112,20 @@ export class QuoteStream {
     return changed;
   }
 
-  /** Resolves true when a top arrives, false after `ms` or on close. */
-  nextTop(ms: number): Promise<boolean> {
-    if (this.#closed || ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#waiters.push(wake);
-    });
+  /**
+   * Resolves true when a top arrives (or `alsoWokenBy` wakes), false after `ms` or on close. One timer serves both
+   * sources, and it is cleared whichever ends the wait.
+   */
+  nextTop(ms: number, alsoWokenBy?: Wakeups): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return waitForAny(alsoWokenBy ? [this.topArrivals, alsoWokenBy] : [this.topArrivals], ms);
   }
 
   close(): Promise<void> {
     this.#closed = true;
     this.#quiet.stop();
     if (this.#retry !== undefined) clearTimeout(this.#retry);
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.topArrivals.wakeAll();
     const socket = this.#socket;
     this.#socket = undefined;
     this.#open = false;
@@ -191,7 +186,7 @@ export class QuoteStream {
     }
     this.#latest.set(symbol, { bid, ask });
     this.#changed.add(symbol);
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.topArrivals.wakeAll();
   }
 
   /** Drops the current socket and opens another, unless the budget of replacements is spent. */

@@ -14,6 +14,7 @@ import type { OrderPush } from "../orders/order_push.ts";
 import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 import type { OrderStreamProtocol } from "./protocols.ts";
 import { QuietWatch } from "../quiet_watch.ts";
+import { waitForAny, Wakeups } from "../wakeups.ts";
 
 /** One update as the venue pushed it: an order's, or (OKX) a protection algo's. */
 export type StreamUpdate = { kind: "order"; push: OrderPush } | { kind: "algo"; algo: ProtectionAlgo };
@@ -71,7 +72,8 @@ export class OrderStream {
   #refused = false;
   #reconcileDue = false;
   #queue: StreamUpdate[] = [];
-  #waiters: (() => void)[] = [];
+  /** Woken when an update arrives or a reconcile becomes due, and on close. */
+  readonly eventArrivals = new Wakeups();
   readonly #quiet: QuietWatch;
   #retry: ReturnType<typeof setTimeout> | undefined;
 
@@ -111,18 +113,8 @@ export class OrderStream {
   /** Resolves true when an update arrives (or a reconcile becomes due), false after `ms` or on close. */
   nextEvent(ms: number): Promise<boolean> {
     if (this.hasEvent()) return Promise.resolve(true);
-    if (this.#closed || ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, ms);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#waiters.push(wake);
-    });
+    if (this.#closed) return Promise.resolve(false);
+    return waitForAny([this.eventArrivals], ms);
   }
 
   /** Whether protection algos are reported (see OrderStreamProtocol.reportsAlgos). */
@@ -222,7 +214,7 @@ export class OrderStream {
   }
 
   #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.eventArrivals.wakeAll();
   }
 
   /** Drops the current socket and opens another, unless refused or the budget of replacements is spent. */

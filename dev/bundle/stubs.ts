@@ -1,7 +1,7 @@
 /**
  * Modules ccxt imports that binance and okx never reach, replaced in the bundle by modules whose every export throws
- * when called. They are imported statically by ccxt's base class for other exchanges (web3 signing, WebSocket
- * streams, zkLink, dYdX protobufs), or dynamically only under Node or behind a proxy setting (ccxt picks the platform
+ * when called. They are imported statically by ccxt's base class for other exchanges (web3 signing, ccxt pro's
+ * WebSocket layer, zkLink, dYdX protobufs), or dynamically only under Node or behind a proxy setting (ccxt picks the platform
  * `fetch` whenever a `Deno` global exists, as in the Edge runtime). A stub that something does call fails loudly with
  * the module's name, instead of the bundle silently growing by the module.
  *
@@ -24,6 +24,26 @@ export const STUBS: readonly Stub[] = [
     specifier: /^ws$/,
     why: "WebSocket streams (ccxt pro); the functions use REST only",
     exports: ["createWebSocketStream"],
+  },
+  {
+    specifier: /\/ws\/WsClient\.js$/,
+    why: "ccxt pro's WebSocket client (watch* methods); the functions' streams are their own clients",
+    exports: [],
+  },
+  {
+    specifier: /\/ws\/Future\.js$/,
+    why: "ccxt pro's message futures (watch* methods)",
+    exports: ["Future"],
+  },
+  {
+    specifier: /\/ws\/OrderBook\.js$/,
+    why: "ccxt pro's streamed order books (watchOrderBook)",
+    exports: ["OrderBook", "IndexedOrderBook", "CountedOrderBook"],
+  },
+  {
+    specifier: /\/functions\/ethabi\.js$/,
+    why: "Ethereum ABI encoding and typed-data signing (wallet-signed venues)",
+    exports: ["abiEncode", "TypedDataEncoder"],
   },
   {
     specifier: /^crypto$/,

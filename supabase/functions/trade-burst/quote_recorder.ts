@@ -56,9 +56,17 @@ export interface QuoteRecorderOptions {
   intervalMs?: number;
 }
 
+/** A quote waiting for the next write, as it was read (rows are built only when written). */
+interface PendingQuote {
+  bid: number;
+  ask: number;
+  at: Date;
+  source: QuoteSource;
+}
+
 export class QuoteRecorder implements QuoteObserver {
   /** Per symbol, the newest quote not yet written. */
-  readonly #pending = new Map<string, QuoteRow>();
+  readonly #pending = new Map<string, PendingQuote>();
   #lastWriteMs: number | null = null;
   #failures = 0;
   /** Rows written this burst (for tests and the summary's note). */
@@ -66,12 +74,9 @@ export class QuoteRecorder implements QuoteObserver {
 
   constructor(private readonly options: QuoteRecorderOptions) {}
 
+  /** Called on every read (streamed: every round), so it only keeps the newest per symbol. */
   observe(quotes: ReadonlyMap<string, Quote>, source: QuoteSource, at: Date): void {
-    const ts = at.toISOString();
-    const { venue, mode } = this.options;
-    for (const [symbol, quote] of quotes) {
-      this.#pending.set(symbol, { venue, mode, symbol, bid: quote.bid, ask: quote.ask, ts, source });
-    }
+    for (const [symbol, quote] of quotes) this.#pending.set(symbol, { bid: quote.bid, ask: quote.ask, at, source });
   }
 
   /** Between ticks: writes what is pending if the last write is at least `intervalMs` old (or there was none). */
@@ -85,7 +90,16 @@ export class QuoteRecorder implements QuoteObserver {
   /** Writes everything pending now (burst end). Never throws. */
   async flush(): Promise<void> {
     if (this.#pending.size === 0) return;
-    const rows = [...this.#pending.values()];
+    const { venue, mode } = this.options;
+    const rows: QuoteRow[] = [...this.#pending].map(([symbol, { bid, ask, at, source }]) => ({
+      venue,
+      mode,
+      symbol,
+      bid,
+      ask,
+      ts: at.toISOString(),
+      source,
+    }));
     this.#pending.clear();
     this.#lastWriteMs = this.options.clock.monotonicMs();
     try {

@@ -1,7 +1,8 @@
 /**
  * Counts the timers started and not yet fired or cleared, by wrapping the global setTimeout / clearTimeout until
- * `restore()`; an `AbortSignal.timeout()` counts as a timer that is never cleared (it cannot be). Deno's test sanitizer does not report a pending timer here, so tests that must prove a wait or a
- * request leaves none behind (a timer that fires later wakes the process for nothing) count them with this.
+ * `restore()`; an `AbortSignal.timeout()` counts as a timer that is never cleared (it cannot be). Deno's test
+ * sanitizer does not report a pending timer here, so tests that must prove a wait or a request leaves none behind (a
+ * timer that fires later wakes the process for nothing) count them with this.
  */
 export function trackPendingTimers() {
   const pending = new Set<unknown>();

@@ -2,8 +2,8 @@
  * Modules ccxt imports that binance and okx never reach, replaced in the bundle by modules whose every export throws
  * when called. They are imported statically by ccxt's base class for other exchanges (web3 signing, ccxt pro's
  * WebSocket layer, zkLink, dYdX protobufs), or dynamically only under Node or behind a proxy setting (ccxt picks the
- * platform `fetch` whenever a `Deno` global exists, as in the Edge runtime). A stub that something does call fails loudly with
- * the module's name, instead of the bundle silently growing by the module.
+ * platform `fetch` whenever a `Deno` global exists, as in the Edge runtime). A stub that something does call fails
+ * loudly with the module's name, instead of the bundle silently growing by the module.
  *
  * Export names are listed by hand: a named import of an unlisted name, or a namespace member that is not listed, fails
  * the build (see `logOverride` in build.ts), so a ccxt upgrade that starts using more of a stubbed module cannot slip

@@ -3,8 +3,20 @@
  * again (warm), reading /proc for CPU and peak memory along the way. The same for the baselines, whose "request" is
  * a plain GET.
  */
+import { pathToFileURL } from "node:url";
+import { REPO_ROOT } from "../stack/commands.ts";
+import { LOOPBACK } from "../stack/net.ts";
 import { type BenchProcess, startFunctionProcess, timedRequest } from "./function_process.ts";
 import { readCpuMs, readPeakRssMb } from "./proc.ts";
+
+/**
+ * Deno keeps a V8 code cache per module, but writes it only when a process exits normally; the bench stops its
+ * processes with a signal, so whether a start compiles from scratch would otherwise depend on whether some earlier
+ * process (a test, a probe) happened to load the same file and exit cleanly. Each pass fixes the state instead:
+ * "off" starts every process with `--no-code-cache`; "filled" first loads each entry in a process that exits normally,
+ * so every measured start reads a filled cache.
+ */
+export type CodeCache = "off" | "filled";
 
 export interface ColdStartTarget {
   /** Row label: the function name or the baseline's. */
@@ -43,11 +55,49 @@ export class ColdStartRequestError extends Error {
   }
 }
 
+/** Only the start: spawn → listening, and the CPU until then (the pass with the code cache filled). */
+export interface ListenRun {
+  listenMs: number;
+  startupCpuMs: number;
+}
+
+const denoArgsFor = (codeCache: CodeCache) => codeCache === "off" ? ["--no-code-cache"] : [];
+
+const CODE_CACHE_FILLER = "await import(Deno.args[0]);\nDeno.exit(0);\n";
+
+/** Loads `entry` (its whole static graph, so `Deno.serve` runs and listens) in a process that then exits normally. */
+export async function fillCodeCache(entry: string, env: Record<string, string>, logDir: string): Promise<void> {
+  const filler = `${logDir}/fill_code_cache.js`;
+  await Deno.writeTextFile(filler, CODE_CACHE_FILLER);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-prompt", filler, pathToFileURL(`${REPO_ROOT}/${entry}`).href],
+    cwd: REPO_ROOT,
+    env: { ...env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:0`, DENO_NO_UPDATE_CHECK: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(
+      `filling the code cache of ${entry} failed: ${new TextDecoder().decode(output.stderr).slice(-1000)}`,
+    );
+  }
+}
+
+async function measureListenOnce(target: ColdStartTarget, env: Record<string, string>, logDir: string) {
+  const proc = await startFunctionProcess({ entry: target.entry, env, logDir, denoArgs: denoArgsFor("filled") });
+  try {
+    const run: ListenRun = { listenMs: proc.listeningAt - proc.spawnedAt, startupCpuMs: await readCpuMs(proc.pid) };
+    return run;
+  } finally {
+    await proc.stop();
+  }
+}
+
 async function measureOnce(target: ColdStartTarget, env: Record<string, string>, logDir: string) {
   await target.before?.();
   let proc: BenchProcess | undefined;
   try {
-    proc = await startFunctionProcess({ entry: target.entry, env, logDir });
+    proc = await startFunctionProcess({ entry: target.entry, env, logDir, denoArgs: denoArgsFor("off") });
     const startupCpuMs = await readCpuMs(proc.pid);
     const first = await timedRequest(proc.url, { body: target.body, bearer: target.bearer });
     const afterFirstCpu = await readCpuMs(proc.pid);
@@ -74,34 +124,38 @@ async function measureOnce(target: ColdStartTarget, env: Record<string, string>,
   }
 }
 
-export interface InterleavedResult<T extends ColdStartTarget> {
+export interface InterleavedResult<T extends ColdStartTarget, R = ColdStartRun> {
   target: T;
-  runs: ColdStartRun[];
+  runs: R[];
   error?: unknown;
 }
 
+interface RoundRobinOptions {
+  env: Record<string, string>;
+  logDir: string;
+  runs: number;
+  log?: (line: string) => void;
+}
+
 /**
- * Every target's cold start, measured round-robin (one unmeasured start each, then run i of every target before run
- * i + 1 of any), so a change in the machine's load while the bench runs weighs on the baselines and the functions
- * alike and their ratios stay comparable. A target that fails is dropped from the remaining rounds with its error.
+ * Round-robin over the targets (one unmeasured start each, then run i of every target before run i + 1 of any), so a
+ * change in the machine's load while the bench runs weighs on the baselines and the functions alike and their ratios
+ * stay comparable. A target that fails is dropped from the remaining rounds with its error.
  */
-export async function measureColdStartsInterleaved<T extends ColdStartTarget>(
+async function roundRobin<T extends ColdStartTarget, R>(
   targets: readonly T[],
-  options: { env: Record<string, string>; logDir: string; runs: number; log?: (line: string) => void },
-): Promise<InterleavedResult<T>[]> {
-  const results: InterleavedResult<T>[] = targets.map((target) => ({ target, runs: [] }));
-  const attempt = async (result: InterleavedResult<T>, round: number) => {
+  options: RoundRobinOptions,
+  measure: (target: T) => Promise<R>,
+  describeRun: (run: R) => string,
+): Promise<InterleavedResult<T, R>[]> {
+  const results: InterleavedResult<T, R>[] = targets.map((target) => ({ target, runs: [] }));
+  const attempt = async (result: InterleavedResult<T, R>, round: number) => {
     if (result.error !== undefined) return;
     try {
-      const run = await measureOnce(result.target, options.env, options.logDir);
+      const run = await measure(result.target);
       if (round < 0) return;
       result.runs.push(run);
-      options.log?.(
-        `cold start ${result.target.name} #${round + 1}: listen ${run.listenMs.toFixed(0)} ms, first answer ` +
-          `${run.firstAnswerMs.toFixed(0)} ms, warm ${run.warmRequestMs.toFixed(0)} ms, peak ${
-            run.peakRssMb.toFixed(0)
-          } MB`,
-      );
+      options.log?.(`cold start ${result.target.name} #${round + 1}: ${describeRun(run)}`);
     } catch (error) {
       result.error = error;
       result.runs = [];
@@ -114,6 +168,47 @@ export async function measureColdStartsInterleaved<T extends ColdStartTarget>(
   return results;
 }
 
+/** Every target's cold start and first requests, each process compiling from scratch (code cache "off"). */
+export function measureColdStartsInterleaved<T extends ColdStartTarget>(
+  targets: readonly T[],
+  options: RoundRobinOptions,
+): Promise<InterleavedResult<T>[]> {
+  return roundRobin(
+    targets,
+    options,
+    (target) => measureOnce(target, options.env, options.logDir),
+    (run) =>
+      `listen ${run.listenMs.toFixed(0)} ms, first answer ${run.firstAnswerMs.toFixed(0)} ms, warm ` +
+      `${run.warmRequestMs.toFixed(0)} ms, peak ${run.peakRssMb.toFixed(0)} MB`,
+  );
+}
+
+/** Every target's start alone, after its code cache was filled (code cache "filled"). */
+export async function measureListensWithCodeCache<T extends ColdStartTarget>(
+  targets: readonly T[],
+  options: RoundRobinOptions,
+): Promise<InterleavedResult<T, ListenRun>[]> {
+  const filled: T[] = [];
+  const failed: InterleavedResult<T, ListenRun>[] = [];
+  for (const target of targets) {
+    try {
+      await fillCodeCache(target.entry, options.env, options.logDir);
+      filled.push(target);
+    } catch (error) {
+      failed.push({ target, runs: [], error });
+    }
+  }
+  const measured = await roundRobin(
+    filled,
+    options,
+    (target) => measureListenOnce(target, options.env, options.logDir),
+    (run) => `listen ${run.listenMs.toFixed(0)} ms with the code cache filled`,
+  );
+  return targets.map((target) =>
+    measured.find((result) => result.target === target) ?? failed.find((result) => result.target === target)!
+  );
+}
+
 export interface AnatomyRun {
   [step: string]: number;
 }
@@ -122,7 +217,7 @@ export interface AnatomyRun {
 export async function measureStartupAnatomy(runs: number, repoRoot: string): Promise<AnatomyRun[]> {
   const once = async () => {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-prompt", "dev/bench/startup_anatomy.ts"],
+      args: ["run", "-A", "--no-prompt", ...denoArgsFor("off"), "dev/bench/startup_anatomy.ts"],
       cwd: repoRoot,
       env: { DENO_NO_UPDATE_CHECK: "1" },
       stdout: "piped",

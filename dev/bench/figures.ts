@@ -3,7 +3,7 @@
  * runs, ratios against the baseline of the same run. Pure.
  */
 import type { BurstConfig, BurstRun } from "./burst_bench.ts";
-import type { ColdStartRun } from "./cold_start.ts";
+import type { ColdStartRun, ListenRun } from "./cold_start.ts";
 import type { EntryLatency } from "./request_analysis.ts";
 import { median, medianOrNull, percentile, perUnit, ratio } from "./stats.ts";
 
@@ -37,6 +37,19 @@ export function coldStartFigures(name: string, runs: readonly ColdStartRun[]): C
     firstRequestCpuMs: m((r) => r.firstRequestCpuMs),
     warmRequestCpuMs: m((r) => r.warmRequestCpuMs),
     peakRssMb: m((r) => r.peakRssMb),
+  };
+}
+
+export interface ListenFigures {
+  listenMs: number;
+  startupCpuMs: number;
+}
+
+export function listenFigures(name: string, runs: readonly ListenRun[]): ListenFigures | null {
+  if (runs.length === 0) return null;
+  return {
+    listenMs: median(runs.map((r) => r.listenMs), `${name} listen`),
+    startupCpuMs: median(runs.map((r) => r.startupCpuMs), `${name} start-up CPU`),
   };
 }
 

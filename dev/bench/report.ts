@@ -3,9 +3,16 @@
  * misses the intent of issue 8 saying why and what would fix it. Pure: the text depends only on the results.
  */
 import { renderRegionSection } from "./region_bench.ts";
-import { type BurstFigures, burstFigures, coldStartFigures, type LatencyFigures, ratiosAgainst } from "./figures.ts";
+import {
+  type BurstFigures,
+  burstFigures,
+  coldStartFigures,
+  type LatencyFigures,
+  listenFigures,
+  ratiosAgainst,
+} from "./figures.ts";
 import type { BenchResults, BurstResult } from "./run_all.ts";
-import { median } from "./stats.ts";
+import { median, ratio } from "./stats.ts";
 
 /** Edge Functions: about 2 s of CPU per request. "A wide margin" is read as half of it at most. */
 export const CPU_BUDGET_MS = 2_000;
@@ -40,6 +47,37 @@ function table(header: string[], rows: string[][]): string {
 
 const venuesLabel = (venues: readonly string[]) => venues.join(" + ");
 
+/** Listen with Deno's code cache filled, for `name` and against the naive baseline of that pass (null: not measured). */
+function cachedListen(results: BenchResults, name: string) {
+  const find = (wanted: string) => {
+    const result = results.coldStartsCodeCached?.find((cached) => cached.name === wanted);
+    return result ? listenFigures(wanted, result.runs) : null;
+  };
+  const figures = find(name);
+  const baseline = find(NAIVE_BASELINE);
+  return figures ? { figures, ratio: baseline ? ratio(figures.listenMs, baseline.listenMs) : null } : null;
+}
+
+function cachedListenTable(results: BenchResults): string[] {
+  if (!results.coldStartsCodeCached) return [];
+  const rows = results.coldStartsCodeCached.map((result) => {
+    const cached = cachedListen(results, result.name);
+    if (!cached) return [result.name, `failed: ${result.error ?? "no runs"}`, "", ""];
+    return [result.name, fmt(cached.figures.listenMs), fmt(cached.figures.startupCpuMs), fmtRatio(cached.ratio)];
+  });
+  return [
+    "### With Deno's code cache filled",
+    "",
+    "The same processes, started again after each entry was loaded once by a process that exited normally (Deno " +
+    "writes a module's V8 code cache only then), so V8 reads compiled code instead of compiling it. Only the start " +
+    "is measured, round-robin as above. Whether the Edge runtime keeps such a cache for a deployed function is not " +
+    "documented; the table above (no code cache) is the figure the targets use, and the target row quotes both.",
+    "",
+    table(["process", "listen ms", "start-up CPU ms", "listen ÷ baseline"], rows),
+    "",
+  ];
+}
+
 function coldStartSection(results: BenchResults, misses: string[]): string {
   const figures = results.coldStarts.map((c) => ({ result: c, figures: coldStartFigures(c.name, c.runs) }));
   const baseline = figures.find((f) => f.result.name === NAIVE_BASELINE)?.figures ?? null;
@@ -65,9 +103,12 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
   const out = [
     "## 1. Cold start",
     "",
-    `Median of ${results.options.coldRuns} runs each (after one unmeasured start that fills Deno's caches, so these ` +
-    "are cold processes on a warm disk cache, like an isolate booting from a deployed bundle), taken round-robin " +
-    "across the rows so that the machine's load weighs on baselines and functions alike. **listen**: spawn → " +
+    `Median of ${results.options.coldRuns} runs each (after one unmeasured start that fills Deno's module caches, so ` +
+    "these are cold processes on a warm disk cache, like an isolate booting from a deployed bundle), taken " +
+    "round-robin across the rows so that the machine's load weighs on baselines and functions alike. Every process " +
+    "runs with `--no-code-cache`: Deno writes a module's V8 code cache only when a process exits normally, which the " +
+    "bench's processes (stopped by a signal) never do, so without the flag a row would compile from scratch or not " +
+    "depending on whether some earlier process had loaded the same file and exited cleanly. **listen**: spawn → " +
     "the port accepts a connection; every import of the functions is static, so by then the whole module graph " +
     "(ccxt included) has been evaluated. **first answer**: spawn → the first real request fully answered; the request " +
     "does the function's job against the simulator and the stack (service role), because the handlers build their " +
@@ -95,6 +136,7 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
       rows,
     ),
     "",
+    ...cachedListenTable(results),
   ];
 
   if (results.anatomy.length > 0) {
@@ -104,7 +146,7 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
       "",
       `\`dev/bench/startup_anatomy.ts\`, median of ${results.anatomy.length} runs: each library imported in turn ` +
         "(shared dependencies count for the first importer), then the ccxt exchanges built the way " +
-        "`createCcxtClient` builds them.",
+        "`createCcxtClient` builds them; with `--no-code-cache`, like the table above.",
       "",
       table(
         ["step", "ms"],
@@ -124,15 +166,18 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
       continue;
     }
     const r = ratiosAgainst(f, baseline);
-    if (r.listen !== null && r.listen > COLD_START_LISTEN_TARGET) {
+    const cached = cachedListen(results, result.name);
+    const cachedMiss = cached?.ratio != null && cached.ratio > COLD_START_LISTEN_TARGET;
+    if ((r.listen !== null && r.listen > COLD_START_LISTEN_TARGET) || cachedMiss) {
       const probeRatio = probe ? ratiosAgainst(probe, baseline).listen : null;
+      const withCache = cached ? ` (${fmtRatio(cached.ratio)} with the code cache filled)` : "";
       misses.push(
         `**Cold start of ${result.name}**: listens after ${fmt(f.listenMs)} ms, ${fmtRatio(r.listen)} the naive ` +
-          `baseline (target ≤ ${fmtRatio(COLD_START_LISTEN_TARGET)}), from its bundle. The bundle is already one ` +
-          "file with only ccxt's binance and okx classes, zod and postgrest-js; what is left is V8 compiling and " +
-          "running it (ccxt's two exchange classes alone, the probe row, take " +
-          `${fmtRatio(probeRatio)}). Fix: less code at module level, e.g. constructing ccxt's classes lazily, or a ` +
-          "V8 code cache, which the Edge runtime does not offer to user code.",
+          `baseline${withCache} (target ≤ ${fmtRatio(COLD_START_LISTEN_TARGET)}), from its bundle. The bundle is ` +
+          "already one file with only ccxt's binance and okx classes, zod and postgrest-js; what is left is V8 " +
+          "compiling and running it (ccxt's two exchange classes alone, the probe row, take " +
+          `${fmtRatio(probeRatio)}). Fix: less code at module level, e.g. constructing ccxt's classes lazily; a V8 ` +
+          "code cache also helps (the table with the code cache filled), but the Edge runtime does not document one.",
       );
     }
     if (result.name === "trade-burst" && f.peakRssMb > BURST_PEAK_RSS_TARGET_MB) {
@@ -660,6 +705,7 @@ function targetsSection(results: BenchResults, all: readonly BurstFigures[]): st
   const baseline = cold.find((c) => c.name === NAIVE_BASELINE)?.figures ?? null;
   const burst = cold.find((c) => c.name === "trade-burst")?.figures ?? null;
   const coldRatio = burst ? ratiosAgainst(burst, baseline).listen : null;
+  const cachedRatio = cachedListen(results, "trade-burst")?.ratio ?? null;
   // The shipped settings (streamed quotes and order updates, protection on the venue) when the run measured them.
   const atDefaultTick = all.filter((f) =>
     f.config.venues.length === 2 && f.config.symbols === 4 && f.config.tickMs === results.options.defaultCadence.tickMs
@@ -677,11 +723,13 @@ function targetsSection(results: BenchResults, all: readonly BurstFigures[]): st
   const met = (value: number | null, target: number) => value === null ? "n/a" : value <= target ? "yes" : "no";
   const rows = [
     [
-      "cold start, trade-burst listens ÷ naive `import ccxt`",
+      "cold start, trade-burst listens ÷ naive `import ccxt` (no code cache; code cache filled)",
       ISSUE_13_BEFORE.coldStart,
-      fmtRatio(coldRatio),
+      cachedRatio === null ? fmtRatio(coldRatio) : `${fmtRatio(coldRatio)}; ${fmtRatio(cachedRatio)}`,
       `≤ ${fmtRatio(COLD_START_LISTEN_TARGET)}`,
-      met(coldRatio, COLD_START_LISTEN_TARGET),
+      cachedRatio === null
+        ? met(coldRatio, COLD_START_LISTEN_TARGET)
+        : met(coldRatio === null ? null : Math.max(coldRatio, cachedRatio), COLD_START_LISTEN_TARGET),
     ],
     [
       "peak RSS, trade-burst after a 1 s burst",

@@ -12,7 +12,9 @@ import {
   ccxtPackageDir,
   type ColdStartRun,
   type ColdStartTarget,
+  type ListenRun,
   measureColdStartsInterleaved,
+  measureListensWithCodeCache,
   measureStartupAnatomy,
   writeTwoClassProbe,
 } from "./cold_start.ts";
@@ -83,6 +85,13 @@ export interface ColdStartResult {
   error?: string;
 }
 
+/** A start alone, with Deno's code cache filled for the entry (absent in results saved before it was measured). */
+export interface CachedListenResult {
+  name: string;
+  runs: ListenRun[];
+  error?: string;
+}
+
 export interface BurstResult {
   config: BurstConfig;
   /**
@@ -100,6 +109,7 @@ export interface BenchResults {
   startedAt: string;
   totalSeconds: number;
   coldStarts: ColdStartResult[];
+  coldStartsCodeCached?: CachedListenResult[];
   anatomy: AnatomyRun[];
   anatomyError?: string;
   bursts: BurstResult[];
@@ -219,6 +229,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         ...(error === undefined ? {} : { error: describe(error) }),
       });
     }
+    const cached = await measureListensWithCodeCache(targets, { env, logDir, runs: options.coldRuns, log });
+    results.coldStartsCodeCached = cached.map(({ target, runs, error }) => ({
+      name: target.name,
+      runs,
+      ...(error === undefined ? {} : { error: describe(error) }),
+    }));
     try {
       results.anatomy = await measureStartupAnatomy(options.coldRuns, REPO_ROOT);
     } catch (error) {

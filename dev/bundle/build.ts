@@ -10,6 +10,7 @@
 import { REPO_ROOT } from "../stack/commands.ts";
 import { type Esbuild, loadEsbuild, type Metafile, type Plugin } from "./esbuild.ts";
 import { assertPinnedVersions } from "./pins.ts";
+import { CCXT_PLATFORM_FOR_DENO, CCXT_PLATFORM_SPECIFIER } from "./platform.ts";
 import { STUBS, stubSource } from "./stubs.ts";
 
 /** The functions that ship, each built from `supabase/functions/<name>/index.ts`. */
@@ -70,6 +71,22 @@ function stubs(): Plugin {
   };
 }
 
+function ccxtPlatformForDeno(): Plugin {
+  return {
+    name: "ccxt-platform-for-deno",
+    setup(build) {
+      build.onResolve({ filter: CCXT_PLATFORM_SPECIFIER }, (args) => {
+        if (!args.importer.includes("/node_modules/ccxt/js/src/base/")) return undefined;
+        return { path: "platform.js", namespace: "ccxt-platform-for-deno" };
+      });
+      build.onLoad({ filter: /.*/, namespace: "ccxt-platform-for-deno" }, () => ({
+        contents: CCXT_PLATFORM_FOR_DENO,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 export interface BuiltFunction {
   name: string;
   code: Uint8Array;
@@ -111,7 +128,7 @@ export async function buildFunction(name: string): Promise<BuiltFunction> {
     charset: "utf8",
     preserveSymlinks: true,
     banner: { js: banner(name, esbuild) },
-    plugins: [ccxtTwoExchanges(), stubs()],
+    plugins: [ccxtTwoExchanges(), ccxtPlatformForDeno(), stubs()],
     logLevel: "silent",
     // A stub missing a name ccxt uses must fail the build, not become `undefined` at run time.
     logOverride: { "import-is-undefined": "error" },

@@ -135,3 +135,27 @@ Deno.test("the issue 13 targets table is computed from the run, with the issue's
   assert.match(row(/^\| market data → order/), /\| n\/a \/ n\/a ms \| ≤ 15 \/ 40 ms \| n\/a \|$/);
   assert.match(renderReport(withColdStarts(300, 150, 95)), /\| 0\.50× \| ≤ 0\.40× \| no \|/);
 });
+
+Deno.test("with the code cache pass measured, the target row quotes both ratios and a miss in either counts", () => {
+  const withCached = (baselineMs: number, burstMs: number) => {
+    const base = withColdStarts(300, 90, 85);
+    base.coldStartsCodeCached = [
+      { name: "baseline: naive `import ccxt`", runs: [{ listenMs: baselineMs, startupCpuMs: baselineMs - 10 }] },
+      { name: "trade-burst", runs: [{ listenMs: burstMs, startupCpuMs: burstMs - 10 }] },
+    ];
+    return renderReport(base);
+  };
+  const row = (text: string) => text.split("\n").find((line) => /^\| cold start, trade-burst listens/.test(line));
+  const fine = withCached(200, 70);
+  assert.match(row(fine) ?? "", /\| 0\.30×; 0\.35× \| ≤ 0\.40× \| yes \|$/);
+  assert.match(fine, /### With Deno's code cache filled/);
+  assert.match(fine, /\| trade-burst \| 70\.0 \| 60\.0 \| 0\.35× \|/);
+  assert.doesNotMatch(fine, /\*\*Cold start of trade-burst\*\*/);
+
+  const slow = withCached(200, 90);
+  assert.match(row(slow) ?? "", /\| 0\.30×; 0\.45× \| ≤ 0\.40× \| no \|$/);
+  assert.match(
+    slow,
+    /\*\*Cold start of trade-burst\*\*: listens after 90\.0 ms, 0\.30× the naive baseline \(0\.45× with/,
+  );
+});

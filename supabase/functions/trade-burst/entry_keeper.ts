@@ -53,6 +53,9 @@ export class EntryKeeper {
     const entries: Promise<void>[] = [];
     // A new UTC day reads the tables here, before any decision (the decisions themselves read memory only).
     await ctx.daily.current(ctx.clock.now());
+    // An entry is decided on this quote, so it goes now or not at all: one that would wait for the venue's order
+    // limit (sent seconds later on an old price) is refused, and it never spends the share kept for exits.
+    let entryRoom = parts.orders.affordableEntries();
 
     for (const symbol of ctx.symbols) {
       // An entry started now could not be followed up inside the budget.
@@ -83,6 +86,11 @@ export class EntryKeeper {
         bump(decision.action === "skip" ? s.signals.skipped : s.refusals, decision.reason);
         continue;
       }
+      if (entryRoom < 1) {
+        bump(s.refusals, "venue_order_limit");
+        continue;
+      }
+      entryRoom -= 1;
       s.signals.entries += 1;
       // Counted at the decision, so the next symbol's decision sees it (and the other venue's, for the global
       // open-position limit): the entries go out together below.

@@ -76,6 +76,8 @@ class FakeVenue implements VenueClient {
   onCreate?: (req: OrderRequest, stored: VenueOrder) => void;
   /** Scripts of further symbols (same index as ETH's), with markets like ETH's. */
   readonly others: Record<string, Q[]> = {};
+  /** What our limiter would let out now; absent: no limiter. */
+  affordableNow?: VenueClient["affordableNow"];
   constructor(readonly venue: Venue, readonly script: Q[], readonly allowPrivate = false) {}
 
   #private(name: string): void {
@@ -1214,4 +1216,38 @@ Deno.test("streaming: a pushed top is decided at once, and rounds between prepar
   assert.ok(pushed >= 40, `pushes after the entry: ${pushed}`);
   assert.ok(refreshes >= 2 && refreshes <= 5, `refreshes after the entry: ${refreshes} (${after.join(" ")})`);
   assert.equal(summary.venues[0].market_data.stream_reads, summary.venues[0].ticks - 1);
+});
+
+Deno.test("testnet: an entry the venue's order limit would hold back is refused on its tick, not sent late", async () => {
+  const BTC = "BTC/USDT";
+  const btc = upMove(20).map((q) => ({ bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 }));
+  const s = scenario(upMove(20), settingsWith({ mode: "testnet", symbols: [ETH, BTC] }), { allowPrivate: true });
+  s.venue.others[BTC] = btc;
+  // The limiter's answer for entries: room for one entry order at a time; everything else unlimited.
+  const asked: string[] = [];
+  s.venue.affordableNow = (operation, options) => {
+    asked.push(`${operation}${options?.leaveOrderReserve ? " (entry)" : ""}`);
+    return operation === "createOrder" && options?.leaveOrderReserve ? 1 : Number.POSITIVE_INFINITY;
+  };
+  const summary = await runBurst(s.deps, REQUEST);
+  const venue = summary.venues[0];
+  assert.ok(asked.includes("createOrder (entry)"), asked.join(", "));
+  // Both symbols signal on the same tick: one entry goes, the other is refused (and enters on a later tick).
+  const ticksOfEntries = s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol);
+  assert.deepEqual([...ticksOfEntries].sort(), [BTC, ETH]);
+  const calls = s.venue.calls;
+  const firstEntry = calls.indexOf("createOrder");
+  const tickEnd = calls.indexOf("fetchQuotes", firstEntry);
+  assert.equal(calls.slice(firstEntry, tickEnd).filter((c) => c === "createOrder").length, 1, calls.join(" "));
+  assert.ok((venue.refusals.venue_order_limit ?? 0) >= 1, JSON.stringify(venue.refusals));
+});
+
+Deno.test("testnet: with no room under the venue's order limit, no entry is sent at all", async () => {
+  const s = scenario(upMove(20), settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  s.venue.affordableNow = (operation, options) =>
+    operation === "createOrder" && options?.leaveOrderReserve ? 0 : Number.POSITIVE_INFINITY;
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.deepEqual(s.venue.created, []);
+  assert.equal(summary.venues[0].signals.entries, 0);
+  assert.ok((summary.venues[0].refusals.venue_order_limit ?? 0) >= 1, JSON.stringify(summary.venues[0].refusals));
 });

@@ -117,17 +117,25 @@ export class RateLimiter {
 
   /**
    * How many requests of `cost` could go out now, one after another, without waiting (nothing spent): 0 while
-   * requests queue (they come first) or the venue's pause lasts. For work that may wait for a later tick instead.
+   * requests that go first queue (the same or a higher priority) or the venue's pause lasts. For work that may wait
+   * for a later tick instead. `leaveReserve` (a refresh's default) counts only what lies above the order reserve: an
+   * order that may be dropped (an entry) leaves that share to the orders that may not.
    */
-  affordableNow(cost: RequestCost, priority: RequestPriority): number {
+  affordableNow(
+    cost: RequestCost,
+    priority: RequestPriority,
+    { leaveReserve = priority === "refresh" }: { leaveReserve?: boolean } = {},
+  ): number {
     const now = this.#nowMs();
-    if (this.#queue.length > 0 || this.#pausedUntilMs > now) return 0;
+    const queuedAhead = priority === "order" ? this.#queue[0]?.priority === "order" : this.#queue.length > 0;
+    if (queuedAhead || this.#pausedUntilMs > now) return 0;
     let count = Number.POSITIVE_INFINITY;
     for (const [id, amount] of Object.entries(cost)) {
       const bucket = this.#buckets.get(id);
       if (!bucket) throw new RateLimitCostError(`no rate limit named ${id}`);
       if (!(amount > 0)) continue;
-      count = Math.min(count, Math.max(0, Math.floor(this.#spendable(bucket, priority, now) / amount)));
+      const spendable = this.#spendable(bucket, leaveReserve ? "refresh" : "order", now);
+      count = Math.min(count, Math.max(0, Math.floor(spendable / amount)));
     }
     return count;
   }

@@ -118,9 +118,11 @@ export interface VenueClient {
   fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>;
   /**
    * How many calls of `operation` our limiter would let out now without waiting (Infinity without a limiter): for
-   * refreshes that may wait for a later tick rather than hold this one.
+   * refreshes that may wait for a later tick rather than hold this one. `leaveOrderReserve` counts only what lies
+   * above the share every bucket keeps for orders (as a refresh does): for entries, which leave that share to exits,
+   * protection and cancels.
    */
-  affordableNow?(operation: VenueOperation): number;
+  affordableNow?(operation: VenueOperation, options?: { leaveOrderReserve?: boolean }): number;
   fetchMyTrades(symbol: string, since?: number, limit?: number): Promise<VenueTrade[]>;
   /**
    * Places a take profit and a stop loss as one linked list (protection_orders.ts); sent once, never retried, like
@@ -566,8 +568,9 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
   return {
     venue,
 
-    affordableNow(operation) {
-      return limiter ? limiter.affordableNow(costs[operation], priorityOf(operation)) : Number.POSITIVE_INFINITY;
+    affordableNow(operation, { leaveOrderReserve = false } = {}) {
+      if (!limiter) return Number.POSITIVE_INFINITY;
+      return limiter.affordableNow(costs[operation], priorityOf(operation), { leaveReserve: leaveOrderReserve });
     },
 
     async fetchServerTime({ retry = true } = {}) {

@@ -168,6 +168,10 @@ export class ExchangeExecutor implements OrderExecutor {
     return { lookups: now("fetchOrder"), openList: now("fetchOpenOrders") >= 1 };
   }
 
+  affordableEntries(): number {
+    return this.client.affordableNow?.("createOrder", { leaveOrderReserve: true }) ?? Number.POSITIVE_INFINITY;
+  }
+
   async freeBalances(assets: readonly string[]): Promise<Record<string, number>> {
     const balances = await this.client.fetchBalances();
     return Object.fromEntries(assets.map((asset) => [asset, balances[asset]?.free ?? 0]));

@@ -46,6 +46,11 @@ export interface OrderExecutor {
    * everything is affordable (the paper ledger).
    */
   affordableRefreshes?(): { lookups: number; openList: boolean };
+  /**
+   * How many entry orders the venue's limits let out now without waiting, leaving the share kept for exits,
+   * protection and cancels. Without it, no limit (the paper ledger).
+   */
+  affordableEntries?(): number;
   /** Free balance per asset (only the assets asked for). */
   freeBalances(assets: readonly string[]): Promise<Record<string, number>>;
 }

@@ -249,6 +249,11 @@ export class OrderTracker {
     }
   }
 
+  /** Entry orders the venue's limits let out now (executor.affordableEntries); Infinity without limits. */
+  affordableEntries(): number {
+    return this.options.executor.affordableEntries?.() ?? Number.POSITIVE_INFINITY;
+  }
+
   /**
    * Brings every working (non-final) order of the venue and mode up to date. Where the venue lists its open orders
    * more cheaply than single lookups, one list request answers for every order still on it, and only the ones that

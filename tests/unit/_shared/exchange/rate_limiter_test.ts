@@ -105,6 +105,33 @@ Deno.test("affordableNow counts what could go out without waiting: refreshes abo
   assert.equal(l.affordableNow({ weight: 1 }, "order"), 45);
 });
 
+Deno.test("an order counted with leaveReserve keeps the reserve, and only a queued order holds orders back", async () => {
+  const clock = new ManualClock(0);
+  // Sleeps that only end when the test says so: queued requests stay queued while the test counts.
+  const sleeping: (() => void)[] = [];
+  const l = new RateLimiter([WEIGHT], {
+    nowMs: () => clock.monotonicMs(),
+    sleep: () => new Promise<void>((resolve) => sleeping.push(resolve)),
+  });
+  assert.equal(l.affordableNow({ weight: 4 }, "order", { leaveReserve: true }), 9, "45 less the reserve of 9");
+  for (let i = 0; i < 40; i++) await l.acquire({ weight: 1 }, "order");
+  assert.equal(l.affordableNow({ weight: 1 }, "order", { leaveReserve: true }), 0, "5 left, all of them reserve");
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 5);
+  // A refresh waiting for refill does not hold an order back (orders jump it), but it holds other refreshes.
+  const refresh = l.acquire({ weight: 9 }, "refresh");
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 5);
+  assert.equal(l.affordableNow({ weight: 1 }, "refresh"), 0);
+  const order = l.acquire({ weight: 10 }, "order");
+  assert.equal(l.affordableNow({ weight: 1 }, "order"), 0, "an order waiting for refill goes first");
+  clock.advance(60_000);
+  for (let i = 0; i < 10 && sleeping.length > 0; i++) {
+    sleeping.splice(0).forEach((wake) => wake());
+    await Promise.resolve();
+  }
+  await order;
+  await refresh;
+});
+
 Deno.test("the venue's usage header caps what we may still send in its window", async () => {
   const { clock, limiter: l } = limiter();
   assert.deepEqual(l.available("weight"), 45);

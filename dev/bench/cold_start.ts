@@ -3,6 +3,7 @@
  * again (warm), reading /proc for CPU and peak memory along the way. The same for the baselines, whose "request" is
  * a plain GET.
  */
+import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../stack/commands.ts";
 import { LOOPBACK } from "../stack/net.ts";
@@ -70,16 +71,15 @@ export async function fillCodeCache(entry: string, env: Record<string, string>, 
   const filler = `${logDir}/fill_code_cache.js`;
   await Deno.writeTextFile(filler, CODE_CACHE_FILLER);
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-prompt", filler, pathToFileURL(`${REPO_ROOT}/${entry}`).href],
+    args: ["run", "-A", "--no-prompt", filler, pathToFileURL(isAbsolute(entry) ? entry : `${REPO_ROOT}/${entry}`).href],
     cwd: REPO_ROOT,
-    env: { ...env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:0`, DENO_NO_UPDATE_CHECK: "1" },
+    env: { ...env, DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:0`, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     stdout: "null",
     stderr: "piped",
   }).output();
   if (!output.success) {
-    throw new Error(
-      `filling the code cache of ${entry} failed: ${new TextDecoder().decode(output.stderr).slice(-1000)}`,
-    );
+    const why = new TextDecoder().decode(output.stderr).replace(/\s+/g, " ").trim().slice(-500);
+    throw new Error(`filling the code cache of ${entry} failed: ${why}`);
   }
 }
 

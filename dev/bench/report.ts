@@ -58,11 +58,17 @@ function cachedListen(results: BenchResults, name: string) {
   return figures ? { figures, ratio: baseline ? ratio(figures.listenMs, baseline.listenMs) : null } : null;
 }
 
+/** Text for a table cell: one line, no terminal colour codes, no pipe that would split the cell. */
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "").replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();
+}
+
 function cachedListenTable(results: BenchResults): string[] {
   if (!results.coldStartsCodeCached) return [];
   const rows = results.coldStartsCodeCached.map((result) => {
     const cached = cachedListen(results, result.name);
-    if (!cached) return [result.name, `failed: ${result.error ?? "no runs"}`, "", ""];
+    if (!cached) return [result.name, `failed: ${oneLine(result.error ?? "no runs")}`, "", ""];
     return [result.name, fmt(cached.figures.listenMs), fmt(cached.figures.startupCpuMs), fmtRatio(cached.ratio)];
   });
   return [
@@ -83,7 +89,19 @@ function coldStartSection(results: BenchResults, misses: string[]): string {
   const baseline = figures.find((f) => f.result.name === NAIVE_BASELINE)?.figures ?? null;
   const rows = figures.map(({ result, figures: f }) => {
     if (!f) {
-      return [result.name, result.request, `failed: ${result.error ?? "no runs"}`, "", "", "", "", "", "", "", ""];
+      return [
+        result.name,
+        result.request,
+        `failed: ${oneLine(result.error ?? "no runs")}`,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+      ];
     }
     const r = ratiosAgainst(f, baseline);
     return [

@@ -152,6 +152,13 @@ Deno.test("with the code cache pass measured, the target row quotes both ratios 
   assert.match(fine, /\| trade-burst \| 70\.0 \| 60\.0 \| 0\.35× \|/);
   assert.doesNotMatch(fine, /\*\*Cold start of trade-burst\*\*/);
 
+  const failedBase = withColdStarts(300, 90, 85);
+  failedBase.coldStartsCodeCached = [
+    { name: "trade-burst", runs: [], error: "filling failed: \x1b[31merror\x1b[0m: Module not found\n  at a | b" },
+  ];
+  const failed = renderReport(failedBase).split("\n").filter((line) => line.startsWith("| trade-burst | failed"));
+  assert.deepEqual(failed, ["| trade-burst | failed: filling failed: error: Module not found at a \\| b |  |  |"]);
+
   const slow = withCached(200, 90);
   assert.match(row(slow) ?? "", /\| 0\.30×; 0\.45× \| ≤ 0\.40× \| no \|$/);
   assert.match(

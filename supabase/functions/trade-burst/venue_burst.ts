@@ -29,7 +29,7 @@ import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.
 import { defensiveBand } from "../_shared/latency/bands.ts";
 import { OrderTracker } from "../_shared/orders/order_tracker.ts";
 import { reconcileVenue } from "../_shared/orders/reconcile.ts";
-import type { PositionRow } from "../_shared/orders/types.ts";
+import { isProtectionLeg, type PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
 import { ArmedEntries } from "./armed_entries.ts";
@@ -69,6 +69,12 @@ export class VenueBurst {
   #settled: Settled[] | null = null;
   #preparationDue = true;
   /**
+   * Entries and exits recorded so far: what a tick compares to see whether it sent one. Protection legs are left
+   * out: placed beside the rounds, they are recorded while later rounds run, and the placement flags the next
+   * preparation itself when it ends.
+   */
+  #tradeOrdersRecorded = 0;
+  /**
    * Protection placed beside the rounds since the last preparation, by position id: a round does not wait for it;
    * that position's exits wait for the next preparation (the figures a round holds for it predate the legs), and the
    * next preparation joins the placement first.
@@ -93,8 +99,9 @@ export class VenueBurst {
       clock: ctx.clock,
       notFoundGraceMs: ctx.notFoundGraceMs,
       listener: {
-        recorded: () => {
+        recorded: (order) => {
           ctx.summary.orders_sent += 1;
+          if (!isProtectionLeg(order)) this.#tradeOrdersRecorded += 1;
         },
         changed: (order, before) => {
           if (order.filled > before.filled) ctx.summary.fills += 1;
@@ -222,12 +229,13 @@ export class VenueBurst {
    *
    * `prepare` false (streaming, nothing happened since the last preparation: no order update, no order of ours, not
    * yet burst_tick_ms) skips the preparation and decides on the positions as the last tick left them, so a round
-   * that a book top starts costs its decisions only. A tick that sends anything leaves `needsPreparation` set.
+   * that a book top starts costs its decisions only. A tick that sends an entry or an exit leaves `needsPreparation`
+   * set (protection placed beside the rounds sets it when the placement ends).
    */
   async tick(waitForData?: () => Promise<void>, prepare = true): Promise<void> {
     const { ctx } = this;
     ctx.summary.ticks += 1;
-    const sentBefore = ctx.summary.orders_sent;
+    const sentBefore = this.#tradeOrdersRecorded;
     let settled = this.#settled;
     // A prepared tick waits for a Start/Stop switch younger than a tick; a round decides on the last one read while
     // the next read runs beside it (BurstSettings): a Stop holds back entries within about a tick.
@@ -259,11 +267,11 @@ export class VenueBurst {
       // The hot path: quote → decisions → exits → entries.
       const changed = await this.#quotes.read(settings.momentum_window);
       if (!changed) return;
-      const beforeExits = ctx.summary.orders_sent;
+      const beforeExits = this.#tradeOrdersRecorded;
       const active = await this.#manageExits(settings, settled);
       // An exit sent this tick moves funds, today's PnL and the open slots while its writes settle, and its writes
       // would delay an entry decided behind them on an ageing quote: entries wait for the next round and its fresh top.
-      if (ctx.summary.orders_sent !== beforeExits) return;
+      if (this.#tradeOrdersRecorded !== beforeExits) return;
       await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive, {
         // A round a top started decides the symbols whose top moved; a prepared tick decides them all.
         only: prepare ? undefined : changed,
@@ -271,7 +279,7 @@ export class VenueBurst {
       this.#stopIfNeedsHuman();
     } finally {
       // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
-      if (ctx.summary.orders_sent !== sentBefore) this.#preparationDue = true;
+      if (this.#tradeOrdersRecorded !== sentBefore) this.#preparationDue = true;
     }
     // Every tick ends with its changes in the tables (a failed write stops the burst here).
     await ctx.store.flush?.();

@@ -844,6 +844,37 @@ Deno.test("streaming, protected: rounds go on while a protection is placed; its 
   assert.equal(summary.venues[0].protection?.placed, 1);
 });
 
+Deno.test("streaming, protected: a recorded leg does not make the next round wait for the placement", async () => {
+  const { s, pushes } = streamedProtection();
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let topsAtHold: number | null = null;
+  const insert = s.store.insertOrder.bind(s.store);
+  s.store.insertOrder = async (intent, now) => {
+    // The take profit is recorded; the stop loss's record (and so the placement) is held.
+    if (intent.purpose === "stop_loss" && topsAtHold === null) {
+      topsAtHold = stream.stats.tops;
+      await held;
+    }
+    return await insert(intent, now);
+  };
+  const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  try {
+    await waitFor(
+      "rounds deciding pushed tops while the placement is held after its first leg's record",
+      () => topsAtHold !== null && stream.stats.tops > topsAtHold + 3,
+      100,
+    );
+    assert.ok(s.store.orders.some((o) => o.purpose === "take_profit"), "the take profit leg was recorded");
+  } finally {
+    release();
+  }
+  const summary = await burst;
+  assert.equal(summary.venues[0].protection?.placed, 1);
+});
+
 Deno.test("paper, protected: the time stop cancels the protection, then sells at market, once", async () => {
   const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settingsWith({ time_stop_seconds: 1 }));
   const summary = await runBurst(s.deps, REQUEST);

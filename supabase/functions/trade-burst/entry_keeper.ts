@@ -6,6 +6,11 @@
  * With an armed id ready for the symbol (armed_entries.ts) the order leaves first and both rows are written after it
  * in one round trip, so nothing but the decision sits between the quote and the order; without one (no armed store,
  * the mode changed mid-burst) the rows are written first, as before.
+ *
+ * Streaming (`beside`), a round does not wait for its entries: each goes on beside the later rounds (its answer, its
+ * rows, its first fill and protection take a venue and a DB round trip, which a top of another symbol arriving
+ * meanwhile must not wait for). Until the next preparation joins it, its symbol is busy and it counts as an open
+ * position and a decided entry, so no later round can enter the symbol again or pass a limit through it.
  */
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import type { DailyStats } from "../_shared/orders/store.ts";
@@ -30,10 +35,35 @@ export interface EntryKeeperParts {
   /** Entry ids armed before the quote; null records each entry before its send. */
   armed: ArmedEntries | null;
   budgetSpent: () => boolean;
+  /** Streaming: entries go on beside the rounds (joined by `join`); polling: the tick waits for them. */
+  beside: () => boolean;
+  /** An entry sent beside the rounds has ended: the next tick prepares (takes in its position) before deciding. */
+  entryEnded: () => void;
 }
 
 export class EntryKeeper {
+  /** Entries going on beside the rounds, by symbol. */
+  readonly #inFlight = new Map<string, Promise<void>>();
+  /** Symbols entered since the last join: busy until a preparation has taken in their positions. */
+  readonly #entered = new Set<string>();
+  /** Entries decided whose position is not yet in today's counters (those move once the position row is written). */
+  #unrecorded = 0;
+  /** The first failure of an entry sent beside the rounds, thrown where it is joined. */
+  #failure: { error: unknown } | null = null;
+
   constructor(private readonly ctx: VenueBurstContext, private readonly parts: EntryKeeperParts) {}
+
+  /**
+   * Waits for the entries sent beside the rounds, then throws the first failure. Every preparation calls it before
+   * it takes in positions, and the burst before it ends: no entry outlives the lease.
+   */
+  async join(): Promise<void> {
+    await Promise.all(this.#inFlight.values());
+    this.#entered.clear();
+    const failure = this.#failure;
+    this.#failure = null;
+    if (failure) throw failure.error;
+  }
 
   /** Decides and sends this tick's entries; `active` are the positions still active after the exits. */
   async lookForEntries(
@@ -46,10 +76,9 @@ export class EntryKeeper {
   ): Promise<void> {
     const { ctx, parts } = this;
     const s = ctx.summary;
-    const busySymbols = new Set(active.map((p) => p.symbol));
-    let openPositions = active.length;
-    /** Entries decided this tick, not yet in today's counters (those move once each position row is written). */
-    let decidedEntries = 0;
+    // Entries still going on beside the rounds are not among `active` (the last preparation predates them).
+    const busySymbols = new Set([...active.map((p) => p.symbol), ...this.#entered]);
+    let openPositions = active.length + this.#entered.size;
     const entries: Promise<void>[] = [];
     // A new UTC day reads the tables here, before any decision (the decisions themselves read memory only).
     await ctx.daily.current(ctx.clock.now());
@@ -75,7 +104,7 @@ export class EntryKeeper {
         settings,
         // Memory only, read with no await before the reservation below: venues deciding together each see the
         // other's reserved slot (global max_open_positions).
-        daily: this.#dailyWith(decidedEntries),
+        daily: this.#dailyWithUnrecorded(),
         freeQuote: parts.funds.free,
         openPositions,
         rules: market.rules,
@@ -95,23 +124,58 @@ export class EntryKeeper {
       // Counted at the decision, so the next symbol's decision sees it (and the other venue's, for the global
       // open-position limit): the entries go out together below.
       ctx.daily.reserveOpen();
-      decidedEntries += 1;
+      this.#unrecorded += 1;
       openPositions += 1;
       busySymbols.add(symbol);
       // What the venue will hold for it; a refused entry makes the balance stale (the tracker's listener).
       parts.funds.reserve(decision.amount * decision.price);
-      entries.push(this.#enter(symbol, decision.price, decision.amount, settings));
+      const entering = this.#enterCounted(symbol, decision.price, decision.amount, settings);
+      if (parts.beside()) this.#goOnBeside(symbol, entering);
+      else entries.push(entering);
     }
     await settleAll(entries);
   }
 
-  /** Today's counters plus the entries this tick decided but has not recorded yet. */
-  #dailyWith(decided: number): DailyStats {
-    const daily = this.ctx.daily.snapshot();
-    return { ...daily, entries: daily.entries + decided };
+  #goOnBeside(symbol: string, entering: Promise<void>): void {
+    this.#entered.add(symbol);
+    const going = entering.catch((error: unknown) => {
+      this.#failure ??= { error };
+    }).finally(() => {
+      this.#inFlight.delete(symbol);
+      this.parts.entryEnded();
+    });
+    this.#inFlight.set(symbol, going);
   }
 
-  async #enter(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
+  /** Today's counters plus the entries decided but not recorded yet. */
+  #dailyWithUnrecorded(): DailyStats {
+    const daily = this.ctx.daily.snapshot();
+    return { ...daily, entries: daily.entries + this.#unrecorded };
+  }
+
+  /** #enter, with the entry leaving the unrecorded count once its position is counted (or it failed before). */
+  async #enterCounted(symbol: string, price: number, amount: number, settings: Settings): Promise<void> {
+    let done = false;
+    const counted = () => {
+      if (done) return;
+      done = true;
+      this.#unrecorded -= 1;
+    };
+    try {
+      await this.#enter(symbol, price, amount, settings, counted);
+    } finally {
+      counted();
+    }
+  }
+
+  async #enter(
+    symbol: string,
+    price: number,
+    amount: number,
+    settings: Settings,
+    /** Called once the position is in today's counters. */
+    counted: () => void,
+  ): Promise<void> {
     const { ctx, parts } = this;
     const { mode } = settings;
     const entry: NewOrder = {
@@ -135,6 +199,7 @@ export class EntryKeeper {
         const rows = await ctx.store.recordArmedEntry(armed.id, newPosition(settled.created_at), settled);
         recorded.position = rows.position;
         ctx.daily.recordEntry(rows.position);
+        counted();
         return rows.order;
       });
       if (!recorded.position) throw new Error(`entry ${armed.client_order_id}: recorded without its position`);
@@ -142,6 +207,7 @@ export class EntryKeeper {
     } else {
       position = await ctx.store.insertPosition(newPosition(ctx.clock.now().toISOString()));
       ctx.daily.recordEntry(position);
+      counted();
       order = await parts.orders.place({ ...entry, position_id: position.id });
     }
     if (order.order_status === "rejected") ctx.daily.recordRefused(position);

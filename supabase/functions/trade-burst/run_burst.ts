@@ -300,10 +300,10 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
     deps.log?.(`trade-burst ${venue}: ${summary.error}`);
   } finally {
     try {
-      // A protection placement still in flight (the burst failed beside it) ends before the lease does.
-      await burst?.joinProtection();
+      // An entry or a protection placement still in flight (the burst failed beside it) ends before the lease does.
+      await burst?.joinBeside();
     } catch (error) {
-      note(summary, `protection: ${describeError(error)}`);
+      note(summary, `in flight at the end: ${describeError(error)}`);
     }
     await burst?.retireArmed();
     burst?.finishSummary();

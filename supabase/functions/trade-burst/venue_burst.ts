@@ -29,7 +29,7 @@ import { ExchangeLayerError, NeedsHumanError } from "../_shared/exchange/errors.
 import { defensiveBand } from "../_shared/latency/bands.ts";
 import { OrderTracker } from "../_shared/orders/order_tracker.ts";
 import { reconcileVenue } from "../_shared/orders/reconcile.ts";
-import { isProtectionLeg, type PositionRow } from "../_shared/orders/types.ts";
+import type { PositionRow } from "../_shared/orders/types.ts";
 import type { LatencyBand, Settings } from "../_shared/settings.ts";
 import { isFinalStatus } from "../_shared/trading/lifecycle.ts";
 import { ArmedEntries } from "./armed_entries.ts";
@@ -69,11 +69,12 @@ export class VenueBurst {
   #settled: Settled[] | null = null;
   #preparationDue = true;
   /**
-   * Entries and exits recorded so far: what a tick compares to see whether it sent one. Protection legs are left
-   * out: placed beside the rounds, they are recorded while later rounds run, and the placement flags the next
-   * preparation itself when it ends.
+   * Exits and entries recorded so far: what a tick compares to see whether it sent one. Protection legs (and, when
+   * streaming, entries) are left out: sent beside the rounds, they are recorded while later rounds run, and each
+   * flags the next preparation itself when it ends.
    */
-  #tradeOrdersRecorded = 0;
+  #exitsRecorded = 0;
+  #entriesRecorded = 0;
   /**
    * Protection placed beside the rounds since the last preparation, by position id: a round does not wait for it;
    * that position's exits wait for the next preparation (the figures a round holds for it predate the legs), and the
@@ -101,7 +102,8 @@ export class VenueBurst {
       listener: {
         recorded: (order) => {
           ctx.summary.orders_sent += 1;
-          if (!isProtectionLeg(order)) this.#tradeOrdersRecorded += 1;
+          if (order.purpose === "exit") this.#exitsRecorded += 1;
+          if (order.purpose === "entry") this.#entriesRecorded += 1;
         },
         changed: (order, before) => {
           if (order.filled > before.filled) ctx.summary.fills += 1;
@@ -143,6 +145,9 @@ export class VenueBurst {
       protection: this.#protection,
       armed: this.#armed,
       budgetSpent,
+      beside: () => ctx.stream !== undefined,
+      // The entry moved positions, funds and armed ids: the next tick takes that in before deciding.
+      entryEnded: () => this.#preparationDue = true,
     });
   }
 
@@ -235,7 +240,7 @@ export class VenueBurst {
   async tick(waitForData?: () => Promise<void>, prepare = true): Promise<void> {
     const { ctx } = this;
     ctx.summary.ticks += 1;
-    const sentBefore = this.#tradeOrdersRecorded;
+    const sentBefore = this.#sentByTicks();
     let settled = this.#settled;
     // A prepared tick waits for a Start/Stop switch younger than a tick; a round decides on the last one read while
     // the next read runs beside it (BurstSettings): a Stop holds back entries within about a tick.
@@ -267,11 +272,11 @@ export class VenueBurst {
       // The hot path: quote → decisions → exits → entries.
       const changed = await this.#quotes.read(settings.momentum_window);
       if (!changed) return;
-      const beforeExits = this.#tradeOrdersRecorded;
+      const beforeExits = this.#exitsRecorded;
       const active = await this.#manageExits(settings, settled);
       // An exit sent this tick moves funds, today's PnL and the open slots while its writes settle, and its writes
       // would delay an entry decided behind them on an ageing quote: entries wait for the next round and its fresh top.
-      if (this.#tradeOrdersRecorded !== beforeExits) return;
+      if (this.#exitsRecorded !== beforeExits) return;
       await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive, {
         // A round a top started decides the symbols whose top moved; a prepared tick decides them all.
         only: prepare ? undefined : changed,
@@ -279,7 +284,7 @@ export class VenueBurst {
       this.#stopIfNeedsHuman();
     } finally {
       // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
-      if (this.#tradeOrdersRecorded !== sentBefore) this.#preparationDue = true;
+      if (this.#sentByTicks() !== sentBefore) this.#preparationDue = true;
     }
     // Every tick ends with its changes in the tables (a failed write stops the burst here).
     await ctx.store.flush?.();
@@ -293,6 +298,11 @@ export class VenueBurst {
     this.ctx.store.flush?.().catch(() => {});
   }
 
+  /** Orders a tick waits for: exits, and entries unless they go on beside the rounds. */
+  #sentByTicks(): number {
+    return this.#exitsRecorded + (this.ctx.stream ? 0 : this.#entriesRecorded);
+  }
+
   /** Something happened since the last preparation that the next tick must take in before deciding. */
   get needsPreparation(): boolean {
     return this.#preparationDue || this.#orderFeed.pending;
@@ -304,7 +314,7 @@ export class VenueBurst {
    * otherwise wait for the next burst).
    */
   async finishTicks(): Promise<void> {
-    await this.joinProtection();
+    await this.joinBeside();
     if (this.#budgetSpent()) return;
     await this.#orders.refreshWorking(this.ctx.venue, this.ctx.settings.current.mode);
     await this.#settleAndProtect(this.ctx.settings.current);
@@ -327,7 +337,7 @@ export class VenueBurst {
    * positions.
    */
   async #takeInUpdates(settings: Settings): Promise<Settled[]> {
-    await this.joinProtection();
+    await this.joinBeside();
     await this.#orderFeed.sync(settings.mode);
     if (!this.ctx.stream) return await this.#settleAndProtect(settings);
     const settled = await this.#positions.settle(settings);
@@ -351,10 +361,28 @@ export class VenueBurst {
   }
 
   /**
-   * Waits for protection placed beside the rounds, then throws its first failure. Every preparation calls it first,
-   * and the burst before it ends (finishTicks, and whatever way the burst stops): no placement outlives the lease.
+   * Waits for the entries and the protection that went on beside the rounds, then throws the first failure (the
+   * entries', then the protection's). Every preparation calls it first, and the burst before it ends.
    */
-  async joinProtection(): Promise<void> {
+  async joinBeside(): Promise<void> {
+    let failure: { error: unknown } | null = null;
+    try {
+      await this.#entries.join();
+    } catch (error) {
+      failure = { error };
+    }
+    // An entry that filled at once placed its protection itself; a placement a preparation started is joined here.
+    await this.#joinProtection().catch((error: unknown) => {
+      failure ??= { error };
+    });
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Waits for protection placed beside the rounds, then throws its first failure (through joinBeside: every
+   * preparation first, and the burst before it ends, whatever way it stops): no placement outlives the lease.
+   */
+  async #joinProtection(): Promise<void> {
     // Placements start only in a preparation, after this join: none can begin while it waits.
     await Promise.all(this.#protecting.values());
     this.#protecting.clear();

@@ -1184,6 +1184,9 @@ Deno.test("quotes are written between ticks at most every 5 s and at burst end, 
  * A book-top stream that pushes the script's next top every `spacingMs` of the manual clock while a tick waits for
  * one (each push logged as "push" in the venue's call log), and holds the last top once the script ends.
  */
+/** A book-top push: ETH's unless it names its symbol. */
+type Push = Q & { symbol?: string };
+
 class ScriptedTopStream {
   readonly stats = { messages: 0, tops: 0, garbage: 0, drops: 0, stalls: 0, reconnects: 0, last_fault: null };
   readonly #latest = new Map<string, Q>();
@@ -1191,7 +1194,7 @@ class ScriptedTopStream {
   #next = 0;
   constructor(
     private readonly clock: ManualClock,
-    private readonly script: Q[],
+    private readonly script: Push[],
     private readonly log: string[],
     private readonly spacingMs: number,
   ) {}
@@ -1219,8 +1222,9 @@ class ScriptedTopStream {
       return Promise.resolve(false);
     }
     this.clock.advance(this.spacingMs);
-    this.#latest.set(ETH, this.script[this.#next++]);
-    this.#changed.add(ETH);
+    const { symbol = ETH, bid, ask } = this.script[this.#next++];
+    this.#latest.set(symbol, { bid, ask });
+    this.#changed.add(symbol);
     this.stats.tops += 1;
     this.log.push("push");
     return Promise.resolve(true);
@@ -1281,4 +1285,82 @@ Deno.test("testnet: with no room under the venue's order limit, no entry is sent
   assert.deepEqual(s.venue.created, []);
   assert.equal(summary.venues[0].signals.entries, 0);
   assert.ok((summary.venues[0].refusals.venue_order_limit ?? 0) >= 1, JSON.stringify(summary.venues[0].refusals));
+});
+
+Deno.test("streaming: a round does not wait for its entry's answer; a top of another symbol is decided meanwhile", async () => {
+  const BTC = "BTC/USDT";
+  const settings = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000, symbols: [ETH, BTC] });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
+  const btc = (q: Q) => ({ symbol: BTC, bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 });
+  // ETH's momentum calls for an entry first; BTC's tops come after it, while ETH's order is still unanswered.
+  const pushes: Push[] = [
+    ...upMove(8),
+    ...upMove(12).map(btc),
+    ...Array.from({ length: 30 }, () => btc(upMove(12)[11])),
+  ];
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const create = s.venue.createOrder.bind(s.venue);
+  let ethHeld = false;
+  s.venue.createOrder = async (req) => {
+    const answer = await create(req);
+    if (req.symbol === ETH && !ethHeld) {
+      ethHeld = true;
+      await held;
+    }
+    return answer;
+  };
+  const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  try {
+    await waitFor(
+      "BTC's entry sent while ETH's entry waits for its answer",
+      () => ethHeld && s.venue.created.some((o) => o.symbol === BTC),
+      100,
+    );
+  } finally {
+    release();
+  }
+  const summary = await burst;
+  assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
+  assert.equal(summary.venues[0].signals.entries, 2);
+  // Both entries' rows are in the tables, each with its position.
+  const entries = s.store.orders.filter((o) => o.purpose === "entry");
+  assert.equal(entries.length, 2);
+  assert.ok(entries.every((o) => o.position_id !== null));
+});
+
+Deno.test("streaming: a symbol whose entry is still unanswered is not entered again", async () => {
+  const settings = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000 });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  const stream = new ScriptedTopStream(s.clock, upMove(60), s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  const create = s.venue.createOrder.bind(s.venue);
+  let topsAtHold: number | null = null;
+  s.venue.createOrder = async (req) => {
+    const answer = await create(req);
+    if (topsAtHold === null) {
+      topsAtHold = stream.stats.tops;
+      await held;
+    }
+    return answer;
+  };
+  const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  try {
+    await waitFor(
+      "rounds deciding ETH's rising tops while its entry waits",
+      () => topsAtHold !== null && stream.stats.tops > topsAtHold + 10,
+      100,
+    );
+    assert.equal(s.venue.created.length, 1, "one entry, however many rounds want one");
+  } finally {
+    release();
+  }
+  await burst;
+  assert.equal(s.venue.created.filter((o) => o.side === "buy").length, 1);
+  assert.ok(s.store.positions.length === 1, `positions: ${s.store.positions.length}`);
 });

@@ -331,14 +331,16 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
         `**Push → order** (shipped settings): p50 ${fmt(push.p50)} / p99 ${fmt(push.p99)} ms against issue 17's ` +
           "5 ms p99. A top starts a round at once (a budget of 4 rounds back to back, one more every 20 ms; tops " +
           "already read from the socket decided together) and a round between preparations reads nothing; " +
-          "protection is placed beside the rounds. A push that meets a free round is decided and sent in a few ms " +
-          "(the round, ccxt building and signing the order, our limiter, the request; section 8: the simulator's " +
-          "push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was measured on). " +
-          "The rest is not attributed per entry; the likely causes: a push that arrives while its venue takes in an " +
-          "order update before deciding (its changes are applied in memory and queued, and a placement of " +
-          "protection still in flight is joined first), while the other venue holds the shared event loop, or a " +
-          "wake of the process from sleep (about 0.2 ms of CPU each here, more in wall time). Fix to try: decide " +
-          "the symbols an order update does not touch before taking it in.",
+          "protection and entries go on beside the rounds. A push that meets a free round is decided and sent in a " +
+          "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
+          "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was " +
+          "measured on). The tail is not attributed by this bench; a trace by hand (docs/STREAMS.md, push → order) " +
+          "found the slow entries' tops waiting for their venue's previous tick to end: its closing commit to the " +
+          "tables, which a round does not send before (an order sent before the tables confirmed the last writes " +
+          "could stay unrecorded and unprotected if the database fails), or an order update taken in before " +
+          "deciding. Left besides: the other venue holding the shared event loop, and wakes of the process from " +
+          "sleep (about 0.2 ms of CPU each here, more in wall time). Fix to try: decide the symbols an order update " +
+          "does not touch before taking it in.",
       );
     }
     if (idle) {

@@ -1287,6 +1287,23 @@ Deno.test("testnet: with no room under the venue's order limit, no entry is sent
   assert.ok((summary.venues[0].refusals.venue_order_limit ?? 0) >= 1, JSON.stringify(summary.venues[0].refusals));
 });
 
+/** Holds the venue's answer to the first order `matches` accepts (the order is placed) until `release`. */
+function holdFirstAnswer(venue: FakeVenue, matches: (req: OrderRequest) => boolean) {
+  let release = () => {};
+  const answerHeld = new Promise<void>((resolve) => release = resolve);
+  const create = venue.createOrder.bind(venue);
+  const hold = { held: false, release: () => release() };
+  venue.createOrder = async (req) => {
+    const answer = await create(req);
+    if (!hold.held && matches(req)) {
+      hold.held = true;
+      await answerHeld;
+    }
+    return answer;
+  };
+  return hold;
+}
+
 Deno.test("streaming: a round does not wait for its entry's answer; a top of another symbol is decided meanwhile", async () => {
   const BTC = "BTC/USDT";
   const settings = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000, symbols: [ETH, BTC] });
@@ -1301,27 +1318,16 @@ Deno.test("streaming: a round does not wait for its entry's answer; a top of ano
   ];
   const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50);
   s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
-  let release = () => {};
-  const held = new Promise<void>((resolve) => release = resolve);
-  const create = s.venue.createOrder.bind(s.venue);
-  let ethHeld = false;
-  s.venue.createOrder = async (req) => {
-    const answer = await create(req);
-    if (req.symbol === ETH && !ethHeld) {
-      ethHeld = true;
-      await held;
-    }
-    return answer;
-  };
+  const answer = holdFirstAnswer(s.venue, (req) => req.symbol === ETH);
   const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
   try {
     await waitFor(
       "BTC's entry sent while ETH's entry waits for its answer",
-      () => ethHeld && s.venue.created.some((o) => o.symbol === BTC),
+      () => answer.held && s.venue.created.some((o) => o.symbol === BTC),
       100,
     );
   } finally {
-    release();
+    answer.release();
   }
   const summary = await burst;
   assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
@@ -1337,28 +1343,18 @@ Deno.test("streaming: a symbol whose entry is still unanswered is not entered ag
   const s = scenario(RESTING, settings, { allowPrivate: true });
   const stream = new ScriptedTopStream(s.clock, upMove(60), s.venue.calls, 50);
   s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
-  let release = () => {};
-  const held = new Promise<void>((resolve) => release = resolve);
-  const create = s.venue.createOrder.bind(s.venue);
-  let topsAtHold: number | null = null;
-  s.venue.createOrder = async (req) => {
-    const answer = await create(req);
-    if (topsAtHold === null) {
-      topsAtHold = stream.stats.tops;
-      await held;
-    }
-    return answer;
-  };
+  let topsAtHold = 0;
+  const answer = holdFirstAnswer(s.venue, () => (topsAtHold = stream.stats.tops, true));
   const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
   try {
     await waitFor(
       "rounds deciding ETH's rising tops while its entry waits",
-      () => topsAtHold !== null && stream.stats.tops > topsAtHold + 10,
+      () => answer.held && stream.stats.tops > topsAtHold + 10,
       100,
     );
     assert.equal(s.venue.created.length, 1, "one entry, however many rounds want one");
   } finally {
-    release();
+    answer.release();
   }
   await burst;
   assert.equal(s.venue.created.filter((o) => o.side === "buy").length, 1);

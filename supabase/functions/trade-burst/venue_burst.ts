@@ -145,7 +145,7 @@ export class VenueBurst {
       protection: this.#protection,
       armed: this.#armed,
       budgetSpent,
-      beside: () => ctx.stream !== undefined,
+      beside: () => this.#entriesBeside,
       // The entry moved positions, funds and armed ids: the next tick takes that in before deciding.
       entryEnded: () => this.#preparationDue = true,
     });
@@ -300,7 +300,12 @@ export class VenueBurst {
 
   /** Orders a tick waits for: exits, and entries unless they go on beside the rounds. */
   #sentByTicks(): number {
-    return this.#exitsRecorded + (this.ctx.stream ? 0 : this.#entriesRecorded);
+    return this.#exitsRecorded + (this.#entriesBeside ? 0 : this.#entriesRecorded);
+  }
+
+  /** Streaming, entries go on beside the rounds (EntryKeeper); polling, the tick waits for them. */
+  get #entriesBeside(): boolean {
+    return this.ctx.stream !== undefined;
   }
 
   /** Something happened since the last preparation that the next tick must take in before deciding. */

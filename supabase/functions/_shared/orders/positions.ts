@@ -10,7 +10,8 @@
  * while no burst ran closes straight from `open`, its exit reason the purpose of the leg that sold.
  */
 import { type MarketRules, prepareSell } from "../trading/precision.ts";
-import { type FillLike, pairOf, type RealizedPnl, realizedPnl } from "../trading/pnl.ts";
+import type { FillLike, RealizedPnl } from "../trading/pnl.ts";
+import { RealizedPnlMemo } from "../trading/pnl_memo.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { mul, toNumber } from "../trading/decimal.ts";
 import type { TradeStore } from "./store.ts";
@@ -76,6 +77,9 @@ function feeOf(order: FilledOrderLike): FillLike["fee"] {
   return { cost: order.fee_cost * rate, currency: order.symbol.split("/")[1] };
 }
 
+/** Shared by every position of the isolate: its answers depend only on the fills. */
+const pnlMemo = new RealizedPnlMemo();
+
 export function positionFigures(position: Pick<PositionRow, "id" | "symbol">, orders: readonly OrderRow[]) {
   const mine = orders.filter((o) => o.position_id === position.id).sort(byCreated);
   const entryOrders = mine.filter((o) => o.purpose === "entry");
@@ -83,7 +87,7 @@ export function positionFigures(position: Pick<PositionRow, "id" | "symbol">, or
   const exitOrders = mine.filter((o) => o.purpose !== "entry");
   const protectionOrders = exitOrders.filter(isProtectionLeg);
   const fills = (list: OrderRow[]) => list.map(fillOf).filter((f): f is FillLike => f !== null);
-  const pnl = realizedPnl(fills(entryOrders), fills(exitOrders), pairOf(position.symbol));
+  const pnl = pnlMemo.of(position.symbol, fills(entryOrders), fills(exitOrders));
   return {
     entryOrders,
     exitOrders,

@@ -248,3 +248,39 @@ export async function measureBurstConfig(deps: BurstBenchDeps, config: BurstConf
     await proc.stop();
   }
 }
+
+/**
+ * A scheduled burst as the cron meets a cold isolate: a fresh process (no V8 code cache), the burst its first request,
+ * so its figures carry the start-up and the first-burst costs (code run for the first time) that the warm runs of
+ * measureBurstConfig leave out.
+ */
+export interface ColdBurstRun {
+  /** Main-thread CPU from the spawn until the port accepted a connection. */
+  startupMainThreadCpuMs: number;
+  burst: BurstRun;
+}
+
+export async function measureColdBursts(deps: BurstBenchDeps, config: BurstConfig): Promise<ColdBurstRun[]> {
+  const runs: ColdBurstRun[] = [];
+  for (let i = 0; i < config.runs; i++) {
+    const proc = await startFunctionProcess({
+      entry: await shippedEntry("trade-burst"),
+      env: deps.env,
+      logDir: deps.logDir,
+      denoArgs: ["--no-code-cache"],
+    });
+    try {
+      const startupMainThreadCpuMs = await readThreadCpuMs(proc.pid);
+      const burst = await runOnce(deps, proc, config, config.durationMs);
+      deps.log?.(
+        `cold ${config.durationMs / 1000} s burst${config.idle ? " (trading stopped)" : ""} #${i + 1}: start-up ` +
+          `${startupMainThreadCpuMs} + burst ${burst.mainThreadCpuMs} ms main-thread CPU, ` +
+          `${burst.positionsClosed} positions closed`,
+      );
+      runs.push({ startupMainThreadCpuMs, burst });
+    } finally {
+      await proc.stop();
+    }
+  }
+  return runs;
+}

@@ -2,7 +2,7 @@
  * From raw runs to the figures the report prints: medians over runs, latency percentiles over all entries of all
  * runs, ratios against the baseline of the same run. Pure.
  */
-import type { BurstConfig, BurstRun } from "./burst_bench.ts";
+import type { BurstConfig, BurstRun, ColdBurstRun } from "./burst_bench.ts";
 import type { ColdStartRun, ListenRun } from "./cold_start.ts";
 import type { EntryLatency } from "./request_analysis.ts";
 import { median, medianOrNull, percentile, perUnit, ratio } from "./stats.ts";
@@ -194,5 +194,28 @@ export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): Bu
     pushLatency: pushLatencyFigures(runs.flatMap((r) => r.pushLatencies ?? [])),
     byEndpoint: Object.fromEntries(typical.venueCounts.map((c) => [c.venue, c.byEndpoint])),
     dbByResource: typical.dbByResource,
+  };
+}
+
+export interface ColdBurstFigures {
+  runs: number;
+  /** Medians over runs, main-thread CPU: spawn → listening, the burst, and both (the run's own sum, not a sum of medians). */
+  startupCpuMs: number;
+  burstCpuMs: number;
+  totalCpuMs: number;
+  positionsClosed: number;
+  burstMs: number;
+}
+
+export function coldBurstFigures(runs: readonly ColdBurstRun[]): ColdBurstFigures | null {
+  if (runs.length === 0) return null;
+  const m = (f: (r: ColdBurstRun) => number) => median(runs.map(f), "cold burst");
+  return {
+    runs: runs.length,
+    startupCpuMs: m((r) => r.startupMainThreadCpuMs),
+    burstCpuMs: m((r) => r.burst.mainThreadCpuMs),
+    totalCpuMs: m((r) => r.startupMainThreadCpuMs + r.burst.mainThreadCpuMs),
+    positionsClosed: m((r) => r.burst.positionsClosed),
+    burstMs: m((r) => r.burst.burstMs),
   };
 }

@@ -6,7 +6,14 @@ import postgres from "postgres";
 import { REPO_ROOT } from "../stack/commands.ts";
 import { startStack } from "../stack/stack.ts";
 import { startSimulator } from "../sim/server.ts";
-import { type BurstConfig, type BurstRun, measureBurstConfig, type SqlRunner } from "./burst_bench.ts";
+import {
+  type BurstConfig,
+  type BurstRun,
+  type ColdBurstRun,
+  measureBurstConfig,
+  measureColdBursts,
+  type SqlRunner,
+} from "./burst_bench.ts";
 import {
   type AnatomyRun,
   ccxtPackageDir,
@@ -22,7 +29,7 @@ import { type ArtifactResults, measureArtifacts } from "./artifacts.ts";
 import { startDbProxy } from "./db_proxy.ts";
 import { shippedEntry } from "./function_process.ts";
 import { describeMachine, type MachineInfo } from "./machine.ts";
-import { benchFunctionEnv, benchSimConfig, benchSymbols } from "./scenario.ts";
+import { benchFunctionEnv, benchSimConfig, benchSymbols, SCHEDULED_BURST_MS } from "./scenario.ts";
 import {
   measurePlacements,
   type PlacementResult,
@@ -48,6 +55,8 @@ export interface BenchOptions {
   defaultCadence: { tickMs: number; durationMs: number; runs: number };
   /** Issue 18's placements (home region vs database region); absent in results saved before they were part of it. */
   regions?: RegionBenchOptions;
+  /** The scheduled burst on a cold process (ColdBurstRun); absent in results saved before it was measured. */
+  scheduled?: { durationMs: number; runs: number };
 }
 
 export function benchOptions(quick: boolean): BenchOptions {
@@ -62,6 +71,7 @@ export function benchOptions(quick: boolean): BenchOptions {
       symbolCounts: [4, 20, 50],
       defaultCadence: { tickMs: 1_000, durationMs: 5_000, runs: 1 },
       regions: regionBenchOptions(true),
+      scheduled: { durationMs: 5_000, runs: 1 },
     }
     : {
       quick,
@@ -73,6 +83,7 @@ export function benchOptions(quick: boolean): BenchOptions {
       symbolCounts: [4, 20, 50],
       defaultCadence: { tickMs: 1_000, durationMs: 20_000, runs: 2 },
       regions: regionBenchOptions(false),
+      scheduled: { durationMs: SCHEDULED_BURST_MS, runs: 3 },
     };
 }
 
@@ -103,6 +114,13 @@ export interface BurstResult {
   error?: string;
 }
 
+/** The shipped burst on cold processes, trading or with trading stopped (`config.idle`). */
+export interface ColdBurstResult {
+  config: BurstConfig;
+  runs: ColdBurstRun[];
+  error?: string;
+}
+
 export interface BenchResults {
   machine: MachineInfo;
   options: BenchOptions;
@@ -119,6 +137,8 @@ export interface BenchResults {
   /** Issue 18: the same burst next to the venue and next to the database (absent in older saved results). */
   regions?: PlacementResult[];
   regionsError?: string;
+  /** Absent in results saved before the cold scheduled bursts were measured. */
+  coldBursts?: ColdBurstResult[];
 }
 
 /** The two-class probe as a cold-start target, or nothing when ccxt's files are not where Deno keeps npm packages. */
@@ -283,6 +303,23 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       } catch (error) {
         log(`burst ${config.venues.join("+")} × ${config.symbols} failed: ${describe(error)}`);
         results.bursts.push({ config, kind, runs: [], error: describe(error) });
+      }
+    }
+    if (options.scheduled) {
+      results.coldBursts = [];
+      const scheduled: BurstConfig = {
+        ...defaultCadence,
+        durationMs: options.scheduled.durationMs,
+        runs: options.scheduled.runs,
+        shipped: true,
+      };
+      for (const config of [scheduled, { ...scheduled, idle: true }]) {
+        try {
+          results.coldBursts.push({ config, runs: await measureColdBursts(burstDeps, config) });
+        } catch (error) {
+          log(`cold burst${config.idle ? " (trading stopped)" : ""} failed: ${describe(error)}`);
+          results.coldBursts.push({ config, runs: [], error: describe(error) });
+        }
       }
     }
     if (options.regions) {

@@ -123,3 +123,6 @@ export function benchFunctionEnv(
     EXCHANGE_TIMEOUT_MS: "5000",
   };
 }
+
+/** The shipped schedule's trade-burst body (20261128002100_function_schedules.sql): 45 s bursts, one a minute. */
+export const SCHEDULED_BURST_MS = 45_000;

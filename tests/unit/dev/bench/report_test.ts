@@ -166,3 +166,35 @@ Deno.test("with the code cache pass measured, the target row quotes both ratios 
     /\*\*Cold start of trade-burst\*\*: listens after 90\.0 ms, 0\.30× the naive baseline \(0\.45× with/,
   );
 });
+
+Deno.test("the scheduled burst measured on cold processes is the target row's figure, and over 800 ms it is a miss", () => {
+  const withColdBursts = (tradingCpu: number[]) => {
+    const base = withColdStarts(300, 120, 85);
+    const config = { venues: ["binance" as const, "okx" as const], symbols: 4, tickMs: 1000, durationMs: 45_000 };
+    const cold = (startup: number, burstCpu: number, closed: number) => ({
+      startupMainThreadCpuMs: startup,
+      burst: { ...run(10), burstMs: 45_000, mainThreadCpuMs: burstCpu, positionsClosed: closed },
+    });
+    base.coldBursts = [
+      {
+        config: { ...config, runs: 3, shipped: true },
+        runs: tradingCpu.map((cpu, i) => cold(100 + i, cpu, 30)),
+      },
+      { config: { ...config, runs: 1, shipped: true, idle: true }, runs: [cold(100, 500, 0)] },
+    ];
+    return renderReport(base);
+  };
+  const row = (text: string) =>
+    text.split("\n").find((line) => /^\| main-thread CPU of the scheduled/.test(line)) ?? "";
+  // The median of each run's start-up + burst (1000 + 101), not the sum of the two medians.
+  const slow = withColdBursts([1200, 1000, 700]);
+  assert.match(row(slow), /measured on a cold process .*start-up 101 \+ burst 1000 ms, 30\.0 round trips/);
+  assert.match(row(slow), /\| 1101 ms \| ≤ 800 ms \| no \|$/);
+  assert.match(slow, /\*\*Scheduled burst CPU\*\* \(cold process\): 1101 ms of main-thread CPU against 800 ms/);
+  // A round trip adds (1101 − 600) / 30 = 16.7 ms; (800 − 600) / 16.7 = 12.0 fit inside 40 % of the budget.
+  assert.match(slow, /600 ms with trading stopped, so about 12\.0 round trips fit inside 800 ms/);
+
+  const fine = withColdBursts([600, 650, 700]);
+  assert.match(row(fine), /\| 751 ms \| ≤ 800 ms \| yes \|$/);
+  assert.doesNotMatch(fine, /\*\*Scheduled burst CPU\*\*/);
+});

@@ -60,7 +60,6 @@ function cachedListen(results: BenchResults, name: string) {
   return figures ? { figures, ratio: baseline ? ratio(figures.listenMs, baseline.listenMs) : null } : null;
 }
 
-/** Text for a table cell: one line, no terminal colour codes, no pipe that would split the cell. */
 /**
  * The scheduled burst estimated from the warm runs: the shipped row's (else the default row's) main-thread CPU per
  * burst second × the burst's length, plus trade-burst's start-up CPU from the cold starts.
@@ -99,6 +98,7 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
   const seconds = trading.config.durationMs / 1000;
   const perTrip = i && t.positionsClosed > 0 ? (t.totalCpuMs - i.totalCpuMs) / t.positionsClosed : null;
   const fits = (budget: number) => perTrip && i && perTrip > 0 ? Math.max(0, (budget - i.totalCpuMs) / perTrip) : null;
+  const inMargin = fits(CPU_BUDGET_MS * 0.4);
   const out = [
     `**The scheduled burst on a cold process.** The cron's burst (${seconds} s, 2 venues × 4, shipped settings) as ` +
     `the first request of a fresh process started with \`--no-code-cache\`, ${t.runs} runs, medians of main-thread ` +
@@ -107,10 +107,8 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
     `${fmt(t.burstMs / Math.max(1, t.positionsClosed))} ms)` +
     (i
       ? `, ${fmt(i.totalCpuMs)} ms with trading stopped (start-up ${fmt(i.startupCpuMs)} + burst ` +
-        `${fmt(i.burstCpuMs)}). A round trip adds about ${fmt(perTrip)} ms to it, so ${
-          fmt(fits(CPU_BUDGET_MS * 0.4))
-        } ` +
-        `round trips fit inside 40 % of the budget and ${fmt(fits(CPU_BUDGET_MS))} inside all of it`
+        `${fmt(i.burstCpuMs)}). A round trip adds about ${fmt(perTrip)} ms to it, so ${fmt(inMargin)} round ` +
+        `trips fit inside 40 % of the budget and ${fmt(fits(CPU_BUDGET_MS))} inside all of it`
       : "") +
     ". " +
     (warmEstimate === null ? "" : `The warm runs' per-second figure × ${seconds} s + start-up would say ` +
@@ -124,7 +122,7 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
       `**Scheduled burst CPU** (cold process): ${fmt(t.totalCpuMs)} ms of main-thread CPU against 800 ms (40 % of ` +
         `the budget), ${fmt(t.positionsClosed)} round trips in ${seconds} s` +
         (i
-          ? `; ${fmt(i.totalCpuMs)} ms with trading stopped, so about ${fmt(fits(CPU_BUDGET_MS * 0.4))} round ` +
+          ? `; ${fmt(i.totalCpuMs)} ms with trading stopped, so about ${fmt(inMargin)} round ` +
             "trips fit inside 800 ms"
           : "") +
         ". The fixed part is the runtime taking in the streams' messages and the rounds they start, and the first " +
@@ -137,6 +135,7 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
   return out;
 }
 
+/** Text for a table cell: one line, no terminal colour codes, no pipe that would split the cell. */
 function oneLine(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, "").replace(/\s+/g, " ").replace(/\|/g, "\\|").trim();

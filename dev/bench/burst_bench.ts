@@ -262,9 +262,10 @@ export interface ColdBurstRun {
 
 export async function measureColdBursts(deps: BurstBenchDeps, config: BurstConfig): Promise<ColdBurstRun[]> {
   const runs: ColdBurstRun[] = [];
+  const entry = await shippedEntry("trade-burst");
   for (let i = 0; i < config.runs; i++) {
     const proc = await startFunctionProcess({
-      entry: await shippedEntry("trade-burst"),
+      entry,
       env: deps.env,
       logDir: deps.logDir,
       denoArgs: ["--no-code-cache"],

@@ -199,7 +199,10 @@ export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): Bu
 
 export interface ColdBurstFigures {
   runs: number;
-  /** Medians over runs, main-thread CPU: spawn → listening, the burst, and both (the run's own sum, not a sum of medians). */
+  /**
+   * Medians over runs of main-thread CPU: spawn → listening, the burst, and both (each run's own sum, not a sum of
+   * the medians).
+   */
   startupCpuMs: number;
   burstCpuMs: number;
   totalCpuMs: number;

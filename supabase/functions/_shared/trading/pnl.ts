@@ -106,7 +106,8 @@ function exactNumber(value: unknown, index: number, field: string): Decimal {
   }
 }
 
-function feesOf(fill: FillLike): readonly FeeLike[] {
+/** A fill's fees: `fees` when it lists any, else `fee` (ccxt gives the same fee in both). */
+export function feesOf(fill: FillLike): readonly FeeLike[] {
   if (fill.fees && fill.fees.length > 0) return fill.fees;
   return fill.fee ? [fill.fee] : [];
 }

@@ -3,7 +3,7 @@
  * change none of its fills, while the exact (bigint) arithmetic is the dearest part of moving a position. The key is
  * the fills' own decimal texts, which are all realizedPnl reads, so a remembered answer is the one it would compute.
  */
-import { type FillLike, pairOf, type RealizedPnl, realizedPnl } from "./pnl.ts";
+import { feesOf, type FillLike, pairOf, type RealizedPnl, realizedPnl } from "./pnl.ts";
 
 /** Enough for every position a burst holds at once, many times over; the oldest entry goes first. */
 const CAPACITY = 256;
@@ -12,8 +12,7 @@ function fillsKey(fills: readonly FillLike[]): string {
   let key = "";
   for (const fill of fills) {
     key += `${fill.price}*${fill.amount}`;
-    const fees = fill.fees && fill.fees.length > 0 ? fill.fees : fill.fee ? [fill.fee] : [];
-    for (const fee of fees) key += `+${fee.cost}:${fee.currency ?? ""}`;
+    for (const fee of feesOf(fill)) key += `+${fee.cost}:${fee.currency ?? ""}`;
     key += ";";
   }
   return key;

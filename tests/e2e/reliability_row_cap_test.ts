@@ -4,7 +4,8 @@
  * role: 1 200 positions closed today (with their trade log rows) and 1 500 latency samples in the last hour, more
  * than one answer holds. Both dashboards, reading as a member's session, must show every one of them: today's
  * realized PnL and closed count (aggregated in SQL), the 30-day trades behind the chart and per-symbol figures, and
- * the hour of latency (paged). latency-sample's regional read of the same rows is paged too.
+ * the hour of latency (paged). latency-sample's regional read of the same rows is paged too, and so is the list of
+ * armed ids a burst's reconciliation settles.
  */
 import assert from "node:assert/strict";
 import { dashboardClient } from "../../dashboard/terminal/cli.ts";
@@ -14,6 +15,7 @@ import { loadWebSnapshot } from "../../dashboard/web/src/data.ts";
 import { performanceBySymbol } from "../../dashboard/shared/analytics.ts";
 import { freshRegionSamples } from "../../supabase/functions/latency-sample/home_region_update.ts";
 import type { Db } from "../../supabase/functions/_shared/db.ts";
+import { SupabaseArmedOrderStore } from "../../supabase/functions/_shared/orders/supabase_armed_store.ts";
 import { reportCounts } from "../support/reliability.ts";
 import { withSql } from "../support/sql.ts";
 import { gatewayClient, serverKey, stackTest } from "../support/stack.ts";
@@ -21,6 +23,8 @@ import { todaySeedClock } from "../support/today.ts";
 
 const CLOSED_TODAY = 1200;
 const SAMPLES = 1500;
+/** Armed ids one venue's crashed bursts left behind. */
+const ARMED_LEFT = 1100;
 /** Each closed position made exactly this much: the sum is exact in decimal. */
 const PNL_EACH = 0.01;
 
@@ -82,6 +86,28 @@ stackTest("dashboards read every row past PostgREST's 1000-row cap", { functions
     const service = gatewayClient(stack, serverKey(stack)) as unknown as Db;
     const samples = await freshRegionSamples(service, "binance", new Date(Date.now() - 3600_000));
     assert.equal(samples.length, SAMPLES);
+  });
+
+  await t.step("a burst's reconciliation lists every armed id left behind, not the first 1000", async () => {
+    // Ids armed by bursts that crashed before retiring them, all at one instant (the order's tie is broken by id),
+    // beside ids of another venue, another mode and fired ones, which the list must leave out.
+    await withSql(stack.databaseUrl, async (sql) => {
+      const arm = (prefix: string, count: number, venue: string, mode: string, status: string) =>
+        sql`insert into public.armed_orders (client_order_id, venue, symbol, side, purpose, mode, status, armed_at,
+                                             fired_at)
+            select ${prefix}::text || i, ${venue}, 'ETH/USDT', 'buy', 'entry', ${mode}, ${status}, '2026-12-07T00:00:00Z',
+                   case when ${status}::text = 'fired' then now() end
+              from generate_series(1, ${count}) as i`;
+      await arm("left", ARMED_LEFT, "binance", "testnet", "armed");
+      await arm("fired", 50, "binance", "testnet", "fired");
+      await arm("okx", 50, "okx", "testnet", "armed");
+      await arm("live", 20, "binance", "live", "armed");
+    });
+    const service = gatewayClient(stack, serverKey(stack)) as unknown as Db;
+    const listed = await new SupabaseArmedOrderStore(service).listArmed("binance", "testnet");
+    assert.equal(listed.length, ARMED_LEFT);
+    assert.equal(new Set(listed.map((row) => row.id)).size, ARMED_LEFT, "no row read twice");
+    assert.ok(listed.every((row) => row.venue === "binance" && row.mode === "testnet" && row.status === "armed"));
     reportCounts("reliability_row_cap", "rows_past_max_rows", {
       faults_injected: 1,
       calls_refused: 0,

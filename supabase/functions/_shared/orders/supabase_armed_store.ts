@@ -1,5 +1,5 @@
 /** ArmedOrderStore over public.armed_orders (pre_armed.ts), through the service-role client. */
-import { type Db, must } from "../db.ts";
+import { type Db, must, selectAllPages } from "../db.ts";
 import type { TradingMode } from "../settings.ts";
 import type { Venue } from "../exchange/venues.ts";
 import type { ArmedOrderRow, ArmedOrderStore, NewArmedOrder } from "./pre_armed.ts";
@@ -31,10 +31,12 @@ export class SupabaseArmedOrderStore implements ArmedOrderStore {
   }
 
   async listArmed(venue: Venue, mode: TradingMode): Promise<ArmedOrderRow[]> {
-    const rows = must(
+    // Paged past PostgREST's row cap: an armed id left out would stay armed, its order never adopted nor retired.
+    const rows = await selectAllPages<Record<string, unknown>>(
       `select armed orders ${venue} ${mode}`,
-      await this.db.from("armed_orders").select("*").eq("venue", venue).eq("mode", mode).eq("status", "armed")
-        .order("armed_at", { ascending: true }),
+      (from, to) =>
+        this.db.from("armed_orders").select("*").eq("venue", venue).eq("mode", mode).eq("status", "armed")
+          .order("armed_at", { ascending: true }).order("id", { ascending: true }).range(from, to),
     );
     return rows as unknown as ArmedOrderRow[];
   }

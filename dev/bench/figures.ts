@@ -208,6 +208,8 @@ export interface ColdBurstFigures {
   totalCpuMs: number;
   positionsClosed: number;
   burstMs: number;
+  /** PostgREST requests of the burst (the proxy's count). */
+  dbRequests: number;
 }
 
 export function coldBurstFigures(runs: readonly ColdBurstRun[]): ColdBurstFigures | null {
@@ -220,5 +222,6 @@ export function coldBurstFigures(runs: readonly ColdBurstRun[]): ColdBurstFigure
     totalCpuMs: m((r) => r.startupMainThreadCpuMs + r.burst.mainThreadCpuMs),
     positionsClosed: m((r) => r.burst.positionsClosed),
     burstMs: m((r) => r.burst.burstMs),
+    dbRequests: m((r) => r.burst.dbRequests),
   };
 }

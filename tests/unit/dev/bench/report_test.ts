@@ -168,19 +168,26 @@ Deno.test("with the code cache pass measured, the target row quotes both ratios 
 });
 
 Deno.test("the scheduled burst measured on cold processes is the target row's figure, and over 800 ms it is a miss", () => {
-  const withColdBursts = (tradingCpu: number[]) => {
+  const withColdBursts = (tradingCpu: number[], idleBurstCpu = 500) => {
     const base = withColdStarts(300, 120, 85);
     const config = { venues: ["binance" as const, "okx" as const], symbols: 4, tickMs: 1000, durationMs: 45_000 };
     const cold = (startup: number, burstCpu: number, closed: number) => ({
       startupMainThreadCpuMs: startup,
-      burst: { ...run(10), burstMs: 45_000, mainThreadCpuMs: burstCpu, positionsClosed: closed },
+      // 7 PostgREST requests per round trip beside the 20 of a burst that trades nothing.
+      burst: {
+        ...run(10),
+        burstMs: 45_000,
+        mainThreadCpuMs: burstCpu,
+        positionsClosed: closed,
+        dbRequests: 20 + 7 * closed,
+      },
     });
     base.coldBursts = [
       {
         config: { ...config, runs: 3, shipped: true },
         runs: tradingCpu.map((cpu, i) => cold(100 + i, cpu, 30)),
       },
-      { config: { ...config, runs: 1, shipped: true, idle: true }, runs: [cold(100, 500, 0)] },
+      { config: { ...config, runs: 1, shipped: true, idle: true }, runs: [cold(100, idleBurstCpu, 0)] },
     ];
     return renderReport(base);
   };
@@ -192,7 +199,14 @@ Deno.test("the scheduled burst measured on cold processes is the target row's fi
   assert.match(row(slow), /\| 1101 ms \| ≤ 800 ms \| no \|$/);
   assert.match(slow, /\*\*Scheduled burst CPU\*\* \(cold process\): 1101 ms of main-thread CPU against 800 ms/);
   // A round trip adds (1101 − 600) / 30 = 16.7 ms; (800 − 600) / 16.7 = 12.0 fit inside 40 % of the budget.
-  assert.match(slow, /600 ms with trading stopped, so about 12\.0 round trips fit inside 800 ms/);
+  assert.match(slow, /600 ms with trading stopped, so 12\.0 round trips fit inside 800 ms/);
+  // (230 − 20) / 30 requests: what trading adds over the burst with trading stopped, per round trip.
+  assert.match(slow, /about 7\.00 PostgREST requests and the fills' arithmetic/);
+
+  // Trading stopped at 850 ms: the fixed cost alone fills the margin, and the text says so instead of "0.00 fit".
+  const fixedFull = withColdBursts([1200, 1000, 700], 750);
+  assert.match(fixedFull, /so no round trip fits inside 800 ms: trading stopped already uses 850 ms/);
+  assert.match(fixedFull, /no round trip fits inside 40 % of the budget: trading stopped already uses 850 ms and/);
 
   const fine = withColdBursts([600, 650, 700]);
   assert.match(row(fine), /\| 751 ms \| ≤ 800 ms \| yes \|$/);

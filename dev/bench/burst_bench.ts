@@ -157,6 +157,7 @@ function toVenueRequests(sim: Simulator, afterId: number): VenueRequest[] {
     path: e.path,
     arrivedAt: e.arrivedAtPerf,
     respondedAt: e.respondedAtPerf ?? e.arrivedAtPerf,
+    ...(e.clientOrderIds ? { clientOrderIds: [...e.clientOrderIds] } : {}),
   }));
 }
 

@@ -20,10 +20,19 @@ export interface DbRequest {
   respondedAt: number;
   status: number;
   /**
-   * For an insert into `orders` or a batched write that records an order (`apply_burst_writes`: the track-before-send
-   * write), or an armed entry's `record_armed_entry` (written after the send; `armed` true): what it recorded.
+   * The orders a request recorded: an insert into `orders` or the entries and exits a batched write records before
+   * their send (`apply_burst_writes` new orders), and armed entries' rows, written after their send (`armed` true:
+   * `record_armed_entry`, or the armed entries of a batched write).
    */
-  orderInsert?: { venue: string; purpose: string; clientOrderId: string; symbol?: string; armed?: boolean };
+  orderInserts?: OrderInsert[];
+}
+
+export interface OrderInsert {
+  venue: string;
+  purpose: string;
+  clientOrderId: string;
+  symbol?: string;
+  armed?: boolean;
 }
 
 export interface DbProxy {
@@ -42,7 +51,7 @@ export function restResource(path: string): string {
 }
 
 /** The venue, purpose and client order id of an `orders` insert body (an object or a one-row array), if present. */
-export function orderInsertOf(body: unknown): DbRequest["orderInsert"] {
+export function orderInsertOf(body: unknown): OrderInsert | undefined {
   const row = Array.isArray(body) ? body[0] : body;
   if (!row || typeof row !== "object") return undefined;
   const { venue, purpose, client_order_id: clientOrderId, symbol } = row as Record<string, unknown>;
@@ -50,21 +59,33 @@ export function orderInsertOf(body: unknown): DbRequest["orderInsert"] {
   return { venue, purpose, clientOrderId, ...(typeof symbol === "string" ? { symbol } : {}) };
 }
 
-/** The order an armed entry's record_armed_entry call writes (its `p_order`), marked armed. */
-export function armedRecordOf(body: unknown): DbRequest["orderInsert"] {
-  const order = body && typeof body === "object" ? (body as Record<string, unknown>).p_order : undefined;
+const field = (body: unknown, name: string) =>
+  body && typeof body === "object" ? (body as Record<string, unknown>)[name] : undefined;
+
+const armed = (order: unknown): OrderInsert[] => {
   const found = orderInsertOf(order);
-  return found ? { ...found, armed: true } : undefined;
+  return found ? [{ ...found, armed: true }] : [];
+};
+
+/** The order an armed entry's record_armed_entry call writes (its `p_order`), marked armed. */
+export function armedRecordOf(body: unknown): OrderInsert[] {
+  return armed(field(body, "p_order"));
 }
 
 /**
- * The order a burst's batched write (`apply_burst_writes`) records before its send: its first new entry or exit.
- * Protection legs are left out: they go out on the venues' list endpoints, which no latency here pairs with.
+ * The orders a burst's batched write (`apply_burst_writes`) records: its armed entries (marked armed), then the new
+ * entries and exits it records before their send. Protection legs are left out: they go out on the venues' list
+ * endpoints, which no latency here pairs with.
  */
-export function batchRecordOf(body: unknown): DbRequest["orderInsert"] {
-  const orders = body && typeof body === "object" ? (body as Record<string, unknown>).p_new_orders : undefined;
-  if (!Array.isArray(orders)) return undefined;
-  return orders.map(orderInsertOf).find((o) => o !== undefined && (o.purpose === "entry" || o.purpose === "exit"));
+export function batchRecordOf(body: unknown): OrderInsert[] {
+  const armedEntries = field(body, "p_armed_entries");
+  const newOrders = field(body, "p_new_orders");
+  return [
+    ...(Array.isArray(armedEntries) ? armedEntries.flatMap((entry) => armed(field(entry, "order"))) : []),
+    ...(Array.isArray(newOrders) ? newOrders.map(orderInsertOf) : []).filter((o): o is OrderInsert =>
+      o !== undefined && (o.purpose === "entry" || o.purpose === "exit")
+    ),
+  ];
 }
 
 export function startDbProxy(upstream: string): DbProxy {
@@ -96,15 +117,16 @@ export function startDbProxy(upstream: string): DbProxy {
       respondedAt: performance.now(),
       status: upstreamResponse.status,
     };
-    const readers: Record<string, (body: unknown) => DbRequest["orderInsert"]> = {
-      orders: orderInsertOf,
+    const readers: Record<string, (body: unknown) => OrderInsert[]> = {
+      orders: (body) => [orderInsertOf(body)].filter((o) => o !== undefined),
       "rpc/record_armed_entry": armedRecordOf,
       "rpc/apply_burst_writes": batchRecordOf,
     };
     const reader = readers[entry.resource];
     if (request.method === "POST" && reader && body) {
       try {
-        entry.orderInsert = reader(JSON.parse(new TextDecoder().decode(body)));
+        const inserts = reader(JSON.parse(new TextDecoder().decode(body)));
+        if (inserts.length > 0) entry.orderInserts = inserts;
       } catch {
         // not JSON: nothing to note
       }

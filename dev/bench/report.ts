@@ -133,9 +133,8 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
         ". The fixed part is the runtime taking in the streams' messages and the rounds they start, and the first " +
         "burst's code running for the first time; each round trip adds its orders (ccxt building and signing them), " +
         `${dbPerTrip === null ? "its" : `about ${fmt(dbPerTrip)}`} PostgREST requests and the fills' arithmetic. ` +
-        "What would cut it: a round trip's record_armed_entry " +
-        "folded into the tick's commit (ids made by the client), ccxt clients built with only the endpoints the bot " +
-        "calls, or fewer symbols per burst.",
+        "What would cut it: ccxt clients built with only the endpoints the bot calls, fewer PostgREST requests per " +
+        "round trip (each order recorded before its send is a commit of its own), or fewer symbols per burst.",
     );
   }
   return out;
@@ -676,9 +675,9 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
         "reads the trading switch (shared by both venues, at most once per burst_tick_ms; a round between " +
         "preparations reads it beside its decisions) and otherwise writes only what changed, queued and committed " +
         "together (apply_burst_writes): with each order recorded before its send and once at the tick's end, so the " +
-        "figure grows with the orders a tick sends (an armed entry adds its record_armed_entry; entry ids are armed " +
-        "three per symbol, one write per three entries at most). Fix to try: record an armed entry in the tick's " +
-        "closing commit rather than in a call of its own.",
+        "figure grows with the orders a tick sends (an armed entry's rows ride in the tick's commit; entry ids are " +
+        "armed three per symbol, one write per three entries at most). What is left is a commit per order recorded " +
+        "before its send (exits, protection legs), which the tick's commit comes too late to carry.",
     );
   }
   return out.join("\n");

@@ -4,7 +4,7 @@
  *
  * Times are performance.now() of the bench process: the simulator and the proxy run inside it, so they share a clock.
  */
-import type { DbRequest } from "./db_proxy.ts";
+import type { DbRequest, OrderInsert } from "./db_proxy.ts";
 
 export type BenchVenue = "binance" | "okx";
 
@@ -15,6 +15,8 @@ export interface VenueRequest {
   path: string;
   arrivedAt: number;
   respondedAt: number;
+  /** An order placement's client order ids (the simulator logs them), absent elsewhere. */
+  clientOrderIds?: string[];
 }
 
 /** The market-data request of a tick: every symbol's quote in one call. */
@@ -83,13 +85,41 @@ export interface EntryLatency {
   venueRequestsOnPath: number;
 }
 
+/** Each order a request recorded, with the request, in the order the requests arrived. */
+function recordsOf(dbRequests: readonly DbRequest[], venue: BenchVenue, armedOnly = false) {
+  return dbRequests.filter((r) => r.status < 300).sort((a, b) => a.arrivedAt - b.arrivedAt).flatMap((request) =>
+    (request.orderInserts ?? []).filter((o) => o.venue === venue && (!armedOnly || o.armed)).map((recorded) => ({
+      request,
+      recorded,
+    }))
+  );
+}
+
+/**
+ * The order POST a record stands for: by client order id where the log carries them (the simulator's does);
+ * otherwise by time: a record before its send pairs with the first POST after its answer, an armed entry's (written
+ * after the send) with the last POST answered before it arrived.
+ */
+function pairedOrder(
+  orders: readonly VenueRequest[],
+  paired: ReadonlySet<VenueRequest>,
+  request: DbRequest,
+  recorded: OrderInsert,
+): VenueRequest | undefined {
+  if (orders.some((o) => o.clientOrderIds !== undefined)) {
+    return orders.find((o) => !paired.has(o) && o.clientOrderIds?.includes(recorded.clientOrderId));
+  }
+  return recorded.armed
+    ? orders.findLast((o) => !paired.has(o) && o.respondedAt <= request.arrivedAt)
+    : orders.find((o) => !paired.has(o) && o.arrivedAt >= request.respondedAt);
+}
+
 /**
  * Every entry order with the tick's ticker answer it was decided on. Two shapes of entry:
- * - recorded before its send (an `orders` insert): paired with the first POST to the venue's order endpoint that
- *   arrived after the insert was answered; the ticker is the last one answered before the insert started;
- * - armed before the quote (its rows written after the send by `record_armed_entry`): paired with the last order
- *   POST answered before that call arrived; the ticker is the last one answered before the order arrived, and no
- *   insert sits on the path (insertMs 0).
+ * - recorded before its send (an `orders` insert, or a batched write's new order): the ticker is the last one
+ *   answered before the record started;
+ * - armed before the quote (its rows written after the send, by `record_armed_entry` or in a batched write): the
+ *   ticker is the last one answered before the order arrived, and no insert sits on the path (insertMs 0).
  * Ticks of one venue never overlap, so "last ticker before" is the tick's.
  */
 export function entryLatencies(
@@ -100,7 +130,6 @@ export function entryLatencies(
   const byArrival = (a: { arrivedAt: number }, b: { arrivedAt: number }) => a.arrivedAt - b.arrivedAt;
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort(byArrival);
   const tickers = venueRequests.filter((r) => isTicker(r, venue)).sort((a, b) => a.respondedAt - b.respondedAt);
-  const records = dbRequests.filter((r) => r.orderInsert?.venue === venue && r.status < 300).sort(byArrival);
   const out: EntryLatency[] = [];
   const paired = new Set<VenueRequest>();
   const onPath = (from: number, to: number, order: VenueRequest) => ({
@@ -108,11 +137,8 @@ export function entryLatencies(
     venueRequestsOnPath:
       venueRequests.filter((r) => r.venue === venue && r !== order && r.arrivedAt >= from && r.arrivedAt <= to).length,
   });
-  for (const record of records) {
-    const recorded = record.orderInsert!;
-    const order = recorded.armed
-      ? orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt)
-      : orders.find((o) => !paired.has(o) && o.arrivedAt >= record.respondedAt);
+  for (const { request: record, recorded } of recordsOf(dbRequests, venue)) {
+    const order = pairedOrder(orders, paired, record, recorded);
     if (!order) continue;
     paired.add(order);
     if (recorded.purpose !== "entry") continue;
@@ -154,15 +180,13 @@ export function pushToOrderLatencies(
   venue: BenchVenue,
 ): number[] {
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort((a, b) => a.arrivedAt - b.arrivedAt);
-  const records = dbRequests.filter((r) => r.orderInsert?.venue === venue && r.orderInsert.armed && r.status < 300)
-    .sort((a, b) => a.arrivedAt - b.arrivedAt);
   const paired = new Set<VenueRequest>();
   const out: number[] = [];
-  for (const record of records) {
-    const order = orders.findLast((o) => !paired.has(o) && o.respondedAt <= record.arrivedAt);
+  for (const { request, recorded } of recordsOf(dbRequests, venue, true)) {
+    const order = pairedOrder(orders, paired, request, recorded);
     if (!order) continue;
     paired.add(order);
-    const symbol = record.orderInsert!.symbol;
+    const symbol = recorded.symbol;
     const push = pushes.findLast((p) => p.venue === venue && p.symbol === symbol && p.sentAt <= order.arrivedAt);
     if (push) out.push(order.arrivedAt - push.sentAt);
   }

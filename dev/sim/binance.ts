@@ -650,6 +650,7 @@ const PRIVATE: Record<string, Route> = {
     const acct = await account();
     enforce(ctx.limits.binance.newOrders(acct.id, ctx.clock.now(), 1));
     const request = orderRequest(ctx.engine, params);
+    if (request.clientOrderId !== undefined) ctx.log.clientOrderIds = [request.clientOrderId];
     const order = withRejections(false, () => ctx.engine.placeOrder(acct.id, request));
     const id = marketId(ctx.engine.market(order.symbol)!);
     const respType = params.get("newOrderRespType") ?? "FULL";

@@ -211,6 +211,7 @@ function placeOne(ctx: VenueContext, account: Account, raw: unknown): PlaceResul
     tag: typeof fields.tag === "string" ? fields.tag : "",
     ts: String(now),
   };
+  if (echo.clOrdId) (ctx.log.clientOrderIds ??= []).push(echo.clOrdId);
   const parsed = placeOrderBody.safeParse(fields);
   if (!parsed.success) {
     const error = okxParamError(fields, parsed.error);

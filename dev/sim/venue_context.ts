@@ -28,6 +28,8 @@ export interface RequestLogEntry {
   status?: number;
   /** the fault kind the server applied, if any */
   fault?: string;
+  /** The client order ids an order placement asked for (set by the handler), so a log pairs orders with records. */
+  clientOrderIds?: string[];
 }
 
 /** Everything a venue handler gets besides the request. */

@@ -1,10 +1,14 @@
 /**
  * The trade store against real PostgREST: the batched write (apply_burst_writes, what a leased burst commits) lands
- * whole, answers the orders it recorded as rows with numbers, and fails whole.
+ * whole, answers the orders it recorded as rows with numbers, and fails whole; an armed entry the leased store
+ * queued lands with its commit, its position as the store's memory made it.
  */
 import assert from "node:assert/strict";
 import { DbError } from "../../supabase/functions/_shared/db.ts";
+import { LeasedVenueStore } from "../../supabase/functions/_shared/orders/leased_store.ts";
+import { provisionalOrder } from "../../supabase/functions/_shared/orders/order_book.ts";
 import { SupabaseTradeStore } from "../../supabase/functions/_shared/orders/supabase_store.ts";
+import type { PositionRow } from "../../supabase/functions/_shared/orders/types.ts";
 import { gatewayClient, serverKey, stackTest } from "../support/stack.ts";
 import { withSql } from "../support/sql.ts";
 
@@ -49,6 +53,7 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
 
     await t.step("a batch: patches, a trade log and new orders in one call, the new rows answered", async () => {
       const rows = await store.applyWrites({
+        armedEntries: [],
         orderPatches: [{
           id: order.id,
           patch: {
@@ -98,6 +103,7 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
       await assert.rejects(
         () =>
           store.applyWrites({
+            armedEntries: [],
             orderPatches: [{ id: order.id, patch: { last_error: "should not land" } }],
             positionPatches: [{ id: missing, patch: { status: "closed" } }],
             tradeLogs: [],
@@ -109,6 +115,60 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
         select last_error, (select count(*)::int from public.orders where position_id = ${position.id}) as legs
         from public.orders where id = ${order.id}`;
       assert.deepEqual([row.last_error, row.legs], [null, 3], "neither the patch nor the third leg landed");
+    });
+
+    await t.step("an armed entry queued by the leased store lands with its commit, as memory had it", async () => {
+      const clientOrderId = `store-armed-${now.getTime()}`;
+      const [armed] = await sql<{ id: string }[]>`
+        insert into public.armed_orders (client_order_id, venue, symbol, side, purpose, mode)
+        values (${clientOrderId}, 'binance', 'ETH/USDT', 'buy', 'entry', 'testnet') returning id`;
+      const leased = new LeasedVenueStore(store, "binance", "testnet");
+      await leased.load();
+      const sent = {
+        ...provisionalOrder(
+          {
+            client_order_id: clientOrderId,
+            venue: "binance",
+            symbol: "ETH/USDT",
+            side: "buy",
+            type: "limit",
+            price: 3000,
+            amount: 0.01,
+            purpose: "entry",
+            position_id: null,
+            mode: "testnet",
+          },
+          crypto.randomUUID(),
+          now,
+        ),
+        order_status: "open" as const,
+        exchange_order_id: "BN-armed",
+      };
+      const rows = await leased.recordArmedEntry(armed.id, {
+        venue: "binance",
+        symbol: "ETH/USDT",
+        mode: "testnet",
+        opened_at: now.toISOString(),
+      }, sent);
+      const before = await sql`select 1 from public.positions where id = ${rows.position.id}`;
+      assert.equal(before.length, 0, "queued, not written");
+      await leased.flush();
+      const [stored] = await store.listPositions("binance", "testnet", ["opening"]).then((all) =>
+        all.filter((p) => p.id === rows.position.id)
+      );
+      // The position memory made is the one the table holds (its defaults), apart from the clocks' texts.
+      const withoutClocks = ({ updated_at: _u, opened_at, ...rest }: PositionRow) => ({
+        ...rest,
+        opened_at: Date.parse(opened_at),
+      });
+      const { created_at: _created, ...table } = stored as PositionRow & { created_at?: string };
+      assert.deepEqual(withoutClocks(table), withoutClocks(rows.position));
+      const [order] = await store.listOrdersOfPositions([rows.position.id]);
+      assert.deepEqual([order.id, order.order_status, order.exchange_order_id], [sent.id, "open", "BN-armed"]);
+      const [{ status }] = await sql<
+        { status: string }[]
+      >`select status from public.armed_orders where id = ${armed.id}`;
+      assert.equal(status, "fired");
     });
   });
 });

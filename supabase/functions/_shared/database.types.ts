@@ -833,8 +833,18 @@ export type Database = {
         Args: { p_function: string; p_ttl_seconds: number; p_venue: string };
         Returns: string;
       };
+      apply_burst_changes: {
+        Args: {
+          p_new_orders?: Json;
+          p_order_patches?: Json;
+          p_position_patches?: Json;
+          p_trade_logs?: Json;
+        };
+        Returns: Json;
+      };
       apply_burst_writes: {
         Args: {
+          p_armed_entries?: Json;
           p_new_orders?: Json;
           p_order_patches?: Json;
           p_position_patches?: Json;

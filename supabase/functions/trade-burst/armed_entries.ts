@@ -1,7 +1,8 @@
 /**
  * The burst's armed entry ids (pre_armed.ts): a few reserved client order ids per traded symbol, armed in one write
  * before the quote (at burst start, then in the first phase of a tick once a symbol has used its last), so an
- * entry leaves as soon as its decision is made and its rows are written after the send (record_armed_entry).
+ * entry leaves as soon as its decision is made and its rows are written after the send (record_armed_entry; a leased
+ * burst queues them for its next commit, apply_burst_writes).
  *
  * At burst start, under the lease, it settles what earlier bursts left armed: an id the venue knows was sent before a
  * crash and is adopted (position and order rows from the venue's view, then managed like any entry); one it does not

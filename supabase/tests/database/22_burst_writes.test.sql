@@ -96,12 +96,12 @@ select throws_ok(
   'The table''s checks still hold (filled beyond the amount).'
 );
 select ok(
-  not has_function_privilege('authenticated', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb)', 'execute')
-    and not has_function_privilege('anon', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb)', 'execute'),
+  not has_function_privilege('authenticated', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb, jsonb)', 'execute')
+    and not has_function_privilege('anon', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb, jsonb)', 'execute'),
   'Members and anon cannot call it.'
 );
 select ok(
-  has_function_privilege('service_role', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb)', 'execute'),
+  has_function_privilege('service_role', 'public.apply_burst_writes(jsonb, jsonb, jsonb, jsonb, jsonb)', 'execute'),
   'The service role can.'
 );
 

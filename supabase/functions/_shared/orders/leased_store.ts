@@ -5,7 +5,8 @@
  * memory instead of a round trip per tick.
  *
  * Writes, where the tables take a batch (`applyWrites`): a change to a row held in memory (an order update, the
- * figures it moves on a position) and a trade log are queued and go to the tables together, in one transaction, at
+ * figures it moves on a position), a trade log and an armed entry's rows (its position's id made here; the armed row
+ * is the durable record until they land) are queued and go to the tables together, in one transaction, at
  * the next commit: when an order is recorded (insertOrder: the record before a send carries every change queued
  * before it, so a position marked closing is written no later than its exit order), at `flush()` (the burst flushes
  * every tick and before its lease ends), and before anything that passes through to the tables, so no read there
@@ -21,6 +22,7 @@ import { DbError } from "../db.ts";
 import { describeError } from "../describe_error.ts";
 import type {
   ArmedEntryRows,
+  ArmedEntryWrite,
   DailyStats,
   LeaseOutcome,
   NewOrderRow,
@@ -64,15 +66,47 @@ interface QueuedInsert {
   reject: (error: unknown) => void;
 }
 
+/**
+ * A position as record_armed_entry makes it (the table's defaults): opening, nothing filled yet, with the id the burst
+ * gave it so later writes can refer to it before it reaches the table.
+ */
+function openingPosition(position: NewPosition, id: string, now: string): PositionRow {
+  return {
+    ...position,
+    id,
+    side: "long",
+    status: "opening",
+    entry_qty: 0,
+    entry_avg_px: null,
+    entry_fees_usd: 0,
+    exit_qty: 0,
+    exit_avg_px: null,
+    exit_fees_usd: 0,
+    realized_pnl: null,
+    exit_reason: null,
+    closed_at: null,
+    updated_at: now,
+    needs_attention: false,
+    attention: null,
+    dust_qty: null,
+    dust_cost_usd: null,
+    dust_px: null,
+    dust_priced_at: null,
+    dust_price_source: null,
+    dust_value_usd: null,
+  };
+}
+
 /** Writes waiting for the next commit; patches of one row merged (the last value of a field wins). */
 class Queue {
+  readonly armedEntries: ArmedEntryWrite[] = [];
   readonly orders = new Map<string, OrderPatch>();
   readonly positions = new Map<string, PositionPatch>();
   readonly tradeLogs: TradeLogRow[] = [];
   readonly inserts: QueuedInsert[] = [];
 
   get changes(): number {
-    return this.orders.size + this.positions.size + this.tradeLogs.length;
+    return this.armedEntries.length + this.orders.size + this.positions.size + this.tradeLogs.length;
   }
 
   get empty(): boolean {
@@ -81,6 +115,7 @@ class Queue {
 
   writes(): StoreWrites {
     return {
+      armedEntries: this.armedEntries,
       orderPatches: [...this.orders].map(([id, patch]) => ({ id, patch })),
       positionPatches: [...this.positions].map(([id, patch]) => ({ id, patch })),
       tradeLogs: this.tradeLogs,
@@ -270,6 +305,17 @@ export class LeasedVenueStore implements TradeStore {
   }
 
   async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
+    if (this.#batching) {
+      // Queued for the next commit (the tick's, or an order recorded before its send): until then the armed row is
+      // the durable record, and a commit that fails leaves it armed for the next burst to adopt.
+      this.#mustNotBeBehind();
+      const opened = openingPosition(position, crypto.randomUUID(), order.updated_at);
+      const entry = { ...order, position_id: opened.id };
+      this.#queue.armedEntries.push({ armedId, position: opened, order: entry });
+      this.#rememberPosition(opened);
+      this.#remember(entry);
+      return { position: { ...opened }, order: { ...entry } };
+    }
     const rows = await this.#afterQueued(() => this.inner.recordArmedEntry(armedId, position, order));
     this.#rememberPosition(rows.position);
     this.#remember(rows.order);

@@ -2,8 +2,8 @@
  * Pre-armed order records (track-before-send, made before the quote). A burst arms, off the hot path and in one
  * write, reserved client order ids for the orders its ticks might send (per symbol, side and purpose); when the
  * quote calls for an order it takes one from memory and sends at once, so no DB round trip sits between quote and
- * order. The order's own rows are written after the send, in one round trip that also marks the armed id fired
- * (`record_armed_entry`, TradeStore.recordArmedEntry).
+ * order. The order's own rows are written after the send, in one write that also marks the armed id fired
+ * (`record_armed_entry`, TradeStore.recordArmedEntry; the leased store queues it for the tick's commit).
  *
  * The armed row is the durable record: a crash after a send but before the order's own row was written leaves an
  * armed row whose id the venue knows. `settleArmed` (run by reconciliation, under the venue's lease) looks every

@@ -65,8 +65,20 @@ export type LeaseOutcome = "ok" | "partial" | "error" | "skipped";
 /** An order to record as pending_submit (what insertOrder writes), with the time it was decided. */
 export type NewOrderRow = OrderIntent & { created_at: string };
 
+/**
+ * An armed entry's rows as the burst made them (`recordArmedEntry`, queued): the position with the id the burst gave
+ * it, and the entry order (position_id set to it).
+ */
+export interface ArmedEntryWrite {
+  armedId: string;
+  position: PositionRow;
+  order: OrderRow;
+}
+
 /** Writes a burst queued, for one transaction (`apply_burst_writes`). */
 export interface StoreWrites {
+  /** Recorded first: the patches, trade logs and new orders of the same batch may refer to their rows. */
+  armedEntries: ArmedEntryWrite[];
   orderPatches: { id: string; patch: OrderPatch }[];
   positionPatches: { id: string; patch: PositionPatch }[];
   tradeLogs: TradeLogRow[];
@@ -86,8 +98,10 @@ export interface TradeStore {
 
   insertPosition(position: NewPosition): Promise<PositionRow>;
   /**
-   * An armed entry after its send, in one write (`record_armed_entry`): the position, the entry order as `order`
-   * says (its id and status already decided; position_id is set by the store) and the armed id marked fired.
+   * An armed entry after its send (`record_armed_entry`): the position, the entry order as `order` says (its id and
+   * status already decided; position_id is set by the store) and the armed id marked fired, in one write. A store
+   * that queues writes (the leased store) queues them for its next commit: the armed row is the durable record until
+   * then.
    */
   recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows>;
   updatePosition(id: string, patch: PositionPatch, now: Date): Promise<PositionRow>;
@@ -97,9 +111,9 @@ export interface TradeStore {
   insertTradeLog(row: TradeLogRow): Promise<void>;
 
   /**
-   * Applies the writes in one transaction, all or nothing: patches of rows that must exist, trade logs (idempotent as
-   * above), new orders; returns the new orders' rows in the order given. Optional: a store without it takes each
-   * write on its own (the leased store then writes through).
+   * Applies the writes in one transaction, all or nothing: armed entries' rows, patches of rows that must exist, trade
+   * logs (idempotent as above), new orders; returns the new orders' rows in the order given. Optional: a store
+   * without it takes each write on its own (the leased store then writes through).
    */
   applyWrites?(writes: StoreWrites): Promise<OrderRow[]>;
   /** For a store that queues writes (the leased store): every write queued so far has reached the tables. */

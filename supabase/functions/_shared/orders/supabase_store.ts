@@ -8,6 +8,7 @@ import { toJson } from "../json.ts";
 import type { TradingMode } from "../settings.ts";
 import type {
   ArmedEntryRows,
+  ArmedEntryWrite,
   DailyStats,
   LeaseOutcome,
   NewPosition,
@@ -66,6 +67,18 @@ function positionFromRow(row: Record<string, unknown>): PositionRow {
     dust_px: numOrNull(row.dust_px),
     dust_value_usd: numOrNull(row.dust_value_usd),
   };
+}
+
+/** An armed entry's order for record_armed_entry (position_id is the function's to set, updated_at the table's). */
+function armedOrderArg(order: OrderRow): Json {
+  const { updated_at: _updatedAt, position_id: _positionId, ...fields } = order;
+  return toJson(fields);
+}
+
+/** One element of apply_burst_writes' p_armed_entries: the position with the id the burst made. */
+function armedEntryArgs({ armedId, position, order }: ArmedEntryWrite) {
+  const { id, venue, symbol, mode, opened_at } = position;
+  return { armed_id: armedId, position: { id, venue, symbol, mode, opened_at }, order: armedOrderArg(order) };
 }
 
 /** PostgREST caps an `in.(…)` list by URL length; positions per venue are few, but stay safe. */
@@ -142,13 +155,12 @@ export class SupabaseTradeStore implements TradeStore {
   }
 
   async recordArmedEntry(armedId: string, position: NewPosition, order: OrderRow): Promise<ArmedEntryRows> {
-    const { updated_at: _updatedAt, position_id: _positionId, ...fields } = order;
     const rows = must(
       `record_armed_entry ${order.client_order_id}`,
       await this.db.rpc("record_armed_entry", {
         p_armed_id: armedId,
         p_position: toJson(position),
-        p_order: toJson(fields),
+        p_order: armedOrderArg(order),
       }),
     ) as { position?: Record<string, unknown>; order?: Record<string, unknown> } | null;
     if (!rows?.position || !rows.order) throw new Error(`record_armed_entry ${order.client_order_id}: empty answer`);
@@ -186,15 +198,22 @@ export class SupabaseTradeStore implements TradeStore {
     const answer = must(
       "apply_burst_writes",
       await this.db.rpc("apply_burst_writes", {
+        p_armed_entries: json(writes.armedEntries.map(armedEntryArgs)),
         p_order_patches: json(writes.orderPatches.map(({ id, patch }) => ({ id, patch: toOrderUpdate(patch) }))),
         p_position_patches: json(writes.positionPatches),
         p_trade_logs: json(writes.tradeLogs),
         p_new_orders: json(writes.newOrders),
       }),
-    ) as { orders?: Record<string, unknown>[] } | null;
+    ) as { orders?: Record<string, unknown>[]; armed_entries?: unknown } | null;
     const rows = answer?.orders ?? [];
     if (rows.length !== writes.newOrders.length) {
       throw new DbError("apply_burst_writes", `${rows.length} orders recorded, expected ${writes.newOrders.length}`);
+    }
+    if (answer?.armed_entries !== writes.armedEntries.length) {
+      throw new DbError(
+        "apply_burst_writes",
+        `${answer?.armed_entries} armed entries recorded, expected ${writes.armedEntries.length}`,
+      );
     }
     return rows.map(orderFromRow);
   }

@@ -8,6 +8,7 @@ import { LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/
 import type { StoreWrites } from "../../../../supabase/functions/_shared/orders/store.ts";
 import { DbError } from "../../../../supabase/functions/_shared/db.ts";
 import type { OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
+import { provisionalOrder } from "../../../../supabase/functions/_shared/orders/order_book.ts";
 import { orderIntent } from "../../../support/order_intent.ts";
 import { MemoryTradeStore } from "../../../support/memory_store.ts";
 
@@ -21,6 +22,8 @@ class BatchTables extends MemoryTradeStore {
   readonly batches: StoreWrites[] = [];
   /** The next applyWrites calls fail with this error. */
   failNext = 0;
+  /** Armed ids the batches fired, in order. */
+  readonly fired: string[] = [];
 
   async applyWrites(writes: StoreWrites): Promise<OrderRow[]> {
     this.batches.push(structuredClone(writes));
@@ -29,6 +32,15 @@ class BatchTables extends MemoryTradeStore {
       throw new DbError("apply_burst_writes", "connection reset");
     }
     await Promise.resolve();
+    // Armed entries first, as the function records them: the rest of the batch may refer to their rows.
+    for (const { armedId, position, order } of writes.armedEntries) {
+      if (this.orders.some((o) => o.client_order_id === order.client_order_id)) {
+        throw new Error(`duplicate client_order_id ${order.client_order_id}`);
+      }
+      this.positions.push({ ...position });
+      this.orders.push({ ...order });
+      this.fired.push(armedId);
+    }
     for (const { id, patch } of writes.orderPatches) await this.updateOrder(id, patch, at(0));
     for (const { id, patch } of writes.positionPatches) await this.updatePosition(id, patch, at(0));
     for (const row of writes.tradeLogs) await this.insertTradeLog(row);
@@ -158,4 +170,64 @@ Deno.test("a failed commit with changes stops every later write; a failed record
   await assert.rejects(() => leased.insertOrder(intent(position.id), at(5)), /did not reach the tables/);
   await assert.rejects(leased.flush(), /did not reach the tables/);
   assert.equal(tables.batches.length, 3, "no call after the failed one");
+});
+
+/** An armed entry as sendArmed hands it to the store after the send: the venue took it, nothing filled yet. */
+function sentArmedEntry(ms: number): OrderRow {
+  const provisional = provisionalOrder(orderIntent({ client_order_id: `armed${ms}` }), crypto.randomUUID(), at(ms));
+  return { ...provisional, order_status: "open", exchange_order_id: `BN-${ms}`, submitted_at: at(ms).toISOString() };
+}
+
+const newPositionAt = (ms: number) => ({
+  venue: "binance" as const,
+  symbol: "ETH/USDT",
+  mode: "testnet" as const,
+  opened_at: at(ms).toISOString(),
+});
+
+Deno.test("an armed entry's rows make no call of their own: they reach the tables with the next commit", async () => {
+  const { tables, leased } = await leasedWithEntry();
+  const order = sentArmedEntry(10);
+  const rows = await leased.recordArmedEntry("armed-1", newPositionAt(10), order);
+  assert.equal(tables.batches.length, 0, "no call for the record");
+  assert.equal(rows.order.position_id, rows.position.id, "the order refers to the position the store made");
+  assert.deepEqual(
+    [rows.position.status, rows.position.entry_qty, rows.position.opened_at, rows.order.order_status],
+    ["opening", 0, at(10).toISOString(), "open"],
+  );
+  assert.ok(!tables.positions.some((p) => p.id === rows.position.id), "the tables wait for the commit");
+  const active = await leased.listPositions("binance", "testnet", ["opening", "open", "closing"]);
+  assert.ok(active.some((p) => p.id === rows.position.id), "memory has the position at once");
+
+  // The fill and the protection leg it calls for, referring to the rows not yet in the tables: one call for all.
+  await leased.updateOrder(rows.order.id, { ...fill, closed_at: at(11).toISOString() }, at(11));
+  await leased.updatePosition(rows.position.id, { status: "open", entry_qty: 0.05, entry_avg_px: 3000 }, at(11));
+  const leg = await leased.insertOrder(intent(rows.position.id, { side: "sell", purpose: "take_profit" }), at(12));
+  assert.equal(tables.batches.length, 1);
+  const [batch] = tables.batches;
+  assert.deepEqual(batch.armedEntries.map((a) => [a.armedId, a.position.id, a.order.id]), [
+    ["armed-1", rows.position.id, order.id],
+  ]);
+  assert.deepEqual(batch.orderPatches.map((p) => p.id), [order.id]);
+  assert.deepEqual(batch.positionPatches.map((p) => p.id), [rows.position.id]);
+  assert.deepEqual(batch.newOrders.map((o) => o.position_id), [rows.position.id]);
+  assert.deepEqual(tables.fired, ["armed-1"]);
+  const stored = tables.orders.find((o) => o.id === order.id)!;
+  assert.deepEqual([stored.order_status, stored.position_id], ["filled", rows.position.id]);
+  assert.equal(tables.positions.find((p) => p.id === rows.position.id)?.status, "open");
+  assert.equal(leg.position_id, rows.position.id);
+});
+
+Deno.test("a commit that fails with an armed entry in it leaves the entry unrecorded and the store behind", async () => {
+  const { tables, leased } = await leasedWithEntry();
+  const rows = await leased.recordArmedEntry("armed-2", newPositionAt(20), sentArmedEntry(20));
+  tables.failNext = 1;
+  await assert.rejects(leased.flush(), /1 queued changes did not reach the tables/);
+  assert.deepEqual(tables.fired, [], "the armed id is not fired: the next burst looks it up and adopts the order");
+  assert.ok(!tables.positions.some((p) => p.id === rows.position.id));
+  await assert.rejects(
+    () => leased.recordArmedEntry("armed-3", newPositionAt(21), sentArmedEntry(21)),
+    /did not reach the tables/,
+    "nothing more is queued once memory is ahead of the tables",
+  );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DbRequest } from "../../../../dev/bench/db_proxy.ts";
+import type { DbRequest, OrderInsert } from "../../../../dev/bench/db_proxy.ts";
 import { armedRecordOf, batchRecordOf, orderInsertOf, restResource } from "../../../../dev/bench/db_proxy.ts";
 import {
   countDbRequests,
@@ -23,7 +23,7 @@ function db(
   resource: string,
   arrivedAt: number,
   respondedAt: number,
-  insert?: DbRequest["orderInsert"],
+  insert?: OrderInsert,
 ) {
   return {
     id: nextId++,
@@ -33,7 +33,7 @@ function db(
     arrivedAt,
     respondedAt,
     status: 201,
-    ...(insert ? { orderInsert: insert } : {}),
+    ...(insert ? { orderInserts: [insert] } : {}),
   } satisfies DbRequest;
 }
 
@@ -131,12 +131,18 @@ Deno.test("the DB proxy names resources and reads orders inserts", () => {
   assert.deepEqual(orderInsertOf(row), { venue: "okx", purpose: "exit", clientOrderId: "c1" });
   assert.equal(orderInsertOf({ venue: "okx" }), undefined);
   assert.equal(orderInsertOf(null), undefined);
-  assert.deepEqual(armedRecordOf({ p_armed_id: "x", p_order: row }), { ...orderInsertOf(row), armed: true });
+  assert.deepEqual(armedRecordOf({ p_armed_id: "x", p_order: row }), [{ ...orderInsertOf(row), armed: true }]);
   const leg = { ...row, client_order_id: "l1", purpose: "take_profit" };
-  assert.deepEqual(batchRecordOf({ p_order_patches: [], p_new_orders: [leg, row] }), orderInsertOf(row));
-  assert.equal(batchRecordOf({ p_new_orders: [leg] }), undefined, "protection legs are not paired with order posts");
-  assert.equal(batchRecordOf({ p_order_patches: [] }), undefined);
-  assert.equal(armedRecordOf({ p_armed_id: "x" }), undefined);
+  assert.deepEqual(batchRecordOf({ p_order_patches: [], p_new_orders: [leg, row] }), [orderInsertOf(row)]);
+  assert.deepEqual(batchRecordOf({ p_new_orders: [leg] }), [], "protection legs are not paired with order posts");
+  assert.deepEqual(batchRecordOf({ p_order_patches: [] }), []);
+  assert.deepEqual(armedRecordOf({ p_armed_id: "x" }), []);
+  const entry = { ...row, client_order_id: "e1", purpose: "entry" };
+  assert.deepEqual(
+    batchRecordOf({ p_armed_entries: [{ armed_id: "x", position: {}, order: entry }], p_new_orders: [row] }),
+    [{ ...orderInsertOf(entry), armed: true }, orderInsertOf(row)],
+    "a batch's armed entries, then its new entries and exits",
+  );
 });
 
 Deno.test("push → order: an armed entry counts from the last push of its symbol before the order arrived", () => {
@@ -169,4 +175,38 @@ Deno.test("push → order: an armed entry counts from the last push of its symbo
   ];
   assert.deepEqual(pushToOrderLatencies(venues, records, pushes, "binance"), [3010 - 3008, 3050 - 3020]);
   assert.deepEqual(pushToOrderLatencies(venues, records, [], "binance"), [], "no push: nothing paired");
+});
+
+Deno.test("armed entries recorded together in a later batch pair with their own orders by client order id", () => {
+  // Two armed entries sent at 4003 and 4004 (ETH, then BTC); their rows travel together in the tick's commit at 4020.
+  // By time alone ETH's record, read first, would take the last POST before the commit (BTC's); by id each finds its
+  // own.
+  const orders: VenueRequest[] = [
+    { ...venue("binance", "GET", "/api/v3/ticker/bookTicker", 4000, 4001) },
+    { ...venue("binance", "POST", "/api/v3/order", 4003, 4005), clientOrderIds: ["eth1"] },
+    { ...venue("binance", "POST", "/api/v3/order", 4004, 4006), clientOrderIds: ["btc1"] },
+  ];
+  const commit: DbRequest = {
+    ...db("POST", "rpc/apply_burst_writes", 4020, 4024),
+    orderInserts: [
+      { venue: "binance", purpose: "entry", clientOrderId: "eth1", symbol: "ETH/USDT", armed: true },
+      { venue: "binance", purpose: "entry", clientOrderId: "btc1", symbol: "BTC/USDT", armed: true },
+    ],
+  };
+  const latencies = entryLatencies(orders, [commit], "binance");
+  assert.deepEqual(latencies.map((e) => [e.clientOrderId, e.latencyMs, e.insertMs]), [
+    ["eth1", 4003 - 4001, 0],
+    ["btc1", 4004 - 4001, 0],
+  ]);
+  const pushes = [
+    { venue: "binance", symbol: "ETH/USDT", sentAt: 4002 },
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 4000 },
+  ];
+  assert.deepEqual(pushToOrderLatencies(orders, [commit], pushes, "binance"), [4003 - 4002, 4004 - 4000]);
+  const withoutIds = orders.map(({ clientOrderIds: _ids, ...rest }) => rest);
+  assert.deepEqual(
+    entryLatencies(withoutIds, [commit], "binance").map((e) => [e.clientOrderId, e.latencyMs]),
+    [["eth1", 4004 - 4001], ["btc1", 4003 - 4001]],
+    "what pairing by time alone would have said",
+  );
 });

@@ -419,8 +419,8 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "measured on). The tail is not attributed by this bench; a trace by hand (docs/STREAMS.md, push → order) " +
           "found the slow entries' tops waiting for their venue's previous tick to end: its closing commit to the " +
           "tables, which a round does not send before (an order sent before the tables confirmed the last writes " +
-          "could stay unrecorded and unprotected if the database fails), or an order update taken in before " +
-          "deciding. Left besides: the other venue holding the shared event loop, and wakes of the process from " +
+          "could stay unrecorded and unprotected if the database fails; a round that queued nothing of its own, or " +
+          "only armed entries' rows, now ends without one), or an order update taken in before deciding. Left besides: the other venue holding the shared event loop, and wakes of the process from " +
           "sleep (about 0.2 ms of CPU each here, more in wall time). Fix to try: decide the symbols an order update " +
           "does not touch before taking it in.",
       );
@@ -675,9 +675,10 @@ function requestsSection(all: BurstFigures[], results: BenchResults, misses: str
         "reads the trading switch (shared by both venues, at most once per burst_tick_ms; a round between " +
         "preparations reads it beside its decisions) and otherwise writes only what changed, queued and committed " +
         "together (apply_burst_writes): with each order recorded before its send and once at the tick's end, so the " +
-        "figure grows with the orders a tick sends (an armed entry's rows ride in the tick's commit; entry ids are " +
-        "armed three per symbol, one write per three entries at most). What is left is a commit per order recorded " +
-        "before its send (exits, protection legs), which the tick's commit comes too late to carry.",
+        "figure grows with the orders a tick sends (an armed entry's rows wait up to 2 s to ride with its fill's " +
+        "commit; entry ids are armed three per symbol, one write per three entries at most). What is left is a " +
+        "commit per order recorded before its send (exits, protection legs), which the tick's commit comes too late " +
+        "to carry.",
     );
   }
   return out.join("\n");

@@ -244,7 +244,8 @@ export class VenueBurst {
     let settled = this.#settled;
     // A prepared tick waits for a Start/Stop switch younger than a tick; a round decides on the last one read while
     // the next read runs beside it (BurstSettings): a Stop holds back entries within about a tick.
-    const settings = prepare || settled === null ? await ctx.settings.refresh() : ctx.settings.latest();
+    const prepared = prepare || settled === null;
+    const settings = prepared ? await ctx.settings.refresh() : ctx.settings.latest();
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
       this.#preparationDue = false;
@@ -286,16 +287,19 @@ export class VenueBurst {
       // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
       if (this.#sentByTicks() !== sentBefore) this.#preparationDue = true;
     }
-    // Every tick ends with its changes in the tables (a failed write stops the burst here).
-    await ctx.store.flush?.();
+    // Every tick ends with its changes in the tables (a failed write stops the burst here). Young armed entries' rows
+    // may wait for a commit with more to carry (their armed rows record them), and a round waits for no commit but its
+    // own: the next top must not wait for writes it does not follow.
+    await ctx.store.commitTick?.(ctx.clock.now(), { round: !prepared });
   }
 
   /**
-   * Starts the commit of the queued writes without waiting for it. A failure is not lost: the store then refuses
-   * every later write and flush, and the tick's closing flush throws it.
+   * Starts the commit of the queued writes without waiting for it (young armed entries' rows alone wait, as at a
+   * tick's end). A failure is not lost: the store then refuses every later write and flush, and the tick's closing
+   * commit throws it.
    */
   #commitSoon(): void {
-    this.ctx.store.flush?.().catch(() => {});
+    this.ctx.store.commitTick?.(this.ctx.clock.now(), { round: true }).catch(() => {});
   }
 
   /** Orders a tick waits for: exits, and entries unless they go on beside the rounds. */

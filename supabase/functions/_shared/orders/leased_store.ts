@@ -8,9 +8,9 @@
  * figures it moves on a position), a trade log and an armed entry's rows (its position's id made here; the armed row
  * is the durable record until they land) are queued and go to the tables together, in one transaction, at
  * the next commit: when an order is recorded (insertOrder: the record before a send carries every change queued
- * before it, so a position marked closing is written no later than its exit order), at `flush()` (the burst flushes
- * every tick and before its lease ends), and before anything that passes through to the tables, so no read there
- * misses a queued change. Commits run one at a time, in order. A commit that fails leaves memory ahead of the
+ * before it, so a position marked closing is written no later than its exit order), at a tick's end (`commitTick`,
+ * where young armed entries' rows alone may wait for a commit with more to carry), at `flush()` (before the lease
+ * ends), and before anything that passes through to the tables, so no read there misses a queued change. Commits run one at a time, in order. A commit that fails leaves memory ahead of the
  * tables: every later write and flush then fails too, so the burst stops and the next one starts from the tables and
  * the venue (reconciliation). A store without `applyWrites` is written through, each write first.
  *
@@ -43,6 +43,13 @@ import {
   type TradeLogRow,
 } from "./types.ts";
 import type { Venue } from "../exchange/venues.ts";
+
+/**
+ * How long an armed entry's rows may wait in the queue for a commit that has other writes to carry (an entry's fill
+ * usually comes within a second or two and brings its patches and protection legs): two commits become one, and a
+ * crash meanwhile leaves the entry armed, adopted by the next burst like any sent before a crash.
+ */
+export const ARMED_ROWS_LINGER_MS = 2_000;
 
 const isActive = (status: PositionStatus) => ACTIVE_POSITION_STATUSES.includes(status);
 const byOpened = (a: PositionRow, b: PositionRow) => Date.parse(a.opened_at) - Date.parse(b.opened_at);
@@ -111,6 +118,15 @@ class Queue {
 
   get empty(): boolean {
     return this.changes === 0 && this.inserts.length === 0;
+  }
+
+  /**
+   * Armed entries' rows are all there is (their armed rows already record them), each opened after `since` (ms since
+   * the epoch).
+   */
+  onlyArmedEntriesAfter(since: number): boolean {
+    return this.armedEntries.length === this.changes && this.inserts.length === 0 &&
+      this.armedEntries.every((entry) => Date.parse(entry.position.opened_at) > since);
   }
 
   writes(): StoreWrites {
@@ -240,6 +256,21 @@ export class LeasedVenueStore implements TradeStore {
   async flush(): Promise<void> {
     this.#mustNotBeBehind();
     if (this.#batching) await this.#commit();
+  }
+
+  /**
+   * A tick's commit: what is queued reaches the tables, unless it is only armed entries' rows younger than
+   * ARMED_ROWS_LINGER_MS, which ride with a later commit (their fill's, the protection legs recorded before their send,
+   * the lease's last flush); their armed rows are the record until then. `round` (a tick that took nothing in): with
+   * nothing of its own to send it does not wait for the commits under way, whose callers wait for them.
+   */
+  async commitTick(now: Date, options: { round: boolean }): Promise<void> {
+    this.#mustNotBeBehind();
+    if (!this.#batching) return;
+    if (!this.#queue.onlyArmedEntriesAfter(now.getTime() - ARMED_ROWS_LINGER_MS)) return await this.#commit();
+    if (options.round) return;
+    await this.#committed;
+    this.#mustNotBeBehind();
   }
 
   /** A call that reaches the tables directly: after the queued writes, so it sees (and follows) them. */

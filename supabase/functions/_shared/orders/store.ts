@@ -118,6 +118,12 @@ export interface TradeStore {
   applyWrites?(writes: StoreWrites): Promise<OrderRow[]>;
   /** For a store that queues writes (the leased store): every write queued so far has reached the tables. */
   flush?(): Promise<void>;
+  /**
+   * For a store that queues writes: a tick's commit, which may leave young armed entries' rows queued for a later
+   * commit and, for a `round`, does not wait for commits under way when it has nothing of its own to send
+   * (LeasedVenueStore.commitTick).
+   */
+  commitTick?(now: Date, options: { round: boolean }): Promise<void>;
 
   /** Counters since `since` (00:00 UTC) over all venues of the mode, straight from the tables. */
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats>;

@@ -4,7 +4,7 @@
  * passes through), commits keep their order, and a failed commit stops every later write.
  */
 import assert from "node:assert/strict";
-import { LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/leased_store.ts";
+import { ARMED_ROWS_LINGER_MS, LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/leased_store.ts";
 import type { StoreWrites } from "../../../../supabase/functions/_shared/orders/store.ts";
 import { DbError } from "../../../../supabase/functions/_shared/db.ts";
 import type { OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
@@ -230,4 +230,60 @@ Deno.test("a commit that fails with an armed entry in it leaves the entry unreco
     /did not reach the tables/,
     "nothing more is queued once memory is ahead of the tables",
   );
+});
+
+Deno.test("a tick's commit leaves young armed entries for a later commit and sends anything else", async () => {
+  const { tables, leased, entry } = await leasedWithEntry();
+  const rows = await leased.recordArmedEntry("armed-4", newPositionAt(30), sentArmedEntry(30));
+  await leased.commitTick(at(1030), { round: true });
+  await leased.commitTick(at(1030), { round: false });
+  assert.equal(tables.batches.length, 0, "only a young armed entry queued: no call");
+  assert.ok(!tables.positions.some((p) => p.id === rows.position.id));
+  await leased.commitTick(at(30 + ARMED_ROWS_LINGER_MS), { round: true });
+  assert.equal(tables.batches.length, 1, "old enough: it goes alone");
+  assert.deepEqual(tables.fired, ["armed-4"]);
+
+  await leased.recordArmedEntry("armed-5", newPositionAt(5000), sentArmedEntry(5000));
+  await leased.updateOrder(entry.id, { ...fill, closed_at: at(5001).toISOString() }, at(5001));
+  await leased.commitTick(at(5001), { round: true });
+  assert.equal(tables.batches.length, 2, "a change of its own: the tick commits, the armed entry with it");
+  assert.deepEqual(tables.batches[1].armedEntries.map((a) => a.armedId), ["armed-5"]);
+  assert.deepEqual(tables.batches[1].orderPatches.map((p) => p.id), [entry.id]);
+
+  await leased.recordArmedEntry("armed-6", newPositionAt(6000), sentArmedEntry(6000));
+  await leased.flush();
+  assert.equal(tables.batches.length, 3, "a flush sends young armed entries too");
+  assert.deepEqual(tables.fired, ["armed-4", "armed-5", "armed-6"]);
+});
+
+Deno.test("a round with nothing of its own to send does not wait for a commit under way; a prepared tick does", async () => {
+  const { tables, leased, entry } = await leasedWithEntry();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let sending = () => {};
+  const sent = new Promise<void>((resolve) => sending = resolve);
+  const applyWrites = tables.applyWrites.bind(tables);
+  tables.applyWrites = async (writes) => {
+    sending();
+    await held;
+    return await applyWrites(writes);
+  };
+  await leased.updateOrder(entry.id, { ...fill, closed_at: at(40).toISOString() }, at(40));
+  const underWay = leased.flush();
+  await sent;
+  await leased.commitTick(at(41), { round: true });
+  let prepared = false;
+  const closing = leased.commitTick(at(41), { round: false }).then(() => prepared = true);
+  await Promise.resolve();
+  assert.equal(prepared, false, "a prepared tick waits for the commit under way");
+  release();
+  await Promise.all([underWay, closing]);
+  assert.equal(prepared, true);
+  assert.equal(tables.batches.length, 1);
+
+  // Behind: the tick's commit refuses as every other write does.
+  tables.failNext = 1;
+  await leased.updateOrder(entry.id, { filled: 0.05 }, at(42));
+  await assert.rejects(leased.flush(), /did not reach the tables/);
+  await assert.rejects(leased.commitTick(at(43), { round: true }), /did not reach the tables/);
 });

@@ -242,10 +242,11 @@ export class VenueBurst {
     ctx.summary.ticks += 1;
     const sentBefore = this.#sentByTicks();
     let settled = this.#settled;
-    // A prepared tick waits for a Start/Stop switch younger than a tick; a round decides on the last one read while
-    // the next read runs beside it (BurstSettings): a Stop holds back entries within about a tick.
-    const prepared = prepare || settled === null;
-    const settings = prepared ? await ctx.settings.refresh() : ctx.settings.latest();
+    // A round takes nothing in (no preparation; no order update, which ends it being one below). A prepared tick waits
+    // for a Start/Stop switch younger than a tick; a round decides on the last one read while the next read runs
+    // beside it (BurstSettings): a Stop holds back entries within about a tick.
+    let round = !prepare && settled !== null;
+    const settings = round ? ctx.settings.latest() : await ctx.settings.refresh();
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
       this.#preparationDue = false;
@@ -262,6 +263,7 @@ export class VenueBurst {
       await waitForData();
       // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
       if (this.#orderFeed.pending) {
+        round = false;
         settled = this.#settled = await this.#takeInUpdates(settings);
         this.#preparationDue = true;
         // Its writes go out beside the decisions on this top, not before them.
@@ -290,7 +292,7 @@ export class VenueBurst {
     // Every tick ends with its changes in the tables (a failed write stops the burst here). Young armed entries' rows
     // may wait for a commit with more to carry (their armed rows record them), and a round waits for no commit but its
     // own: the next top must not wait for writes it does not follow.
-    await ctx.store.commitTick?.(ctx.clock.now(), { round: !prepared });
+    await ctx.store.commitTick?.(ctx.clock.now(), { round });
   }
 
   /**

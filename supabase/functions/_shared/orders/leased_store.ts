@@ -10,9 +10,10 @@
  * the next commit: when an order is recorded (insertOrder: the record before a send carries every change queued
  * before it, so a position marked closing is written no later than its exit order), at a tick's end (`commitTick`,
  * where young armed entries' rows alone may wait for a commit with more to carry), at `flush()` (before the lease
- * ends), and before anything that passes through to the tables, so no read there misses a queued change. Commits run one at a time, in order. A commit that fails leaves memory ahead of the
- * tables: every later write and flush then fails too, so the burst stops and the next one starts from the tables and
- * the venue (reconciliation). A store without `applyWrites` is written through, each write first.
+ * ends), and before anything that passes through to the tables, so no read there misses a queued change. Commits run
+ * one at a time, in order. A commit that fails leaves memory ahead of the tables: every later write and flush then
+ * fails too, so the burst stops and the next one starts from the tables and the venue (reconciliation). A store
+ * without `applyWrites` is written through, each write first.
  *
  * Anything else (other venues, other modes, daily stats, leases) passes through.
  */

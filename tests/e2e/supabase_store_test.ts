@@ -16,24 +16,19 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
   const store = new SupabaseTradeStore(gatewayClient(stack, serverKey(stack)));
   const now = new Date();
   await withSql(stack.databaseUrl, async (sql) => {
-    const position = await store.insertPosition({
-      venue: "binance",
-      symbol: "ETH/USDT",
-      mode: "testnet",
-      opened_at: now.toISOString(),
-    });
-    const order = await store.insertOrder({
-      client_order_id: `store-test-${now.getTime()}`,
-      venue: "binance",
-      symbol: "ETH/USDT",
-      side: "buy",
-      type: "limit",
+    const newPosition = { venue: "binance" as const, symbol: "ETH/USDT", mode: "testnet" as const };
+    const entryIntent = (clientOrderId: string, positionId: string | null) => ({
+      ...newPosition,
+      client_order_id: clientOrderId,
+      side: "buy" as const,
+      type: "limit" as const,
       price: 3000,
       amount: 0.01,
-      purpose: "entry",
-      position_id: position.id,
-      mode: "testnet",
-    }, now);
+      purpose: "entry" as const,
+      position_id: positionId,
+    });
+    const position = await store.insertPosition({ ...newPosition, opened_at: now.toISOString() });
+    const order = await store.insertOrder(entryIntent(`store-test-${now.getTime()}`, position.id), now);
 
     const leg = (purpose: "take_profit" | "stop_loss", n: number) => ({
       client_order_id: `store-leg-${n}-${now.getTime()}`,
@@ -125,31 +120,11 @@ stackTest("trade store: the batched write", { functions: [] }, async (t, stack) 
       const leased = new LeasedVenueStore(store, "binance", "testnet");
       await leased.load();
       const sent = {
-        ...provisionalOrder(
-          {
-            client_order_id: clientOrderId,
-            venue: "binance",
-            symbol: "ETH/USDT",
-            side: "buy",
-            type: "limit",
-            price: 3000,
-            amount: 0.01,
-            purpose: "entry",
-            position_id: null,
-            mode: "testnet",
-          },
-          crypto.randomUUID(),
-          now,
-        ),
+        ...provisionalOrder(entryIntent(clientOrderId, null), crypto.randomUUID(), now),
         order_status: "open" as const,
         exchange_order_id: "BN-armed",
       };
-      const rows = await leased.recordArmedEntry(armed.id, {
-        venue: "binance",
-        symbol: "ETH/USDT",
-        mode: "testnet",
-        opened_at: now.toISOString(),
-      }, sent);
+      const rows = await leased.recordArmedEntry(armed.id, { ...newPosition, opened_at: now.toISOString() }, sent);
       const before = await sql`select 1 from public.positions where id = ${rows.position.id}`;
       assert.equal(before.length, 0, "queued, not written");
       await leased.flush();

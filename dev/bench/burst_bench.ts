@@ -14,6 +14,7 @@ import {
   countVenueRequests,
   entryLatencies,
   type EntryLatency,
+  type PushToOrder,
   pushToOrderLatencies,
   type VenueRequest,
   type VenueRequestCounts,
@@ -67,7 +68,7 @@ export interface BurstRun {
   dbByResource: Record<string, number>;
   latencies: EntryLatency[];
   /** Streamed quotes (shipped settings): book-top push → entry order at the venue, ms (pushToOrderLatencies). */
-  pushLatencies?: number[];
+  pushLatencies?: PushToOrder[];
   /** Book-top stream messages the burst received, all venues (its summary's market_data.messages). */
   streamMessages?: number;
   notes: string[];
@@ -215,7 +216,14 @@ export async function runOnce(
           pushToOrderLatencies(
             venueRequests,
             db,
-            deps.sim.streams.pushesSince(pushesAfter).map((p) => ({ ...p, sentAt: p.sentAtPerf })),
+            [
+              ...deps.sim.streams.pushesSince(pushesAfter).map((p) => ({ ...p, sentAt: p.sentAtPerf })),
+              ...deps.sim.orderStreams.pushesSince(pushesAfter).map((p) => ({
+                ...p,
+                sentAt: p.sentAtPerf,
+                kind: "order" as const,
+              })),
+            ].sort((a, b) => a.sentAt - b.sentAt),
             venue,
           )
         ),

@@ -4,7 +4,7 @@
  */
 import type { BurstConfig, BurstRun, ColdBurstRun } from "./burst_bench.ts";
 import type { ColdStartRun, ListenRun } from "./cold_start.ts";
-import type { EntryLatency } from "./request_analysis.ts";
+import type { EntryLatency, PushToOrder } from "./request_analysis.ts";
 import { median, medianOrNull, percentile, perUnit, ratio } from "./stats.ts";
 
 export interface ColdStartFigures {
@@ -139,8 +139,11 @@ export interface BurstFigures {
   dbPerBurst: number;
   dbPerTick: number | null;
   latency: LatencyFigures | null;
-  /** Shipped settings only: book-top push → entry order at the venue, over every entry of every run. */
-  pushLatency: { entries: number; p50: number; p99: number } | null;
+  /**
+   * Shipped settings only: push → entry order at the venue, over every entry of every run (request_analysis.ts
+   * pushToOrderLatencies), and the same split by the kind of push taken as the trigger.
+   */
+  pushLatency: PushLatencyFigures | null;
   /** From the median-CPU run: what the venues and the database were asked, per burst. */
   byEndpoint: Record<string, Record<string, number>>;
   dbByResource: Record<string, number>;
@@ -148,8 +151,27 @@ export interface BurstFigures {
 
 const totalTicks = (run: BurstRun) => Object.values(run.ticks).reduce((a, b) => a + b, 0);
 
-function pushLatencyFigures(ms: readonly number[]): BurstFigures["pushLatency"] {
+export interface Percentiles {
+  entries: number;
+  p50: number;
+  p99: number;
+}
+
+export interface PushLatencyFigures extends Percentiles {
+  fromTop: Percentiles | null;
+  fromOrderUpdate: Percentiles | null;
+}
+
+function percentiles(ms: readonly number[]): Percentiles | null {
   return ms.length === 0 ? null : { entries: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+function pushLatencyFigures(all: readonly PushToOrder[]): PushLatencyFigures | null {
+  const overall = percentiles(all.map((p) => p.ms));
+  if (!overall) return null;
+  const of = (trigger: PushToOrder["trigger"]) =>
+    percentiles(all.filter((p) => p.trigger === trigger).map((p) => p.ms));
+  return { ...overall, fromTop: of("top"), fromOrderUpdate: of("order_update") };
 }
 
 export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): BurstFigures | null {

@@ -10,6 +10,7 @@ import {
   coldStartFigures,
   type LatencyFigures,
   listenFigures,
+  type Percentiles,
   ratiosAgainst,
 } from "./figures.ts";
 import type { BenchResults, BurstResult } from "./run_all.ts";
@@ -400,12 +401,20 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
   const idle = defaults.find((f) => f.config.shipped && f.config.idle);
   if (shipped) {
     const push = shipped.pushLatency;
+    const split = (label: string, p: Percentiles | null) =>
+      p ? `${label}: p50 ${fmt(p.p50)} / p99 ${fmt(p.p99)} ms over ${p.entries}` : `${label}: none`;
     out.push(
       `With the shipped settings (streamed book tops and order updates, protection on the venue) the same burst uses ` +
-        `${fmt(perBurst(shipped.mainThreadCpuMsPerBurstSecond))} ms on the main thread. Book-top push → entry order ` +
-        "at the venue (the last push of the entry's symbol the simulator sent before the order arrived; the simulator " +
-        "steps every symbol's price together, so each step pushes one top per symbol): " +
-        (push ? `p50 ${fmt(push.p50)} ms, p99 ${fmt(push.p99)} ms over ${push.entries} entries.` : "no entry paired."),
+        `${fmt(perBurst(shipped.mainThreadCpuMsPerBurstSecond))} ms on the main thread. Push → entry order at the ` +
+        "venue, from the last book-top push of the entry's symbol the simulator sent before the order arrived (the " +
+        "simulator steps every symbol's price together, so each step pushes one top per symbol), or, where order " +
+        "updates of that symbol came after that top, from the first of them (the symbol was busy until its previous " +
+        "position's exit fill or the cancel of a leftover leg, and the entry went on the top it had): " +
+        (push
+          ? `p50 ${fmt(push.p50)} ms, p99 ${fmt(push.p99)} ms over ${push.entries} entries (${
+            split("decided on a top", push.fromTop)
+          }; ${split("after an order update of the symbol", push.fromOrderUpdate)}).`
+          : "no entry paired."),
       "",
     );
     if (push && push.p99 > 5) {
@@ -416,13 +425,12 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "protection and entries go on beside the rounds. A push that meets a free round is decided and sent in a " +
           "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
           "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was " +
-          "measured on). The tail is not attributed by this bench; a trace by hand (docs/STREAMS.md, push → order) " +
-          "found the slow entries' tops waiting for their venue's previous tick to end: its closing commit to the " +
-          "tables, which a round does not send before (an order sent before the tables confirmed the last writes " +
-          "could stay unrecorded and unprotected if the database fails; a round that queued nothing of its own, or " +
-          "only armed entries' rows, now ends without one), or an order update taken in before deciding. Left besides: the other venue holding the shared event loop, and wakes of the process from " +
-          "sleep (about 0.2 ms of CPU each here, more in wall time). Fix to try: decide the symbols an order update " +
-          "does not touch before taking it in.",
+          "measured on). An entry after an order update waits for what the update sets off before deciding: the " +
+          "position moved along its fills and, when a take profit filled, the cancel and look-up of its leftover leg " +
+          "(two venue round trips), which must not be left resting for a closed position. Left besides: a top that " +
+          "meets its venue's previous tick still running (its closing commit to the tables, an order update taken in " +
+          "first), the other venue holding the shared event loop, and wakes of the process from sleep (about 0.2 ms " +
+          "of CPU each here, more in wall time). docs/STREAMS.md (push → order) has the traces by hand.",
       );
     }
     if (idle) {

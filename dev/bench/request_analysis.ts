@@ -95,6 +95,9 @@ function recordsOf(dbRequests: readonly DbRequest[], venue: BenchVenue, armedOnl
   );
 }
 
+/** Whether the orders' log names their client order ids (the simulator's does): then records pair by id. */
+const pairsById = (orders: readonly VenueRequest[]) => orders.some((o) => o.clientOrderIds !== undefined);
+
 /**
  * The order POST a record stands for: by client order id where the log carries them (the simulator's does);
  * otherwise by time: a record before its send pairs with the first POST after its answer, an armed entry's (written
@@ -102,11 +105,12 @@ function recordsOf(dbRequests: readonly DbRequest[], venue: BenchVenue, armedOnl
  */
 function pairedOrder(
   orders: readonly VenueRequest[],
+  byId: boolean,
   paired: ReadonlySet<VenueRequest>,
   request: DbRequest,
   recorded: OrderInsert,
 ): VenueRequest | undefined {
-  if (orders.some((o) => o.clientOrderIds !== undefined)) {
+  if (byId) {
     return orders.find((o) => !paired.has(o) && o.clientOrderIds?.includes(recorded.clientOrderId));
   }
   return recorded.armed
@@ -129,6 +133,7 @@ export function entryLatencies(
 ): EntryLatency[] {
   const byArrival = (a: { arrivedAt: number }, b: { arrivedAt: number }) => a.arrivedAt - b.arrivedAt;
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort(byArrival);
+  const byId = pairsById(orders);
   const tickers = venueRequests.filter((r) => isTicker(r, venue)).sort((a, b) => a.respondedAt - b.respondedAt);
   const out: EntryLatency[] = [];
   const paired = new Set<VenueRequest>();
@@ -138,7 +143,7 @@ export function entryLatencies(
       venueRequests.filter((r) => r.venue === venue && r !== order && r.arrivedAt >= from && r.arrivedAt <= to).length,
   });
   for (const { request: record, recorded } of recordsOf(dbRequests, venue)) {
-    const order = pairedOrder(orders, paired, record, recorded);
+    const order = pairedOrder(orders, byId, paired, record, recorded);
     if (!order) continue;
     paired.add(order);
     if (recorded.purpose !== "entry") continue;
@@ -161,34 +166,52 @@ export function entryLatencies(
   return out;
 }
 
-/** A book-top push as the simulator sent it (its stream hub's log). */
+/** A push as the simulator sent it: a book top (its stream hub's log) or an order update (its order streams' log). */
 export interface PushSent {
   venue: string;
   symbol: string;
   sentAt: number;
+  /** absent: a book top */
+  kind?: "top" | "order";
+}
+
+/** One armed entry: ms from the push taken as its trigger to the order's arrival, and which kind of push that was. */
+export interface PushToOrder {
+  ms: number;
+  trigger: "top" | "order_update";
 }
 
 /**
- * With streamed quotes: for each armed entry, the last book-top push of its symbol the simulator sent before the order
- * arrived → the order's arrival, in ms. A later push than the one the decision used would shorten the figure, so it
- * is a lower bound of the push that decided; the tick's wait for its spacing (burst_tick_ms) is inside it.
+ * With streamed quotes: for each armed entry, the push that let it go → the order's arrival, in ms. That is the last
+ * book-top push of its symbol the simulator sent before the order arrived, unless order updates of that symbol came
+ * after that top (its previous position's exit fill, the cancel of a leftover leg: the symbol was busy until then, and
+ * the entry was decided on the top it already had); then the first of those updates. A later top than the one the
+ * decision used would shorten the figure; an update of another symbol that freed a slot is not taken as the trigger,
+ * which lengthens it. The tick's wait for its spacing is inside it.
  */
 export function pushToOrderLatencies(
   venueRequests: readonly VenueRequest[],
   dbRequests: readonly DbRequest[],
   pushes: readonly PushSent[],
   venue: BenchVenue,
-): number[] {
+): PushToOrder[] {
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort((a, b) => a.arrivedAt - b.arrivedAt);
+  const byId = pairsById(orders);
   const paired = new Set<VenueRequest>();
-  const out: number[] = [];
+  const out: PushToOrder[] = [];
   for (const { request, recorded } of recordsOf(dbRequests, venue, true)) {
-    const order = pairedOrder(orders, paired, request, recorded);
+    const order = pairedOrder(orders, byId, paired, request, recorded);
     if (!order) continue;
     paired.add(order);
-    const symbol = recorded.symbol;
-    const push = pushes.findLast((p) => p.venue === venue && p.symbol === symbol && p.sentAt <= order.arrivedAt);
-    if (push) out.push(order.arrivedAt - push.sentAt);
+    const ofSymbol = pushes.filter((p) => p.venue === venue && p.symbol === recorded.symbol);
+    const top = ofSymbol.findLast((p) => (p.kind ?? "top") === "top" && p.sentAt <= order.arrivedAt);
+    if (!top) continue;
+    const update = ofSymbol.find((p) => p.kind === "order" && p.sentAt > top.sentAt && p.sentAt <= order.arrivedAt);
+    out.push(
+      update
+        ? { ms: order.arrivedAt - update.sentAt, trigger: "order_update" }
+        : { ms: order.arrivedAt - top.sentAt, trigger: "top" },
+    );
   }
   return out;
 }

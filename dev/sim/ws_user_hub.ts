@@ -24,12 +24,24 @@ interface Connection {
 
 let connIds = 0;
 
+/** One order update (or algo change) pushed to one socket, for the bench's push → order attribution. */
+export interface OrderEventPush {
+  venue: VenueId;
+  symbol: string;
+  sentAtPerf: number;
+}
+
+/** Oldest pushes are dropped past this many, so a long-running simulator stays bounded. */
+const MAX_PUSH_LOG = 20_000;
+
 export class UserStreamHub {
   readonly faults = new StreamFaults();
   /** opened sockets, order pushes sent (copies included), upgrades refused by the `refuse` fault */
   readonly stats = { opened: 0, pushes: 0, refused: 0 };
   readonly #connections = new Set<Connection>();
   readonly #unsubscribe: (() => void)[] = [];
+  /** Order pushes as sent (first copy), newest last and bounded. */
+  readonly #pushLog: OrderEventPush[] = [];
 
   constructor(private readonly engines: Record<VenueId, VenueEngine>) {
     for (const venue of ["binance", "okx"] as const) {
@@ -94,12 +106,17 @@ export class UserStreamHub {
     this.#connections.clear();
   }
 
+  /** The order pushes sent after `afterPerf` (performance.now() of this process), oldest first. */
+  pushesSince(afterPerf: number): OrderEventPush[] {
+    return this.#pushLog.filter((p) => p.sentAtPerf > afterPerf).map((p) => ({ ...p }));
+  }
+
   /** Called synchronously inside the engine's order operations: only formats and sends. */
   #onEvent(venue: VenueId, event: OrderEvent): void {
     for (const conn of this.#connections) {
       if (conn.venue !== venue) continue;
       for (const text of PROTOCOLS[venue].eventMessages(event, conn.session, this.engines[venue])) {
-        this.#push(conn, text);
+        this.#push(conn, text, event.order.symbol);
       }
     }
   }
@@ -110,27 +127,34 @@ export class UserStreamHub {
     if (!messages) return;
     for (const conn of this.#connections) {
       if (conn.venue !== venue) continue;
-      for (const text of messages(algo, conn.session, this.engines[venue])) this.#push(conn, text);
+      for (const text of messages(algo, conn.session, this.engines[venue])) this.#push(conn, text, algo.symbol);
     }
   }
 
-  #push(conn: Connection, text: string): void {
+  #push(conn: Connection, text: string, symbol: string): void {
     const plan = this.faults.plan(conn.venue);
     if (plan.skip) return;
     const body = plan.garbage ? "\u0000{not json" : text;
     const send = () => {
       for (let i = 0; i < plan.copies; i++) {
         this.stats.pushes += 1;
-        this.#send(conn, body);
+        if (this.#send(conn, body) && i === 0) this.#log({ venue: conn.venue, symbol, sentAtPerf: performance.now() });
       }
     };
     if (plan.delayMs > 0) setTimeout(send, plan.delayMs);
     else send();
   }
 
-  #send(conn: Connection, text: string): void {
-    if (this.faults.stalled(conn.venue)) return;
-    if (conn.socket.readyState === WebSocket.OPEN) conn.socket.send(text);
+  /** Sends `text` unless the stream is stalled or the socket closed; true when it went out. */
+  #send(conn: Connection, text: string): boolean {
+    if (this.faults.stalled(conn.venue) || conn.socket.readyState !== WebSocket.OPEN) return false;
+    conn.socket.send(text);
+    return true;
+  }
+
+  #log(push: OrderEventPush): void {
+    this.#pushLog.push(push);
+    if (this.#pushLog.length > MAX_PUSH_LOG) this.#pushLog.splice(0, this.#pushLog.length - MAX_PUSH_LOG);
   }
 
   #drop(conn: Connection): void {

@@ -80,6 +80,11 @@ for (const venue of ["binance", "okx"] as const) {
       assert.ok((filled.fee?.cost ?? 0) > 0);
       assert.equal(filled.fee?.scope, venue === "binance" ? "last" : "total");
       assert.deepEqual(stream.drain(), [], "drained once");
+      // The simulator's log of what it pushed (the bench times entries that follow an update from it).
+      assert.deepEqual(
+        sim.orderStreams.pushesSince(0).map((p) => [p.venue, p.symbol]),
+        [[venue, "ETH/USDT"], [venue, "ETH/USDT"]],
+      );
     } finally {
       await stream.close();
       await sim.stop();

@@ -32,6 +32,8 @@ import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
 import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.ts";
 import type { QuoteStream } from "../../../supabase/functions/_shared/market_data/quote_stream.ts";
+import type { OrderStream, StreamUpdate } from "../../../supabase/functions/_shared/order_stream/order_stream.ts";
+import { Wakeups } from "../../../supabase/functions/_shared/wakeups.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const ETH = "ETH/USDT";
@@ -1197,6 +1199,8 @@ class ScriptedTopStream {
     private readonly script: Push[],
     private readonly log: string[],
     private readonly spacingMs: number,
+    /** Called once, a spacing after the script's last top (it may queue an order update, which ends the wait). */
+    private readonly afterScript?: () => void,
   ) {}
   get up(): boolean {
     return this.#latest.size > 0;
@@ -1217,6 +1221,12 @@ class ScriptedTopStream {
     return this.#changed.size > 0;
   }
   nextTop(ms: number): Promise<boolean> {
+    if (this.#next === this.script.length && this.afterScript && ms >= this.spacingMs) {
+      this.#next += 1;
+      this.clock.advance(this.spacingMs);
+      this.afterScript();
+      return Promise.resolve(true);
+    }
     if (this.#next >= this.script.length || ms < this.spacingMs) {
       this.clock.advance(ms);
       return Promise.resolve(false);
@@ -1359,4 +1369,103 @@ Deno.test("streaming: a symbol whose entry is still unanswered is not entered ag
   await burst;
   assert.equal(s.venue.created.filter((o) => o.side === "buy").length, 1);
   assert.ok(s.store.positions.length === 1, `positions: ${s.store.positions.length}`);
+});
+
+/** A private order stream that is up from the start and delivers the updates a test queues. */
+class QueuedOrderStream {
+  readonly stats = {
+    messages: 0,
+    order_events: 0,
+    subscriptions: 1,
+    garbage: 0,
+    drops: 0,
+    stalls: 0,
+    reconnects: 0,
+    refused: 0,
+    last_fault: null,
+  };
+  readonly eventArrivals = new Wakeups();
+  readonly reportsAlgos = false;
+  readonly up = true;
+  #queue: StreamUpdate[] = [];
+  constructor(private readonly clock: ManualClock) {}
+  start(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  queue(update: StreamUpdate): void {
+    this.#queue.push(update);
+    this.stats.order_events += 1;
+    this.eventArrivals.wakeAll();
+  }
+  hasEvent(): boolean {
+    return this.#queue.length > 0;
+  }
+  nextEvent(ms: number): Promise<boolean> {
+    if (this.hasEvent()) return Promise.resolve(true);
+    this.clock.advance(ms);
+    return Promise.resolve(false);
+  }
+  drain(): StreamUpdate[] {
+    return this.#queue.splice(0);
+  }
+  takeReconcile(): boolean {
+    return false;
+  }
+}
+
+Deno.test("streaming: an order update that frees a slot lets a held-back symbol enter on its last top at once", async () => {
+  const BTC = "BTC/USDT";
+  const settings = settingsWith({
+    mode: "testnet",
+    market_data: "stream",
+    burst_tick_ms: 1000,
+    symbols: [ETH, BTC],
+    max_open_positions: 1,
+  });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
+  const btc = (q: Q) => ({ symbol: BTC, bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 });
+  // ETH enters and its limit rests, then ETH falls (no second entry wanted); BTC's tops call for an entry, refused
+  // while ETH holds the one slot. A spacing after BTC's last top the venue cancels ETH's unfilled entry, and no top
+  // moves after that.
+  const orders = new QueuedOrderStream(s.clock);
+  let ethEntry: VenueOrder | undefined;
+  let updateAt: number | undefined;
+  let btcEntryAt: number | undefined;
+  s.venue.onCreate = (req, stored) => {
+    if (req.symbol === ETH && req.side === "buy") ethEntry ??= stored;
+    if (req.symbol === BTC && req.side === "buy") btcEntryAt ??= s.clock.monotonicMs();
+  };
+  const cancelEthEntry = () => {
+    assert.ok(ethEntry, "ETH's entry was sent before BTC's tops ended");
+    ethEntry.status = "canceled";
+    updateAt = s.clock.monotonicMs();
+    orders.queue({
+      kind: "order",
+      push: {
+        exchangeOrderId: ethEntry.id!,
+        clientOrderId: ethEntry.clientOrderId,
+        status: "cancelled",
+        filled: 0,
+        cost: 0,
+        lastFilled: 0,
+        fee: null,
+        raw: {},
+      },
+    });
+  };
+  const pushes: Push[] = [...upMove(8), { bid: 2_980, ask: 2_986 }, ...upMove(12).map(btc)];
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50, cancelEthEntry);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  s.deps.orderStreamFactory = () => orders as unknown as OrderStream;
+  const summary = await runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  const venue = summary.venues[0];
+  assert.ok((venue.refusals.max_open_positions ?? 0) > 0, `BTC was held back: ${JSON.stringify(venue.refusals)}`);
+  assert.ok(updateAt !== undefined, "the cancel was pushed");
+  assert.equal(venue.order_stream?.events, 1, JSON.stringify(venue.order_stream));
+  // Decided in the round that took the cancel in, on BTC's last top: no clock time passed (no wait for another top
+  // or for the next prepared tick, a burst_tick_ms later).
+  assert.equal(btcEntryAt, updateAt, `BTC's entry at ${btcEntryAt}, the cancel at ${updateAt}`);
+  assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
 });

@@ -145,7 +145,7 @@ Deno.test("the DB proxy names resources and reads orders inserts", () => {
   );
 });
 
-Deno.test("push → order: an armed entry counts from the last push of its symbol before the order arrived", () => {
+Deno.test("push → order: an armed entry counts from its symbol's last top, or the first update of the symbol after it", () => {
   const venues: VenueRequest[] = [
     venue("binance", "POST", "/api/v3/order", 3010, 3012),
     venue("binance", "POST", "/api/v3/order", 3050, 3052),
@@ -173,8 +173,24 @@ Deno.test("push → order: an armed entry counts from the last push of its symbo
     // After the order: not the push that decided it.
     { venue: "binance", symbol: "BTC/USDT", sentAt: 3051 },
   ];
-  assert.deepEqual(pushToOrderLatencies(venues, records, pushes, "binance"), [3010 - 3008, 3050 - 3020]);
+  assert.deepEqual(pushToOrderLatencies(venues, records, pushes, "binance"), [
+    { ms: 3010 - 3008, trigger: "top" },
+    { ms: 3050 - 3020, trigger: "top" },
+  ]);
   assert.deepEqual(pushToOrderLatencies(venues, records, [], "binance"), [], "no push: nothing paired");
+  const withUpdates = [
+    ...pushes,
+    // ETH: an update of another symbol, and one of ETH before its last top, are not the trigger.
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 3009, kind: "order" as const },
+    { venue: "binance", symbol: "ETH/USDT", sentAt: 3005, kind: "order" as const },
+    // BTC: two updates after its last top (a take profit's fill, then its leftover leg's cancel): from the first.
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 3040, kind: "order" as const },
+    { venue: "binance", symbol: "BTC/USDT", sentAt: 3046, kind: "order" as const },
+  ].sort((a, b) => a.sentAt - b.sentAt);
+  assert.deepEqual(pushToOrderLatencies(venues, records, withUpdates, "binance"), [
+    { ms: 3010 - 3008, trigger: "top" },
+    { ms: 3050 - 3040, trigger: "order_update" },
+  ]);
 });
 
 Deno.test("armed entries recorded together in a later batch pair with their own orders by client order id", () => {
@@ -202,7 +218,10 @@ Deno.test("armed entries recorded together in a later batch pair with their own 
     { venue: "binance", symbol: "ETH/USDT", sentAt: 4002 },
     { venue: "binance", symbol: "BTC/USDT", sentAt: 4000 },
   ];
-  assert.deepEqual(pushToOrderLatencies(orders, [commit], pushes, "binance"), [4003 - 4002, 4004 - 4000]);
+  assert.deepEqual(pushToOrderLatencies(orders, [commit], pushes, "binance").map((p) => p.ms), [
+    4003 - 4002,
+    4004 - 4000,
+  ]);
   const withoutIds = orders.map(({ clientOrderIds: _ids, ...rest }) => rest);
   assert.deepEqual(
     entryLatencies(withoutIds, [commit], "binance").map((e) => [e.clientOrderId, e.latencyMs]),

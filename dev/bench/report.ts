@@ -409,7 +409,7 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
         "venue, from the last book-top push of the entry's symbol the simulator sent before the order arrived (the " +
         "simulator steps every symbol's price together, so each step pushes one top per symbol), or, where order " +
         "updates of that symbol came after that top, from the first of them (the symbol was busy until its previous " +
-        "position's exit fill or the cancel of a leftover leg, and the entry went on the top it had): " +
+        "position's fills or the cancel of its unfilled entry, and the entry went on the top it had): " +
         (push
           ? `p50 ${fmt(push.p50)} ms, p99 ${fmt(push.p99)} ms over ${push.entries} entries (${
             split("decided on a top", push.fromTop)
@@ -425,11 +425,13 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "protection and entries go on beside the rounds. A push that meets a free round is decided and sent in a " +
           "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
           "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was " +
-          "measured on). An entry after an order update waits for what the update sets off before deciding: the " +
-          "position moved along its fills and, when a take profit filled, the cancel and look-up of its leftover leg " +
-          "(two venue round trips), which must not be left resting for a closed position. Left besides: a top that " +
-          "meets its venue's previous tick still running (its closing commit to the tables, an order update taken in " +
-          "first), the other venue holding the shared event loop, and wakes of the process from sleep (about 0.2 ms " +
+          "measured on). What the slow entries waited for, traced by hand (docs/STREAMS.md, push → order): their " +
+          "venue's previous tick ending with its commit to the tables (10–25 ms while the bench loads the machine; an " +
+          "order sent before the tables confirmed the last writes could stay unrecorded and unprotected if the " +
+          "database fails), a preparation joining the protection placed beside the rounds, and, after an order " +
+          "update, what the update sets off before deciding: the positions moved along and the cancel of entries " +
+          "past their timeout (on OKX with a look-up after it). Left besides: the other venue holding the shared " +
+          "event loop, and wakes of the process from sleep (about 0.2 ms " +
           "of CPU each here, more in wall time). docs/STREAMS.md (push → order) has the traces by hand.",
       );
     }

@@ -184,7 +184,7 @@ export interface PushToOrder {
 /**
  * With streamed quotes: for each armed entry, the push that let it go → the order's arrival, in ms. That is the last
  * book-top push of its symbol the simulator sent before the order arrived, unless order updates of that symbol came
- * after that top (its previous position's exit fill, the cancel of a leftover leg: the symbol was busy until then, and
+ * after that top (its previous position's fills, the cancel of its unfilled entry: the symbol was busy until then, and
  * the entry was decided on the top it already had); then the first of those updates. A later top than the one the
  * decision used would shorten the figure; an update of another symbol that freed a slot is not taken as the trigger,
  * which lengthens it. The tick's wait for its spacing is inside it.

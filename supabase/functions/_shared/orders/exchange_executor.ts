@@ -43,6 +43,13 @@ export function viewFromVenueOrder(order: VenueOrder, fallbackAmount: number): E
   };
 }
 
+/** The view of a cancel's answer that names `order` cancelled with nothing filled, else null. */
+function cancelledUnfilled(answer: VenueOrder, order: OrderRow): ExchangeOrderView | null {
+  if (answer.id !== order.exchange_order_id || answer.status !== "canceled" || answer.filled !== 0) return null;
+  // The order's own client id: Binance's answer carries the cancel request's id in clientOrderId.
+  return { ...viewFromVenueOrder(answer, order.amount), clientOrderId: order.client_order_id };
+}
+
 /** How far back to look for an order's trades: before the order's creation, allowing for clock skew. */
 const TRADE_LOOKBACK_MS = 5 * 60_000;
 
@@ -136,14 +143,17 @@ export class ExchangeExecutor implements OrderExecutor {
       if (!found?.exchangeOrderId) return found;
       order = { ...order, exchange_order_id: found.exchangeOrderId };
     }
+    let answer: VenueOrder | null = null;
     try {
-      await this.client.cancelOrder(order.exchange_order_id!, order.symbol);
+      answer = await this.client.cancelOrder(order.exchange_order_id!, order.symbol);
     } catch (error) {
       // Already filled or gone: what matters is its state now, which the lookup below reads.
       if (!(error instanceof FinalExchangeError)) throw error;
     }
-    // The cancel answer may omit fills; the order itself says what traded before the cancel landed.
-    return await this.lookup(order);
+    // An answer that says the order ended cancelled with nothing traded is the whole story (Binance's cancel answers
+    // with the order's final state; nothing filled means no fees to read). Anything else is looked up: the cancel
+    // answer may omit fills (OKX's names no state at all), and the order itself says what traded before the cancel.
+    return (answer && cancelledUnfilled(answer, order)) ?? await this.lookup(order);
   }
 
   async listOpen(): Promise<ExchangeOrderView[]> {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { VenueClient, VenueOrder } from "../../../../supabase/functions/_shared/exchange/venue_client.ts";
 import { ExchangeExecutor } from "../../../../supabase/functions/_shared/orders/exchange_executor.ts";
+import { FinalExchangeError } from "../../../../supabase/functions/_shared/exchange/errors.ts";
+import type { OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
 
 function clientFor(venue: "binance" | "okx", open: VenueOrder[] = []): VenueClient & { calls: string[] } {
   const calls: string[] = [];
@@ -49,4 +51,86 @@ Deno.test("listOpen is one request for every symbol, mapped to our view", async 
   assert.equal(views[0].clientOrderId, "sbabc");
   assert.equal(views[0].status, "partially_filled");
   assert.equal(views[0].filled, 0.01);
+});
+
+const WORKING: VenueOrder = {
+  id: "7",
+  clientOrderId: "sbabc",
+  symbol: "ETH/USDT",
+  side: "buy",
+  type: "limit",
+  status: "open",
+  price: 3000,
+  amount: 0.05,
+  filled: 0,
+  remaining: 0.05,
+  average: null,
+  cost: 0,
+  fee: null,
+  timestamp: 1,
+  raw: {},
+};
+
+const ROW = {
+  id: "o1",
+  exchange_order_id: "7",
+  client_order_id: "sbabc",
+  symbol: "ETH/USDT",
+  purpose: "entry",
+  amount: 0.05,
+} as unknown as OrderRow;
+
+/** A venue whose cancel answers `answer` (or throws it) and whose lookup says `looked`. */
+function cancelling(answer: Partial<VenueOrder> | Error, looked: Partial<VenueOrder>) {
+  const client = clientFor("binance") as VenueClient & { calls: string[] };
+  client.cancelOrder = (id: string) => {
+    client.calls.push(`cancelOrder ${id}`);
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve({ ...WORKING, ...answer });
+  };
+  client.fetchOrder = (id: string) => {
+    client.calls.push(`fetchOrder ${id}`);
+    return Promise.resolve({ ...WORKING, ...looked });
+  };
+  client.fetchMyTrades = () => {
+    client.calls.push("fetchMyTrades");
+    return Promise.resolve([]);
+  };
+  return client;
+}
+
+Deno.test("cancel: an answer naming the order cancelled with nothing filled is final, without a lookup", async () => {
+  // Binance's cancel answer: the order's final state, and the cancel request's own id in clientOrderId.
+  const client = cancelling({ status: "canceled", clientOrderId: "cancel-7" }, { status: "canceled" });
+  const view = await new ExchangeExecutor("testnet", client).cancel(ROW);
+  assert.deepEqual(client.calls, ["cancelOrder 7"]);
+  assert.equal(view?.status, "cancelled");
+  assert.equal(view?.filled, 0);
+  assert.equal(view?.clientOrderId, "sbabc", "the order's own client id");
+});
+
+Deno.test("cancel: a fill before the cancel, an answer without a state, or a refusal is looked up", async (t) => {
+  const cases: [string, Partial<VenueOrder> | Error, Partial<VenueOrder>][] = [
+    ["cancelled after a partial fill (fees to read)", { status: "canceled", filled: 0.01, cost: 30 }, {
+      status: "canceled",
+      filled: 0.01,
+      cost: 30,
+      average: 3000,
+    }],
+    ["OKX: an answer naming no state", { status: null, filled: null }, { status: "canceled" }],
+    ["another order's answer", { id: "8", status: "canceled" }, { status: "canceled" }],
+    ["already filled: the venue refuses the cancel", new FinalExchangeError("unknown order", {}), {
+      status: "closed",
+      filled: 0.05,
+      cost: 150,
+      average: 3000,
+    }],
+  ];
+  for (const [name, answer, looked] of cases) {
+    await t.step(name, async () => {
+      const client = cancelling(answer, looked);
+      const view = await new ExchangeExecutor("testnet", client).cancel(ROW);
+      assert.deepEqual(client.calls.slice(0, 2), ["cancelOrder 7", "fetchOrder 7"]);
+      assert.equal(view?.filled, looked.filled ?? 0);
+    });
+  }
 });

@@ -183,7 +183,7 @@ Deno.test("push → order: an armed entry counts from its symbol's last top, or 
     // ETH: an update of another symbol, and one of ETH before its last top, are not the trigger.
     { venue: "binance", symbol: "BTC/USDT", sentAt: 3009, kind: "order" as const },
     { venue: "binance", symbol: "ETH/USDT", sentAt: 3005, kind: "order" as const },
-    // BTC: two updates after its last top (a take profit's fill, then its leftover leg's cancel): from the first.
+    // BTC: two updates after its last top (the cancel of its unfilled entry, then another of the symbol): the first.
     { venue: "binance", symbol: "BTC/USDT", sentAt: 3040, kind: "order" as const },
     { venue: "binance", symbol: "BTC/USDT", sentAt: 3046, kind: "order" as const },
   ].sort((a, b) => a.sentAt - b.sentAt);

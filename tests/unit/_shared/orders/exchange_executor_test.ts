@@ -16,43 +16,6 @@ function clientFor(venue: "binance" | "okx", open: VenueOrder[] = []): VenueClie
   } as unknown as VenueClient & { calls: string[] };
 }
 
-Deno.test("prefersOpenList weighs the venue's limits: Binance from 21 working orders on, OKX from 2", () => {
-  const binance = new ExchangeExecutor("testnet", clientFor("binance"));
-  assert.equal(binance.prefersOpenList(20), false, "80 weight for the list = 20 GET order at 4");
-  assert.equal(binance.prefersOpenList(21), true);
-  const okx = new ExchangeExecutor("testnet", clientFor("okx"));
-  assert.equal(okx.prefersOpenList(1), false);
-  assert.equal(okx.prefersOpenList(2), true);
-});
-
-Deno.test("listOpen is one request for every symbol, mapped to our view", async () => {
-  const order: VenueOrder = {
-    id: "7",
-    clientOrderId: "sbabc",
-    symbol: "ETH/USDT",
-    side: "buy",
-    type: "limit",
-    status: "open",
-    price: 3000,
-    amount: 0.05,
-    filled: 0.01,
-    remaining: 0.04,
-    average: 3000,
-    cost: 30,
-    fee: null,
-    timestamp: 1,
-    raw: {},
-  };
-  const client = clientFor("binance", [order]);
-  const views = await new ExchangeExecutor("testnet", client).listOpen();
-  assert.deepEqual(client.calls, ["fetchOpenOrders all"]);
-  assert.equal(views.length, 1);
-  assert.equal(views[0].exchangeOrderId, "7");
-  assert.equal(views[0].clientOrderId, "sbabc");
-  assert.equal(views[0].status, "partially_filled");
-  assert.equal(views[0].filled, 0.01);
-});
-
 const WORKING: VenueOrder = {
   id: "7",
   clientOrderId: "sbabc",
@@ -70,6 +33,27 @@ const WORKING: VenueOrder = {
   timestamp: 1,
   raw: {},
 };
+
+Deno.test("prefersOpenList weighs the venue's limits: Binance from 21 working orders on, OKX from 2", () => {
+  const binance = new ExchangeExecutor("testnet", clientFor("binance"));
+  assert.equal(binance.prefersOpenList(20), false, "80 weight for the list = 20 GET order at 4");
+  assert.equal(binance.prefersOpenList(21), true);
+  const okx = new ExchangeExecutor("testnet", clientFor("okx"));
+  assert.equal(okx.prefersOpenList(1), false);
+  assert.equal(okx.prefersOpenList(2), true);
+});
+
+Deno.test("listOpen is one request for every symbol, mapped to our view", async () => {
+  const order: VenueOrder = { ...WORKING, filled: 0.01, remaining: 0.04, average: 3000, cost: 30 };
+  const client = clientFor("binance", [order]);
+  const views = await new ExchangeExecutor("testnet", client).listOpen();
+  assert.deepEqual(client.calls, ["fetchOpenOrders all"]);
+  assert.equal(views.length, 1);
+  assert.equal(views[0].exchangeOrderId, "7");
+  assert.equal(views[0].clientOrderId, "sbabc");
+  assert.equal(views[0].status, "partially_filled");
+  assert.equal(views[0].filled, 0.01);
+});
 
 const ROW = {
   id: "o1",

@@ -198,12 +198,13 @@ export function pushToOrderLatencies(
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort((a, b) => a.arrivedAt - b.arrivedAt);
   const byId = pairsById(orders);
   const paired = new Set<VenueRequest>();
+  const bySymbol = Map.groupBy(pushes.filter((p) => p.venue === venue), (p) => p.symbol);
   const out: PushToOrder[] = [];
   for (const { request, recorded } of recordsOf(dbRequests, venue, true)) {
     const order = pairedOrder(orders, byId, paired, request, recorded);
     if (!order) continue;
     paired.add(order);
-    const ofSymbol = pushes.filter((p) => p.venue === venue && p.symbol === recorded.symbol);
+    const ofSymbol = bySymbol.get(recorded.symbol ?? "") ?? [];
     const top = ofSymbol.findLast((p) => (p.kind ?? "top") === "top" && p.sentAt <= order.arrivedAt);
     if (!top) continue;
     const update = ofSymbol.find((p) => p.kind === "order" && p.sentAt > top.sentAt && p.sentAt <= order.arrivedAt);

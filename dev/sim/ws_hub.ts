@@ -4,6 +4,7 @@
 // every interval whether it changed or not (Binance depth5@100ms). Venue protocols live in ws_binance.ts and
 // ws_okx.ts, faults in ws_faults.ts.
 
+import { PushLog, type SymbolPush } from "./push_log.ts";
 import type { VenueEngine } from "./engine.ts";
 import type { Quote, VenueId } from "./types.ts";
 import { StreamFaults } from "./ws_faults.ts";
@@ -19,13 +20,6 @@ interface Connection {
   path: string;
   protocol: StreamProtocol;
   keys: Set<string>;
-}
-
-/** One book-top push of a symbol to one socket. */
-export interface QuotePush {
-  venue: VenueId;
-  symbol: string;
-  sentAtPerf: number;
 }
 
 /** Oldest pushes are dropped past this many, so a long-running simulator stays bounded. */
@@ -44,7 +38,7 @@ export class StreamHub {
    * Book-top pushes as sent (first copy) that carried a changed top, newest last and bounded, for the bench's push →
    * order figure (an interval channel's repeat of an unchanged top is not what an order reacted to).
    */
-  readonly #pushLog: QuotePush[] = [];
+  readonly #pushLog = new PushLog(MAX_PUSH_LOG);
 
   constructor(
     private readonly engines: Record<VenueId, VenueEngine>,
@@ -98,8 +92,8 @@ export class StreamHub {
   }
 
   /** The book-top pushes sent after `afterPerf` (performance.now() of this process), oldest first. */
-  pushesSince(afterPerf: number): QuotePush[] {
-    return this.#pushLog.filter((p) => p.sentAtPerf > afterPerf).map((p) => ({ ...p }));
+  pushesSince(afterPerf: number): SymbolPush[] {
+    return this.#pushLog.since(afterPerf);
   }
 
   /** Pushes every changed quote now (the timer calls it; tests may too). */
@@ -179,8 +173,7 @@ export class StreamHub {
       }
       if (!changed) return;
       const symbol = conn.protocol.symbolOfKey?.(key) ?? key;
-      this.#pushLog.push({ venue: conn.venue, symbol, sentAtPerf: performance.now() });
-      if (this.#pushLog.length > MAX_PUSH_LOG) this.#pushLog.splice(0, this.#pushLog.length - MAX_PUSH_LOG);
+      this.#pushLog.add(conn.venue, symbol);
     };
     if (plan.delayMs > 0) setTimeout(send, plan.delayMs);
     else send();

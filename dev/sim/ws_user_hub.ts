@@ -10,6 +10,7 @@ import type { OrderEvent } from "./orders.ts";
 import type { SimAlgo } from "./algo_orders.ts";
 import type { VenueId } from "./types.ts";
 import { StreamFaults } from "./ws_faults.ts";
+import { PushLog, type SymbolPush } from "./push_log.ts";
 import { binanceUserStream } from "./ws_user_binance.ts";
 import { okxUserStream } from "./ws_user_okx.ts";
 import type { UserSession, UserStreamProtocol } from "./ws_user_protocol.ts";
@@ -24,13 +25,6 @@ interface Connection {
 
 let connIds = 0;
 
-/** One order update (or algo change) pushed to one socket, for the bench's push → order attribution. */
-export interface OrderEventPush {
-  venue: VenueId;
-  symbol: string;
-  sentAtPerf: number;
-}
-
 /** Oldest pushes are dropped past this many, so a long-running simulator stays bounded. */
 const MAX_PUSH_LOG = 20_000;
 
@@ -40,8 +34,8 @@ export class UserStreamHub {
   readonly stats = { opened: 0, pushes: 0, refused: 0 };
   readonly #connections = new Set<Connection>();
   readonly #unsubscribe: (() => void)[] = [];
-  /** Order pushes as sent (first copy), newest last and bounded. */
-  readonly #pushLog: OrderEventPush[] = [];
+  /** Order updates (and algo changes) as sent (first copy), for the bench's push → order attribution. */
+  readonly #pushLog = new PushLog(MAX_PUSH_LOG);
 
   constructor(private readonly engines: Record<VenueId, VenueEngine>) {
     for (const venue of ["binance", "okx"] as const) {
@@ -107,8 +101,8 @@ export class UserStreamHub {
   }
 
   /** The order pushes sent after `afterPerf` (performance.now() of this process), oldest first. */
-  pushesSince(afterPerf: number): OrderEventPush[] {
-    return this.#pushLog.filter((p) => p.sentAtPerf > afterPerf).map((p) => ({ ...p }));
+  pushesSince(afterPerf: number): SymbolPush[] {
+    return this.#pushLog.since(afterPerf);
   }
 
   /** Called synchronously inside the engine's order operations: only formats and sends. */
@@ -138,7 +132,7 @@ export class UserStreamHub {
     const send = () => {
       for (let i = 0; i < plan.copies; i++) {
         this.stats.pushes += 1;
-        if (this.#send(conn, body) && i === 0) this.#log({ venue: conn.venue, symbol, sentAtPerf: performance.now() });
+        if (this.#send(conn, body) && i === 0) this.#pushLog.add(conn.venue, symbol);
       }
     };
     if (plan.delayMs > 0) setTimeout(send, plan.delayMs);
@@ -150,11 +144,6 @@ export class UserStreamHub {
     if (this.faults.stalled(conn.venue) || conn.socket.readyState !== WebSocket.OPEN) return false;
     conn.socket.send(text);
     return true;
-  }
-
-  #log(push: OrderEventPush): void {
-    this.#pushLog.push(push);
-    if (this.#pushLog.length > MAX_PUSH_LOG) this.#pushLog.splice(0, this.#pushLog.length - MAX_PUSH_LOG);
   }
 
   #drop(conn: Connection): void {

@@ -246,7 +246,6 @@ export class VenueBurst {
     // for a Start/Stop switch younger than a tick; a round decides on the last one read while the next read runs
     // beside it (BurstSettings): a Stop holds back entries within about a tick.
     let round = !prepare && settled !== null;
-    let tookInUpdate = false;
     const settings = round ? ctx.settings.latest() : await ctx.settings.refresh();
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
@@ -265,7 +264,6 @@ export class VenueBurst {
       // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
       if (this.#orderFeed.pending) {
         round = false;
-        tookInUpdate = true;
         settled = this.#settled = await this.#takeInUpdates(settings);
         this.#preparationDue = true;
         // Its writes go out beside the decisions on this top, not before them.
@@ -283,10 +281,10 @@ export class VenueBurst {
       // would delay an entry decided behind them on an ageing quote: entries wait for the next round and its fresh top.
       if (this.#exitsRecorded !== beforeExits) return;
       await this.#entries.lookForEntries(settings, active, this.#band ?? bandFor(settings, null), this.#venueActive, {
-        // A round a top started decides the symbols whose top moved; a prepared tick decides them all, and so does a
-        // round that took in an order update: a fill or a cancel may have freed a symbol, a slot or funds, and a
-        // symbol whose top has not moved since is decided on that top now rather than at the next one.
-        only: prepare || tookInUpdate ? undefined : changed,
+        // A round that took nothing in decides the symbols whose top moved. A tick that prepared or took in an order
+        // update decides them all: a fill or a cancel may have freed a symbol, a slot or funds, and a symbol whose top
+        // has not moved since is decided on that top now rather than at the next one.
+        only: round ? changed : undefined,
       });
       this.#stopIfNeedsHuman();
     } finally {

@@ -6,7 +6,8 @@
  *
  * A prepared tick waits for that read (`refresh`); a round between preparations does not (`latest`): it decides on the
  * switch as last read and starts the next read beside it, so no database round trip sits between a pushed top and
- * the order it calls for.
+ * the order it calls for. Both start that read early, once the last one is PREFETCH_AT of maxAgeMs old, so the
+ * prepared tick a tick later finds it done instead of waiting for it with the tops that arrive meanwhile.
  *
  * The mode a burst started in is the mode it trades in to the end (its clients and executor were built for it): a
  * mode change stops new entries for the rest of the burst, and the next burst starts in the new mode.
@@ -51,11 +52,14 @@ export interface BurstSettingsOptions {
   maxAgeMs: number;
 }
 
+/** The age, as a share of maxAgeMs, from which the next read starts beside the tick that finds it. */
+export const PREFETCH_AT = 0.75;
+
 export class BurstSettings {
   #settings: Settings;
   #checkedAtMs = Number.NEGATIVE_INFINITY;
   #checking: Promise<Settings> | null = null;
-  /** When `latest` last started a check: a failing read is retried once per maxAgeMs from there, not every round. */
+  /** When a check last started beside a tick: a failing read is tried again from there, not every round. */
   #startedAtMs = Number.NEGATIVE_INFINITY;
   #modeChanged = false;
 
@@ -68,20 +72,24 @@ export class BurstSettings {
     return this.#settings;
   }
 
-  /** A prepared tick: the switch (and the row when it changed), read when the last read is older than maxAgeMs. */
+  /**
+   * A prepared tick: the switch (and the row when it changed), waited for when the last read is older than maxAgeMs;
+   * younger, it is answered at once (and the next read may start beside it, `latest`).
+   */
   async refresh(): Promise<Settings> {
-    if (this.options.nowMs() - this.#checkedAtMs < this.options.maxAgeMs) return this.#settings;
+    if (this.options.nowMs() - this.#checkedAtMs < this.options.maxAgeMs) return this.latest();
     return await this.#startCheck();
   }
 
   /**
-   * A round: the settings as last read, without waiting; when the last read is older than maxAgeMs, the next one
-   * starts in the background. Its failure is left to the next prepared tick, whose `refresh` reads again and throws.
+   * A round: the settings as last read, without waiting; from PREFETCH_AT of maxAgeMs on, the next read starts in the
+   * background (a failed one is tried again that long after it started). Its failure is left to the next prepared
+   * tick, whose `refresh` reads again and throws.
    */
   latest(): Settings {
     const now = this.options.nowMs();
-    const stale = now - Math.max(this.#checkedAtMs, this.#startedAtMs) >= this.options.maxAgeMs;
-    if (stale && this.#checking === null) {
+    const due = this.options.maxAgeMs * PREFETCH_AT;
+    if (this.#checking === null && now - Math.max(this.#checkedAtMs, this.#startedAtMs) >= due) {
       this.#startedAtMs = now;
       this.#startCheck().catch(() => {});
     }

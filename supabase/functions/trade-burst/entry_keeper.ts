@@ -22,6 +22,7 @@ import type { FreeQuoteLedger } from "./free_quote.ts";
 import type { PositionKeeper } from "./position_keeper.ts";
 import type { ProtectionKeeper } from "./protection_keeper.ts";
 import type { QuoteFeed } from "./quote_feed.ts";
+import { nextTurn } from "./tick_pacer.ts";
 import { settleAll } from "./settle_all.ts";
 import { bump } from "./summary.ts";
 import type { VenueBurstContext } from "./venue_burst_context.ts";
@@ -131,7 +132,13 @@ export class EntryKeeper {
       parts.funds.reserve(decision.amount * decision.price);
       const entering = this.#enterCounted(symbol, decision.price, decision.amount, settings);
       if (parts.beside()) this.#goOnBeside(symbol, entering);
-      else entries.push(entering);
+      else {
+        // Its failure is taken in below (settleAll), after the turns this loop waits.
+        entering.catch(() => {});
+        entries.push(entering);
+      }
+      // A request leaves only when the event loop turns: the entry just built goes out before the next one is built.
+      await nextTurn();
     }
     await settleAll(entries);
   }

@@ -15,6 +15,7 @@ import type { Quote } from "../_shared/trading/quote.ts";
 import type { DailyTally } from "./daily_tally.ts";
 import type { FeeValuation } from "./fee_valuation.ts";
 import type { BurstMarket } from "./markets.ts";
+import { settleEach } from "./settle_all.ts";
 import { bump, note, type VenueSummary } from "./summary.ts";
 import type { Venue } from "../_shared/exchange/venues.ts";
 
@@ -107,19 +108,20 @@ export class PositionKeeper {
    */
   async settle(settings: Settings): Promise<Settled[]> {
     const { positions, orders } = await this.listActive(settings.mode);
-    const settled: Settled[] = [];
-    for (const initial of positions) {
-      let { position, figures } = await this.advance(initial, orders);
-      const entry = figures.liveEntry;
-      if (
-        position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)
-      ) {
-        await this.ctx.orders.cancel(entry);
-        ({ position, figures } = await this.advance(position));
-      }
-      if (isActive(position)) settled.push({ position, figures });
+    // Each position on its own: entries that time out together are cancelled together (a cancel, on OKX a look-up
+    // too), not one venue round trip after another while the tick's decisions wait.
+    const after = await settleEach(positions, (position) => this.#settleOne(position, orders, settings));
+    return after.filter(({ position }) => isActive(position));
+  }
+
+  async #settleOne(initial: PositionRow, orders: readonly OrderRow[], settings: Settings): Promise<Settled> {
+    let { position, figures } = await this.advance(initial, orders);
+    const entry = figures.liveEntry;
+    if (position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)) {
+      await this.ctx.orders.cancel(entry);
+      ({ position, figures } = await this.advance(position));
     }
-    return settled;
+    return { position, figures };
   }
 
   /**

@@ -29,7 +29,7 @@ export const ROUND_BUDGET = 4;
  * Resolves once the event loop has taken in the socket messages already read (they arrive as promise continuations),
  * without a timer: a timer, even of 0 ms, sleeps the process for about a millisecond and then wakes it.
  */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class TickPacer {
   /** Rounds left in the budget when `#budgetAt` was reached. */

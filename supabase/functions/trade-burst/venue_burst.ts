@@ -12,8 +12,8 @@
  * through it (the store is a LeasedVenueStore), today's counters move with what the venues do (DailyTally), and the
  * free balance moves with what entries reserve (FreeQuoteLedger). Changes to the venue's rows are queued and reach the
  * tables in one transaction (leased_store.ts): with the next order recorded before its send, or at the tick's end at
- * the latest; an entry sent with an armed id is recorded right after its send (its armed row is the record until
- * then).
+ * the latest (streaming, that commit runs while the next tick waits for its top); an entry sent with an armed id is
+ * recorded right after its send (its armed row is the record until then).
  *
  * This file is the outline; the work is done by the parts it holds: OrderTracker (_shared/orders/order_tracker.ts)
  * owns every order (record, send, look up, cancel, refresh), PositionKeeper moves positions along and sends exits,
@@ -271,6 +271,9 @@ export class VenueBurst {
       }
     }
 
+    // A commit that failed while the tick waited (a preparation's, an earlier tick's closing one) stops the burst
+    // before its decisions: nothing is sent on memory the tables could not follow.
+    ctx.store.throwIfBehind?.();
     try {
       // The hot path: quote → decisions → exits → entries.
       const changed = await this.#quotes.read(settings.momentum_window);
@@ -291,19 +294,25 @@ export class VenueBurst {
       // What this tick sent moves positions, funds and armed ids: the next tick prepares again.
       if (this.#sentByTicks() !== sentBefore) this.#preparationDue = true;
     }
-    // Every tick ends with its changes in the tables (a failed write stops the burst here). Young armed entries' rows
-    // may wait for a commit with more to carry (their armed rows record them), and a round waits for no commit but its
-    // own: the next top must not wait for writes it does not follow.
-    await ctx.store.commitTick?.(ctx.clock.now(), { round });
+    if (this.#entriesBeside) {
+      // Streaming: the tick's changes go to the tables while the next tick waits for its top, which must not wait for
+      // writes it does not follow (a failed one stops the burst before the next tick's decisions). Orders do not
+      // outrun them: an exit's record, or an entry's without an armed id, commits after them, before its send.
+      this.#commitSoon();
+      return;
+    }
+    // Polling: every tick ends with its changes in the tables (a failed write stops the burst here); young armed
+    // entries' rows may wait for a commit with more to carry (their armed rows record them).
+    await ctx.store.commitTick?.(ctx.clock.now(), { waitForEarlier: true });
   }
 
   /**
    * Starts the commit of the queued writes without waiting for it (young armed entries' rows alone wait, as at a
-   * tick's end). A failure is not lost: the store then refuses every later write and flush, and the tick's closing
-   * commit throws it.
+   * tick's end). A failure is not lost: the store then refuses every later write and flush, and the next tick throws
+   * it before its decisions.
    */
   #commitSoon(): void {
-    this.ctx.store.commitTick?.(this.ctx.clock.now(), { round: true }).catch(() => {});
+    this.ctx.store.commitTick?.(this.ctx.clock.now(), { waitForEarlier: false }).catch(() => {});
   }
 
   /** Orders a tick waits for: exits, and entries unless they go on beside the rounds. */

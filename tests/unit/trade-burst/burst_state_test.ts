@@ -322,13 +322,52 @@ Deno.test("BurstSettings: one switch read per tick, shared by venues; the whole 
     });
     await Promise.all([settings.refresh(), settings.refresh()]);
     assert.equal(switchReads, 1);
-    now += 499;
+    now += 374;
     await settings.refresh();
     assert.equal(switchReads, 1);
+    // From three quarters of maxAgeMs the next read starts beside the tick, which is answered at once; a tick at
+    // maxAgeMs finds that read done and waits for none.
     now += 1;
     await settings.refresh();
     assert.equal(switchReads, 2);
+    await settings.refresh();
+    assert.equal(switchReads, 2, "one read in flight at a time");
+    now += 125;
+    await settings.refresh();
+    assert.equal(switchReads, 2);
+    now += 375;
+    await settings.refresh();
+    assert.equal(switchReads, 3);
     assert.equal(rowReads, 0);
+  });
+
+  await t.step("a prepared tick waits only for a read older than maxAgeMs", async () => {
+    let now = 0;
+    let answer: (flag: TradingSwitch) => void = () => {};
+    const initial = settingsWith();
+    const settings = new BurstSettings(initial, {
+      reload: () => Promise.resolve(initial),
+      readSwitch: () => new Promise<TradingSwitch>((resolve) => answer = resolve),
+      nowMs: () => now,
+      maxAgeMs: 1000,
+    });
+    let first = settings.refresh();
+    answer({ trading_enabled: true, updated_at: initial.updated_at });
+    await first;
+    now = 800;
+    assert.equal((await settings.refresh()).trading_enabled, true, "young: answered while its successor is read");
+    answer({ trading_enabled: false, updated_at: initial.updated_at });
+    await Promise.resolve();
+    await Promise.resolve();
+    now = 1000;
+    assert.equal((await settings.refresh()).trading_enabled, false, "the Stop read beside is the one it decides on");
+    now = 1900;
+    let waited = false;
+    first = settings.refresh().then((s) => (waited = true, s));
+    await Promise.resolve();
+    assert.equal(waited, false, "older than maxAgeMs (read at 800): it waits");
+    answer({ trading_enabled: true, updated_at: initial.updated_at });
+    assert.equal((await first).trading_enabled, true);
   });
 
   await t.step("a round does not wait: latest() answers what was read and starts a stale read beside it", async () => {
@@ -357,7 +396,8 @@ Deno.test("BurstSettings: one switch read per tick, shared by venues; the whole 
     assert.equal(settings.latest().trading_enabled, false, "the Stop, once read, holds back the next round");
     assert.equal(switchReads, 1, "fresh: no new read");
 
-    // A failing read in the background is tried again once per maxAgeMs, not every round; a prepared tick throws it.
+    // A failing read in the background is tried again once per PREFETCH_AT of maxAgeMs, not every round; a prepared
+    // tick throws it.
     fail = true;
     now += 1000;
     settings.latest();
@@ -366,7 +406,7 @@ Deno.test("BurstSettings: one switch read per tick, shared by venues; the whole 
     assert.equal(switchReads, 2);
     await assert.rejects(settings.refresh(), /db down/);
     assert.equal(switchReads, 3);
-    now += 999;
+    now += 749;
     settings.latest();
     assert.equal(switchReads, 3);
     now += 1;

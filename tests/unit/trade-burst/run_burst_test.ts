@@ -25,6 +25,7 @@ import {
   type QuoteSink,
 } from "../../../supabase/functions/trade-burst/quote_recorder.ts";
 import { MemoryTradeStore } from "../../support/memory_store.ts";
+import { BatchTables } from "../../support/batch_tables.ts";
 import { waitFor } from "../../support/wait_for.ts";
 import { MemoryArmedOrderStore } from "../../support/memory_armed_store.ts";
 import type { TradeStore } from "../../../supabase/functions/_shared/orders/store.ts";
@@ -37,6 +38,7 @@ import { Wakeups } from "../../../supabase/functions/_shared/wakeups.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const ETH = "ETH/USDT";
+const BTC = "BTC/USDT";
 
 type Q = { bid: number; ask: number };
 
@@ -439,6 +441,68 @@ Deno.test("testnet: a partial fill cancelled at the timeout becomes a position o
 
 /** A resting entry (the ask stays above the mid) on a rising market: one entry, then refreshes every tick. */
 const RESTING = [...upMove(5), { bid: 3005.5, ask: 3030 }];
+
+/** Resolves after `n` turns of the event loop (an answer that takes a while, without a clock). */
+function turns(n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const turn = () => (--n > 0 ? setImmediate(turn) : resolve());
+    setImmediate(turn);
+  });
+}
+
+Deno.test("testnet: of entries decided on one tick, the first is sent before the next is built", async () => {
+  const settings = settingsWith({ mode: "testnet", symbols: [ETH, BTC] });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  // BTC's book is ETH's times 20: both enter on the same tick.
+  s.venue.others[BTC] = RESTING.map((q) => ({ bid: q.bid * 20, ask: q.ask * 20 }));
+  // The turns of the event loop, counted: a request goes out over the network only when the loop turns.
+  let turnsSeen = 0;
+  let counting = true;
+  const count = () => {
+    turnsSeen += 1;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  const builtAtTurn = new Map<string, number>();
+  s.venue.onCreate = (req) => {
+    if (req.side === "buy" && !builtAtTurn.has(req.symbol)) builtAtTurn.set(req.symbol, turnsSeen);
+  };
+  try {
+    await runBurst(s.deps, REQUEST);
+  } finally {
+    counting = false;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const eth = builtAtTurn.get(ETH);
+  const btc = builtAtTurn.get(BTC);
+  assert.ok(eth !== undefined && btc !== undefined, `both entered: ${JSON.stringify([...builtAtTurn])}`);
+  assert.ok(btc > eth, `BTC's entry was built at turn ${btc}, after ETH's (turn ${eth}) had a turn to go out`);
+});
+
+Deno.test("testnet: entries that time out together are cancelled together, not one after another", async () => {
+  const settings = settingsWith({ mode: "testnet", symbols: [ETH, BTC], entry_timeout_seconds: 1 });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  // BTC's book is ETH's times 20: both enter on the same tick and rest.
+  s.venue.others[BTC] = RESTING.map((q) => ({ bid: q.bid * 20, ask: q.ask * 20 }));
+  const cancel = s.venue.cancelOrder.bind(s.venue);
+  let inFlight = 0;
+  let mostInFlight = 0;
+  s.venue.cancelOrder = async (id) => {
+    inFlight += 1;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    try {
+      await turns(20);
+      return await cancel(id);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const summary = await runBurst(s.deps, REQUEST);
+  const entries = s.store.orders.filter((o) => o.purpose === "entry");
+  assert.deepEqual(entries.map((o) => [o.symbol, o.order_status]).sort(), [[BTC, "cancelled"], [ETH, "cancelled"]]);
+  assert.equal(summary.venues[0].positions_failed, 2);
+  assert.equal(mostInFlight, 2, "the second cancel was sent while the first awaited its answer");
+});
 
 Deno.test("testnet: nothing but the decision sits between a quote and the order it decided", async () => {
   const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
@@ -1201,6 +1265,8 @@ class ScriptedTopStream {
     private readonly spacingMs: number,
     /** Called once, a spacing after the script's last top (it may queue an order update, which ends the wait). */
     private readonly afterScript?: () => void,
+    /** Called as each top of the script is pushed, with its index. */
+    private readonly onPush?: (index: number) => void,
   ) {}
   get up(): boolean {
     return this.#latest.size > 0;
@@ -1232,6 +1298,7 @@ class ScriptedTopStream {
       return Promise.resolve(false);
     }
     this.clock.advance(this.spacingMs);
+    this.onPush?.(this.#next);
     const { symbol = ETH, bid, ask } = this.script[this.#next++];
     this.#latest.set(symbol, { bid, ask });
     this.#changed.add(symbol);
@@ -1264,7 +1331,6 @@ Deno.test("streaming: a pushed top is decided at once, and rounds between prepar
 });
 
 Deno.test("testnet: an entry the venue's order limit would hold back is refused on its tick, not sent late", async () => {
-  const BTC = "BTC/USDT";
   const btc = upMove(20).map((q) => ({ bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 }));
   const s = scenario(upMove(20), settingsWith({ mode: "testnet", symbols: [ETH, BTC] }), { allowPrivate: true });
   s.venue.others[BTC] = btc;
@@ -1315,7 +1381,6 @@ function holdFirstAnswer(venue: FakeVenue, matches: (req: OrderRequest) => boole
 }
 
 Deno.test("streaming: a round does not wait for its entry's answer; a top of another symbol is decided meanwhile", async () => {
-  const BTC = "BTC/USDT";
   const settings = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000, symbols: [ETH, BTC] });
   const s = scenario(RESTING, settings, { allowPrivate: true });
   s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
@@ -1415,7 +1480,6 @@ class QueuedOrderStream {
 }
 
 Deno.test("streaming: an order update that frees a slot lets a held-back symbol enter on its last top at once", async () => {
-  const BTC = "BTC/USDT";
   const settings = settingsWith({
     mode: "testnet",
     market_data: "stream",
@@ -1468,4 +1532,82 @@ Deno.test("streaming: an order update that frees a slot lets a held-back symbol 
   // or for the next prepared tick, a burst_tick_ms later).
   assert.equal(btcEntryAt, updateAt, `BTC's entry at ${btcEntryAt}, the cancel at ${updateAt}`);
   assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
+});
+
+/**
+ * Streaming with armed ids over tables that take a batch: ETH enters and rests; its rows go to the tables in the
+ * commit after ARMED_ROWS_LINGER_MS, while 60 flat ETH tops keep the rounds and the prepared ticks coming; then BTC's
+ * tops call for an entry. `onEthEntry` runs as ETH's entry is sent, `onBtcTop` as BTC's first top is pushed.
+ */
+function commitAfterEntryScenario(hooks: { onEthEntry: (tables: BatchTables) => void; onBtcTop?: () => void }) {
+  const settings = settingsWith({
+    mode: "testnet",
+    market_data: "stream",
+    burst_tick_ms: 1000,
+    symbols: [ETH, BTC],
+    entry_timeout_seconds: 60,
+  });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
+  const tables = new BatchTables(() => s.clock.now().getTime());
+  const armed = new MemoryArmedOrderStore();
+  tables.onArmedFired = (id, now) => armed.markFired([id], now);
+  s.venue.onCreate = (req) => {
+    if (req.symbol === ETH && req.side === "buy" && !tables.hold) hooks.onEthEntry(tables);
+  };
+  const btc = (q: Q) => ({ symbol: BTC, bid: q.bid * 20, ask: q.ask * 20 });
+  const flat = Array.from({ length: 60 }, () => ({ bid: 3_005.5, ask: 3_030 }));
+  const pushes: Push[] = [...upMove(8), ...flat, ...upMove(12).map(btc)];
+  const firstBtc = pushes.findIndex((p) => p.symbol === BTC);
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50, undefined, (index) => {
+    if (index === firstBtc) hooks.onBtcTop?.();
+  });
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  const run = () =>
+    runBurst({ ...s.deps, store: tables, armedStore: armed }, { durationMs: 8_000, venues: ["binance"] });
+  return { s, tables, armed, run };
+}
+
+Deno.test("streaming: a round does not wait for the last tick's writes to reach the tables", async () => {
+  // From ETH's entry on, the tables answer only after HELD_TURNS turns of the event loop, as behind a slow database.
+  // A round takes one turn (the pacer's nextTurn; the clock is manual), so the ~70 rounds up to BTC's entry fit well
+  // inside; a burst that waited for a commit would take no turns of its own and see the tables only after them.
+  const HELD_TURNS = 500;
+  let released = false;
+  const { s, tables, run } = commitAfterEntryScenario({
+    onEthEntry: (tables) => tables.hold = turns(HELD_TURNS).then(() => void (released = true)),
+  });
+  let btcSentWhileHeld: boolean | undefined;
+  const onCreate = s.venue.onCreate!;
+  s.venue.onCreate = (req, stored) => {
+    onCreate(req, stored);
+    if (req.symbol === BTC && req.side === "buy") btcSentWhileHeld ??= !released;
+  };
+  const summary = await run();
+  assert.equal(summary.venues[0].status, "ran", JSON.stringify(summary.venues[0]));
+  assert.ok(tables.batches.length > 0 && tables.batches[0].armedEntries.length === 1, "ETH's rows were committed");
+  assert.equal(btcSentWhileHeld, true, "BTC's entry went out while ETH's rows were still on their way to the tables");
+  // Nothing is lost by not waiting: the burst's last flush leaves both entries and their positions in the tables.
+  const entries = tables.orders.filter((o) => o.purpose === "entry");
+  assert.deepEqual(entries.map((o) => o.symbol).sort(), [BTC, ETH]);
+  assert.ok(entries.every((o) => tables.positions.some((p) => p.id === o.position_id)));
+});
+
+Deno.test("streaming: a commit that fails while a round waits for its top stops the burst before that round decides", async () => {
+  // The commit that carries ETH's rows hangs, then fails as BTC's first top arrives: the database went away while the
+  // round waited for that top.
+  let fail = (_: Error) => {};
+  const { s, tables, armed, run } = commitAfterEntryScenario({
+    onEthEntry: (tables) => tables.hold = new Promise((_, reject) => fail = reject),
+    onBtcTop: () => fail(new Error("connection reset")),
+  });
+  const venue = (await run()).venues[0];
+  assert.equal(tables.batches.length, 1, "one commit was tried, and nothing after it");
+  assert.equal(tables.batches[0].armedEntries.length, 1, "it carried ETH's rows");
+  assert.equal(venue.status, "error");
+  assert.match(venue.error ?? "", /did not reach the tables/);
+  assert.deepEqual(s.venue.created.map((o) => o.symbol), [ETH], "no entry on memory the tables could not follow");
+  // ETH's entry is still known: its armed row is its record, for the next burst to adopt.
+  const eth = [...armed.rows.values()].find((r) => r.client_order_id === s.venue.created[0].clientOrderId);
+  assert.equal(eth?.status, "armed");
 });

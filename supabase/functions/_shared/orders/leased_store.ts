@@ -262,15 +262,20 @@ export class LeasedVenueStore implements TradeStore {
   /**
    * A tick's commit: what is queued reaches the tables, unless it is only armed entries' rows younger than
    * ARMED_ROWS_LINGER_MS, which ride with a later commit (their fill's, the protection legs recorded before their send,
-   * the lease's last flush); their armed rows are the record until then. `round` (a tick that took nothing in): with
-   * nothing of its own to send it does not wait for the commits under way, whose callers wait for them.
+   * the lease's last flush); their armed rows are the record until then. With nothing of its own to send it waits for
+   * the commits under way only when `waitForEarlier` says so.
    */
-  async commitTick(now: Date, options: { round: boolean }): Promise<void> {
+  async commitTick(now: Date, options: { waitForEarlier: boolean }): Promise<void> {
     this.#mustNotBeBehind();
     if (!this.#batching) return;
     if (!this.#queue.onlyArmedEntriesAfter(now.getTime() - ARMED_ROWS_LINGER_MS)) return await this.#commit();
-    if (options.round) return;
+    if (!options.waitForEarlier) return;
     await this.#committed;
+    this.#mustNotBeBehind();
+  }
+
+  /** A commit failed: memory is ahead of the tables, and this throws what every later write and flush would. */
+  throwIfBehind(): void {
     this.#mustNotBeBehind();
   }
 

@@ -120,10 +120,12 @@ export interface TradeStore {
   flush?(): Promise<void>;
   /**
    * For a store that queues writes: a tick's commit, which may leave young armed entries' rows queued for a later
-   * commit and, for a `round`, does not wait for commits under way when it has nothing of its own to send
+   * commit and, unless `waitForEarlier`, does not wait for commits under way when it has nothing of its own to send
    * (LeasedVenueStore.commitTick).
    */
-  commitTick?(now: Date, options: { round: boolean }): Promise<void>;
+  commitTick?(now: Date, options: { waitForEarlier: boolean }): Promise<void>;
+  /** For a store that queues writes: throws when a commit failed (its memory is then ahead of the tables). */
+  throwIfBehind?(): void;
 
   /** Counters since `since` (00:00 UTC) over all venues of the mode, straight from the tables. */
   dailyStats(mode: TradingMode, since: Date): Promise<DailyStats>;

@@ -5,50 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { ARMED_ROWS_LINGER_MS, LeasedVenueStore } from "../../../../supabase/functions/_shared/orders/leased_store.ts";
-import type { StoreWrites } from "../../../../supabase/functions/_shared/orders/store.ts";
 import { DbError } from "../../../../supabase/functions/_shared/db.ts";
 import type { OrderIntent, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
 import { provisionalOrder } from "../../../../supabase/functions/_shared/orders/order_book.ts";
 import { orderIntent } from "../../../support/order_intent.ts";
-import { MemoryTradeStore } from "../../../support/memory_store.ts";
+import { BatchTables } from "../../../support/batch_tables.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
 const intent = (positionId: string, overrides: Partial<OrderIntent> = {}) =>
   orderIntent({ position_id: positionId, ...overrides });
-
-/** The memory tables with a batch write, applied in the order the real function applies it; every batch kept. */
-class BatchTables extends MemoryTradeStore {
-  readonly batches: StoreWrites[] = [];
-  /** The next applyWrites calls fail with this error. */
-  failNext = 0;
-  /** Armed ids the batches fired, in order. */
-  readonly fired: string[] = [];
-
-  async applyWrites(writes: StoreWrites): Promise<OrderRow[]> {
-    this.batches.push(structuredClone(writes));
-    if (this.failNext > 0) {
-      this.failNext -= 1;
-      throw new DbError("apply_burst_writes", "connection reset");
-    }
-    await Promise.resolve();
-    // Armed entries first, as the function records them: the rest of the batch may refer to their rows.
-    for (const { armedId, position, order } of writes.armedEntries) {
-      if (this.orders.some((o) => o.client_order_id === order.client_order_id)) {
-        throw new Error(`duplicate client_order_id ${order.client_order_id}`);
-      }
-      this.positions.push({ ...position });
-      this.orders.push({ ...order });
-      this.fired.push(armedId);
-    }
-    for (const { id, patch } of writes.orderPatches) await this.updateOrder(id, patch, at(0));
-    for (const { id, patch } of writes.positionPatches) await this.updatePosition(id, patch, at(0));
-    for (const row of writes.tradeLogs) await this.insertTradeLog(row);
-    const rows: OrderRow[] = [];
-    for (const row of writes.newOrders) rows.push(await this.insertOrder(row, new Date(row.created_at)));
-    return rows;
-  }
-}
 
 async function leasedWithEntry() {
   const tables = new BatchTables(() => T0);
@@ -235,17 +201,17 @@ Deno.test("a commit that fails with an armed entry in it leaves the entry unreco
 Deno.test("a tick's commit leaves young armed entries for a later commit and sends anything else", async () => {
   const { tables, leased, entry } = await leasedWithEntry();
   const rows = await leased.recordArmedEntry("armed-4", newPositionAt(30), sentArmedEntry(30));
-  await leased.commitTick(at(1030), { round: true });
-  await leased.commitTick(at(1030), { round: false });
+  await leased.commitTick(at(1030), { waitForEarlier: false });
+  await leased.commitTick(at(1030), { waitForEarlier: true });
   assert.equal(tables.batches.length, 0, "only a young armed entry queued: no call");
   assert.ok(!tables.positions.some((p) => p.id === rows.position.id));
-  await leased.commitTick(at(30 + ARMED_ROWS_LINGER_MS), { round: true });
+  await leased.commitTick(at(30 + ARMED_ROWS_LINGER_MS), { waitForEarlier: false });
   assert.equal(tables.batches.length, 1, "old enough: it goes alone");
   assert.deepEqual(tables.fired, ["armed-4"]);
 
   await leased.recordArmedEntry("armed-5", newPositionAt(5000), sentArmedEntry(5000));
   await leased.updateOrder(entry.id, { ...fill, closed_at: at(5001).toISOString() }, at(5001));
-  await leased.commitTick(at(5001), { round: true });
+  await leased.commitTick(at(5001), { waitForEarlier: false });
   assert.equal(tables.batches.length, 2, "a change of its own: the tick commits, the armed entry with it");
   assert.deepEqual(tables.batches[1].armedEntries.map((a) => a.armedId), ["armed-5"]);
   assert.deepEqual(tables.batches[1].orderPatches.map((p) => p.id), [entry.id]);
@@ -256,7 +222,7 @@ Deno.test("a tick's commit leaves young armed entries for a later commit and sen
   assert.deepEqual(tables.fired, ["armed-4", "armed-5", "armed-6"]);
 });
 
-Deno.test("a round with nothing of its own to send does not wait for a commit under way; a prepared tick does", async () => {
+Deno.test("a tick's commit with nothing of its own waits for a commit under way only when told to", async () => {
   const { tables, leased, entry } = await leasedWithEntry();
   let release = () => {};
   const held = new Promise<void>((resolve) => release = resolve);
@@ -271,19 +237,21 @@ Deno.test("a round with nothing of its own to send does not wait for a commit un
   await leased.updateOrder(entry.id, { ...fill, closed_at: at(40).toISOString() }, at(40));
   const underWay = leased.flush();
   await sent;
-  await leased.commitTick(at(41), { round: true });
+  await leased.commitTick(at(41), { waitForEarlier: false });
   let prepared = false;
-  const closing = leased.commitTick(at(41), { round: false }).then(() => prepared = true);
+  const closing = leased.commitTick(at(41), { waitForEarlier: true }).then(() => prepared = true);
   await Promise.resolve();
-  assert.equal(prepared, false, "a prepared tick waits for the commit under way");
+  assert.equal(prepared, false, "told to wait, it waits for the commit under way");
   release();
   await Promise.all([underWay, closing]);
   assert.equal(prepared, true);
   assert.equal(tables.batches.length, 1);
 
+  assert.doesNotThrow(() => leased.throwIfBehind(), "every commit so far reached the tables");
   // Behind: the tick's commit refuses as every other write does.
   tables.failNext = 1;
   await leased.updateOrder(entry.id, { filled: 0.05 }, at(42));
   await assert.rejects(leased.flush(), /did not reach the tables/);
-  await assert.rejects(leased.commitTick(at(43), { round: true }), /did not reach the tables/);
+  await assert.rejects(leased.commitTick(at(43), { waitForEarlier: false }), /did not reach the tables/);
+  assert.throws(() => leased.throwIfBehind(), /did not reach the tables/);
 });

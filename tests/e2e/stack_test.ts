@@ -9,7 +9,8 @@ import { POSTGREST, requireBinary } from "../../dev/stack/commands.ts";
 import { MissingBinaryError, StackStartError } from "../../dev/stack/errors.ts";
 import { mintJwt, randomJwtSecret } from "../../dev/stack/keys.ts";
 import { startStack } from "../../dev/stack/stack.ts";
-import { waitUntil } from "../../dev/stack/net.ts";
+import { freePorts, LOOPBACK, waitUntil } from "../../dev/stack/net.ts";
+import { startPostgrest } from "../../dev/stack/postgrest.ts";
 import {
   clientKey,
   FIXTURE_CONFIG_TOML,
@@ -349,6 +350,40 @@ Deno.test("a failing start step is named and stops what had started", async () =
   } finally {
     await Deno.remove(workDir, { recursive: true });
   }
+});
+
+Deno.test("PostgREST whose port is taken before it binds starts again on other ports", async () => {
+  await withStack({ functions: false }, async (stack) => {
+    // Another stack on the machine took the port between its pick and PostgREST's bind.
+    const held = Deno.listen({ hostname: LOOPBACK, port: 0 });
+    const heldPort = (held.addr as Deno.NetAddr).port;
+    const picks: [number, number][] = [];
+    const logPath = `${stack.logDir}/postgrest-clash.log`;
+    try {
+      const server = await startPostgrest({
+        dbUri: stack.databaseUrl,
+        jwtSecret: stack.jwtSecret,
+        logPath,
+        ports: () => {
+          const [free, admin] = freePorts(2);
+          picks.push(picks.length === 0 ? [heldPort, admin] : [free, admin]);
+          return picks.at(-1)!;
+        },
+      });
+      try {
+        assert.equal(picks.length, 2, "one clash, one start on fresh ports");
+        assert.notEqual(server.port, heldPort);
+        const response = await fetch(`${server.url}/`);
+        await response.body?.cancel();
+        assert.equal(response.status, 200, "the second attempt serves");
+        assert.match(await Deno.readTextFile(logPath), /Address in use/, "the first attempt met the held port");
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      held.close();
+    }
+  });
 });
 
 Deno.test("a missing binary is named together with the package that provides it", async () => {

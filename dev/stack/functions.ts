@@ -4,7 +4,7 @@
  */
 
 import { REPO_ROOT } from "./commands.ts";
-import { acceptsConnections, freePort, LOOPBACK, waitUntil } from "./net.ts";
+import { acceptsConnections, freePort, LOOPBACK, PortTakenError, retryOnPortTaken, waitUntil } from "./net.ts";
 import { type ServiceProcess, spawnService } from "./service_process.ts";
 
 /** Function folders: those with an index.ts whose name does not start with `_` (`_shared`) or `.`. */
@@ -139,14 +139,11 @@ export class FunctionRunner {
    * port taken meanwhile is replaced (a few times) rather than shared.
    */
   async #start(key: string): Promise<void> {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await this.#startOnce(key);
-      } catch (error) {
-        if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
-        this.#ports.set(key, freePort());
-      }
-    }
+    // The first attempt uses the port picked at construction (the stack's URLs name it); later ones fresh ports.
+    await retryOnPortTaken((attempt) => {
+      if (attempt > 1) this.#ports.set(key, freePort());
+      return this.#startOnce(key);
+    });
   }
 
   async #startOnce(key: string): Promise<void> {
@@ -181,8 +178,4 @@ export class FunctionRunner {
       });
     }
   }
-}
-
-class PortTakenError extends Error {
-  override name = "PortTakenError";
 }

@@ -17,6 +17,31 @@ export function freePorts(count: number): number[] {
   return ports;
 }
 
+/**
+ * Thrown by a service start that found its port taken between the pick and the bind: another stack on the machine
+ * (parallel test files) may bind a free port first.
+ */
+export class PortTakenError extends Error {
+  override name = "PortTakenError";
+}
+
+/** A start that may meet a taken port is tried again this many times in all, on fresh ports each time. */
+export const PORT_ATTEMPTS = 3;
+
+/**
+ * Runs `start` (attempt 1, 2, …; an attempt picks its own ports) until it does not throw PortTakenError, at most
+ * PORT_ATTEMPTS times; any other error, or a port taken on the last attempt, is thrown.
+ */
+export async function retryOnPortTaken<T>(start: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
 export interface WaitOptions {
   /** What is being waited for, used in the error message. */
   service: string;

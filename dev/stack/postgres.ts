@@ -16,7 +16,7 @@ import {
   runningAsRoot,
 } from "./commands.ts";
 import { CommandFailedError } from "./errors.ts";
-import { freePort, LOOPBACK } from "./net.ts";
+import { freePort, LOOPBACK, PORT_ATTEMPTS } from "./net.ts";
 
 export interface PostgresCluster {
   host: string;
@@ -67,9 +67,6 @@ async function reachableBy(user: OsUser, path: string): Promise<boolean> {
   const { code } = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
   return code === 0;
 }
-
-/** Bind clashes happen when another test grabs the probed port first; only those are worth a retry. */
-const PORT_ATTEMPTS = 3;
 
 export async function startPostgresCluster(options: PostgresOptions = {}): Promise<PostgresCluster> {
   const initdb = await requireBinary(postgresBinary("initdb"));

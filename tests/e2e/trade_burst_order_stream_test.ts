@@ -178,6 +178,9 @@ stackTest("trade-burst with the private order stream", {
       assert.deepEqual(summary.exits_by_reason, { take_profit: 1 });
       assert.ok(summary.order_stream.applied >= 1, JSON.stringify(summary.order_stream));
       assert.equal(summary.order_stream.drops, 0);
+      // The entry rehearsed before the first tick went through ccxt without a refusal, and (the tables match the
+      // venue) nothing of it reached the venue.
+      assert.deepEqual(summary.notes.filter((n: string) => n.startsWith("rehearse an entry")), []);
       await assertTablesMatchVenue(sql);
     };
 

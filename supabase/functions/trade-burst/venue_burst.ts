@@ -42,6 +42,7 @@ import { burstExitReason, isActive, PositionKeeper, type Settled } from "./posit
 import { ProtectionKeeper } from "./protection_keeper.ts";
 import { QuoteFeed } from "./quote_feed.ts";
 import { settleEach } from "./settle_all.ts";
+import { nextTurn } from "./tick_pacer.ts";
 import { note, type VenueSummary } from "./summary.ts";
 import type { VenueBurstContext } from "./venue_burst_context.ts";
 
@@ -202,8 +203,35 @@ export class VenueBurst {
     this.#venueActive = connection.isActive;
     this.ctx.summary.band = this.#band.name;
     if (!connection.isActive) note(this.ctx.summary, "venue inactive: no new entries; open positions still managed");
+    const rehearsal = this.#rehearseEntry(settings);
     await this.#armEntries(settings);
     await store.flush?.();
+    await rehearsal;
+  }
+
+  /**
+   * Builds and signs one entry the venue never sees, while reconcile's last writes travel: the first tick's first
+   * entry would otherwise also pay for the order path's first run (ccxt's, several ms). Only where entries may go
+   * out; a refusal is noted, and the entries go out as they would have.
+   */
+  async #rehearseEntry(settings: Settings): Promise<void> {
+    const { executor, markets, symbols } = this.ctx;
+    const symbol = symbols[0];
+    const rules = symbol === undefined ? undefined : markets.get(symbol)?.rules;
+    if (!executor.rehearse || !rules || !settings.trading_enabled || !this.#venueActive) return;
+    // The requests started beside it leave first.
+    await nextTurn();
+    try {
+      await executor.rehearse({
+        symbol: symbol!,
+        side: "buy",
+        type: "limit",
+        amount: Math.max(rules.minAmount ?? 0, rules.amountStep),
+        price: rules.priceStep * 1000,
+      });
+    } catch (error) {
+      note(this.ctx.summary, `rehearse an entry: ${describeError(error)}`);
+    }
   }
 
   /** Off the hot path: an armed id for every symbol an entry may be sent on this tick. */

@@ -80,6 +80,10 @@ class FakeVenue implements VenueClient {
   onCreate?: (req: OrderRequest, stored: VenueOrder) => void;
   /** Scripts of further symbols (same index as ETH's), with markets like ETH's. */
   readonly others: Record<string, Q[]> = {};
+  /** Orders rehearsed (built, never sent), each with how many orders had been created before it. */
+  readonly rehearsed: { order: Omit<OrderRequest, "clientOrderId">; createdBefore: number }[] = [];
+  /** Makes a rehearsal fail as ccxt would refuse the order before its send. */
+  refuseRehearsal?: Error;
   /** What our limiter would let out now; absent: no limiter. */
   affordableNow?: VenueClient["affordableNow"];
   constructor(readonly venue: Venue, readonly script: Q[], readonly allowPrivate = false) {}
@@ -149,6 +153,11 @@ class FakeVenue implements VenueClient {
     this.orders.set(req.clientOrderId, stored);
     this.onCreate?.(req, stored);
     return Promise.resolve({ ...stored });
+  }
+  rehearseOrder(order: Omit<OrderRequest, "clientOrderId">): Promise<void> {
+    if (!this.allowPrivate) return Promise.reject(new Error("an order rehearsed in paper mode"));
+    this.rehearsed.push({ order, createdBefore: this.created.length });
+    return this.refuseRehearsal ? Promise.reject(this.refuseRehearsal) : Promise.resolve();
   }
   #find(match: (o: VenueOrder) => boolean): Promise<VenueOrder> {
     const found = [...this.orders.values()].find(match);
@@ -503,6 +512,44 @@ Deno.test("testnet: entries that time out together are cancelled together, not o
   assert.equal(summary.venues[0].positions_failed, 2);
   assert.equal(mostInFlight, 2, "the second cancel was sent while the first awaited its answer");
 });
+
+Deno.test("testnet: one entry is rehearsed before the first is sent, and the rehearsal is no order", async () => {
+  const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.equal(s.venue.rehearsed.length, 1);
+  const [{ order, createdBefore }] = s.venue.rehearsed;
+  assert.equal(createdBefore, 0, "rehearsed before any order was sent");
+  assert.deepEqual([order.symbol, order.side, order.type], [ETH, "buy", "limit"]);
+  assert.ok(order.amount >= MARKET.limits.amount.min && order.price! > 0, JSON.stringify(order));
+  assert.equal(s.venue.created.length, 1, "the entry itself, sent once");
+  assert.equal(s.store.orders.length, 1, "nothing recorded for the rehearsal");
+  assert.equal(summary.venues[0].orders_sent, 1);
+});
+
+Deno.test("testnet: a refused rehearsal is noted, and the entries go out as before", async () => {
+  const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });
+  s.venue.refuseRehearsal = new FinalExchangeError("amount below the minimum", { source: "InvalidOrder" });
+  const summary = await runBurst(s.deps, REQUEST);
+  assert.ok(
+    summary.venues[0].notes.some((n) => n.startsWith("rehearse an entry:") && n.includes("amount below the minimum")),
+    summary.venues[0].notes.join(" | "),
+  );
+  assert.equal(s.venue.created.length, 1);
+  assert.equal(summary.venues[0].status, "ran");
+});
+
+for (
+  const [name, overrides] of [
+    ["trading stopped", { mode: "testnet", trading_enabled: false }],
+    ["paper", { mode: "paper" }],
+  ] as const
+) {
+  Deno.test(`${name}: no entry is rehearsed`, async () => {
+    const s = scenario(RESTING, settingsWith(overrides), { allowPrivate: overrides.mode !== "paper" });
+    await runBurst(s.deps, REQUEST);
+    assert.deepEqual(s.venue.rehearsed, []);
+  });
+}
 
 Deno.test("testnet: nothing but the decision sits between a quote and the order it decided", async () => {
   const s = scenario(RESTING, settingsWith({ mode: "testnet" }), { allowPrivate: true });

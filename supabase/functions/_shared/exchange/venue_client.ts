@@ -112,6 +112,12 @@ export interface VenueClient {
   loadMarkets(symbols?: readonly string[]): Promise<Exchange["markets"]>;
   /** Sent once, never retried: a timeout means "unknown", which the caller reconciles by client order id. */
   createOrder(order: OrderRequest): Promise<VenueOrder>;
+  /**
+   * Builds and signs `order` as createOrder would, and sends nothing: the request is stopped before it leaves, so the
+   * first real order does not pay for ccxt's order path running for the first time. Takes nothing of our limiter's.
+   * Throws when ccxt refused the order before its send (what createOrder would throw).
+   */
+  rehearseOrder(order: Omit<OrderRequest, "clientOrderId">): Promise<void>;
   fetchOrder(id: string, symbol: string): Promise<VenueOrder>;
   fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<VenueOrder>;
   cancelOrder(id: string, symbol: string): Promise<VenueOrder>;
@@ -382,6 +388,32 @@ function timeRoundTrips(
   return { lastMs: () => last };
 }
 
+/** What the wrapped fetch throws for a rehearsed order's request (createVenueClient's rehearseOrder). */
+class RehearsalStopped extends Error {
+  override name = "RehearsalStopped";
+}
+
+/**
+ * Wraps the instance's `fetch` (outermost, so nothing else sees the request) to stop every request that carries
+ * `mark`, the client order id of rehearsed orders: they are built and signed, and never sent. The mark is random per
+ * client and in no id we make, and each request is checked on its own, so requests made beside a rehearsal go out.
+ */
+function stopRehearsedRequests(exchange: CcxtExchange, mark: string): void {
+  const original = exchange.fetch.bind(exchange);
+  exchange.fetch = (...args: Parameters<CcxtExchange["fetch"]>) => {
+    const [url, , , body] = args;
+    if (String(url).includes(mark) || (typeof body === "string" && body.includes(mark))) {
+      return Promise.reject(new RehearsalStopped(`a rehearsed order is not sent (${String(url)})`));
+    }
+    return original(...args);
+  };
+}
+
+/** A client order id both venues take (letters and digits, at most 32), unlike any we send. */
+function rehearsalMark(): string {
+  return `rehearsal${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+}
+
 /** Symbols up to which OKX markets are loaded one instId at a time (inside its instruments endpoint's burst). */
 export const MAX_PER_SYMBOL_MARKET_LOADS = 8;
 
@@ -397,6 +429,8 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
   const limiter = options.limiter;
   const costs = VENUE_PROFILES[venue].rateLimits.costs;
   const roundTrips = timeRoundTrips(exchange, options.nowMs ?? (() => performance.now()), limiter);
+  const rehearsal = rehearsalMark();
+  stopRehearsedRequests(exchange, rehearsal);
   const translate = (error: unknown, operation: string) => {
     forgetFailedMarketLoad(exchange);
     const translated = translateCcxtError(error, {
@@ -632,6 +666,20 @@ export function createVenueClient(venue: Venue, exchange: CcxtExchange, options:
         "createOrder",
       );
       return acceptedAsOpen(normalizeOrder(raw, venue));
+    },
+
+    async rehearseOrder(order) {
+      try {
+        await exchange.createOrder(order.symbol, order.type, order.side, order.amount, order.price, {
+          clientOrderId: rehearsal,
+        });
+      } catch (error) {
+        if (error instanceof RehearsalStopped) return;
+        throw translate(error, "rehearseOrder");
+      }
+      throw new UnexpectedExchangeError("rehearseOrder: the rehearsed order was not stopped before its send", {
+        venue,
+      });
     },
 
     async fetchOrder(id, symbol) {

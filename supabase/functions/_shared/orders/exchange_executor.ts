@@ -10,7 +10,7 @@ import type { TradingMode } from "../settings.ts";
 import { VENUE_PROFILES } from "../exchange/venues.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";
 import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
-import type { OrderExecutor, ProtectionLegs, ProtectionView } from "./executor.ts";
+import type { OrderExecutor, ProtectionLegs, ProtectionView, RehearsedOrder } from "./executor.ts";
 import { type ExchangeOrderView, isProtectionLeg, type OrderRow } from "./types.ts";
 import { AlgoLegs, isAlgoClient } from "./algo_legs.ts";
 
@@ -112,6 +112,10 @@ export class ExchangeExecutor implements OrderExecutor {
       clientOrderId: order.client_order_id,
     });
     return await this.#withFees(order, viewFromVenueOrder(answer, order.amount));
+  }
+
+  async rehearse(order: RehearsedOrder): Promise<void> {
+    await this.client.rehearseOrder(order);
   }
 
   async lookup(order: OrderRow): Promise<ExchangeOrderView | null> {

@@ -8,6 +8,15 @@
 import type { TradingMode } from "../settings.ts";
 import type { ExchangeOrderView, OrderRow } from "./types.ts";
 
+/** An order built only to be rehearsed: never recorded, never sent. */
+export interface RehearsedOrder {
+  symbol: string;
+  side: "buy" | "sell";
+  type: "limit" | "market";
+  amount: number;
+  price?: number;
+}
+
 /** A position's protection as recorded: a take-profit limit sell and a stop sell of the same amount, one list. */
 export interface ProtectionLegs {
   takeProfit: OrderRow;
@@ -25,6 +34,11 @@ export interface OrderExecutor {
   readonly mode: TradingMode;
   /** Sends the recorded order (with its client order id). Never retried by the caller. */
   create(order: OrderRow): Promise<ExchangeOrderView>;
+  /**
+   * Builds (and signs) an order as `create` would and sends nothing, so the first real order does not pay for the
+   * order path running for the first time. Absent where that first run costs nothing worth moving (paper).
+   */
+  rehearse?(order: RehearsedOrder): Promise<void>;
   /** The venue's view: by exchange id when known, else by client order id. null when the venue does not know it. */
   lookup(order: OrderRow): Promise<ExchangeOrderView | null>;
   /** Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. */

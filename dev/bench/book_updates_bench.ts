@@ -1,6 +1,7 @@
 /**
  * How the book-top channel (bot_settings.book_updates) decides a streamed burst's CPU on a busy market (issue 17):
- * the shipped trade-burst bundle, trading stopped (streams up, every changed top decided, no order), 2 venues × 4
+ * the shipped trade-burst bundle, no trade allowed (trading on with a daily cap of 0 trades: streams up,
+ * every changed top decided, every entry refused), 2 venues × 4
  * symbols, with the simulator's prices stepping every `--step-ms` (20 ms: each symbol's top changes 50 times a
  * second). `every_change` then receives every change (Binance bookTicker, OKX bbo-tbt); `conflated` at most one top per
  * symbol every 100 ms (Binance depth5@100ms, OKX tickers). The two settings alternate run by run in one process, so
@@ -69,7 +70,7 @@ try {
       console.log(`${bookUpdates} #${i}: main-thread CPU ${run.mainThreadCpuMs} ms over ${run.burstMs} ms`);
     }
   }
-  console.log(`step ${stepMs} ms (${1000 / stepMs} top changes a second per symbol), 2 venues × 4, trading stopped:`);
+  console.log(`step ${stepMs} ms (${1000 / stepMs} top changes a second per symbol), 2 venues × 4, no trade allowed:`);
   for (const s of settings) {
     console.log(
       `  ${s}: median main-thread CPU ${median(cpu[s]).toFixed(0)} ms per 20 s burst` +

@@ -40,8 +40,9 @@ export interface BurstConfig {
    */
   shipped?: boolean;
   /**
-   * With `shipped`: trading stopped (trading_enabled false), so the burst streams, decides and refuses but never
-   * trades: the fixed cost of a burst second, against which the shipped row's extra is the cost of its trades.
+   * With `shipped`: no trade allowed (trading on, max_trades_per_day 0), so the burst streams and decides every top
+   * but refuses every entry: the fixed cost of a trading burst second, against which the shipped row's extra is the
+   * cost of its trades. (With trading stopped and nothing open, tops start no round at all: a stopped bot costs less.)
    */
   idle?: boolean;
   /** With `shipped`: bot_settings.book_updates (default 'conflated', the shipped default). */
@@ -118,9 +119,11 @@ async function resetTables(sql: SqlRunner, config: BurstConfig): Promise<void> {
   // and quotes polled: "data → order" here starts at a ticker answer in the simulator's request log, which a streamed
   // quote (the default since issue 17) never makes, so with streams no entry pairs with its data (bench:streams
   // measures the streamed path).
-  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = ${config.idle !== true},
+  await sql`update public.bot_settings set mode = 'testnet', trading_enabled = true,
     live_trading_enabled = false,
-    symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = 100000,
+    symbols = ${symbols}, burst_tick_ms = ${config.tickMs}, max_open_positions = 1000, max_trades_per_day = ${
+    config.idle ? 0 : 100000
+  },
     max_daily_loss_usd = 1000000, exit_protection = ${config.shipped === true},
     market_data = ${config.shipped ? "stream" : "poll"}, book_updates = ${config.bookUpdates ?? "conflated"}
     where id = 1`;
@@ -283,7 +286,7 @@ export async function measureColdBursts(deps: BurstBenchDeps, config: BurstConfi
       const startupMainThreadCpuMs = await readThreadCpuMs(proc.pid);
       const burst = await runOnce(deps, proc, config, config.durationMs);
       deps.log?.(
-        `cold ${config.durationMs / 1000} s burst${config.idle ? " (trading stopped)" : ""} #${i + 1}: start-up ` +
+        `cold ${config.durationMs / 1000} s burst${config.idle ? " (no trade allowed)" : ""} #${i + 1}: start-up ` +
           `${startupMainThreadCpuMs} + burst ${burst.mainThreadCpuMs} ms main-thread CPU, ` +
           `${burst.positionsClosed} positions closed`,
       );

@@ -81,7 +81,7 @@ function warmScheduledEstimate(results: BenchResults, all: readonly BurstFigures
   };
 }
 
-/** The cold scheduled bursts (trading, or with trading stopped) when the run measured them. */
+/** The cold scheduled bursts (trading, or with no trade allowed) when the run measured them. */
 function coldBurst(results: BenchResults, idle: boolean) {
   const found = results.coldBursts?.find((b) => (b.config.idle === true) === idle);
   return found ? { config: found.config, figures: coldBurstFigures(found.runs), error: found.error } : undefined;
@@ -99,10 +99,10 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
   const seconds = trading.config.durationMs / 1000;
   const perTrip = i && t.positionsClosed > 0 ? (t.totalCpuMs - i.totalCpuMs) / t.positionsClosed : null;
   const fits = (budget: number) => perTrip && i && perTrip > 0 ? Math.max(0, (budget - i.totalCpuMs) / perTrip) : null;
-  // With trading stopped at or over the margin, the fixed cost alone fills it: say so rather than "0.00 fit".
+  // With no trade allowed at or over the margin, the fixed cost alone fills it: say so rather than "0.00 fit".
   const fitText = (budget: number, where: string) =>
     i && i.totalCpuMs >= budget
-      ? `no round trip fits inside ${where}: trading stopped already uses ${fmt(i.totalCpuMs)} ms`
+      ? `no round trip fits inside ${where}: deciding tops without trading already uses ${fmt(i.totalCpuMs)} ms`
       : `${fmt(fits(budget))} round trips fit inside ${where}`;
   const dbPerTrip = t.positionsClosed > 0 ? (t.dbRequests - (i?.dbRequests ?? 0)) / t.positionsClosed : null;
   const out = [
@@ -112,8 +112,9 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
     `burst ${fmt(t.burstCpuMs)}; ${fmt(t.positionsClosed)} round trips, one every ` +
     `${fmt(t.burstMs / Math.max(1, t.positionsClosed))} ms)` +
     (i
-      ? `, ${fmt(i.totalCpuMs)} ms with trading stopped (start-up ${fmt(i.startupCpuMs)} + burst ` +
-        `${fmt(i.burstCpuMs)}). A round trip adds about ${fmt(perTrip)} ms to it, so ` +
+      ? `, ${fmt(i.totalCpuMs)} ms with no trade allowed (start-up ${fmt(i.startupCpuMs)} + burst ` +
+        `${fmt(i.burstCpuMs)}; trading on with a daily cap of 0 trades: every top decided, every entry refused). A ` +
+        `round trip adds about ${fmt(perTrip)} ms to it, so ` +
         `${fitText(CPU_BUDGET_MS * 0.4, "40 % of the budget")} and ${fitText(CPU_BUDGET_MS, "all of it")}`
       : "") +
     ". " +
@@ -128,7 +129,7 @@ function coldBurstParagraphs(results: BenchResults, all: readonly BurstFigures[]
       `**Scheduled burst CPU** (cold process): ${fmt(t.totalCpuMs)} ms of main-thread CPU against 800 ms (40 % of ` +
         `the budget), ${fmt(t.positionsClosed)} round trips in ${seconds} s` +
         (i
-          ? `; ${fmt(i.totalCpuMs)} ms with trading stopped, so ` +
+          ? `; ${fmt(i.totalCpuMs)} ms with no trade allowed, so ` +
             fitText(CPU_BUDGET_MS * 0.4, "800 ms")
           : "") +
         ". The fixed part is the runtime taking in the streams' messages and the rounds they start, and the first " +
@@ -317,7 +318,7 @@ function burstRow(f: BurstFigures): string[] {
   return [
     venuesLabel(f.config.venues) +
     (f.config.shipped
-      ? (f.config.idle ? " (shipped settings, trading stopped)" : " (shipped settings: streams, protection)")
+      ? (f.config.idle ? " (shipped settings, no trade allowed)" : " (shipped settings: streams, protection)")
       : ""),
     String(f.config.symbols),
     String(f.config.tickMs),
@@ -444,7 +445,7 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
         ? null
         : ((shipped.mainThreadCpuMsPerBurstSecond - fixed) * (shipped.burstMs / 1000)) / shipped.positionsClosed;
       out.push(
-        `The same shipped burst with trading stopped (streams up, every top decided, no order) uses ` +
+        `The same shipped burst with no trade allowed (streams up, every top decided, every entry refused) uses ` +
           `${fmt(fixed)} ms per burst second on the main thread: the fixed cost. The shipped row's extra over it, ` +
           `spread over its ${fmt(shipped.positionsClosed)} closed positions, is about **${
             fmt(perTrade)

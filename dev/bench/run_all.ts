@@ -114,7 +114,7 @@ export interface BurstResult {
   error?: string;
 }
 
-/** The shipped burst on cold processes, trading or with trading stopped (`config.idle`). */
+/** The shipped burst on cold processes, trading or with no trade allowed (`config.idle`). */
 export interface ColdBurstResult {
   config: BurstConfig;
   runs: ColdBurstRun[];
@@ -317,7 +317,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         try {
           results.coldBursts.push({ config, runs: await measureColdBursts(burstDeps, config) });
         } catch (error) {
-          log(`cold burst${config.idle ? " (trading stopped)" : ""} failed: ${describe(error)}`);
+          log(`cold burst${config.idle ? " (no trade allowed)" : ""} failed: ${describe(error)}`);
           results.coldBursts.push({ config, runs: [], error: describe(error) });
         }
       }

@@ -47,6 +47,12 @@ export class QuoteFeed {
     return this.#momentum.get(momentumKey(this.ctx.venue, symbol));
   }
 
+  /** Empties every symbol's momentum buffer: its samples came at another cadence than the decisions now need. */
+  restartMomentum(): void {
+    for (const symbol of this.ctx.symbols) this.#momentum.clear(momentumKey(this.ctx.venue, symbol));
+    this.#sampledAt.clear();
+  }
+
   /**
    * Reads every symbol's quote. Returns the symbols whose quote may have moved since the last read (polled: all of
    * them; streamed: those the stream pushed a top for), or null when they could not be read (counted; the tick ends

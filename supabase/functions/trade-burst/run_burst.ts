@@ -270,7 +270,7 @@ async function runVenue(options: VenueRunOptions): Promise<VenueSummary> {
           const from = clock.monotonicMs();
           // The quotes' write runs beside the rounds: a round that a top starts must not wait for it.
           if (recorder) quoteWrite = quoteWrite.then(() => recorder.betweenTicks());
-          await pacer.waitForData(preparedAt, from);
+          await pacer.waitForData(preparedAt, from, burst!.decidesOnTops);
           waitedMs = clock.monotonicMs() - from;
         }
         : undefined;

@@ -59,11 +59,12 @@ export class TickPacer {
 
   /**
    * Streaming: waits from `now` for what starts the next round: a top no round has taken, an order update, or
-   * burst_tick_ms after the last prepared tick began.
+   * burst_tick_ms after the last prepared tick began. `tops` false (no top can lead to an order now): tops start no
+   * round, only an order update or burst_tick_ms ends the wait.
    */
-  async waitForData(lastPreparedMs: number, now: number): Promise<void> {
+  async waitForData(lastPreparedMs: number, now: number, tops = true): Promise<void> {
     const stream = this.stream;
-    if (!stream) return await this.wait(lastPreparedMs, now);
+    if (!stream || !tops) return await this.wait(lastPreparedMs, now);
     if (this.orders?.hasEvent()) return;
     if (!stream.hasUnseenTop()) {
       const left = lastPreparedMs + this.tickMs - now;

@@ -84,6 +84,8 @@ export class VenueBurst {
   readonly #protecting = new Map<string, Promise<void>>();
   /** The first failure of protection placed beside the rounds, thrown where it is joined. */
   #protectionFailure: { error: unknown } | null = null;
+  /** Whether the last tick found that pushed tops could lead to an order (`decidesOnTops`). */
+  #decidedOnTops = true;
 
   constructor(private readonly ctx: VenueBurstContext) {
     this.#quotes = new QuoteFeed({ ...ctx, symbols: ctx.managedSymbols ?? ctx.symbols });
@@ -286,6 +288,11 @@ export class VenueBurst {
       this.#commitSoon();
     }
     this.#settled = settled;
+    const decides = this.decidesOnTops;
+    // Without rounds the momentum buffers took a sample a tick, not one per STREAM_MOMENTUM_SAMPLE_MS: a window of
+    // them spans a longer move than the setting means, so entries wait for it to fill again at the streams' cadence.
+    if (decides && !this.#decidedOnTops && this.ctx.stream) this.#quotes.restartMomentum();
+    this.#decidedOnTops = decides;
     if (waitForData) {
       // Streaming: the tick is prepared, now it waits for the book top it acts on (the pacer's rules).
       await waitForData();
@@ -351,6 +358,17 @@ export class VenueBurst {
   /** Streaming, entries go on beside the rounds (EntryKeeper); polling, the tick waits for them. */
   get #entriesBeside(): boolean {
     return this.ctx.stream !== undefined;
+  }
+
+  /**
+   * Whether a top may lead to an order now: entries may go out (trading on, the venue active), or a position is still
+   * managed (before the first tick: yes). Streaming, the burst takes no round per top when none can: it prepares once
+   * per burst_tick_ms (the switch, the order updates) and reads the latest tops then, so a stopped bot with nothing
+   * open does not pay for deciding every push.
+   */
+  get decidesOnTops(): boolean {
+    if (this.ctx.settings.current.trading_enabled && this.#venueActive) return true;
+    return this.#settled === null || this.#settled.some((current) => isActive(current.position));
   }
 
   /** Something happened since the last preparation that the next tick must take in before deciding. */

@@ -88,3 +88,24 @@ Deno.test("streamed reads: a top that moves just after a flat sample is in the b
   await feed.read(20);
   assert.deepEqual(feed.momentum(BTC), [60000, 60060]);
 });
+
+Deno.test("restartMomentum empties every buffer; the next read samples at once", async () => {
+  const { clock, push, feed } = streamedFeed();
+  push(ETH, 3000);
+  push(BTC, 60000);
+  await feed.read(20);
+  // Reads a second apart (a burst with no rounds): one sample each.
+  for (let i = 1; i <= 3; i++) {
+    clock.advance(1000);
+    push(ETH, 3000 + 10 * i);
+    await feed.read(20);
+  }
+  assert.deepEqual(feed.momentum(ETH), [3000, 3010, 3020, 3030]);
+  feed.restartMomentum();
+  assert.deepEqual([feed.momentum(ETH), feed.momentum(BTC)], [[], []]);
+  // 10 ms later, inside the last sample's slot: a sample all the same, since the buffers start again.
+  clock.advance(10);
+  push(ETH, 3031);
+  await feed.read(20);
+  assert.deepEqual([feed.momentum(ETH), feed.momentum(BTC)], [[3031], [60000]]);
+});

@@ -33,6 +33,7 @@ import type { RunLog, RunOutcome } from "../../../supabase/functions/_shared/run
 import { DEFAULT_SETTINGS, type Settings } from "../../../supabase/functions/_shared/settings.ts";
 import type { Venue } from "../../../supabase/functions/_shared/exchange/venues.ts";
 import type { QuoteStream } from "../../../supabase/functions/_shared/market_data/quote_stream.ts";
+import { STREAM_MOMENTUM_SAMPLE_MS } from "../../../supabase/functions/trade-burst/quote_feed.ts";
 import type { OrderStream, StreamUpdate } from "../../../supabase/functions/_shared/order_stream/order_stream.ts";
 import { Wakeups } from "../../../supabase/functions/_shared/wakeups.ts";
 
@@ -1375,6 +1376,88 @@ Deno.test("streaming: a pushed top is decided at once, and rounds between prepar
   assert.ok(pushed >= 40, `pushes after the entry: ${pushed}`);
   assert.ok(refreshes >= 2 && refreshes <= 5, `refreshes after the entry: ${refreshes} (${after.join(" ")})`);
   assert.equal(summary.venues[0].market_data.stream_reads, summary.venues[0].ticks - 1);
+});
+
+Deno.test("streaming with trading stopped: pushed tops start rounds only while a position is managed", async (t) => {
+  const streamingStopped = (s: Scenario) => {
+    const pushes = Array.from({ length: 80 }, (_, i) => ({ bid: 3006 + (i % 3), ask: 3006.5 + (i % 3) }));
+    s.deps.quoteStreamFactory = () =>
+      new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50) as unknown as QuoteStream;
+    return { ...settingsWith({ market_data: "stream", burst_tick_ms: 1000 }), trading_enabled: false };
+  };
+  const burst = { durationMs: 4_000, venues: ["binance"] as Venue[] };
+
+  await t.step("nothing open: a prepared tick per burst_tick_ms reads the latest tops, and no round", async () => {
+    const s = scenario(ENTRY_SCRIPT, settingsWith());
+    const stopped = streamingStopped(s);
+    s.deps.loadSettings = () => Promise.resolve(stopped);
+    const summary = await runBurst(s.deps, burst);
+    const venue = summary.venues[0];
+    // The first tick, then one per second of the 4 s burst at most.
+    assert.ok(venue.ticks >= 2 && venue.ticks <= 5, `ticks: ${venue.ticks}`);
+    assert.equal(s.store.orders.length, 0);
+  });
+
+  await t.step("a position held: its exits are still decided on every pushed top", async () => {
+    let settings = settingsWith({ time_stop_seconds: 7_200 });
+    const s = scenario([...ENTRY_SCRIPT, { bid: 3006, ask: 3006.5 }], settings);
+    s.deps.loadSettings = () => Promise.resolve(settings);
+    await runBurst(s.deps, REQUEST);
+    assert.equal(s.store.positions[0].status, "open", "a protected position from the first burst");
+    settings = streamingStopped(s);
+    const summary = await runBurst(s.deps, burst);
+    const venue = summary.venues[0];
+    assert.ok(venue.ticks >= 40, `a round per push (50 ms apart) for the position: ${venue.ticks} ticks`);
+    assert.equal(s.store.positions[0].status, "open");
+  });
+});
+
+/** A stream that is always up with a new ETH top, rising 0.05 % every 100 ms of the manual clock, 50 ms apart. */
+class RisingTopStream {
+  readonly stats = { messages: 0, tops: 0, garbage: 0, drops: 0, stalls: 0, reconnects: 0, last_fault: null };
+  constructor(private readonly clock: ManualClock) {}
+  readonly up = true;
+  start(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  tops(): ReadonlyMap<string, Q> {
+    const mid = 3000 * (1 + 0.0005 * (this.clock.monotonicMs() - T0) / 100);
+    return new Map([[ETH, { bid: mid - 3, ask: mid + 3 }]]);
+  }
+  takeChanged(): Set<string> {
+    return new Set([ETH]);
+  }
+  hasUnseenTop(): boolean {
+    return false;
+  }
+  nextTop(ms: number): Promise<boolean> {
+    this.clock.advance(Math.min(ms, 50));
+    this.stats.tops += 1;
+    return Promise.resolve(ms >= 50);
+  }
+}
+
+Deno.test("streaming: once trading starts, momentum is taken again at the streams' cadence", async () => {
+  // Stopped with nothing open, the burst took a sample a second of a rising market: a window of those is a move ten
+  // times the setting's. Entries wait for momentum_min_samples samples 100 ms apart after the Start.
+  const startAt = T0 + 3_000;
+  let started: number | null = null;
+  const base = settingsWith({ mode: "testnet", market_data: "stream", burst_tick_ms: 1000 });
+  const s = scenario(RESTING, base, { allowPrivate: true });
+  s.deps.loadSettings = () => {
+    const on = s.clock.monotonicMs() >= startAt;
+    if (on) started ??= s.clock.monotonicMs();
+    return Promise.resolve({ ...base, trading_enabled: on });
+  };
+  s.deps.quoteStreamFactory = () => new RisingTopStream(s.clock) as unknown as QuoteStream;
+  await runBurst(s.deps, { durationMs: 6_000, venues: ["binance"] });
+  assert.ok(started !== null, "trading started during the burst");
+  const [entry] = s.store.orders;
+  assert.ok(entry, "an entry once the buffer filled again");
+  const waited = Date.parse(entry.created_at) - started!;
+  const minSamples = DEFAULT_SETTINGS.momentum_min_samples;
+  assert.ok(waited >= (minSamples - 1) * STREAM_MOMENTUM_SAMPLE_MS, `entered ${waited} ms after the Start`);
 });
 
 Deno.test("testnet: an entry the venue's order limit would hold back is refused on its tick, not sent late", async () => {

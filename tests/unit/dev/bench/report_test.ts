@@ -199,14 +199,17 @@ Deno.test("the scheduled burst measured on cold processes is the target row's fi
   assert.match(row(slow), /\| 1101 ms \| ≤ 800 ms \| no \|$/);
   assert.match(slow, /\*\*Scheduled burst CPU\*\* \(cold process\): 1101 ms of main-thread CPU against 800 ms/);
   // A round trip adds (1101 − 600) / 30 = 16.7 ms; (800 − 600) / 16.7 = 12.0 fit inside 40 % of the budget.
-  assert.match(slow, /600 ms with trading stopped, so 12\.0 round trips fit inside 800 ms/);
-  // (230 − 20) / 30 requests: what trading adds over the burst with trading stopped, per round trip.
+  assert.match(slow, /600 ms with no trade allowed, so 12\.0 round trips fit inside 800 ms/);
+  // (230 − 20) / 30 requests: what trading adds over the burst with no trade allowed, per round trip.
   assert.match(slow, /about 7\.00 PostgREST requests and the fills' arithmetic/);
 
   // Trading stopped at 850 ms: the fixed cost alone fills the margin, and the text says so instead of "0.00 fit".
   const fixedFull = withColdBursts([1200, 1000, 700], 750);
-  assert.match(fixedFull, /so no round trip fits inside 800 ms: trading stopped already uses 850 ms/);
-  assert.match(fixedFull, /no round trip fits inside 40 % of the budget: trading stopped already uses 850 ms and/);
+  assert.match(fixedFull, /so no round trip fits inside 800 ms: deciding tops without trading already uses 850 ms/);
+  assert.match(
+    fixedFull,
+    /no round trip fits inside 40 % of the budget: deciding tops without trading already uses 850 ms and/,
+  );
 
   const fine = withColdBursts([600, 650, 700]);
   assert.match(row(fine), /\| 751 ms \| ≤ 800 ms \| yes \|$/);

@@ -66,6 +66,11 @@ export class EntryKeeper {
     if (failure) throw failure.error;
   }
 
+  /** Entries still going on beside the rounds (sent, their answer or rows not yet in). */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
   /** Decides and sends this tick's entries; `active` are the positions still active after the exits. */
   async lookForEntries(
     settings: Settings,

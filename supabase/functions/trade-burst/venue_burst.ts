@@ -362,13 +362,14 @@ export class VenueBurst {
 
   /**
    * Whether a top may lead to an order now: entries may go out (trading on, the venue active), or a position is still
-   * managed (before the first tick: yes). Streaming, the burst takes no round per top when none can: it prepares once
+   * managed or on its way (an entry still going on beside the rounds; before the first tick: yes). Streaming, the burst takes no round per top when none can: it prepares once
    * per burst_tick_ms (the switch, the order updates) and reads the latest tops then, so a stopped bot with nothing
    * open does not pay for deciding every push.
    */
   get decidesOnTops(): boolean {
     if (this.ctx.settings.current.trading_enabled && this.#venueActive) return true;
-    return this.#settled === null || this.#settled.some((current) => isActive(current.position));
+    return this.#entries.inFlight > 0 || this.#settled === null ||
+      this.#settled.some((current) => isActive(current.position));
   }
 
   /** Something happened since the last preparation that the next tick must take in before deciding. */

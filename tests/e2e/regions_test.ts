@@ -160,8 +160,17 @@ async function regionSteps(t: Deno.TestContext, stack: Stack): Promise<void> {
       // It moved on the margin, with Tokyo still eligible: the reason reads "switched", or, when a later call of the
       // same round confirmed the new home before this check, "best median" (the calls of a round decide concurrently).
       const why = JSON.stringify(moved);
-      assert.match(moved.h.binance!.reason, /^(switched|best median)/, why);
-      assert.ok(moved.m[SINGAPORE]! < moved.m[TOKYO]! * 0.85, `Singapore beats Tokyo by more than 15%: ${why}`);
+      const reason = moved.h.binance!.reason;
+      assert.match(reason, /^(switched|best median)/, why);
+      // The margin holds for the medians the switch was decided on, which its reason names. The medians read after
+      // the round can differ: the round's other calls, finishing later, added samples to the window.
+      const switched = reason.match(/^switched: (\S+) ([\d.]+) ms beats (\S+) ([\d.]+) ms/);
+      if (switched) {
+        assert.deepEqual([switched[1], switched[3]], [SINGAPORE, TOKYO], why);
+        assert.ok(Number(switched[2]) < Number(switched[4]) * 0.85, `Singapore beat Tokyo by more than 15%: ${why}`);
+      } else {
+        assert.ok(moved.m[SINGAPORE]! < moved.m[TOKYO]!, `Singapore's is the best median: ${why}`);
+      }
     });
 
     await t.step(

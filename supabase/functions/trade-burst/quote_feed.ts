@@ -49,7 +49,7 @@ export class QuoteFeed {
 
   /** Empties every symbol's momentum buffer: its samples came at another cadence than the decisions now need. */
   restartMomentum(): void {
-    for (const symbol of this.ctx.symbols) this.#momentum.clear(momentumKey(this.ctx.venue, symbol));
+    this.#momentum.clear();
     this.#sampledAt.clear();
   }
 

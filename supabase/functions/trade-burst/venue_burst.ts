@@ -219,13 +219,14 @@ export class VenueBurst {
   async #rehearseEntry(settings: Settings): Promise<void> {
     const { executor, markets, symbols } = this.ctx;
     const symbol = symbols[0];
-    const rules = symbol === undefined ? undefined : markets.get(symbol)?.rules;
-    if (!executor.rehearse || !rules || !settings.trading_enabled || !this.#venueActive) return;
+    if (!executor.rehearse || symbol === undefined || !settings.trading_enabled || !this.#venueActive) return;
+    const rules = markets.get(symbol)?.rules;
+    if (!rules) return;
     // The requests started beside it leave first.
     await nextTurn();
     try {
       await executor.rehearse({
-        symbol: symbol!,
+        symbol,
         side: "buy",
         type: "limit",
         amount: Math.max(rules.minAmount ?? 0, rules.amountStep),
@@ -362,9 +363,9 @@ export class VenueBurst {
 
   /**
    * Whether a top may lead to an order now: entries may go out (trading on, the venue active), or a position is still
-   * managed or on its way (an entry still going on beside the rounds; before the first tick: yes). Streaming, the burst takes no round per top when none can: it prepares once
-   * per burst_tick_ms (the switch, the order updates) and reads the latest tops then, so a stopped bot with nothing
-   * open does not pay for deciding every push.
+   * managed or on its way (an entry still going on beside the rounds; before the first tick: yes). Streaming, the
+   * burst takes no round per top when none can: it prepares once per burst_tick_ms (the switch, the order updates)
+   * and reads the latest tops then, so a stopped bot with nothing open does not pay for deciding every push.
    */
   get decidesOnTops(): boolean {
     if (this.ctx.settings.current.trading_enabled && this.#venueActive) return true;

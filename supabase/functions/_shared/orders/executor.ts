@@ -5,17 +5,12 @@
  * Errors are the exchange layer's tree (errors.ts): FinalExchangeError / NeedsHumanError mean "the venue said no",
  * anything else means "we do not know what happened" and is resolved by looking the order up by client order id.
  */
+import type { OrderRequest } from "../exchange/venue_client.ts";
 import type { TradingMode } from "../settings.ts";
 import type { ExchangeOrderView, OrderRow } from "./types.ts";
 
-/** An order built only to be rehearsed: never recorded, never sent. */
-export interface RehearsedOrder {
-  symbol: string;
-  side: "buy" | "sell";
-  type: "limit" | "market";
-  amount: number;
-  price?: number;
-}
+/** An order built only to be rehearsed: never recorded, never sent (so it has no client order id). */
+export type RehearsedOrder = Omit<OrderRequest, "clientOrderId">;
 
 /** A position's protection as recorded: a take-profit limit sell and a stop sell of the same amount, one list. */
 export interface ProtectionLegs {

@@ -430,7 +430,7 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "first tick's entries (the order path's code running for the first time), a preparation joining the " +
           "protection placed beside the rounds (the legs' record, then the venue's answer), and, after an order " +
           "update, what the update sets off before deciding: the positions moved along and the cancel of entries " +
-          "past their timeout (cancelled together; on OKX each with a look-up after it). Left besides: the other " +
+          "past their timeout (cancelled together; their outcome pushed, not looked up). Left besides: the other " +
           "venue holding the shared event loop, and wakes of the process from sleep (about 0.2 ms of CPU each here, " +
           "more in wall time). docs/STREAMS.md (push → order) has the traces by hand.",
       );

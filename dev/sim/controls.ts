@@ -2,7 +2,7 @@
 
 import type { VenueEngine } from "./engine.ts";
 import type { PathAdvance } from "./prices.ts";
-import type { PricePoint, VenueId } from "./types.ts";
+import type { PricePoint, ScriptedQuote, VenueId } from "./types.ts";
 
 export interface MarketControls {
   engine(venue: VenueId): VenueEngine;
@@ -11,7 +11,7 @@ export interface MarketControls {
   /** starts a scripted path now; `advance` defaults to "clock" (see VenueEngine.setPath) */
   setPath(venue: VenueId, symbol: string, points: PricePoint[], advance?: PathAdvance): void;
   clearPath(venue: VenueId, symbol: string): void;
-  setQuote(venue: VenueId, symbol: string, point: PricePoint): void;
+  setQuote(venue: VenueId, symbol: string, point: ScriptedQuote): void;
   /** sets an asset of the venue's demo account (or of `accountId`) */
   setBalance(venue: VenueId, asset: string, free: number, options?: { locked?: number; accountId?: string }): void;
   /** Binance's "use BNB to pay fees" for the demo account (or `accountId`) */

@@ -25,6 +25,7 @@ import type {
   PlaceOrderRequest,
   PricePoint,
   Quote,
+  ScriptedQuote,
   SimConfig,
   SimOrder,
   SimTicker,
@@ -229,15 +230,15 @@ export class VenueEngine {
   }
 
   /**
-   * Sets the quote now (fresh top-of-book liquidity) and matches resting orders against it. Steps already due run
-   * first, so they cannot overwrite the quote on the next request.
+   * Sets the quote now (fresh top-of-book liquidity: the quote's own quantities, else the market's) and matches
+   * resting orders against it. Steps already due run first, so they cannot overwrite the quote on the next request.
    */
-  setQuote(symbol: string, point: PricePoint): void {
+  setQuote(symbol: string, point: ScriptedQuote): void {
     const s = this.liveMarket(symbol);
     this.sync();
     s.apply(point);
-    s.bidLiquidity = s.info.topOfBookQty;
-    s.askLiquidity = s.info.topOfBookQty;
+    s.bidLiquidity = point.bidQty ?? s.info.topOfBookQty;
+    s.askLiquidity = point.askQty ?? s.info.topOfBookQty;
     s.sequence++;
     this.afterQuote(symbol);
   }

@@ -92,6 +92,8 @@ export interface SimConfig {
 
 /** A scripted quote: explicit bid/ask, or a mid with an absolute spread. */
 export type PricePoint = { bid: number; ask: number } | { mid: number; spread: number };
+/** A scripted quote with, optionally, the base amount at its best bid and ask (the partial-fill knob per quote). */
+export type ScriptedQuote = PricePoint & { bidQty?: number; askQty?: number };
 
 export interface MarketInfo extends MarketConfig {
   base: string;

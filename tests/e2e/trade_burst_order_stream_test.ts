@@ -5,6 +5,8 @@
  * waits on conditions (bounded polls), never on timing:
  * - a fill pushed by the stream moves the position and the exit leaves with no REST order lookup or open-orders
  *   request between the fill and the exit (the simulator's request log says so);
+ * - an entry partly filled and then past its timeout costs one cancel request: how it ended comes by push, with no
+ *   REST order read (OKX's cancel answer names no state, Binance's does not cover a fill's fee);
  * - duplicated order updates change nothing (one entry, one exit, fees not doubled);
  * - a dropped order stream (reconnects refused for a while) falls back to REST polling, which sees the fill, then the
  *   stream comes back and a REST reconcile follows its new subscription.
@@ -107,6 +109,11 @@ const ORDER_READS: Record<Venue, Set<string>> = {
 const orderReads = (afterId: number, beforeId = Infinity) =>
   sim.requestLog.list({ venue: active, afterId })
     .filter((r) => r.id < beforeId && r.method === "GET" && ORDER_READS[active].has(r.path));
+/** Cancel requests (ccxt's okx cancels single orders through cancel-batch-orders by default). */
+const CANCELS: Record<Venue, (r: { method: string; path: string }) => boolean> = {
+  binance: (r) => r.method === "DELETE" && r.path === "/api/v3/order",
+  okx: (r) => r.method === "POST" && /^\/api\/v5\/trade\/cancel-(batch-)?orders?$/.test(r.path),
+};
 /** Order placements (ccxt's okx places single orders through batch-orders by default). */
 const PLACEMENTS: Record<Venue, Set<string>> = {
   binance: new Set(["/api/v3/order"]),
@@ -135,7 +142,11 @@ async function assertTablesMatchVenue(sql: Sql): Promise<void> {
     assert.ok(diff < 1e-8, `order ${r.exchange_order_id} fee ${r.fee_cost} vs ${venue[i].feeTotal}`);
   }
   for (const [i, r] of rows.entries()) {
-    const expected = venue[i].status === "new" ? "open" : venue[i].status;
+    const expected = venue[i].status === "new"
+      ? "open"
+      : venue[i].status === "canceled"
+      ? "cancelled"
+      : venue[i].status;
     assert.equal(r.order_status, expected, `order ${r.exchange_order_id} status`);
   }
   const [position] = await sql<{ status: string; entry_qty: string; exit_qty: string }[]>`
@@ -192,6 +203,52 @@ stackTest("trade-burst with the private order stream", {
     await t.step(
       "on OKX too (login + orders channel): the pushed fill moves the position, no REST order read after it",
       () => pushedFillMovesThePosition("okx", 3050),
+    );
+
+    /**
+     * An entry partly filled and past its timeout: one cancel request, and how the order ended (the fill, the fee,
+     * the cancel) comes by push, with no REST order read; the partial position is then exited.
+     */
+    const timedOutEntrySettledByPush = async (venue: Venue, mid: number) => {
+      await reset(sql, venue);
+      quote(mid);
+      const burst = invoke(stack, 20_000);
+      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
+      const entry = await riseUntilEntry(mid);
+      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+
+      const beforeFill = sim.requestLog.lastId();
+      const part = Math.floor(entry.amount * 0.5 * 1e4) / 1e4;
+      // The ask touches the resting buy with only `part` on offer, then moves away: a partial fill that stays partial.
+      sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price!, askQty: part });
+      assert.deepEqual([ordersOnVenue()[0].status, ordersOnVenue()[0].filled], ["partially_filled", part]);
+      quote(entry.price! * 1.0005);
+      // Now the entry is past its timeout: the burst reads the changed row and cancels it at its next prepared tick.
+      await sql`update public.bot_settings set entry_timeout_seconds = 1 where id = 1`;
+      await waitFor("the venue's cancel of the timed-out entry", () => ordersOnVenue()[0].status === "canceled");
+      await waitFor("the entry's row settled", async () => (await entryRow(sql))?.order_status === "cancelled");
+      const row = await entryRow(sql);
+      assert.equal(Number(row.filled), part, "the fill before the cancel");
+      const since = sim.requestLog.list({ venue, afterId: beforeFill });
+      assert.equal(since.filter(CANCELS[venue]).length, 1, "one cancel request");
+      assert.deepEqual(orderReads(beforeFill), [], "no REST order read for the fill or the cancel");
+
+      await riseUntilExit(entry.price!);
+      const res = await burst;
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [summary] = res.body.venues;
+      assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
+      assert.deepEqual(summary.notes.filter((n: string) => n.includes("no pushed outcome")), []);
+      await assertTablesMatchVenue(sql);
+    };
+
+    await t.step(
+      "an entry past its timeout after a partial fill: one cancel, its outcome pushed, no REST order read",
+      () => timedOutEntrySettledByPush("binance", 3300),
+    );
+    await t.step(
+      "on OKX too (its cancel answer names no state): one cancel, the outcome pushed, no REST order read",
+      () => timedOutEntrySettledByPush("okx", 3350),
     );
 
     /** Every update pushed twice: nothing is sent twice, no fee counted twice. */

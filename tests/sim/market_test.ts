@@ -181,6 +181,20 @@ Deno.test("top-of-book liquidity makes partial fills that complete over later st
   assertClose(e.balance(account, "USDT").free, 10_000 - 0.1 * 60_010);
 });
 
+Deno.test("a scripted quote may name its top quantities: a resting buy takes only the ask's", () => {
+  const { engine: e, account } = engine({ topOfBookQty: 1 });
+  e.setQuote("BTC/USDT", { bid: 59_000, ask: 59_010 });
+  const order = e.placeOrder(account, { symbol: "BTC/USDT", side: "buy", type: "limit", amount: 0.1, price: 59_005 });
+  assert.equal(order.status, "new");
+  e.setQuote("BTC/USDT", { bid: 59_000, ask: 59_005, askQty: 0.03 });
+  assert.equal(e.quote("BTC/USDT").askQty, 0, "the ask's 0.03 went to the resting buy");
+  const partial = e.getOrder(account, { orderId: order.orderId });
+  assert.deepEqual([partial.status, partial.filled], ["partially_filled", 0.03]);
+  // Without quantities the market's own come back.
+  e.setQuote("BTC/USDT", { bid: 59_000, ask: 59_006 });
+  assert.deepEqual([e.quote("BTC/USDT").bidQty, e.quote("BTC/USDT").askQty], [1, 1]);
+});
+
 Deno.test("a market order takes what the book has and expires the rest, releasing its lock", () => {
   const { engine: e, account } = engine({ topOfBookQty: 0.03 });
   e.setQuote("BTC/USDT", { bid: 60_000, ask: 60_010 });

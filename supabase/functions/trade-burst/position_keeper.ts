@@ -40,7 +40,15 @@ export interface PositionKeeperContext {
   release?: (settled: Settled) => Promise<Settled>;
   /** Values fees charged in a third currency (BNB) before the figures are computed. */
   fees?: FeeValuation;
+  /**
+   * True while the venue's order stream is up: an entry's cancel then waits for the order's pushed update (what filled
+   * before it) instead of a look-up.
+   */
+  orderStreamUp?: () => boolean;
 }
+
+/** How long a cancelled entry waits for its pushed outcome before it is cancelled again and looked up. */
+export const CANCEL_OUTCOME_WAIT_MS = 2_000;
 
 /**
  * The exit the burst itself makes for an open position on this quote: exits.ts's decision, except that price exits
@@ -108,8 +116,8 @@ export class PositionKeeper {
    */
   async settle(settings: Settings): Promise<Settled[]> {
     const { positions, orders } = await this.listActive(settings.mode);
-    // Each position on its own: entries that time out together are cancelled together (a cancel, on OKX a look-up
-    // too), not one venue round trip after another while the tick's decisions wait.
+    // Each position on its own: entries that time out together are cancelled together (a cancel, and a look-up where
+    // no push will say how the order ended), not one venue round trip after another while the tick's decisions wait.
     const after = await settleEach(positions, (position) => this.#settleOne(position, orders, settings));
     return after.filter(({ position }) => isActive(position));
   }
@@ -118,7 +126,15 @@ export class PositionKeeper {
     let { position, figures } = await this.advance(initial, orders);
     const entry = figures.liveEntry;
     if (position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)) {
-      await this.ctx.orders.cancel(entry);
+      const { orders } = this.ctx;
+      const waited = orders.cancelRequestedMsAgo(entry);
+      if (waited !== undefined && waited < CANCEL_OUTCOME_WAIT_MS) return { position, figures };
+      if (waited !== undefined) {
+        note(this.ctx.summary, `${entry.client_order_id}: no pushed outcome ${Math.round(waited)} ms after its cancel`);
+      }
+      // Cancelled once more if the push never came: a second cancel is harmless, and its outcome is looked up.
+      await orders.cancel(entry, { outcomeByPush: waited === undefined && (this.ctx.orderStreamUp?.() ?? false) });
+      if (orders.cancelRequestedMsAgo(entry) !== undefined) return { position, figures };
       ({ position, figures } = await this.advance(position));
     }
     return { position, figures };

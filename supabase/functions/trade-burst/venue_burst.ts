@@ -131,6 +131,7 @@ export class VenueBurst {
       budgetSpent,
       fees: new FeeValuation(ctx),
       release: (settled) => this.#protection.release(settled),
+      orderStreamUp: () => ctx.orderStream?.up ?? false,
     });
     this.#protection = new ProtectionKeeper({
       ...ctx,

@@ -19,6 +19,7 @@ import {
 } from "../../../supabase/functions/trade-burst/run_burst.ts";
 import type { TradingSwitch } from "../../../supabase/functions/trade-burst/burst_settings.ts";
 import { ARMED_ENTRIES_PER_SYMBOL } from "../../../supabase/functions/trade-burst/armed_entries.ts";
+import { CANCEL_OUTCOME_WAIT_MS } from "../../../supabase/functions/trade-burst/position_keeper.ts";
 import {
   QUOTE_WRITE_INTERVAL_MS,
   type QuoteRow,
@@ -173,10 +174,16 @@ class FakeVenue implements VenueClient {
     this.#private("fetchOrderByClientId");
     return this.#find((o) => o.clientOrderId === clientOrderId);
   }
+  /** Called as the venue cancels an order (it may queue the order's pushed update). */
+  onCancel?: (stored: VenueOrder) => void;
+  /** The cancel's answer from the order as cancelled; default the order itself (Binance's answer). */
+  cancelAnswer?: (stored: VenueOrder) => VenueOrder;
   cancelOrder(id: string): Promise<VenueOrder> {
     this.#private("cancelOrder");
     const order = [...this.orders.values()].find((o) => o.id === id);
     if (order && order.status === "open") order.status = "canceled";
+    if (order) this.onCancel?.(order);
+    if (order && this.cancelAnswer) return Promise.resolve(this.cancelAnswer({ ...order }));
     return this.#find((o) => o.id === id);
   }
   fetchOpenOrders(): Promise<VenueOrder[]> {
@@ -1669,6 +1676,76 @@ Deno.test("streaming: an order update that frees a slot lets a held-back symbol 
   // or for the next prepared tick, a burst_tick_ms later).
   assert.equal(btcEntryAt, updateAt, `BTC's entry at ${btcEntryAt}, the cancel at ${updateAt}`);
   assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
+});
+
+/**
+ * Streaming with the order stream up: ETH enters, its limit rests with 0.02 filled, and it times out after 1 s. The
+ * venue answers the cancel as OKX does (the order's id, nothing of how it ended); `pushOutcome` says whether the
+ * stream then pushes the order's last update.
+ */
+async function timedOutEntryStreaming(pushOutcome: boolean) {
+  const settings = settingsWith({
+    mode: "testnet",
+    market_data: "stream",
+    burst_tick_ms: 1000,
+    entry_timeout_seconds: 1,
+    max_trades_per_day: 1,
+  });
+  const s = scenario(RESTING, settings, { allowPrivate: true });
+  const orders = new QueuedOrderStream(s.clock);
+  s.venue.onCreate = (_req, stored) => {
+    Object.assign(stored, { filled: 0.02, remaining: stored.amount! - 0.02, average: 3006, cost: 60.12 });
+    stored.fee = { cost: 0.00002, currency: "ETH" };
+  };
+  s.venue.cancelAnswer = (stored) => ({ ...stored, status: null, filled: null, remaining: null, cost: null });
+  if (pushOutcome) {
+    s.venue.onCancel = (stored) =>
+      orders.queue({
+        kind: "order",
+        push: {
+          exchangeOrderId: stored.id!,
+          clientOrderId: stored.clientOrderId,
+          status: "cancelled",
+          filled: 0.02,
+          cost: 60.12,
+          lastFilled: 0,
+          fee: { cost: 0.00002, currency: "ETH", scope: "total" },
+          raw: {},
+        },
+      });
+  }
+  const flat = Array.from({ length: 40 }, () => ({ bid: 3005.5, ask: 3030 }));
+  const stream = new ScriptedTopStream(s.clock, [...upMove(8), ...flat], s.venue.calls, 50);
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  s.deps.orderStreamFactory = () => orders as unknown as OrderStream;
+  const summary = await runBurst(s.deps, { durationMs: 6_000, venues: ["binance"] });
+  const [entry] = s.store.orders.filter((o) => o.purpose === "entry");
+  const afterCancel = s.venue.privateCalls.slice(s.venue.privateCalls.indexOf("cancelOrder"));
+  return { s, summary: summary.venues[0], entry, afterCancel };
+}
+
+const LOOKUPS = new Set(["fetchOrder", "fetchOrderByClientId", "fetchOpenOrders", "fetchMyTrades"]);
+
+Deno.test("streaming: an entry past its timeout is cancelled once, and its pushed update settles it (no look-up)", async () => {
+  const { s, summary, entry, afterCancel } = await timedOutEntryStreaming(true);
+  assert.equal(afterCancel.filter((c) => c === "cancelOrder").length, 1, afterCancel.join(" "));
+  assert.deepEqual(afterCancel.filter((c) => LOOKUPS.has(c)), [], `no look-up after the cancel: ${afterCancel}`);
+  assert.deepEqual([entry.order_status, entry.filled, entry.fee_cost], ["cancelled", 0.02, 0.00002]);
+  const [position] = s.store.positions;
+  assert.equal(position.entry_qty, 0.02, "a position of the filled size");
+  assert.deepEqual(summary.notes.filter((n) => n.includes("no pushed outcome")), []);
+});
+
+Deno.test("streaming: a cancelled entry whose update is never pushed is cancelled again and looked up", async () => {
+  const { s, summary, entry, afterCancel } = await timedOutEntryStreaming(false);
+  assert.equal(afterCancel.filter((c) => c === "cancelOrder").length, 2, afterCancel.join(" "));
+  assert.ok(afterCancel.indexOf("fetchOrder") > afterCancel.lastIndexOf("cancelOrder"), afterCancel.join(" "));
+  assert.deepEqual([entry.order_status, entry.filled], ["cancelled", 0.02]);
+  assert.equal(s.store.positions[0].entry_qty, 0.02);
+  const waited = summary.notes.filter((n) => n.includes("no pushed outcome"));
+  assert.equal(waited.length, 1, summary.notes.join("; "));
+  const ms = Number(/no pushed outcome (\d+) ms/.exec(waited[0])?.[1]);
+  assert.ok(ms >= CANCEL_OUTCOME_WAIT_MS, waited[0]);
 });
 
 /**

@@ -10,7 +10,14 @@ import type { TradingMode } from "../settings.ts";
 import { VENUE_PROFILES } from "../exchange/venues.ts";
 import { add, mul, toNumber } from "../trading/decimal.ts";
 import { isFinalStatus, statusFromCcxtOrder } from "../trading/lifecycle.ts";
-import type { OrderExecutor, ProtectionLegs, ProtectionView, RehearsedOrder } from "./executor.ts";
+import {
+  CANCEL_REQUESTED,
+  type CancelOptions,
+  type OrderExecutor,
+  type ProtectionLegs,
+  type ProtectionView,
+  type RehearsedOrder,
+} from "./executor.ts";
 import { type ExchangeOrderView, isProtectionLeg, type OrderRow } from "./types.ts";
 import { AlgoLegs, isAlgoClient } from "./algo_legs.ts";
 
@@ -140,7 +147,12 @@ export class ExchangeExecutor implements OrderExecutor {
     }
   }
 
-  async cancel(order: OrderRow): Promise<ExchangeOrderView | null> {
+  cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  cancel(order: OrderRow, options?: CancelOptions): Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED>;
+  async cancel(
+    order: OrderRow,
+    { outcomeByPush = false }: CancelOptions = {},
+  ): Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED> {
     if (this.#isAlgoLeg(order)) return await this.#algoLegs!.cancel(order);
     if (!order.exchange_order_id) {
       const found = await this.lookup(order);
@@ -157,7 +169,11 @@ export class ExchangeExecutor implements OrderExecutor {
     // An answer that says the order ended cancelled with nothing traded is the whole story (Binance's cancel answers
     // with the order's final state; nothing filled means no fees to read). Anything else is looked up: the cancel
     // answer may omit fills (OKX's names no state at all), and the order itself says what traded before the cancel.
-    return (answer && cancelledUnfilled(answer, order)) ?? await this.lookup(order);
+    // Unless the venue took the cancel and its stream pushes the order's last update, which carries the same.
+    const concluded = answer && cancelledUnfilled(answer, order);
+    if (concluded) return concluded;
+    if (answer && outcomeByPush) return CANCEL_REQUESTED;
+    return await this.lookup(order);
   }
 
   async listOpen(): Promise<ExchangeOrderView[]> {

@@ -12,6 +12,13 @@ import type { ExchangeOrderView, OrderRow } from "./types.ts";
 /** An order built only to be rehearsed: never recorded, never sent (so it has no client order id). */
 export type RehearsedOrder = Omit<OrderRequest, "clientOrderId">;
 
+export interface CancelOptions {
+  outcomeByPush?: boolean;
+}
+
+/** The venue took the cancel; how the order ended (what filled before it, the fees) comes with its pushed update. */
+export const CANCEL_REQUESTED = "cancel requested" as const;
+
 /** A position's protection as recorded: a take-profit limit sell and a stop sell of the same amount, one list. */
 export interface ProtectionLegs {
   takeProfit: OrderRow;
@@ -36,8 +43,13 @@ export interface OrderExecutor {
   rehearse?(order: RehearsedOrder): Promise<void>;
   /** The venue's view: by exchange id when known, else by client order id. null when the venue does not know it. */
   lookup(order: OrderRow): Promise<ExchangeOrderView | null>;
-  /** Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. */
+  /**
+   * Cancels; returns the order's view afterwards (filled part kept). null when the venue does not know it. With
+   * `outcomeByPush` (the venue's order stream is up and will push the order's last update), a cancel the venue took
+   * whose answer does not say how the order ended is not looked up: CANCEL_REQUESTED, and the push settles the row.
+   */
   cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  cancel(order: OrderRow, options?: CancelOptions): Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED>;
   /**
    * Places both legs as one linked list (one filling cancels the other), sent once like `create`. Absent when the
    * venue (or this executor) cannot hold protection: the burst then decides every exit itself.

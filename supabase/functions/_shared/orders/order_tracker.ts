@@ -14,7 +14,7 @@ import { ExchangeLayerError, FinalExchangeError, isNotSentError, NeedsHumanError
 import type { TradingMode } from "../settings.ts";
 import { isFinalStatus } from "../trading/lifecycle.ts";
 import { newClientOrderId } from "./client_order_id.ts";
-import type { OrderExecutor } from "./executor.ts";
+import { CANCEL_REQUESTED, type CancelOptions, type OrderExecutor } from "./executor.ts";
 import {
   applyExchangeOrder,
   markOrder,
@@ -69,6 +69,8 @@ export class OrderTracker {
   /** When each order was last refreshed (a running count): refreshes within the limits go to the oldest first. */
   readonly #refreshedAt = new Map<string, number>();
   #refreshes = 0;
+  /** Orders whose cancel the venue took and whose pushed outcome has not come yet: monotonic ms of the cancel. */
+  readonly #cancelRequested = new Map<string, number>();
 
   constructor(private readonly options: OrderTrackerOptions) {}
 
@@ -228,13 +230,21 @@ export class OrderTracker {
 
   /**
    * Cancels at the venue and applies its answer (the filled part is kept). An order the venue does not know expires.
+   * With `outcomeByPush`, a cancel the venue took whose answer does not say how the order ended leaves the row to its
+   * pushed update (cancelRequestedMsAgo tells how long it has waited for it).
    * Exchange errors are noted and leave the row as it is (the next refresh sees what happened); NeedsHumanError and
    * anything that is not an exchange error propagate.
    */
-  async cancel(order: OrderRow): Promise<void> {
+  async cancel(order: OrderRow, options?: CancelOptions): Promise<void> {
     const { store, executor, clock } = this.options;
     try {
-      const view = await executor.cancel(order);
+      const view = await executor.cancel(order, options);
+      if (view === CANCEL_REQUESTED) {
+        // The row stays as it is until the push: what filled before the cancel is only known then.
+        this.#cancelRequested.set(order.id, clock.monotonicMs());
+        return;
+      }
+      this.#cancelRequested.delete(order.id);
       if (view === null) {
         const reason = "cancel: the venue does not know this order";
         this.#observe(await markOrder(store, order, "expired", reason, clock.now()), order);
@@ -247,6 +257,15 @@ export class OrderTracker {
       if (!(error instanceof ExchangeLayerError) || error instanceof NeedsHumanError) throw error;
       this.#note(`cancel ${order.client_order_id}: ${describeError(error)}`);
     }
+  }
+
+  /**
+   * How long ago the venue took a cancel of this order whose outcome its stream is to push; undefined when there is
+   * none (never asked, or the order has ended since).
+   */
+  cancelRequestedMsAgo(order: OrderRow): number | undefined {
+    const at = this.#cancelRequested.get(order.id);
+    return at === undefined ? undefined : this.options.clock.monotonicMs() - at;
   }
 
   /** Entry orders the venue's limits let out now (executor.affordableEntries); Infinity without limits. */
@@ -386,6 +405,7 @@ export class OrderTracker {
 
   #hold(order: OrderRow): void {
     if (isFinalStatus(order.order_status)) {
+      this.#cancelRequested.delete(order.id);
       this.#active.delete(order.id);
       this.#cached.set(order.id, order);
     } else {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { VenueClient, VenueOrder } from "../../../../supabase/functions/_shared/exchange/venue_client.ts";
 import { ExchangeExecutor } from "../../../../supabase/functions/_shared/orders/exchange_executor.ts";
+import { CANCEL_REQUESTED } from "../../../../supabase/functions/_shared/orders/executor.ts";
 import { FinalExchangeError } from "../../../../supabase/functions/_shared/exchange/errors.ts";
 import type { OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
 
@@ -117,4 +118,31 @@ Deno.test("cancel: a fill before the cancel, an answer without a state, or a ref
       assert.equal(view?.filled, looked.filled ?? 0);
     });
   }
+});
+
+Deno.test("cancel, with the order stream up: an answer that does not say how the order ended waits for its push", async (t) => {
+  const cases: [string, Partial<VenueOrder>][] = [
+    ["OKX: an answer naming no state", { status: null, filled: null }],
+    ["cancelled after a partial fill (the fills and fees come pushed)", { status: "canceled", filled: 0.01, cost: 30 }],
+  ];
+  for (const [name, answer] of cases) {
+    await t.step(name, async () => {
+      const client = cancelling(answer, { status: "canceled" });
+      const outcome = await new ExchangeExecutor("testnet", client).cancel(ROW, { outcomeByPush: true });
+      assert.equal(outcome, CANCEL_REQUESTED);
+      assert.deepEqual(client.calls, ["cancelOrder 7"], "no look-up");
+    });
+  }
+  await t.step("a refused cancel (already filled or gone) is still looked up", async () => {
+    const client = cancelling(new FinalExchangeError("unknown order", {}), { status: "closed", filled: 0.05 });
+    const view = await new ExchangeExecutor("testnet", client).cancel(ROW, { outcomeByPush: true });
+    assert.deepEqual(client.calls.slice(0, 2), ["cancelOrder 7", "fetchOrder 7"]);
+    assert.equal(view !== CANCEL_REQUESTED && view?.filled, 0.05);
+  });
+  await t.step("an answer that says cancelled with nothing filled is still the whole story", async () => {
+    const client = cancelling({ status: "canceled" }, { status: "canceled" });
+    const view = await new ExchangeExecutor("testnet", client).cancel(ROW, { outcomeByPush: true });
+    assert.deepEqual(client.calls, ["cancelOrder 7"]);
+    assert.equal(view !== CANCEL_REQUESTED && view?.status, "cancelled");
+  });
 });

@@ -6,7 +6,11 @@ import {
   NeedsHumanError,
   TemporaryExchangeError,
 } from "../../../../supabase/functions/_shared/exchange/errors.ts";
-import type { OrderExecutor } from "../../../../supabase/functions/_shared/orders/executor.ts";
+import {
+  CANCEL_REQUESTED,
+  type CancelOptions,
+  type OrderExecutor,
+} from "../../../../supabase/functions/_shared/orders/executor.ts";
 import { type NewOrder, OrderTracker } from "../../../../supabase/functions/_shared/orders/order_tracker.ts";
 import type { ExchangeOrderView, OrderRow } from "../../../../supabase/functions/_shared/orders/types.ts";
 import { ManualClock } from "../../../support/manual_clock.ts";
@@ -42,7 +46,8 @@ class ScriptedExecutor implements OrderExecutor {
   rowsAtCreate: OrderRow[] = [];
   createAnswer: () => Promise<ExchangeOrderView> = () => Promise.resolve(view());
   lookupAnswer: (order: OrderRow) => Promise<ExchangeOrderView | null> = () => Promise.resolve(null);
-  cancelAnswer: () => Promise<ExchangeOrderView | null> = () => Promise.resolve(view({ status: "cancelled" }));
+  cancelAnswer: () => Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED> = () =>
+    Promise.resolve(view({ status: "cancelled" }));
   /** Set by the protection tests only. */
   createProtection?: OrderExecutor["createProtection"];
 
@@ -57,8 +62,10 @@ class ScriptedExecutor implements OrderExecutor {
     this.calls.push(`lookup ${order.client_order_id}`);
     return this.lookupAnswer(order);
   }
-  cancel(order: OrderRow): Promise<ExchangeOrderView | null> {
-    this.calls.push(`cancel ${order.client_order_id}`);
+  cancel(order: OrderRow): Promise<ExchangeOrderView | null>;
+  cancel(order: OrderRow, options?: CancelOptions): Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED>;
+  cancel(order: OrderRow, options?: CancelOptions): Promise<ExchangeOrderView | null | typeof CANCEL_REQUESTED> {
+    this.calls.push(`cancel ${order.client_order_id}${options?.outcomeByPush ? " (outcome by push)" : ""}`);
     return this.cancelAnswer();
   }
   freeBalances(): Promise<Record<string, number>> {
@@ -230,6 +237,33 @@ Deno.test("cancel: the venue's answer is applied, the filled part kept", async (
   assert.equal(store.orders[0]!.order_status, "cancelled");
   assert.equal(store.orders[0]!.filled, 0.02);
   assert.equal(tracker.active.length, 0);
+});
+
+Deno.test("cancel, outcome by push: the row waits for the order's pushed update, which ends the wait", async () => {
+  const { store, clock, executor, tracker } = setup();
+  const order = await tracker.place(ENTRY);
+  executor.cancelAnswer = () => Promise.resolve(CANCEL_REQUESTED);
+  await tracker.cancel(order, { outcomeByPush: true });
+  assert.equal(executor.calls.at(-1), `cancel ${order.client_order_id} (outcome by push)`);
+  assert.equal(store.orders[0]!.order_status, "open", "nothing applied before the push");
+  assert.equal(tracker.active.length, 1);
+  clock.advance(700);
+  assert.equal(tracker.cancelRequestedMsAgo(store.orders[0]!), 700);
+
+  const push = {
+    exchangeOrderId: "1001",
+    clientOrderId: order.client_order_id,
+    status: "cancelled" as const,
+    filled: 0.01,
+    cost: 30,
+    lastFilled: 0.01,
+    fee: { cost: 0.00001, currency: "ETH", scope: "last" as const },
+    raw: {},
+  };
+  assert.equal(await tracker.applyPush("binance", "testnet", push), "applied");
+  const [row] = store.orders;
+  assert.deepEqual([row!.order_status, row!.filled, row!.fee_cost], ["cancelled", 0.01, 0.00001]);
+  assert.equal(tracker.cancelRequestedMsAgo(row!), undefined, "the order ended");
 });
 
 Deno.test("cancel: an order the venue does not know expires", async () => {

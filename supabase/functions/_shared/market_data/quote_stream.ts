@@ -6,7 +6,7 @@
  */
 import type { Quote } from "../trading/quote.ts";
 import type { StreamProtocol } from "./protocols.ts";
-import { QuietWatch } from "../quiet_watch.ts";
+import { ReplacedSocket, type SocketStats } from "../replaced_socket.ts";
 import { waitForAny, Wakeups } from "../wakeups.ts";
 
 export interface QuoteStreamOptions {
@@ -21,17 +21,11 @@ export interface QuoteStreamOptions {
   connect?: (url: string) => WebSocket;
 }
 
-export interface QuoteStreamStats {
-  messages: number;
+export interface QuoteStreamStats extends SocketStats {
   tops: number;
   /** tops equal to the symbol's last one (not offered as changed) */
   repeats: number;
   garbage: number;
-  drops: number;
-  stalls: number;
-  reconnects: number;
-  /** the last reason a socket was replaced */
-  last_fault: string | null;
 }
 
 export class QuoteStream {
@@ -47,14 +41,7 @@ export class QuoteStream {
   };
   readonly #latest = new Map<string, Quote>();
   readonly #ids: Map<string, string>;
-  readonly #stallMs: number;
-  readonly #maxReconnects: number;
-  readonly #nowMs: () => number;
-  #socket: WebSocket | undefined;
-  #open = false;
-  #closed = false;
-  readonly #quiet: QuietWatch;
-  #retry: ReturnType<typeof setTimeout> | undefined;
+  readonly #socket: ReplacedSocket;
   /** Woken when a changed top arrives, and on close. */
   readonly topArrivals = new Wakeups();
   /** Symbols a top arrived for since the last takeChanged(). */
@@ -64,17 +51,19 @@ export class QuoteStream {
 
   constructor(private readonly options: QuoteStreamOptions) {
     this.#ids = options.protocol.ids(options.symbols);
-    this.#stallMs = options.stallMs ?? 5_000;
-    this.#maxReconnects = options.maxReconnects ?? 5;
-    this.#nowMs = options.nowMs ?? (() => performance.now());
-    this.#quiet = new QuietWatch({
-      stallMs: this.#stallMs,
-      nowMs: this.#nowMs,
-      listening: () => this.#open && this.#socket !== undefined,
-      probe: () => this.#socket?.send(this.options.protocol.probe()),
-      stalled: (quietMs) => {
-        this.stats.stalls += 1;
-        this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
+    this.#socket = new ReplacedSocket({
+      url: options.url,
+      stallMs: options.stallMs ?? 5_000,
+      maxReconnects: options.maxReconnects ?? 5,
+      nowMs: options.nowMs ?? (() => performance.now()),
+      connect: options.connect,
+      stats: this.stats,
+      probe: () => options.protocol.probe(),
+      opening: () => options.protocol.subscribe(options.symbols),
+      message: (text) => this.#onText(text),
+      lost: () => {
+        this.#fresh = false;
+        this.#latest.clear();
       },
     });
   }
@@ -86,7 +75,7 @@ export class QuoteStream {
 
   /** Open, has delivered a top since connecting, and heard from within `stallMs`. */
   get up(): boolean {
-    return this.#open && this.#fresh && !this.#quiet.stale;
+    return this.#fresh && this.#socket.live;
   }
 
   /** The latest tops while up; undefined when down (poll instead). */
@@ -95,9 +84,7 @@ export class QuoteStream {
   }
 
   start(): void {
-    if (this.#socket || this.#closed) return;
-    this.#connect();
-    this.#quiet.start();
+    this.#socket.start();
   }
 
   /** A top arrived that no read has taken yet (takeChanged). */
@@ -117,62 +104,22 @@ export class QuoteStream {
    * sources, and it is cleared whichever ends the wait.
    */
   nextTop(ms: number, alsoWokenBy?: Wakeups): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
+    if (this.#socket.closed) return Promise.resolve(false);
     return waitForAny(alsoWokenBy ? [this.topArrivals, alsoWokenBy] : [this.topArrivals], ms);
   }
 
   close(): Promise<void> {
-    this.#closed = true;
-    this.#quiet.stop();
-    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    const closing = this.#socket.close();
     this.topArrivals.wakeAll();
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#open = false;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // Bounded: a peer that never answers the close does not hold the burst.
-      const timer = setTimeout(done, 500);
-      socket.addEventListener("close", done);
-      socket.close();
-    });
-  }
-
-  #connect(): void {
-    const socket = (this.options.connect ?? ((url) => new WebSocket(url)))(this.options.url);
-    this.#socket = socket;
-    this.#fresh = false;
-    socket.onopen = () => {
-      if (socket !== this.#socket) return;
-      this.#open = true;
-      this.#quiet.heard();
-      for (const m of this.options.protocol.subscribe(this.options.symbols)) socket.send(m);
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.#socket) return;
-      this.#onText(typeof event.data === "string" ? event.data : "");
-    };
-    socket.onclose = () => {
-      if (socket !== this.#socket || this.#closed) return;
-      this.stats.drops += 1;
-      this.#replace("dropped");
-    };
-    // An error is followed by close; the close replaces the socket.
-    socket.onerror = () => {};
+    return closing;
   }
 
   #onText(text: string): void {
-    this.stats.messages += 1;
-    this.#quiet.heard();
     const parsed = this.options.protocol.parse(text, this.#ids);
     if (parsed.kind === "ignore") return;
     if (parsed.kind === "garbage") {
       this.stats.garbage += 1;
-      this.#replace(`garbage (${parsed.why})`);
+      this.#socket.replace(`garbage (${parsed.why})`);
       return;
     }
     const { symbol, bid, ask } = parsed.top;
@@ -187,30 +134,5 @@ export class QuoteStream {
     this.#latest.set(symbol, { bid, ask });
     this.#changed.add(symbol);
     this.topArrivals.wakeAll();
-  }
-
-  /** Drops the current socket and opens another, unless the budget of replacements is spent. */
-  #replace(reason: string): void {
-    this.stats.last_fault = reason;
-    const old = this.#socket;
-    this.#socket = undefined;
-    this.#open = false;
-    this.#fresh = false;
-    this.#latest.clear();
-    if (old && old.readyState !== WebSocket.CLOSED) {
-      try {
-        old.close();
-      } catch {
-        // already closing
-      }
-    }
-    if (this.#closed || this.stats.reconnects >= this.#maxReconnects) return;
-    // 0.25, 0.5, 1, 2, 2 s: five replacements span a few seconds of a venue's outage, then the burst polls.
-    const backoffMs = Math.min(2_000, 250 * 2 ** this.stats.reconnects);
-    this.stats.reconnects += 1;
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (!this.#closed) this.#connect();
-    }, backoffMs);
   }
 }

@@ -13,7 +13,7 @@ import type { VenueCredentials } from "../env.ts";
 import type { OrderPush } from "../orders/order_push.ts";
 import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 import type { OrderStreamProtocol } from "./protocols.ts";
-import { QuietWatch } from "../quiet_watch.ts";
+import { ReplacedSocket, type SocketStats } from "../replaced_socket.ts";
 import { waitForAny, Wakeups } from "../wakeups.ts";
 
 /** One update as the venue pushed it: an order's, or (OKX) a protection algo's. */
@@ -34,19 +34,14 @@ export interface OrderStreamOptions {
   connect?: (url: string) => WebSocket;
 }
 
-export interface OrderStreamStats {
-  messages: number;
+export interface OrderStreamStats extends SocketStats {
   /** order updates received (duplicates included) */
   order_events: number;
   /** subscriptions the venue confirmed (the first one and every one after a replacement) */
   subscriptions: number;
   garbage: number;
-  drops: number;
-  stalls: number;
-  reconnects: number;
   /** login or subscription refused by the venue (not retried) */
   refused: number;
-  last_fault: string | null;
 }
 
 export class OrderStream {
@@ -61,48 +56,38 @@ export class OrderStream {
     refused: 0,
     last_fault: null,
   };
-  readonly #stallMs: number;
-  readonly #maxReconnects: number;
-  readonly #nowMs: () => number;
-  readonly #wallNowMs: () => number;
-  #socket: WebSocket | undefined;
-  #open = false;
+  readonly #socket: ReplacedSocket;
   #subscribed = false;
-  #closed = false;
   #refused = false;
   #reconcileDue = false;
   #queue: StreamUpdate[] = [];
   /** Woken when an update arrives or a reconcile becomes due, and on close. */
   readonly eventArrivals = new Wakeups();
-  readonly #quiet: QuietWatch;
-  #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: OrderStreamOptions) {
-    this.#stallMs = options.stallMs ?? 5_000;
-    this.#maxReconnects = options.maxReconnects ?? 5;
-    this.#nowMs = options.nowMs ?? (() => performance.now());
-    this.#quiet = new QuietWatch({
-      stallMs: this.#stallMs,
-      nowMs: this.#nowMs,
-      listening: () => this.#open && this.#socket !== undefined,
-      probe: () => this.#socket?.send(this.options.protocol.probe()),
-      stalled: (quietMs) => {
-        this.stats.stalls += 1;
-        this.#replace(`stalled (${Math.round(quietMs)} ms without a message)`);
-      },
+    const wallNowMs = options.wallNowMs ?? (() => Date.now());
+    this.#socket = new ReplacedSocket({
+      url: options.url,
+      stallMs: options.stallMs ?? 5_000,
+      maxReconnects: options.maxReconnects ?? 5,
+      nowMs: options.nowMs ?? (() => performance.now()),
+      connect: options.connect,
+      stats: this.stats,
+      probe: () => options.protocol.probe(),
+      opening: () => options.protocol.open(options.credentials, wallNowMs()),
+      message: (text, reply) => this.#onText(text, reply),
+      lost: () => this.#subscribed = false,
+      mayReplace: () => !this.#refused,
     });
-    this.#wallNowMs = options.wallNowMs ?? (() => Date.now());
   }
 
   /** Subscribed, and heard from within `stallMs`: updates arrive as they happen. */
   get up(): boolean {
-    return this.#open && this.#subscribed && !this.#quiet.stale;
+    return this.#subscribed && this.#socket.live;
   }
 
   start(): void {
-    if (this.#socket || this.#closed) return;
-    this.#connect();
-    this.#quiet.start();
+    this.#socket.start();
   }
 
   /** An update waits to be drained, or a reconcile is due. */
@@ -113,7 +98,7 @@ export class OrderStream {
   /** Resolves true when an update arrives (or a reconcile becomes due), false after `ms` or on close. */
   nextEvent(ms: number): Promise<boolean> {
     if (this.hasEvent()) return Promise.resolve(true);
-    if (this.#closed) return Promise.resolve(false);
+    if (this.#socket.closed) return Promise.resolve(false);
     return waitForAny([this.eventArrivals], ms);
   }
 
@@ -135,109 +120,39 @@ export class OrderStream {
   }
 
   close(): Promise<void> {
-    this.#closed = true;
-    this.#quiet.stop();
-    if (this.#retry !== undefined) clearTimeout(this.#retry);
-    this.#wake();
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#open = false;
+    const closing = this.#socket.close();
     this.#subscribed = false;
-    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // Bounded: a peer that never answers the close does not hold the burst.
-      const timer = setTimeout(done, 500);
-      socket.addEventListener("close", done);
-      socket.close();
-    });
+    this.eventArrivals.wakeAll();
+    return closing;
   }
 
-  #connect(): void {
-    const socket = (this.options.connect ?? ((url) => new WebSocket(url)))(this.options.url);
-    this.#socket = socket;
-    this.#subscribed = false;
-    socket.onopen = async () => {
-      if (socket !== this.#socket) return;
-      this.#open = true;
-      this.#quiet.heard();
-      const first = await this.options.protocol.open(this.options.credentials, this.#wallNowMs());
-      if (socket !== this.#socket || socket.readyState !== WebSocket.OPEN) return;
-      for (const m of first) socket.send(m);
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.#socket) return;
-      this.#onText(socket, typeof event.data === "string" ? event.data : "");
-    };
-    socket.onclose = () => {
-      if (socket !== this.#socket || this.#closed) return;
-      this.stats.drops += 1;
-      this.#replace("dropped");
-    };
-    // An error is followed by close; the close replaces the socket.
-    socket.onerror = () => {};
-  }
-
-  #onText(socket: WebSocket, text: string): void {
-    this.stats.messages += 1;
-    this.#quiet.heard();
+  #onText(text: string, reply: (text: string) => void): void {
     const parsed = this.options.protocol.parse(text);
     switch (parsed.kind) {
       case "order":
       case "algo":
         this.stats.order_events += 1;
         this.#queue.push(parsed);
-        this.#wake();
+        this.eventArrivals.wakeAll();
         return;
       case "subscribed":
         this.#subscribed = true;
         this.stats.subscriptions += 1;
         this.#reconcileDue = true;
-        this.#wake();
+        this.eventArrivals.wakeAll();
         break;
       case "refused":
         this.stats.refused += 1;
         this.#refused = true;
-        this.#replace(`refused (${parsed.why})`);
+        this.#socket.replace(`refused (${parsed.why})`);
         return;
       case "garbage":
         this.stats.garbage += 1;
-        this.#replace(`garbage (${parsed.why})`);
+        this.#socket.replace(`garbage (${parsed.why})`);
         return;
       case "ignore":
         break;
     }
-    for (const m of parsed.send ?? []) socket.send(m);
-  }
-
-  #wake(): void {
-    this.eventArrivals.wakeAll();
-  }
-
-  /** Drops the current socket and opens another, unless refused or the budget of replacements is spent. */
-  #replace(reason: string): void {
-    this.stats.last_fault = reason;
-    const old = this.#socket;
-    this.#socket = undefined;
-    this.#open = false;
-    this.#subscribed = false;
-    if (old && old.readyState !== WebSocket.CLOSED) {
-      try {
-        old.close();
-      } catch {
-        // already closing
-      }
-    }
-    if (this.#closed || this.#refused || this.stats.reconnects >= this.#maxReconnects) return;
-    // 0.25, 0.5, 1, 2, 2 s: five replacements span a few seconds of a venue's outage, then the burst polls.
-    const backoffMs = Math.min(2_000, 250 * 2 ** this.stats.reconnects);
-    this.stats.reconnects += 1;
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (!this.#closed) this.#connect();
-    }, backoffMs);
+    for (const m of parsed.send ?? []) reply(m);
   }
 }

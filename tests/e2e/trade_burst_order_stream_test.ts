@@ -162,15 +162,21 @@ stackTest("trade-burst with the private order stream", {
   functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   await withSql(stack.databaseUrl, async (sql) => {
-    /** A fill the venue pushes moves the position; the exit leaves with no REST order read in between. */
-    const pushedFillMovesThePosition = async (venue: Venue, mid: number) => {
+    /** A fresh step on `venue`: a 20 s burst, its order stream subscribed, and its one entry resting, recorded open. */
+    const burstWithRestingEntry = async (venue: Venue, mid: number) => {
       await reset(sql, venue);
       quote(mid);
       const burst = invoke(stack, 20_000);
       await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
       const entry = await riseUntilEntry(mid);
-      // One trade a day (reset): the up-move that follows must not open another position.
       await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+      return { burst, entry };
+    };
+
+    /** A fill the venue pushes moves the position; the exit leaves with no REST order read in between. */
+    const pushedFillMovesThePosition = async (venue: Venue, mid: number) => {
+      // One trade a day (reset): the up-move that follows must not open another position.
+      const { burst, entry } = await burstWithRestingEntry(venue, mid);
 
       const beforeFill = sim.requestLog.lastId();
       // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
@@ -210,12 +216,7 @@ stackTest("trade-burst with the private order stream", {
      * the cancel) comes by push, with no REST order read; the partial position is then exited.
      */
     const timedOutEntrySettledByPush = async (venue: Venue, mid: number) => {
-      await reset(sql, venue);
-      quote(mid);
-      const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
-      const entry = await riseUntilEntry(mid);
-      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+      const { burst, entry } = await burstWithRestingEntry(venue, mid);
 
       const beforeFill = sim.requestLog.lastId();
       const part = Math.floor(entry.amount * 0.5 * 1e4) / 1e4;
@@ -275,12 +276,7 @@ stackTest("trade-burst with the private order stream", {
 
     /** The order stream drops while the entry rests: REST polling sees the fill, then the stream comes back. */
     const droppedStreamPolls = async (venueName: Venue, mid: number) => {
-      await reset(sql, venueName);
-      quote(mid);
-      const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venueName) >= 1);
-      const entry = await riseUntilEntry(mid);
-      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+      const { burst, entry } = await burstWithRestingEntry(venueName, mid);
 
       // Drop the order stream and refuse new sockets for a while; book tops keep streaming.
       sim.orderStreams.faults.refuse(venueName);

@@ -17,14 +17,25 @@ export interface SocketStats {
   last_fault: string | null;
 }
 
-export interface ReplacedSocketOptions {
+/** Where a stream connects and how patient it is: the part of a stream's options its socket takes. */
+export interface SocketSettings {
   url: string;
-  /** No message for this long: the socket is replaced. */
-  stallMs: number;
-  maxReconnects: number;
-  nowMs: () => number;
+  /** No message for this long: the socket is replaced. Default 5 s. */
+  stallMs?: number;
+  /** Default 5. */
+  maxReconnects?: number;
+  /** Monotonic clock for quiet periods; performance.now by default. */
+  nowMs?: () => number;
   /** Opens a socket (tests may wrap it); the global WebSocket by default. */
   connect?: (url: string) => WebSocket;
+}
+
+/** The socket settings out of a stream's options (which hold more). */
+export function socketSettings({ url, stallMs, maxReconnects, nowMs, connect }: SocketSettings): SocketSettings {
+  return { url, stallMs, maxReconnects, nowMs, connect };
+}
+
+export interface ReplacedSocketOptions extends SocketSettings {
   /** The owner's stats, where the socket's counters go. */
   stats: SocketStats;
   /** What asks the venue for an answer on a quiet socket. */
@@ -50,11 +61,13 @@ export class ReplacedSocket {
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
   readonly #quiet: QuietWatch;
+  readonly #maxReconnects: number;
 
   constructor(private readonly options: ReplacedSocketOptions) {
+    this.#maxReconnects = options.maxReconnects ?? 5;
     this.#quiet = new QuietWatch({
-      stallMs: options.stallMs,
-      nowMs: options.nowMs,
+      stallMs: options.stallMs ?? 5_000,
+      nowMs: options.nowMs ?? (() => performance.now()),
       listening: () => this.#open && this.#socket !== undefined,
       probe: () => this.#socket?.send(options.probe()),
       stalled: (quietMs) => {
@@ -82,7 +95,7 @@ export class ReplacedSocket {
 
   /** Drops the current socket and opens another, unless closed, refused or the budget of replacements is spent. */
   replace(reason: string): void {
-    const { stats, maxReconnects } = this.options;
+    const { stats } = this.options;
     stats.last_fault = reason;
     const old = this.#socket;
     this.#socket = undefined;
@@ -95,7 +108,7 @@ export class ReplacedSocket {
         // already closing
       }
     }
-    if (this.#closed || !(this.options.mayReplace?.() ?? true) || stats.reconnects >= maxReconnects) return;
+    if (this.#closed || !(this.options.mayReplace?.() ?? true) || stats.reconnects >= this.#maxReconnects) return;
     const wait = backoffMs(stats.reconnects);
     stats.reconnects += 1;
     this.#retry = setTimeout(() => {

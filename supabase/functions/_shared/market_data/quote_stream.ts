@@ -6,19 +6,12 @@
  */
 import type { Quote } from "../trading/quote.ts";
 import type { StreamProtocol } from "./protocols.ts";
-import { ReplacedSocket, type SocketStats } from "../replaced_socket.ts";
+import { ReplacedSocket, type SocketSettings, socketSettings, type SocketStats } from "../replaced_socket.ts";
 import { waitForAny, Wakeups } from "../wakeups.ts";
 
-export interface QuoteStreamOptions {
-  url: string;
+export interface QuoteStreamOptions extends SocketSettings {
   protocol: StreamProtocol;
   symbols: readonly string[];
-  /** No message for this long: the socket is replaced. */
-  stallMs?: number;
-  maxReconnects?: number;
-  nowMs?: () => number;
-  /** Opens a socket (tests may wrap it); the global WebSocket by default. */
-  connect?: (url: string) => WebSocket;
 }
 
 export interface QuoteStreamStats extends SocketStats {
@@ -52,11 +45,7 @@ export class QuoteStream {
   constructor(private readonly options: QuoteStreamOptions) {
     this.#ids = options.protocol.ids(options.symbols);
     this.#socket = new ReplacedSocket({
-      url: options.url,
-      stallMs: options.stallMs ?? 5_000,
-      maxReconnects: options.maxReconnects ?? 5,
-      nowMs: options.nowMs ?? (() => performance.now()),
-      connect: options.connect,
+      ...socketSettings(options),
       stats: this.stats,
       probe: () => options.protocol.probe(),
       opening: () => options.protocol.subscribe(options.symbols),

@@ -13,25 +13,18 @@ import type { VenueCredentials } from "../env.ts";
 import type { OrderPush } from "../orders/order_push.ts";
 import type { ProtectionAlgo } from "../exchange/protection_orders.ts";
 import type { OrderStreamProtocol } from "./protocols.ts";
-import { ReplacedSocket, type SocketStats } from "../replaced_socket.ts";
+import { ReplacedSocket, type SocketSettings, socketSettings, type SocketStats } from "../replaced_socket.ts";
 import { waitForAny, Wakeups } from "../wakeups.ts";
 
 /** One update as the venue pushed it: an order's, or (OKX) a protection algo's. */
 export type StreamUpdate = { kind: "order"; push: OrderPush } | { kind: "algo"; algo: ProtectionAlgo };
 
-export interface OrderStreamOptions {
-  url: string;
+/** `stallMs` counts a probe's answer as heard. */
+export interface OrderStreamOptions extends SocketSettings {
   protocol: OrderStreamProtocol;
   credentials: VenueCredentials;
-  /** Nothing heard for this long (a probe's answer included): the socket is replaced. */
-  stallMs?: number;
-  maxReconnects?: number;
-  /** Monotonic clock for quiet periods. */
-  nowMs?: () => number;
   /** Wall clock for the signatures' timestamps. */
   wallNowMs?: () => number;
-  /** Opens a socket (tests may wrap it); the global WebSocket by default. */
-  connect?: (url: string) => WebSocket;
 }
 
 export interface OrderStreamStats extends SocketStats {
@@ -67,11 +60,7 @@ export class OrderStream {
   constructor(private readonly options: OrderStreamOptions) {
     const wallNowMs = options.wallNowMs ?? (() => Date.now());
     this.#socket = new ReplacedSocket({
-      url: options.url,
-      stallMs: options.stallMs ?? 5_000,
-      maxReconnects: options.maxReconnects ?? 5,
-      nowMs: options.nowMs ?? (() => performance.now()),
-      connect: options.connect,
+      ...socketSettings(options),
       stats: this.stats,
       probe: () => options.protocol.probe(),
       opening: () => options.protocol.open(options.credentials, wallNowMs()),

@@ -51,7 +51,7 @@ export interface ReplacedSocketOptions extends SocketSettings {
 }
 
 /** Replacements back off 0.25, 0.5, 1, 2, 2 s: five span a few seconds of a venue's outage, then the burst polls. */
-export function backoffMs(reconnects: number): number {
+function backoffMs(reconnects: number): number {
   return Math.min(2_000, 250 * 2 ** reconnects);
 }
 

@@ -126,15 +126,15 @@ export class PositionKeeper {
     let { position, figures } = await this.advance(initial, orders);
     const entry = figures.liveEntry;
     if (position.status === "opening" && entry && shouldCancelEntry(entry.created_at, this.ctx.clock.now(), settings)) {
-      const { orders } = this.ctx;
-      const waited = orders.cancelRequestedMsAgo(entry);
+      const tracker = this.ctx.orders;
+      const waited = tracker.cancelRequestedMsAgo(entry);
       if (waited !== undefined && waited < CANCEL_OUTCOME_WAIT_MS) return { position, figures };
       if (waited !== undefined) {
         note(this.ctx.summary, `${entry.client_order_id}: no pushed outcome ${Math.round(waited)} ms after its cancel`);
       }
       // Cancelled once more if the push never came: a second cancel is harmless, and its outcome is looked up.
-      await orders.cancel(entry, { outcomeByPush: waited === undefined && (this.ctx.orderStreamUp?.() ?? false) });
-      if (orders.cancelRequestedMsAgo(entry) !== undefined) return { position, figures };
+      await tracker.cancel(entry, { outcomeByPush: waited === undefined && (this.ctx.orderStreamUp?.() ?? false) });
+      if (tracker.cancelRequestedMsAgo(entry) !== undefined) return { position, figures };
       ({ position, figures } = await this.advance(position));
     }
     return { position, figures };

@@ -237,6 +237,8 @@ export class OrderTracker {
    */
   async cancel(order: OrderRow, options?: CancelOptions): Promise<void> {
     const { store, executor, clock } = this.options;
+    // A cancel asked for again (its push never came) starts over: its own outcome decides.
+    this.#cancelRequested.delete(order.id);
     try {
       const view = await executor.cancel(order, options);
       if (view === CANCEL_REQUESTED) {
@@ -244,7 +246,6 @@ export class OrderTracker {
         this.#cancelRequested.set(order.id, clock.monotonicMs());
         return;
       }
-      this.#cancelRequested.delete(order.id);
       if (view === null) {
         const reason = "cancel: the venue does not know this order";
         this.#observe(await markOrder(store, order, "expired", reason, clock.now()), order);

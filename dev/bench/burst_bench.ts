@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Simulator } from "../sim/server.ts";
 import type { DbProxy } from "./db_proxy.ts";
 import { type BenchProcess, shippedEntry, startFunctionProcess, timedRequest } from "./function_process.ts";
+import { DepartureLog } from "./order_departures.ts";
 import { readCpuMs, readPeakRssMb, readThreadCpuMs } from "./proc.ts";
 import {
   type BenchVenue,
@@ -68,7 +69,10 @@ export interface BurstRun {
   dbRequests: number;
   dbByResource: Record<string, number>;
   latencies: EntryLatency[];
-  /** Streamed quotes (shipped settings): book-top push → entry order at the venue, ms (pushToOrderLatencies). */
+  /**
+   * Streamed quotes (shipped settings): book-top push → entry order at the venue, ms (pushToOrderLatencies), and to
+   * the order handed to fetch where the process was started with departure stamps.
+   */
   pushLatencies?: PushToOrder[];
   /** Book-top stream messages the burst received, all venues (its summary's market_data.messages). */
   streamMessages?: number;
@@ -165,12 +169,16 @@ function toVenueRequests(sim: Simulator, afterId: number): VenueRequest[] {
   }));
 }
 
-/** One measured burst on a running process (exported for ad-hoc profiling runs). */
+/**
+ * One measured burst on a running process (exported for ad-hoc profiling runs). `departures`: the process was started
+ * with them (startBurstProcess), and its order stamps of this burst are read after the burst's CPU.
+ */
 export async function runOnce(
   deps: BurstBenchDeps,
   proc: BenchProcess,
   config: BurstConfig,
   durationMs: number,
+  departures?: DepartureLog,
 ): Promise<BurstRun> {
   await resetTables(deps.sql, config);
   resetMarket(deps.sim, config, durationMs, deps.stepMs);
@@ -185,6 +193,7 @@ export async function runOnce(
   });
   const cpuMs = (await readCpuMs(proc.pid)) - cpuBefore;
   const mainThreadCpuMs = (await readThreadCpuMs(proc.pid)) - mainBefore;
+  const departed = departures ? await departures.take(proc.pid) : undefined;
   if (answer.status !== 200) {
     throw new BurstRunError(`trade-burst answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 800)}`);
   }
@@ -228,6 +237,7 @@ export async function runOnce(
               })),
             ].sort((a, b) => a.sentAt - b.sentAt),
             venue,
+            departed,
           )
         ),
       }
@@ -236,18 +246,34 @@ export async function runOnce(
   };
 }
 
-/** A fresh process per configuration, one short unmeasured burst (JIT, connections), then `runs` measured bursts. */
-export async function measureBurstConfig(deps: BurstBenchDeps, config: BurstConfig): Promise<BurstRun[]> {
+/**
+ * The shipped trade-burst as a process of its own. `stamped`: it also stamps its order POSTs
+ * (order_departures_preload.ts, beside the unchanged bundle), for push → order handed to fetch.
+ */
+async function startBurstProcess(
+  deps: BurstBenchDeps,
+  options: { stamped: boolean; denoArgs?: string[] },
+): Promise<{ proc: BenchProcess; departures?: DepartureLog }> {
+  const departures = options.stamped
+    ? new DepartureLog(`${deps.logDir}/departures-${crypto.randomUUID()}.json`)
+    : undefined;
   const proc = await startFunctionProcess({
     entry: await shippedEntry("trade-burst"),
-    env: deps.env,
+    env: { ...deps.env, ...departures?.env },
     logDir: deps.logDir,
+    denoArgs: [...(options.denoArgs ?? []), ...(departures?.denoArgs ?? [])],
   });
+  return { proc, departures };
+}
+
+/** A fresh process per configuration, one short unmeasured burst (JIT, connections), then `runs` measured bursts. */
+export async function measureBurstConfig(deps: BurstBenchDeps, config: BurstConfig): Promise<BurstRun[]> {
+  const { proc, departures } = await startBurstProcess(deps, { stamped: config.shipped === true });
   try {
-    await runOnce(deps, proc, config, config.warmupMs ?? 1_000);
+    await runOnce(deps, proc, config, config.warmupMs ?? 1_000, departures);
     const runs: BurstRun[] = [];
     for (let i = 0; i < config.runs; i++) {
-      const run = await runOnce(deps, proc, config, config.durationMs);
+      const run = await runOnce(deps, proc, config, config.durationMs, departures);
       const ticks = Object.values(run.ticks).reduce((a, b) => a + b, 0);
       deps.log?.(
         `burst ${config.venues.join("+")} × ${config.symbols} symbols @${config.tickMs} ms #${i + 1}: ` +
@@ -274,14 +300,9 @@ export interface ColdBurstRun {
 
 export async function measureColdBursts(deps: BurstBenchDeps, config: BurstConfig): Promise<ColdBurstRun[]> {
   const runs: ColdBurstRun[] = [];
-  const entry = await shippedEntry("trade-burst");
   for (let i = 0; i < config.runs; i++) {
-    const proc = await startFunctionProcess({
-      entry,
-      env: deps.env,
-      logDir: deps.logDir,
-      denoArgs: ["--no-code-cache"],
-    });
+    // Unstamped: its CPU is the issue 13 figure, with nothing beside the bundle.
+    const { proc } = await startBurstProcess(deps, { stamped: false, denoArgs: ["--no-code-cache"] });
     try {
       const startupMainThreadCpuMs = await readThreadCpuMs(proc.pid);
       const burst = await runOnce(deps, proc, config, config.durationMs);

@@ -160,6 +160,8 @@ export interface Percentiles {
 export interface PushLatencyFigures extends Percentiles {
   fromTop: Percentiles | null;
   fromOrderUpdate: Percentiles | null;
+  /** The same pushes to the order handed to fetch in our process (the entries with a departure stamp). */
+  handedOver: Percentiles | null;
 }
 
 function percentiles(ms: readonly number[]): Percentiles | null {
@@ -171,7 +173,8 @@ function pushLatencyFigures(all: readonly PushToOrder[]): PushLatencyFigures | n
   if (!overall) return null;
   const of = (trigger: PushToOrder["trigger"]) =>
     percentiles(all.filter((p) => p.trigger === trigger).map((p) => p.ms));
-  return { ...overall, fromTop: of("top"), fromOrderUpdate: of("order_update") };
+  const handedOver = percentiles(all.flatMap((p) => p.handedOverMs === undefined ? [] : [p.handedOverMs]));
+  return { ...overall, fromTop: of("top"), fromOrderUpdate: of("order_update"), handedOver };
 }
 
 export function burstFigures(config: BurstConfig, runs: readonly BurstRun[]): BurstFigures | null {

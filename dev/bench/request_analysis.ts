@@ -5,6 +5,7 @@
  * Times are performance.now() of the bench process: the simulator and the proxy run inside it, so they share a clock.
  */
 import type { DbRequest, OrderInsert } from "./db_proxy.ts";
+import { departedAt, type OrderDeparture } from "./order_departures.ts";
 
 export type BenchVenue = "binance" | "okx";
 
@@ -178,6 +179,8 @@ export interface PushSent {
 /** One armed entry: ms from the push taken as its trigger to the order's arrival, and which kind of push that was. */
 export interface PushToOrder {
   ms: number;
+  /** From the same push to the moment the burst handed the order to fetch (with departure stamps only). */
+  handedOverMs?: number;
   trigger: "top" | "order_update";
 }
 
@@ -188,12 +191,17 @@ export interface PushToOrder {
  * the entry was decided on the top it already had); then the first of those updates. A later top than the one the
  * decision used would shorten the figure; an update of another symbol that freed a slot is not taken as the trigger,
  * which lengthens it. The tick's wait for its spacing is inside it.
+ *
+ * The order's arrival is read by the simulator, which shares the machine (and its process with the DB proxy): a busy
+ * simulator lengthens `ms` after the order has left. With `departures` (order_departures.ts), `handedOverMs` ends
+ * where the burst handed the order to fetch instead, a little before it leaves the process.
  */
 export function pushToOrderLatencies(
   venueRequests: readonly VenueRequest[],
   dbRequests: readonly DbRequest[],
   pushes: readonly PushSent[],
   venue: BenchVenue,
+  departures?: readonly OrderDeparture[],
 ): PushToOrder[] {
   const orders = venueRequests.filter((r) => isOrderPost(r, venue)).sort((a, b) => a.arrivedAt - b.arrivedAt);
   const byId = pairsById(orders);
@@ -208,11 +216,13 @@ export function pushToOrderLatencies(
     const top = ofSymbol.findLast((p) => (p.kind ?? "top") === "top" && p.sentAt <= order.arrivedAt);
     if (!top) continue;
     const update = ofSymbol.find((p) => p.kind === "order" && p.sentAt > top.sentAt && p.sentAt <= order.arrivedAt);
-    out.push(
-      update
-        ? { ms: order.arrivedAt - update.sentAt, trigger: "order_update" }
-        : { ms: order.arrivedAt - top.sentAt, trigger: "top" },
-    );
+    const trigger = update ?? top;
+    const handedOver = departures && departedAt(departures, recorded.clientOrderId, order.arrivedAt);
+    out.push({
+      ms: order.arrivedAt - trigger.sentAt,
+      ...(handedOver !== undefined ? { handedOverMs: handedOver - trigger.sentAt } : {}),
+      trigger: update ? "order_update" : "top",
+    });
   }
   return out;
 }

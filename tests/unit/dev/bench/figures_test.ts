@@ -116,4 +116,23 @@ Deno.test("burst figures: per venue-tick CPU and requests, medians over runs", (
   assert.equal(f.latency?.entries, 3);
   assert.deepEqual(f.dbByResource, { "GET orders": 1000 }, "breakdown of the median-CPU run");
   assert.equal(burstFigures(config, []), null);
+  assert.equal(f.pushLatency, null, "polled quotes: no push → order");
+});
+
+Deno.test("push → order figures: to the arrival over every entry, handed over over the stamped ones", () => {
+  const config = { venues: ["binance"] as "binance"[], symbols: 1, tickMs: 1000, durationMs: 10_000, runs: 2 };
+  const pushed = (ms: number, handedOverMs?: number, trigger: "top" | "order_update" = "top") => ({
+    ms,
+    ...(handedOverMs === undefined ? {} : { handedOverMs }),
+    trigger,
+  });
+  const f = burstFigures(config, [
+    { ...burstRun(400, { binance: 10 }, 10), pushLatencies: [pushed(4, 3), pushed(9, 2, "order_update")] },
+    { ...burstRun(500, { binance: 10 }, 10), pushLatencies: [pushed(6), pushed(5, 4)] },
+  ])!;
+  assert.equal(f.pushLatency?.entries, 4);
+  assert.equal(f.pushLatency?.fromOrderUpdate?.entries, 1);
+  assert.equal(f.pushLatency?.handedOver?.entries, 3, "the entry without a stamp is left out");
+  assert.equal(f.pushLatency?.handedOver?.p99, 4);
+  assert.equal(f.pushLatency?.p99, 9);
 });

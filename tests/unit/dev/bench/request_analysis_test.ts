@@ -191,6 +191,15 @@ Deno.test("push → order: an armed entry counts from its symbol's last top, or 
     { ms: 3010 - 3008, trigger: "top" },
     { ms: 3050 - 3040, trigger: "order_update" },
   ]);
+  // Departure stamps: e1 handed to fetch at 3009.5 (a stamp of it after its arrival is another request); none of e2.
+  const departures = [
+    { atPerf: 3009.5, text: "http://sim/binance/api/v3/order newClientOrderId=e1&side=BUY" },
+    { atPerf: 3030, text: "http://sim/binance/api/v3/order newClientOrderId=e1&side=SELL" },
+  ];
+  assert.deepEqual(pushToOrderLatencies(venues, records, pushes, "binance", departures), [
+    { ms: 3010 - 3008, handedOverMs: 3009.5 - 3008, trigger: "top" },
+    { ms: 3050 - 3020, trigger: "top" },
+  ]);
 });
 
 Deno.test("armed entries recorded together in a later batch pair with their own orders by client order id", () => {

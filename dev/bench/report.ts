@@ -436,15 +436,19 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
             ours ? `p50 ${fmt(ours.p50)} / p99 ${fmt(ours.p99)} ms to the order handed to fetch` : "no departure stamps"
           }, against issue 17's 5 ms p99. A top starts a round at once (a budget of 4 rounds back to back, one ` +
           "more every 20 ms; tops already read from the socket decided together); protection and entries go on " +
-          "beside the rounds. Split by hand (docs/STREAMS.md, push → order: stamps in the burst process beside the " +
-          "bundle, and a capture of the loopback traffic): the push's frame reaches our process in about 0.3-0.5 ms " +
-          "(p50), the wire to the simulator's request handler takes 0.5-0.6 ms (p50) and up to about 5 ms behind " +
-          "the simulator's own work; the rest is our process. In it, a round's entries leave one after another, " +
-          "each decided, built and signed by ccxt, handed to fetch and followed by a turn of the event loop, about " +
-          "0.8 ms apart, so a tick's fourth entry leaves about 2.5 ms after its first; the first tick's entries run " +
-          "the order path's code for the first time; after an order update, the update is taken in (0.3-1.1 ms) " +
-          "before the decisions. Left besides: the other venue holding the shared event loop, and a process busy " +
-          "elsewhere when the push comes (one entry's round woke 15 ms after its push had arrived).",
+          "beside the rounds. Split by hand (docs/STREAMS.md, push → order: 3 cold 45 s shipped bursts, 174 " +
+          "entries, stamps in the burst process beside the bundle and a capture of the loopback traffic), the " +
+          "simulator's own share is small: its frame is on the wire p50 0.14 / p99 1.73 ms after it was sent, and " +
+          "it reads the order p50 0.32 / p99 4.91 ms after the order is on the wire. The tail is our process: from " +
+          "the push's frame on the wire to the order's on the wire p50 4.57 / p99 38.7 ms. In it, the first tick of " +
+          "each venue (the order path's code running for the first time, the two venues' first ticks on one " +
+          "thread) took 2-28 ms from the push's message to the order handed to fetch, later entries p50 about " +
+          "2.8 ms; a round's entries leave one after another about 0.8 ms apart (each decided, built and signed " +
+          "by ccxt, handed to fetch, then a turn of the event loop). Past the first ticks, the slow entries traced " +
+          "(17-20 ms) waited for a preparation that joined protection placed beside the rounds for another " +
+          "symbol: the legs' record to the tables, then the venue's answer (one of 46 ms, in a cold burst's second " +
+          "tick, was not traced). Legs sent before their record (armed " +
+          "ids, as entries have) would take the record off that wait; not built.",
       );
     }
     if (idle) {

@@ -19,6 +19,7 @@ import { type Sql, withSql } from "../support/sql.ts";
 import { keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 import { waitFor as waitUntil } from "../support/wait_for.ts";
+import { whileBurstRuns } from "../support/burst_in_flight.ts";
 
 /** Waits on `done` every 50 ms, at most 400 times. */
 const waitFor = (what: string, done: () => boolean | Promise<boolean>, limit = 400) => waitUntil(what, done, limit, 50);
@@ -162,43 +163,52 @@ stackTest("trade-burst with the private order stream", {
   functionEnv: simulatorEnv(sim),
 }, async (t, stack) => {
   await withSql(stack.databaseUrl, async (sql) => {
-    /** A fresh step on `venue`: a 20 s burst, its order stream subscribed, and its one entry resting, recorded open. */
-    const burstWithRestingEntry = async (venue: Venue, mid: number) => {
+    /**
+     * A fresh step on `venue`: a 20 s burst, its order stream subscribed, and its one entry resting, recorded open; then
+     * `steps`, which await the burst (one that fails first waits for it: whileBurstRuns).
+     */
+    const withRestingEntry = async (
+      venue: Venue,
+      mid: number,
+      steps: (burst: ReturnType<typeof invoke>, entry: ReturnType<typeof ordersOnVenue>[number]) => Promise<void>,
+    ) => {
       await reset(sql, venue);
       quote(mid);
       const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
-      const entry = await riseUntilEntry(mid);
-      await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
-      return { burst, entry };
+      await whileBurstRuns(burst, async () => {
+        await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venue) >= 1);
+        const entry = await riseUntilEntry(mid);
+        await waitFor("the entry recorded as open", async () => (await entryRow(sql))?.order_status === "open");
+        await steps(burst, entry);
+      });
     };
 
     /** A fill the venue pushes moves the position; the exit leaves with no REST order read in between. */
     const pushedFillMovesThePosition = async (venue: Venue, mid: number) => {
       // One trade a day (reset): the up-move that follows must not open another position.
-      const { burst, entry } = await burstWithRestingEntry(venue, mid);
+      await withRestingEntry(venue, mid, async (burst, entry) => {
+        const beforeFill = sim.requestLog.lastId();
+        // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
+        sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+        assert.equal(ordersOnVenue()[0].status, "filled");
+        await riseUntilExit(entry.price!);
+        const exitSent = sim.requestLog.list({ venue, afterId: beforeFill })
+          .find((r) => r.method === "POST" && PLACEMENTS[venue].has(r.path));
+        assert.ok(exitSent, "the exit's request is in the log");
+        assert.deepEqual(orderReads(beforeFill, exitSent.id), [], "no REST order read between the fill and the exit");
 
-      const beforeFill = sim.requestLog.lastId();
-      // The ask comes down to the resting buy: it fills now, in the engine; only the stream tells the burst.
-      sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
-      assert.equal(ordersOnVenue()[0].status, "filled");
-      await riseUntilExit(entry.price!);
-      const exitSent = sim.requestLog.list({ venue, afterId: beforeFill })
-        .find((r) => r.method === "POST" && PLACEMENTS[venue].has(r.path));
-      assert.ok(exitSent, "the exit's request is in the log");
-      assert.deepEqual(orderReads(beforeFill, exitSent.id), [], "no REST order read between the fill and the exit");
-
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [summary] = res.body.venues;
-      assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
-      assert.deepEqual(summary.exits_by_reason, { take_profit: 1 });
-      assert.ok(summary.order_stream.applied >= 1, JSON.stringify(summary.order_stream));
-      assert.equal(summary.order_stream.drops, 0);
-      // The entry rehearsed before the first tick went through ccxt without a refusal, and (the tables match the
-      // venue) nothing of it reached the venue.
-      assert.deepEqual(summary.notes.filter((n: string) => n.startsWith("rehearse an entry")), []);
-      await assertTablesMatchVenue(sql);
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [summary] = res.body.venues;
+        assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
+        assert.deepEqual(summary.exits_by_reason, { take_profit: 1 });
+        assert.ok(summary.order_stream.applied >= 1, JSON.stringify(summary.order_stream));
+        assert.equal(summary.order_stream.drops, 0);
+        // The entry rehearsed before the first tick went through ccxt without a refusal, and (the tables match the
+        // venue) nothing of it reached the venue.
+        assert.deepEqual(summary.notes.filter((n: string) => n.startsWith("rehearse an entry")), []);
+        await assertTablesMatchVenue(sql);
+      });
     };
 
     await t.step(
@@ -216,31 +226,31 @@ stackTest("trade-burst with the private order stream", {
      * the cancel) comes by push, with no REST order read; the partial position is then exited.
      */
     const timedOutEntrySettledByPush = async (venue: Venue, mid: number) => {
-      const { burst, entry } = await burstWithRestingEntry(venue, mid);
+      await withRestingEntry(venue, mid, async (burst, entry) => {
+        const beforeFill = sim.requestLog.lastId();
+        const part = Math.floor(entry.amount * 0.5 * 1e4) / 1e4;
+        // The ask touches the resting buy with only `part` on offer, then moves away: a partial fill that stays partial.
+        sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price!, askQty: part });
+        assert.deepEqual([ordersOnVenue()[0].status, ordersOnVenue()[0].filled], ["partially_filled", part]);
+        quote(entry.price! * 1.0005);
+        // Now the entry is past its timeout: the burst reads the changed row and cancels it at its next prepared tick.
+        await sql`update public.bot_settings set entry_timeout_seconds = 1 where id = 1`;
+        await waitFor("the venue's cancel of the timed-out entry", () => ordersOnVenue()[0].status === "canceled");
+        await waitFor("the entry's row settled", async () => (await entryRow(sql))?.order_status === "cancelled");
+        const row = await entryRow(sql);
+        assert.equal(Number(row.filled), part, "the fill before the cancel");
+        const since = sim.requestLog.list({ venue, afterId: beforeFill });
+        assert.equal(since.filter(CANCELS[venue]).length, 1, "one cancel request");
+        assert.deepEqual(orderReads(beforeFill), [], "no REST order read for the fill or the cancel");
 
-      const beforeFill = sim.requestLog.lastId();
-      const part = Math.floor(entry.amount * 0.5 * 1e4) / 1e4;
-      // The ask touches the resting buy with only `part` on offer, then moves away: a partial fill that stays partial.
-      sim.market.setQuote(venue, ETH, { bid: entry.price! - 0.5, ask: entry.price!, askQty: part });
-      assert.deepEqual([ordersOnVenue()[0].status, ordersOnVenue()[0].filled], ["partially_filled", part]);
-      quote(entry.price! * 1.0005);
-      // Now the entry is past its timeout: the burst reads the changed row and cancels it at its next prepared tick.
-      await sql`update public.bot_settings set entry_timeout_seconds = 1 where id = 1`;
-      await waitFor("the venue's cancel of the timed-out entry", () => ordersOnVenue()[0].status === "canceled");
-      await waitFor("the entry's row settled", async () => (await entryRow(sql))?.order_status === "cancelled");
-      const row = await entryRow(sql);
-      assert.equal(Number(row.filled), part, "the fill before the cancel");
-      const since = sim.requestLog.list({ venue, afterId: beforeFill });
-      assert.equal(since.filter(CANCELS[venue]).length, 1, "one cancel request");
-      assert.deepEqual(orderReads(beforeFill), [], "no REST order read for the fill or the cancel");
-
-      await riseUntilExit(entry.price!);
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [summary] = res.body.venues;
-      assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
-      assert.deepEqual(summary.notes.filter((n: string) => n.includes("no pushed outcome")), []);
-      await assertTablesMatchVenue(sql);
+        await riseUntilExit(entry.price!);
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [summary] = res.body.venues;
+        assert.equal(summary.positions_closed, 1, JSON.stringify(summary));
+        assert.deepEqual(summary.notes.filter((n: string) => n.includes("no pushed outcome")), []);
+        await assertTablesMatchVenue(sql);
+      });
     };
 
     await t.step(
@@ -258,47 +268,49 @@ stackTest("trade-burst with the private order stream", {
       sim.orderStreams.faults.duplicate(venueName);
       quote(mid);
       const burst = invoke(stack, 20_000);
-      await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venueName) >= 1);
-      const entry = await riseUntilEntry(mid);
-      sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
-      await riseUntilExit(entry.price!);
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [venue] = res.body.venues;
-      assert.ok(sim.orderStreams.faults.applied.duplicated >= 2);
-      const { unchanged, unmatched, applied } = venue.order_stream;
-      assert.ok(unchanged + unmatched >= 2, `duplicates seen and ignored: ${JSON.stringify(venue.order_stream)}`);
-      assert.ok(applied >= 1);
-      assert.equal(ordersOnVenue().length, 2, "nothing sent twice");
-      assert.equal(venue.positions_closed, 1);
-      await assertTablesMatchVenue(sql);
+      await whileBurstRuns(burst, async () => {
+        await waitFor("the order stream's subscription", () => sim.orderStreams.subscribed(venueName) >= 1);
+        const entry = await riseUntilEntry(mid);
+        sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+        await riseUntilExit(entry.price!);
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [venue] = res.body.venues;
+        assert.ok(sim.orderStreams.faults.applied.duplicated >= 2);
+        const { unchanged, unmatched, applied } = venue.order_stream;
+        assert.ok(unchanged + unmatched >= 2, `duplicates seen and ignored: ${JSON.stringify(venue.order_stream)}`);
+        assert.ok(applied >= 1);
+        assert.equal(ordersOnVenue().length, 2, "nothing sent twice");
+        assert.equal(venue.positions_closed, 1);
+        await assertTablesMatchVenue(sql);
+      });
     };
 
     /** The order stream drops while the entry rests: REST polling sees the fill, then the stream comes back. */
     const droppedStreamPolls = async (venueName: Venue, mid: number) => {
-      const { burst, entry } = await burstWithRestingEntry(venueName, mid);
+      await withRestingEntry(venueName, mid, async (burst, entry) => {
+        // Drop the order stream and refuse new sockets for a while; book tops keep streaming.
+        sim.orderStreams.faults.refuse(venueName);
+        sim.orderStreams.faults.drop(venueName);
+        const dropped = sim.requestLog.lastId();
+        sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+        await waitFor("the fill seen by REST polling", async () => (await entryRow(sql))?.order_status === "filled");
+        assert.ok(orderReads(dropped).length >= 1, "a REST order read while the stream was down");
+        sim.orderStreams.faults.refuse(venueName, false);
+        await waitFor("the order stream back", () => sim.orderStreams.subscribed(venueName) >= 1);
 
-      // Drop the order stream and refuse new sockets for a while; book tops keep streaming.
-      sim.orderStreams.faults.refuse(venueName);
-      sim.orderStreams.faults.drop(venueName);
-      const dropped = sim.requestLog.lastId();
-      sim.market.setQuote(active, ETH, { bid: entry.price! - 0.5, ask: entry.price! });
-      await waitFor("the fill seen by REST polling", async () => (await entryRow(sql))?.order_status === "filled");
-      assert.ok(orderReads(dropped).length >= 1, "a REST order read while the stream was down");
-      sim.orderStreams.faults.refuse(venueName, false);
-      await waitFor("the order stream back", () => sim.orderStreams.subscribed(venueName) >= 1);
-
-      await riseUntilExit(entry.price!);
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [venue] = res.body.venues;
-      const stream = venue.order_stream;
-      assert.ok(stream.drops >= 1 && stream.reconnects >= 1, JSON.stringify(stream));
-      assert.ok(stream.poll_refreshes >= 1, "ticks polled while the stream was down");
-      assert.ok(stream.subscriptions >= 2 && stream.reconciles >= 1, "a REST reconcile after the new subscription");
-      assert.equal(venue.market_data.drops, 0, "the book-top stream was not touched");
-      assert.equal(venue.positions_closed, 1);
-      await assertTablesMatchVenue(sql);
+        await riseUntilExit(entry.price!);
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [venue] = res.body.venues;
+        const stream = venue.order_stream;
+        assert.ok(stream.drops >= 1 && stream.reconnects >= 1, JSON.stringify(stream));
+        assert.ok(stream.poll_refreshes >= 1, "ticks polled while the stream was down");
+        assert.ok(stream.subscriptions >= 2 && stream.reconciles >= 1, "a REST reconcile after the new subscription");
+        assert.equal(venue.market_data.drops, 0, "the book-top stream was not touched");
+        assert.equal(venue.positions_closed, 1);
+        await assertTablesMatchVenue(sql);
+      });
     };
 
     await t.step(

@@ -14,6 +14,7 @@ import { type Sql, withSql } from "../support/sql.ts";
 import { keyHeaders, serverKey, type Stack, stackTest } from "../support/stack.ts";
 import { simulatorEnv } from "../support/sim_env.ts";
 import { waitFor as waitUntil } from "../support/wait_for.ts";
+import { whileBurstRuns } from "../support/burst_in_flight.ts";
 
 /** Waits on `done` every 50 ms, at most 400 times. */
 const waitFor = (what: string, done: () => boolean | Promise<boolean>, limit = 400) => waitUntil(what, done, limit, 50);
@@ -100,77 +101,81 @@ stackTest("trade-burst with streamed quotes", {
       quote(3000);
       const before = sim.requestLog.lastId();
       const burst = invoke(stack, 20_000);
-      await waitFor("the burst's stream", () => sim.streams.connections >= 1);
+      await whileBurstRuns(burst, async () => {
+        await waitFor("the burst's stream", () => sim.streams.connections >= 1);
 
-      const mid = await riseUntilEntry(3000);
-      const [entry] = ordersOnVenue();
-      assert.equal(entry.side, "buy");
-      // The ask comes down to the resting buy: it fills; then the bid rises past take profit.
-      sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
-      await waitFor("the entry fill", () => ordersOnVenue()[0].status === "filled");
-      // One trade a day (reset): the up-move that follows must not open another position.
-      const high = entry.price! * 1.004;
-      for (let i = 0; i < 100 && ordersOnVenue().length < 2; i++) {
-        quote(high + (i % 2) * 0.01);
-        await pause(120);
-      }
-      assert.equal(ordersOnVenue()[1]?.side, "sell", "an exit from the streamed take-profit quote");
-      await waitFor("the exit fill", () => ordersOnVenue()[1].status === "filled");
-      assert.equal(tickerPolls(before), 0, "no REST quote while the stream was up");
+        const mid = await riseUntilEntry(3000);
+        const [entry] = ordersOnVenue();
+        assert.equal(entry.side, "buy");
+        // The ask comes down to the resting buy: it fills; then the bid rises past take profit.
+        sim.market.setQuote("binance", ETH, { bid: entry.price! - 0.5, ask: entry.price! });
+        await waitFor("the entry fill", () => ordersOnVenue()[0].status === "filled");
+        // One trade a day (reset): the up-move that follows must not open another position.
+        const high = entry.price! * 1.004;
+        for (let i = 0; i < 100 && ordersOnVenue().length < 2; i++) {
+          quote(high + (i % 2) * 0.01);
+          await pause(120);
+        }
+        assert.equal(ordersOnVenue()[1]?.side, "sell", "an exit from the streamed take-profit quote");
+        await waitFor("the exit fill", () => ordersOnVenue()[1].status === "filled");
+        assert.equal(tickerPolls(before), 0, "no REST quote while the stream was up");
 
-      // Drop, and refuse new sockets for a while: the burst polls over REST, then the stream comes back.
-      sim.streams.faults.refuse("binance");
-      sim.streams.faults.drop("binance");
-      const dropped = sim.requestLog.lastId();
-      await waitFor("a REST quote poll while the stream is down", () => tickerPolls(dropped) >= 1);
-      sim.streams.faults.refuse("binance", false);
-      await waitFor("the stream back", () => sim.streams.connections >= 1);
-      const recovered = sim.requestLog.lastId();
-      // Ticks after the recovery read the stream: give them quotes to tick on (falling: no new entry).
-      for (let i = 0; i < 5; i++) {
-        quote(mid - i * 0.01);
-        await pause(120);
-      }
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [venue] = res.body.venues;
-      assert.equal(venue.market_data.source, "stream");
-      assert.equal(venue.market_data.channel, "depth5@100ms", "book_updates = 'conflated' (the default)");
-      // The quote stands still between the test's moves; depth5@100ms repeats it every 100 ms.
-      assert.ok(venue.market_data.repeats >= 1, JSON.stringify(venue.market_data));
-      assert.ok(venue.market_data.drops >= 1, JSON.stringify(venue.market_data));
-      assert.ok(venue.market_data.reconnects >= 1);
-      assert.ok(venue.market_data.poll_reads >= 1);
-      assert.ok(venue.market_data.stream_reads >= 1);
-      assert.equal(venue.positions_closed, 1, JSON.stringify(venue));
-      assert.deepEqual(venue.exits_by_reason, { take_profit: 1 });
-      // After the stream came back, at most the poll of a tick already under way.
-      assert.ok(tickerPolls(recovered) <= 1, `polls after recovery: ${tickerPolls(recovered)}`);
-      await assertTablesMatchVenue(sql);
+        // Drop, and refuse new sockets for a while: the burst polls over REST, then the stream comes back.
+        sim.streams.faults.refuse("binance");
+        sim.streams.faults.drop("binance");
+        const dropped = sim.requestLog.lastId();
+        await waitFor("a REST quote poll while the stream is down", () => tickerPolls(dropped) >= 1);
+        sim.streams.faults.refuse("binance", false);
+        await waitFor("the stream back", () => sim.streams.connections >= 1);
+        const recovered = sim.requestLog.lastId();
+        // Ticks after the recovery read the stream: give them quotes to tick on (falling: no new entry).
+        for (let i = 0; i < 5; i++) {
+          quote(mid - i * 0.01);
+          await pause(120);
+        }
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [venue] = res.body.venues;
+        assert.equal(venue.market_data.source, "stream");
+        assert.equal(venue.market_data.channel, "depth5@100ms", "book_updates = 'conflated' (the default)");
+        // The quote stands still between the test's moves; depth5@100ms repeats it every 100 ms.
+        assert.ok(venue.market_data.repeats >= 1, JSON.stringify(venue.market_data));
+        assert.ok(venue.market_data.drops >= 1, JSON.stringify(venue.market_data));
+        assert.ok(venue.market_data.reconnects >= 1);
+        assert.ok(venue.market_data.poll_reads >= 1);
+        assert.ok(venue.market_data.stream_reads >= 1);
+        assert.equal(venue.positions_closed, 1, JSON.stringify(venue));
+        assert.deepEqual(venue.exits_by_reason, { take_profit: 1 });
+        // After the stream came back, at most the poll of a tick already under way.
+        assert.ok(tickerPolls(recovered) <= 1, `polls after recovery: ${tickerPolls(recovered)}`);
+        await assertTablesMatchVenue(sql);
+      });
     });
 
     await t.step("a stalled stream is replaced; the burst polls meanwhile and streams again after", async () => {
       await reset(sql);
       quote(2900);
       const burst = invoke(stack, 14_000);
-      await waitFor("the burst's stream", () => sim.streams.connections >= 1);
-      const opened = sim.streams.stats.opened;
-      sim.streams.faults.stall("binance", 600_000);
-      const stalled = sim.requestLog.lastId();
-      await waitFor("a REST quote poll while the stream is stalled", () => tickerPolls(stalled) >= 1);
-      await waitFor("a replacement socket", () => sim.streams.stats.opened > opened);
-      sim.streams.faults.resume("binance");
-      for (let i = 0; i < 5; i++) {
-        quote(2900 - i * 0.01);
-        await pause(120);
-      }
-      const res = await burst;
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      const [venue] = res.body.venues;
-      assert.ok(venue.market_data.stalls >= 1, JSON.stringify(venue.market_data));
-      assert.ok(venue.market_data.poll_reads >= 1);
-      assert.ok(venue.market_data.stream_reads >= 1);
-      await assertTablesMatchVenue(sql);
+      await whileBurstRuns(burst, async () => {
+        await waitFor("the burst's stream", () => sim.streams.connections >= 1);
+        const opened = sim.streams.stats.opened;
+        sim.streams.faults.stall("binance", 600_000);
+        const stalled = sim.requestLog.lastId();
+        await waitFor("a REST quote poll while the stream is stalled", () => tickerPolls(stalled) >= 1);
+        await waitFor("a replacement socket", () => sim.streams.stats.opened > opened);
+        sim.streams.faults.resume("binance");
+        for (let i = 0; i < 5; i++) {
+          quote(2900 - i * 0.01);
+          await pause(120);
+        }
+        const res = await burst;
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const [venue] = res.body.venues;
+        assert.ok(venue.market_data.stalls >= 1, JSON.stringify(venue.market_data));
+        assert.ok(venue.market_data.poll_reads >= 1);
+        assert.ok(venue.market_data.stream_reads >= 1);
+        await assertTablesMatchVenue(sql);
+      });
     });
 
     await t.step(
@@ -181,15 +186,17 @@ stackTest("trade-burst with streamed quotes", {
         sim.streams.faults.duplicate("binance");
         quote(3100);
         const burst = invoke(stack, 8_000);
-        await waitFor("the burst's stream", () => sim.streams.connections >= 1);
-        await riseUntilEntry(3100);
-        const res = await burst;
-        assert.equal(res.status, 200, JSON.stringify(res.body));
-        assert.ok(sim.streams.faults.applied.duplicated >= 1);
-        assert.equal(res.body.venues[0].market_data.channel, "bookTicker");
-        assert.equal(ordersOnVenue().length, 1, "no second order from a replayed push");
-        assert.equal(res.body.venues[0].signals.entries, 1);
-        await assertTablesMatchVenue(sql);
+        await whileBurstRuns(burst, async () => {
+          await waitFor("the burst's stream", () => sim.streams.connections >= 1);
+          await riseUntilEntry(3100);
+          const res = await burst;
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          assert.ok(sim.streams.faults.applied.duplicated >= 1);
+          assert.equal(res.body.venues[0].market_data.channel, "bookTicker");
+          assert.equal(ordersOnVenue().length, 1, "no second order from a replayed push");
+          assert.equal(res.body.venues[0].signals.entries, 1);
+          await assertTablesMatchVenue(sql);
+        });
       },
     );
   });

@@ -418,7 +418,8 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
             "That ends where the simulator reads the order, and the simulator shares the machine and its process " +
             "with the DB proxy: a busy simulator lengthens it after the order has left. Ended instead where the " +
             "burst handed the order to fetch (a preload beside the unchanged bundle stamps its order POSTs, " +
-            `dev/bench/order_departures_preload.ts): ${
+            "dev/bench/order_departures_preload.ts; it wraps fetch in this row's process, one path test per POST, " +
+            `its cost not measured apart): ${
               push.handedOver
                 ? `p50 ${fmt(push.handedOver.p50)} ms, p99 ${
                   fmt(push.handedOver.p99)

@@ -5,9 +5,11 @@
  * written on the order path; the stamps go to the file named by BENCH_ORDER_DEPARTURES when the process gets SIGUSR2
  * (order_departures.ts reads them), and are then forgotten.
  */
+import { ORDER_PATHS } from "./order_paths.ts";
 
-/** Order placements on both venues (request_analysis.ts ORDER_PATHS), matched on the request's path. */
-const ORDER_PATH = /\/api\/v3\/order(\?|$)|\/api\/v5\/trade\/(batch-orders|order)(\?|$)/;
+/** Order placements on both venues, matched on the end of the request's path (the simulator prefixes the venue). */
+const orderPaths = Object.values(ORDER_PATHS).flat();
+const isOrderPath = (pathname: string) => orderPaths.some((path) => pathname.endsWith(path));
 
 /** [epoch ms with its fraction, the request's URL and body]: the client order id is in one of the two. */
 const departures: [number, string][] = [];
@@ -17,7 +19,7 @@ globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Respo
   const at = performance.timeOrigin + performance.now();
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-  if (method === "POST" && ORDER_PATH.test(new URL(url).pathname)) {
+  if (method === "POST" && isOrderPath(new URL(url).pathname)) {
     departures.push([at, `${url} ${typeof init?.body === "string" ? init.body : ""}`]);
   }
   return nativeFetch(input, init);

@@ -6,6 +6,7 @@
  */
 import type { DbRequest, OrderInsert } from "./db_proxy.ts";
 import { departedAt, type OrderDeparture } from "./order_departures.ts";
+import { ORDER_PATHS } from "./order_paths.ts";
 
 export type BenchVenue = "binance" | "okx";
 
@@ -26,11 +27,7 @@ export const TICKER_PATHS: Record<BenchVenue, string> = {
   okx: "/api/v5/market/tickers",
 };
 
-/** Order placement (POST). ccxt's okx places single orders through batch-orders by default (options.createOrder). */
-export const ORDER_PATHS: Record<BenchVenue, readonly string[]> = {
-  binance: ["/api/v3/order"],
-  okx: ["/api/v5/trade/order", "/api/v5/trade/batch-orders"],
-};
+export { ORDER_PATHS };
 
 export const isTicker = (r: VenueRequest, venue: BenchVenue) => r.venue === venue && r.path === TICKER_PATHS[venue];
 export const isOrderPost = (r: VenueRequest, venue: BenchVenue) =>

@@ -61,11 +61,12 @@ async function seed(sql: Sql): Promise<void> {
             last_balance_update = now() - interval '3 hours', last_error = 'RequestTimeout: okx fetchBalance timed out',
             latency_last_ms = 140, latency_avg_ms = 118, latency_band = 'defensive', latency_updated_at = now()
             where exchange_name = 'okx'`;
+  // The latency chart shows the last hour, not today: its samples keep their minutes apart. Shrunk into today (`ago`)
+  // just after midnight, they fell within one second, which the chart draws as one point per venue.
   for (let i = 0; i < 12; i++) {
+    const at = new Date(Date.now() - (12 - i) * 60_000).toISOString();
     await sql`insert into public.latency_logs (venue, latency_ms, success, ts) values
-              ('binance', ${20 + i}, true, ${ago((12 - i) * 60_000)}), ('okx', ${110 + 3 * i}, true, ${
-      ago((12 - i) * 60_000)
-    })`;
+              ('binance', ${20 + i}, true, ${at}), ('okx', ${110 + 3 * i}, true, ${at})`;
   }
   const trades = [
     { venue: "binance", symbol: "BTC/USDT", pnl: 1.797, fees: 1.203, ...yesterday(2 * 3600_000), id: "BN-W-1" },

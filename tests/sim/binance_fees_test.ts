@@ -103,12 +103,16 @@ Deno.test("BNB fees from the config file: an account configured with bnbFees pay
   });
   try {
     sim.market.setQuote("binance", BTC, { bid: 60_000, ask: 60_010 });
-    sim.market.setQuote("binance", "BNB/USDT", { bid: 599.9, ask: 600.1 });
+    // A BNB price no other test here quotes, so an answer from another simulator cannot pass for this one's.
+    sim.market.setQuote("binance", "BNB/USDT", { bid: 499.9, ask: 500.1 });
     const order = await ex.createOrder(BTC, "market", "buy", 0.001);
-    // no discount: 60.01 x 0.001 / 600 = 0.00010001666 → 0.00010002
-    assert.deepEqual(order.trades.map((t) => t.fee), [{ currency: "BNB", cost: 0.00010002 }]);
+    const recorded = sim.engines.binance.myTrades(sim.engines.binance.listAccounts()[0].id)
+      .map((t) => ({ orderId: t.orderId, fee: t.fee, feeAsset: t.feeAsset }));
+    const seen = `order ${order.id} from ${sim.binance.baseUrl}; this simulator recorded ${JSON.stringify(recorded)}`;
+    // no discount: 60.01 x 0.001 / 500 = 0.00012002
+    assert.deepEqual(order.trades.map((t) => t.fee), [{ currency: "BNB", cost: 0.00012002 }], seen);
     const tickers = await ex.fetchTickers(["BNB/USDT"]);
-    assert.equal(tickers["BNB/USDT"]?.bid, 599.9, "BNB/USDT is quotable");
+    assert.equal(tickers["BNB/USDT"]?.bid, 499.9, "BNB/USDT is quotable");
   } finally {
     await ex.close();
     await sim.stop();

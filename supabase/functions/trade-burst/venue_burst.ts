@@ -68,7 +68,14 @@ export class VenueBurst {
   #venueActive = true;
   /** The positions as the last preparation (or order update) left them; null before the first tick. */
   #settled: Settled[] | null = null;
+  /** The next tick takes in order updates and positions, then does the rest of a preparation. */
   #preparationDue = true;
+  /**
+   * The next tick does the rest of a preparation (the switch, today's counters, funds, armed ids) but takes nothing
+   * in: an order update mid-tick was just taken in, and taking in again would wait for the protection that take-in
+   * placed beside the rounds (its legs' record, then the venue's answer) with nothing new to take in.
+   */
+  #restOfPreparationDue = false;
   /**
    * Exits and entries recorded so far: what a tick compares to see whether it sent one. Protection legs (and, when
    * streaming, entries) are left out: sent beside the rounds, they are recorded while later rounds run, and each
@@ -281,8 +288,11 @@ export class VenueBurst {
     const settings = round ? ctx.settings.latest() : await ctx.settings.refresh();
     if (prepare || settled === null) {
       // Off the hot path: nothing here depends on this tick's prices.
+      // Only the rest of a preparation due (#restOfPreparationDue): the positions stay as the last take-in left them.
+      const takeIn = !this.#restOfPreparationDue || this.#preparationDue || this.#orderFeed.pending;
       this.#preparationDue = false;
-      settled = await this.#takeInUpdates(settings);
+      this.#restOfPreparationDue = false;
+      if (takeIn || settled === null) settled = await this.#takeInUpdates(settings);
       await ctx.daily.current(ctx.clock.now());
       if (settings.trading_enabled && !this.#budgetSpent()) await this.#readFundsIfStale();
       await this.#armEntries(settings);
@@ -301,8 +311,11 @@ export class VenueBurst {
       // An order update ended the wait (a fill, a cancel): take it in before deciding on this top.
       if (this.#orderFeed.pending) {
         round = false;
+        // A take-in covers whatever an earlier event left due (it joins what went on beside, then takes in every
+        // update); an event during it flags the next preparation again.
+        this.#preparationDue = false;
         settled = this.#settled = await this.#takeInUpdates(settings);
-        this.#preparationDue = true;
+        this.#restOfPreparationDue = true;
         // Its writes go out beside the decisions on this top, not before them.
         this.#commitSoon();
       }
@@ -376,7 +389,7 @@ export class VenueBurst {
 
   /** Something happened since the last preparation that the next tick must take in before deciding. */
   get needsPreparation(): boolean {
-    return this.#preparationDue || this.#orderFeed.pending;
+    return this.#preparationDue || this.#restOfPreparationDue || this.#orderFeed.pending;
   }
 
   /**

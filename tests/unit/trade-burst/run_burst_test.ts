@@ -1816,3 +1816,101 @@ Deno.test("streaming: a commit that fails while a round waits for its top stops 
   const eth = [...armed.rows.values()].find((r) => r.client_order_id === s.venue.created[0].clientOrderId);
   assert.equal(eth?.status, "armed");
 });
+
+Deno.test("streaming, protected: a fill taken in mid-tick places protection beside; another symbol's top is decided while its legs' record is held", async () => {
+  // ETH enters and rests; a spacing after its last top the venue pushes its fill, which a waiting round takes in and
+  // which starts ETH's protection beside the rounds. The legs' record is held there, as behind a slow database, while
+  // BTC's tops call for an entry.
+  const s = ethAndBtcStreaming({ entry_timeout_seconds: 60, exit_protection: true });
+  const orders = new QueuedOrderStream(s.clock);
+  let ethEntry: VenueOrder | undefined;
+  s.venue.onCreate = (req, stored) => {
+    if (req.symbol === ETH && req.side === "buy") ethEntry ??= stored;
+  };
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  let legsHeld = false;
+  const insert = s.store.insertOrder.bind(s.store);
+  s.store.insertOrder = async (intent, now) => {
+    if (intent.purpose === "take_profit" && !legsHeld) {
+      legsHeld = true;
+      await held;
+    }
+    return await insert(intent, now);
+  };
+  const fillEthEntry = () => {
+    assert.ok(ethEntry, "ETH's entry was sent before its fill");
+    const amount = ethEntry.amount!;
+    const cost = amount * ethEntry.price!;
+    Object.assign(ethEntry, { status: "closed", filled: amount, remaining: 0, average: ethEntry.price, cost });
+    orders.queue({
+      kind: "order",
+      push: {
+        exchangeOrderId: ethEntry.id!,
+        clientOrderId: ethEntry.clientOrderId,
+        status: "filled",
+        filled: amount,
+        cost,
+        lastFilled: amount,
+        fee: null,
+        raw: {},
+      },
+    });
+  };
+  const flat = Array.from({ length: 10 }, () => ({ bid: 3_005.5, ask: 3_030 }));
+  const pushes: Push[] = [...upMove(8), ...flat, ...upMove(12).map(btcTop)];
+  const firstBtc = pushes.findIndex((p) => p.symbol === BTC);
+  const stream = new ScriptedTopStream(s.clock, pushes, s.venue.calls, 50, undefined, (index) => {
+    if (index === firstBtc - 1) fillEthEntry();
+  });
+  s.deps.quoteStreamFactory = () => stream as unknown as QuoteStream;
+  s.deps.orderStreamFactory = () => orders as unknown as OrderStream;
+  // The venue takes a protection list as two resting sells (an OCO list on Binance).
+  const venue = s.venue as FakeVenue & Pick<Required<VenueClient>, "createProtectionList">;
+  venue.createProtectionList = (list) => {
+    const leg = (clientOrderId: string, type: string, price: number): VenueOrder => {
+      const stored: VenueOrder = {
+        id: String(venue.nextId++),
+        clientOrderId,
+        symbol: list.symbol,
+        side: "sell",
+        type,
+        status: "open",
+        price,
+        amount: list.amount,
+        filled: 0,
+        remaining: list.amount,
+        average: null,
+        cost: 0,
+        fee: null,
+        timestamp: T0,
+        raw: {},
+      };
+      venue.orders.set(clientOrderId, stored);
+      return { ...stored };
+    };
+    return Promise.resolve({
+      listId: "list-1",
+      takeProfit: leg(list.takeProfit.clientOrderId, "limit_maker", list.takeProfit.price),
+      stopLoss: leg(list.stopLoss.clientOrderId, "stop_loss_limit", list.stopLoss.price),
+    });
+  };
+  const burst = runBurst(s.deps, { durationMs: 4_000, venues: ["binance"] });
+  try {
+    await waitFor(
+      "BTC's entry sent while ETH's legs' record is held",
+      () => legsHeld && s.venue.created.some((o) => o.symbol === BTC && o.side === "buy"),
+      100,
+    );
+    assert.ok(
+      !s.store.orders.some((o) => o.purpose === "take_profit"),
+      "ETH's take profit was not recorded yet (its record is held)",
+    );
+  } finally {
+    release();
+  }
+  const summary = (await burst).venues[0];
+  assert.equal(summary.status, "ran", JSON.stringify(summary));
+  assert.equal(summary.protection?.placed, 1, JSON.stringify(summary.protection));
+  assert.deepEqual(s.venue.created.filter((o) => o.side === "buy").map((o) => o.symbol), [ETH, BTC]);
+});

@@ -446,10 +446,11 @@ function cpuSection(results: BenchResults, all: BurstFigures[], misses: string[]
           "thread) took 2-28 ms from the push's message to the order handed to fetch, later entries p50 about " +
           "2.8 ms; a round's entries leave one after another about 0.8 ms apart (each decided, built and signed " +
           "by ccxt, handed to fetch, then a turn of the event loop). Past the first ticks, the slow entries traced " +
-          "(17-20 ms) waited for a preparation that joined protection placed beside the rounds for another " +
-          "symbol: the legs' record to the tables, then the venue's answer (one of 46 ms, in a cold burst's second " +
-          "tick, was not traced). Legs sent before their record (armed " +
-          "ids, as entries have) would take the record off that wait; not built.",
+          "(12-21 ms) waited for a preparation that joined protection placed beside the rounds: an order update " +
+          "taken in mid-tick had started the placement (the legs' record to the tables, then the venue's answer) " +
+          "and flagged the next tick to prepare, and that preparation joined the placement first. Since stop 34 " +
+          "such a take-in leaves only the rest of a preparation due, which joins nothing (docs/STREAMS.md, the " +
+          "sixth trace).",
       );
     }
     if (idle) {

@@ -387,7 +387,10 @@ export class VenueBurst {
       this.#settled.some((current) => isActive(current.position));
   }
 
-  /** Something happened since the last preparation that the next tick must take in before deciding. */
+  /**
+   * Something happened since the last preparation that the next tick must take in before deciding, or an update taken in
+   * mid-tick left the rest of a preparation due.
+   */
   get needsPreparation(): boolean {
     return this.#preparationDue || this.#restOfPreparationDue || this.#orderFeed.pending;
   }

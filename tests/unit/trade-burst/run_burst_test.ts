@@ -135,26 +135,31 @@ class FakeVenue implements VenueClient {
       return Promise.reject(error);
     }
     this.created.push(req);
+    const stored = this.rest({ ...req, price: req.price ?? null });
+    this.onCreate?.(req, stored);
+    return Promise.resolve({ ...stored });
+  }
+  /** An order the venue now holds, open and unfilled (kept by client order id); the stored object itself. */
+  rest(order: Pick<VenueOrder, "symbol" | "side" | "type" | "price"> & { clientOrderId: string; amount: number }) {
     const stored: VenueOrder = {
       id: String(this.nextId++),
-      clientOrderId: req.clientOrderId,
-      symbol: req.symbol,
-      side: req.side,
-      type: req.type,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
       status: "open",
-      price: req.price ?? null,
-      amount: req.amount,
+      price: order.price,
+      amount: order.amount,
       filled: 0,
-      remaining: req.amount,
+      remaining: order.amount,
       average: null,
       cost: 0,
       fee: null,
       timestamp: T0,
       raw: {},
     };
-    this.orders.set(req.clientOrderId, stored);
-    this.onCreate?.(req, stored);
-    return Promise.resolve({ ...stored });
+    this.orders.set(order.clientOrderId, stored);
+    return stored;
   }
   rehearseOrder(order: Omit<OrderRequest, "clientOrderId">): Promise<void> {
     if (!this.allowPrivate) return Promise.reject(new Error("an order rehearsed in paper mode"));
@@ -1868,27 +1873,9 @@ Deno.test("streaming, protected: a fill taken in mid-tick places protection besi
   // The venue takes a protection list as two resting sells (an OCO list on Binance).
   const venue = s.venue as FakeVenue & Pick<Required<VenueClient>, "createProtectionList">;
   venue.createProtectionList = (list) => {
-    const leg = (clientOrderId: string, type: string, price: number): VenueOrder => {
-      const stored: VenueOrder = {
-        id: String(venue.nextId++),
-        clientOrderId,
-        symbol: list.symbol,
-        side: "sell",
-        type,
-        status: "open",
-        price,
-        amount: list.amount,
-        filled: 0,
-        remaining: list.amount,
-        average: null,
-        cost: 0,
-        fee: null,
-        timestamp: T0,
-        raw: {},
-      };
-      venue.orders.set(clientOrderId, stored);
-      return { ...stored };
-    };
+    const leg = (clientOrderId: string, type: string, price: number) => ({
+      ...venue.rest({ clientOrderId, symbol: list.symbol, side: "sell", type, price, amount: list.amount }),
+    });
     return Promise.resolve({
       listId: "list-1",
       takeProfit: leg(list.takeProfit.clientOrderId, "limit_maker", list.takeProfit.price),

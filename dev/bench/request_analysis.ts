@@ -27,8 +27,6 @@ export const TICKER_PATHS: Record<BenchVenue, string> = {
   okx: "/api/v5/market/tickers",
 };
 
-export { ORDER_PATHS };
-
 export const isTicker = (r: VenueRequest, venue: BenchVenue) => r.venue === venue && r.path === TICKER_PATHS[venue];
 export const isOrderPost = (r: VenueRequest, venue: BenchVenue) =>
   r.venue === venue && r.method === "POST" && ORDER_PATHS[venue].includes(r.path);
